@@ -1,0 +1,25 @@
+/**
+ * The benchmark runner: `pnpm bench <name>`. Each benchmark prints readable figures, and this runner prints as its last
+ * line one JSON object with the figures and ratios, for scripts to compare runs.
+ */
+import { runCodecBench } from './codec.js';
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
+  codec: runCodecBench,
+};
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  const bench = name === undefined ? undefined : BENCHES[name];
+  if (!bench) {
+    console.error(`usage: pnpm bench <${Object.keys(BENCHES).join('|')}>`);
+    process.exit(2);
+  }
+  const results = await bench();
+  console.log(JSON.stringify(results));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/**
+ * The codec's errors. `decode` throws nothing but MmopDecodeError, whatever bytes arrive; `encode` throws
+ * MmopEncodeError for a message that would not decode on the other side. Each carries a stable `code`.
+ *
+ * `instanceof` checks a brand registered with Symbol.for, so it holds even when two copies of this package are loaded.
+ */
+
+/** Why a set of frames is not a valid MMOP/1 message. */
+export const DecodeErrorCode = {
+  /** The frames are not an array of byte buffers. */
+  NotFrames: 'NOT_FRAMES',
+  /** Not three frames (version, kind, body), or a ROUTER envelope without an identity. */
+  FrameCount: 'FRAME_COUNT',
+  /** A frame is larger than the codec's limit. */
+  FrameTooLarge: 'FRAME_TOO_LARGE',
+  /** The first frame is not an MMOP version at all. */
+  NotMmop: 'NOT_MMOP',
+  /** The first frame names an MMOP version this side does not speak. */
+  UnsupportedVersion: 'UNSUPPORTED_VERSION',
+  /** The second frame names no MMOP/1 kind. */
+  UnknownKind: 'UNKNOWN_KIND',
+  /** The body is not valid msgpack, or exceeds a decoder limit (string, array or map length). */
+  MalformedBody: 'MALFORMED_BODY',
+  /** The body decodes, but not to a map. */
+  BodyNotMap: 'BODY_NOT_MAP',
+  /** A required field is absent. */
+  MissingField: 'MISSING_FIELD',
+  /** A field has the wrong type or is out of bounds. */
+  InvalidField: 'INVALID_FIELD',
+} as const;
+
+export type DecodeErrorCode = (typeof DecodeErrorCode)[keyof typeof DecodeErrorCode];
+
+/** Why a message cannot be encoded. */
+export const EncodeErrorCode = {
+  UnknownKind: 'UNKNOWN_KIND',
+  MissingField: 'MISSING_FIELD',
+  InvalidField: 'INVALID_FIELD',
+  /** The encoded body is larger than the codec's limit. */
+  FrameTooLarge: 'FRAME_TOO_LARGE',
+} as const;
+
+export type EncodeErrorCode = (typeof EncodeErrorCode)[keyof typeof EncodeErrorCode];
+
+export interface MmopErrorDetails {
+  /** The kind of the message, when the frames got that far. */
+  readonly kind?: string;
+  /** The offending field, as a path (`nodes[2].processed`). */
+  readonly field?: string;
+  /** The request's id, when it could be read: lets a server answer a malformed request with an ERROR reply. */
+  readonly requestId?: string;
+  readonly cause?: unknown;
+}
+
+const DECODE_BRAND = Symbol.for('@monomyth/mmop.MmopDecodeError');
+const ENCODE_BRAND = Symbol.for('@monomyth/mmop.MmopEncodeError');
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true
+  );
+}
+
+export class MmopDecodeError extends Error {
+  override readonly name = 'MmopDecodeError';
+  readonly code: DecodeErrorCode;
+  readonly kind: string | undefined;
+  readonly field: string | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(code: DecodeErrorCode, message: string, details: MmopErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.kind = details.kind;
+    this.field = details.field;
+    this.requestId = details.requestId;
+    Object.defineProperty(this, DECODE_BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, DECODE_BRAND);
+  }
+}
+
+export class MmopEncodeError extends Error {
+  override readonly name = 'MmopEncodeError';
+  readonly code: EncodeErrorCode;
+  readonly kind: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: EncodeErrorCode, message: string, details: MmopErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.kind = details.kind;
+    this.field = details.field;
+    Object.defineProperty(this, ENCODE_BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, ENCODE_BRAND);
+  }
+}

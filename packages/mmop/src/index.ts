@@ -1,0 +1,26 @@
+/**
+ * @monomyth/mmop: MMOP/1, the Monomyth Orchestration Protocol. Message kinds and their typed bodies, a strict codec
+ * from messages to ZeroMQ frames and back, and the ROUTER envelope helpers. Pure: it knows no sockets.
+ */
+export { MmopCodec, DEFAULT_CODEC_LIMITS } from './codec.js';
+export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
+export { encode, encodeEnvelope, decode, decodeEnvelope } from './default-codec.js';
+export { MessageKind, MESSAGE_KINDS, isMessageKind } from './messages.js';
+export type {
+  MessageBody,
+  MessageOf,
+  MmopMessage,
+  NodeStatus,
+  Recipe,
+  RecipeInfo,
+  RequestKind,
+  WorkerInfo,
+} from './messages.js';
+export { KIND_SPECS } from './wire-schemas.js';
+export type { Direction } from './wire-schemas.js';
+export { MAX_RECIPE_DEPTH } from './body-validator.js';
+export { Status } from './status.js';
+export type { StatusCode } from './status.js';
+export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
+export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
+export type { MmopErrorDetails } from './errors.js';

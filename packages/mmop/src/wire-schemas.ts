@@ -1,0 +1,264 @@
+/**
+ * The wire shape of every MMOP/1 body: the msgpack map in a message's third frame. These schemas are the single source
+ * of truth for field names, types and bounds; the codec compiles them into validators and the API types in messages.ts
+ * are derived from them. Fields are a floor, not a ceiling: a peer may send more, and they are passed through.
+ */
+import { Type } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
+
+/** Identifiers: worker ids, node names, node types, master epochs. */
+const Id = Type.String({ minLength: 1, maxLength: 256 });
+const RequestId = Type.String({ minLength: 1, maxLength: 128 });
+/** Human-readable text: reasons and error messages. */
+const Text = Type.String({ maxLength: 8192 });
+const Count = Type.Integer({ minimum: 0 });
+const Millis = Type.Integer({ minimum: 0 });
+const StatusCode = Type.Integer({ minimum: 100, maximum: 599 });
+const ErrorCode = Type.String({ minLength: 1, maxLength: 64 });
+
+/**
+ * A recipe: the plain JSON-able description of one node instance, as built by @monomyth/node. The codec checks the
+ * `type` and that every value is JSON-able (no binary, dates or extension types) within a nesting depth; the meaning of
+ * the other fields belongs to the node package.
+ */
+export const RecipeSchema = Type.Intersect(
+  [Type.Object({ type: Id }), Type.Record(Type.String(), Type.Unknown())],
+  {
+    $id: 'Recipe',
+  },
+);
+
+/** A node's state and counters, as a worker reports it in heartbeats and the master in worker info. */
+export const NodeStatusSchema = Type.Object({
+  name: Id,
+  type: Id,
+  state: Type.String({ minLength: 1, maxLength: 32 }),
+  processed: Count,
+  failed: Count,
+  retried: Count,
+  inFlight: Count,
+  batches: Count,
+  restarts: Count,
+  latencyP50Ms: Type.Optional(Type.Number({ minimum: 0 })),
+  latencyP99Ms: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
+const RunningNode = Type.Object({ name: Id, type: Id, recipe: RecipeSchema });
+
+export const WorkerInfoSchema = Type.Object({
+  workerId: Id,
+  host: Text,
+  pid: Count,
+  capacity: Count,
+  state: Type.String({ minLength: 1, maxLength: 32 }),
+  lastSeenMsAgo: Millis,
+  types: Type.Array(Id),
+  nodes: Type.Array(NodeStatusSchema),
+});
+
+export const RecipeInfoSchema = Type.Object({
+  type: Id,
+  desired: Count,
+  running: Count,
+  outstanding: Count,
+  completed: Count,
+  failed: Count,
+  workers: Count,
+});
+
+const Failure = Type.Object({
+  requestId: RequestId,
+  status: StatusCode,
+  code: ErrorCode,
+  reason: Text,
+});
+const WithRequestId = Type.Object({ requestId: RequestId });
+
+/** Who sends a kind to whom; documentation and a check for tests, not enforced by the codec. */
+export type Direction =
+  | 'worker-to-master'
+  | 'master-to-worker'
+  | 'worker-and-master'
+  | 'control-to-master'
+  | 'master-to-control'
+  | 'master-to-any';
+
+interface KindSpec {
+  readonly direction: Direction;
+  readonly body: TSchema;
+}
+
+/** Every MMOP/1 message kind: its name on the wire, who sends it, and its body. */
+export const KIND_SPECS = {
+  READY: {
+    direction: 'worker-to-master',
+    body: Type.Object({
+      workerId: Id,
+      host: Text,
+      pid: Count,
+      capacity: Count,
+      /** One recipe per node type the worker's system can run. */
+      recipes: Type.Array(RecipeSchema),
+      /** Nodes already running: empty on first registration, filled when re-registering with a restarted master. */
+      nodes: Type.Array(RunningNode),
+    }),
+  },
+  REGISTERED: {
+    direction: 'master-to-worker',
+    body: Type.Object({
+      workerId: Id,
+      heartbeatIntervalMs: Type.Integer({ minimum: 1 }),
+      heartbeatMisses: Type.Integer({ minimum: 1 }),
+      masterEpoch: Id,
+    }),
+  },
+  HEARTBEAT: {
+    direction: 'worker-to-master',
+    body: Type.Object({
+      /** The epoch of the master this worker registered with ('' before it has registered). */
+      masterEpoch: Type.String({ maxLength: 256 }),
+      nodes: Type.Array(NodeStatusSchema),
+    }),
+  },
+  'HEARTBEAT-ACK': {
+    direction: 'master-to-worker',
+    body: Type.Object({ masterEpoch: Id }),
+  },
+  'START-NODE': {
+    direction: 'master-to-worker',
+    body: Type.Object({ requestId: RequestId, recipe: RecipeSchema }),
+  },
+  'START-NODE-SUCCESS': {
+    direction: 'worker-to-master',
+    body: Type.Object({ requestId: RequestId, type: Id, nodeName: Id }),
+  },
+  'START-NODE-FAILURE': {
+    direction: 'worker-to-master',
+    body: Type.Object({ requestId: RequestId, type: Id, category: ErrorCode, reason: Text }),
+  },
+  'STOP-NODE': {
+    direction: 'master-to-worker',
+    body: Type.Object({ requestId: RequestId, nodeName: Id, drainTimeoutMs: Millis }),
+  },
+  'STOP-NODE-SUCCESS': {
+    direction: 'worker-to-master',
+    body: Type.Object({ requestId: RequestId, nodeName: Id }),
+  },
+  'STOP-NODE-FAILURE': {
+    direction: 'worker-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      nodeName: Id,
+      status: StatusCode,
+      code: ErrorCode,
+      reason: Text,
+    }),
+  },
+  'NODE-EXITED': {
+    direction: 'worker-to-master',
+    body: Type.Object({ nodeName: Id, type: Id, reason: Text, restarting: Type.Boolean() }),
+  },
+  SHUTDOWN: {
+    direction: 'master-to-worker',
+    body: Type.Object({ drainTimeoutMs: Millis }),
+  },
+  BYE: {
+    direction: 'worker-to-master',
+    body: Type.Object({ reason: Text }),
+  },
+  PING: {
+    direction: 'control-to-master',
+    body: WithRequestId,
+  },
+  PONG: {
+    direction: 'master-to-control',
+    body: Type.Object({ requestId: RequestId, masterEpoch: Id }),
+  },
+  'WORKER-INFO': {
+    direction: 'control-to-master',
+    body: WithRequestId,
+  },
+  'RECIPE-INFO': {
+    direction: 'control-to-master',
+    body: WithRequestId,
+  },
+  'INFO-RESPONSE': {
+    direction: 'master-to-control',
+    body: Type.Object({
+      requestId: RequestId,
+      /** Present in answer to WORKER-INFO. */
+      workers: Type.Optional(Type.Array(WorkerInfoSchema)),
+      /** Present in answer to RECIPE-INFO. */
+      recipes: Type.Optional(Type.Array(RecipeInfoSchema)),
+    }),
+  },
+  'START-NODE-REQUEST': {
+    direction: 'control-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      count: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    }),
+  },
+  'START-NODE-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      started: Type.Array(Type.Object({ nodeName: Id, workerId: Id })),
+      /** Starts that a worker refused or did not answer in time; the request succeeds while at least one started. */
+      failures: Type.Array(Type.Object({ workerId: Id, category: ErrorCode, reason: Text })),
+    }),
+  },
+  'START-NODE-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  'STOP-NODE-REQUEST': {
+    direction: 'control-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      /** A node type (stops `count` of its nodes) or a node name (stops that node). */
+      target: Id,
+      count: Type.Integer({ minimum: 1, maximum: 10_000 }),
+      drainTimeoutMs: Type.Optional(Millis),
+    }),
+  },
+  'STOP-NODE-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    body: Type.Object({
+      requestId: RequestId,
+      stopped: Type.Array(Type.Object({ nodeName: Id, workerId: Id })),
+    }),
+  },
+  'STOP-NODE-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  'STOP-WORKER-REQUEST': {
+    direction: 'control-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      workerId: Id,
+      drainTimeoutMs: Type.Optional(Millis),
+    }),
+  },
+  'STOP-WORKER-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    body: Type.Object({ requestId: RequestId, workerId: Id }),
+  },
+  'STOP-WORKER-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  ERROR: {
+    direction: 'master-to-any',
+    body: Type.Object({
+      /** The request this answers, when it could be read from the malformed message. */
+      requestId: Type.Optional(RequestId),
+      status: StatusCode,
+      code: ErrorCode,
+      reason: Text,
+    }),
+  },
+} as const satisfies Record<string, KindSpec>;

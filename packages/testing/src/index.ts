@@ -1,0 +1,9 @@
+/**
+ * @monomyth/testing: what tests of Monomyth systems and stream adapters share.
+ */
+export { RabbitMqServer, findRabbitMqServer } from './rabbitmq-server.js';
+export type { RabbitMqServerOptions } from './rabbitmq-server.js';
+export { acquireTestBroker } from './test-broker.js';
+export type { TestBrokerLease } from './test-broker.js';
+export { freePort } from './free-port.js';
+export { RabbitMqNotInstalledError, RabbitMqStartError } from './errors.js';

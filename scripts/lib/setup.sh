@@ -1,0 +1,49 @@
+# Shared by scripts/test.sh and scripts/demo.sh: install what the project needs on a fresh machine, and nothing twice.
+# Sourced, not run.
+
+log() { printf '\033[1m[monomyth]\033[0m %s\n' "$*"; }
+
+# pnpm at the version pinned in package.json's packageManager field.
+ensure_pnpm() {
+  local wanted
+  wanted=$(node -p "require('./package.json').packageManager.split('@')[1]")
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$wanted" ]; then
+    return
+  fi
+  log "installing pnpm $wanted"
+  if ! npm install --global --silent "pnpm@$wanted" >/dev/null 2>&1; then
+    # No write access to npm's global prefix: corepack can still provide it (this registry serves no signatures).
+    COREPACK_INTEGRITY_KEYS=0 corepack enable
+    COREPACK_INTEGRITY_KEYS=0 corepack prepare "pnpm@$wanted" --activate
+  fi
+}
+
+install_dependencies() {
+  log "installing dependencies"
+  pnpm install --frozen-lockfile --reporter=append-only
+}
+
+# RabbitMQ's server for the integration tests, from Debian's packages. The tests start their own broker from it (own
+# ports and data, stopped afterwards); with MONOMYTH_AMQP_URL set they use that broker and nothing is installed.
+ensure_rabbitmq() {
+  if [ -n "${MONOMYTH_AMQP_URL:-}" ]; then
+    log "using the RabbitMQ at MONOMYTH_AMQP_URL"
+    return
+  fi
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing rabbitmq-server from Debian's packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+    return
+  fi
+  cat >&2 <<'MSG'
+[monomyth] RabbitMQ is not installed, and it cannot be installed from here (that needs root and apt-get).
+[monomyth] Either install it yourself (Debian/Ubuntu: sudo apt-get install rabbitmq-server; the tests start their own
+[monomyth] broker from it), or point the tests at a running broker:
+[monomyth]     MONOMYTH_AMQP_URL=amqp://user:password@host:5672 ./scripts/test.sh
+MSG
+  exit 1
+}

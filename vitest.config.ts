@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * One configuration for every package and app: each folder under packages/ and apps/ is a vitest project named after
+ * its package, so `vitest run` runs them all and `vitest run --project @monomyth/mmop` runs one.
+ */
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/** Projects whose tests need a real RabbitMQ; the launcher starts one broker for the whole run (or uses MONOMYTH_AMQP_URL). */
+const NEEDS_BROKER = new Set([
+  '@monomyth/testing',
+  '@monomyth/rmq',
+  'monomyth-worker',
+  'monomyth-e2e',
+]);
+
+/** Resolve workspace packages to their TypeScript sources, so tests never run against a stale build. */
+const conditions = ['@monomyth/source', 'module', 'node', 'development|production'];
+
+function projects(): TestProjectInlineConfiguration[] {
+  return ['packages', 'apps'].flatMap((group) =>
+    readdirSync(join(root, group), { withFileTypes: true })
+      .filter(
+        (entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, 'package.json')),
+      )
+      .map((entry) => {
+        const dir = join(root, group, entry.name);
+        const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+          name: string;
+        };
+        return {
+          extends: true,
+          test: {
+            name,
+            root: dir,
+            include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+            globalSetup: NEEDS_BROKER.has(name) ? [join(root, 'vitest.broker-setup.ts')] : [],
+          },
+        };
+      }),
+  );
+}
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    projects: projects(),
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+    // Tests that use a broker or real processes share two cores with the broker itself.
+    maxWorkers: 2,
+  },
+});
