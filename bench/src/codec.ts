@@ -53,10 +53,16 @@ export function runCodecBench(): Record<string, unknown> {
       json: () => JSON.parse(JSON.stringify(message)),
       jsonBytes: () => JSON.parse(Buffer.from(JSON.stringify(message)).toString()),
     });
-    console.log(`${message.kind} (${bytes} B on the wire as MMOP/1, ${JSON.stringify(message).length} B as JSON)`);
+    console.log(
+      `${message.kind} (${bytes} B on the wire as MMOP/1, ${JSON.stringify(message).length} B as JSON)`,
+    );
     console.log(`  MMOP/1 encode+decode          ${formatRate(rates.mmop)}`);
-    console.log(`  JSON stringify+parse          ${formatRate(rates.json)}   ratio ${round(rates.mmop / rates.json)}`);
-    console.log(`  JSON to bytes and back        ${formatRate(rates.jsonBytes)}   ratio ${round(rates.mmop / rates.jsonBytes)}`);
+    console.log(
+      `  JSON stringify+parse          ${formatRate(rates.json)}   ratio ${round(rates.mmop / rates.json)}`,
+    );
+    console.log(
+      `  JSON to bytes and back        ${formatRate(rates.jsonBytes)}   ratio ${round(rates.mmop / rates.jsonBytes)}`,
+    );
     results[name] = {
       wireBytes: bytes,
       mmopOpsPerSec: Math.round(rates.mmop),

@@ -27,11 +27,17 @@ export function compare<K extends string>(
 ): Record<K, number> {
   const names = Object.keys(contenders) as K[];
   for (const name of names) rate(contenders[name], msPerRound);
-  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
   for (let round = 0; round < rounds; round++) {
     for (const name of names) samples[name].push(rate(contenders[name], msPerRound));
   }
-  return Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<K, number>;
+  return Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<
+    K,
+    number
+  >;
 }
 
 export function median(values: readonly number[]): number {
