@@ -23,7 +23,7 @@ const conditions = ['@monomyth/source', 'module', 'node', 'development|productio
 
 function projects(): TestProjectInlineConfiguration[] {
   return ['packages', 'apps'].flatMap((group) =>
-    readdirSync(join(root, group), { withFileTypes: true })
+    (existsSync(join(root, group)) ? readdirSync(join(root, group), { withFileTypes: true }) : [])
       .filter(
         (entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, 'package.json')),
       )
