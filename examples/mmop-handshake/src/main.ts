@@ -31,17 +31,12 @@ async function serveMaster(router: Router): Promise<void> {
     } catch (error) {
       if (!(error instanceof MmopDecodeError) || !frames[0]) throw error;
       console.log(`control -> master  (garbage)          ${error.code}: ${error.message}`);
-      const reply = {
-        kind: 'ERROR',
-        status: Status.BadRequest,
-        code: error.code,
-        reason: error.message,
-      } as const;
+      const status =
+        error.code === 'UNSUPPORTED_VERSION' ? Status.VersionNotSupported : Status.BadRequest;
+      const reason = error.message.slice(0, 8000);
+      const { requestId, code } = error;
       await router.send(
-        codec.encodeEnvelope(
-          frames[0],
-          error.requestId ? { ...reply, requestId: error.requestId } : reply,
-        ),
+        codec.encodeEnvelope(frames[0], { kind: 'ERROR', requestId, status, code, reason }),
       );
       continue;
     }

@@ -4,7 +4,8 @@
  *   frames:           ["MMOP/1", KIND, body]          body = msgpack map of the kind's fields
  *   over a ROUTER:    [identity, "MMOP/1", KIND, body]
  *
- * `encode` validates the message against its kind's schema (a bug on this side should fail here, not on the peer) and
+ * `encode` validates the message against its kind's schema and the body size limit (a bug on this side should fail
+ * here, not on the peer; the per-string and per-array limits are the receiver's to apply) and
  * reuses one msgpack Encoder and one pre-built frame per version and kind. `decode` checks the frame count and sizes,
  * the version, the kind, then every field, and throws nothing but MmopDecodeError, whatever bytes arrive.
  */
@@ -128,6 +129,11 @@ export class MmopCodec {
 
   /** Encodes a message for a ROUTER socket: the peer's identity, then the message's frames. */
   encodeEnvelope(identity: Uint8Array, message: MmopMessage): Frames {
+    if (identity.byteLength === 0) {
+      throw new MmopEncodeError(EncodeErrorCode.BadIdentity, 'a ROUTER identity cannot be empty', {
+        kind: message.kind,
+      });
+    }
     const frames = this.encode(message);
     frames.unshift(toBuffer(identity));
     return frames;
@@ -217,7 +223,9 @@ export class MmopCodec {
           kind: entry.kind,
           field: problem.field,
           requestId:
-            typeof requestId === 'string' && requestId.length <= 128 ? requestId : undefined,
+            typeof requestId === 'string' && requestId.length >= 1 && requestId.length <= 128
+              ? requestId
+              : undefined,
         },
       );
     }
@@ -263,11 +271,16 @@ function lookUpKind(frame: Uint8Array): KindEntry {
   return entry;
 }
 
+/** Longest field path quoted in an error: a peer's key names can be arbitrarily long. */
+const MAX_QUOTED_PATH = 200;
+
 function describeProblem(problem: BodyProblem): string {
   if (problem.field === '') return `body ${problem.reason}`;
-  return problem.missing
-    ? `field ${problem.field} is missing`
-    : `field ${problem.field}: ${problem.reason}`;
+  const field =
+    problem.field.length > MAX_QUOTED_PATH
+      ? `${problem.field.slice(0, MAX_QUOTED_PATH)}...`
+      : problem.field;
+  return problem.missing ? `field ${field} is missing` : `field ${field}: ${problem.reason}`;
 }
 
 function notFrames(): MmopDecodeError {

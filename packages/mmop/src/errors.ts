@@ -1,6 +1,6 @@
 /**
  * The codec's errors. `decode` throws nothing but MmopDecodeError, whatever bytes arrive; `encode` throws
- * MmopEncodeError for a message that would not decode on the other side. Each carries a stable `code`.
+ * MmopEncodeError for a message that breaks its kind's schema or the body size limit. Each carries a stable `code`.
  *
  * `instanceof` checks a brand registered with Symbol.for, so it holds even when two copies of this package are loaded.
  */
@@ -11,7 +11,7 @@ export const DecodeErrorCode = {
   NotFrames: 'NOT_FRAMES',
   /** Not three frames (version, kind, body), or a ROUTER envelope without an identity. */
   FrameCount: 'FRAME_COUNT',
-  /** A frame is larger than the codec's limit. */
+  /** The body frame is larger than the codec's limit. */
   FrameTooLarge: 'FRAME_TOO_LARGE',
   /** The first frame is not an MMOP version at all. */
   NotMmop: 'NOT_MMOP',
@@ -38,6 +38,8 @@ export const EncodeErrorCode = {
   InvalidField: 'INVALID_FIELD',
   /** The encoded body is larger than the codec's limit. */
   FrameTooLarge: 'FRAME_TOO_LARGE',
+  /** A ROUTER envelope with an empty identity. */
+  BadIdentity: 'BAD_IDENTITY',
 } as const;
 
 export type EncodeErrorCode = (typeof EncodeErrorCode)[keyof typeof EncodeErrorCode];

@@ -24,3 +24,5 @@ export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
 export type { MmopErrorDetails } from './errors.js';
+export { OrderedSender, SendQueueFullError, SenderClosedError } from './ordered-sender.js';
+export type { OrderedSenderOptions } from './ordered-sender.js';

@@ -8,6 +8,7 @@ import {
   MmopEncodeError,
   decode,
   encode,
+  encodeEnvelope,
 } from '../src/index.js';
 import { SAMPLES } from './samples.js';
 
@@ -155,6 +156,17 @@ describe('mmop decode errors', () => {
     expect(decodeError(lying).code).toBe(DecodeErrorCode.MalformedBody);
   });
 
+  it('decode - a long field path is cut short in the message; an empty requestId is not echoed', () => {
+    const key = 'k'.repeat(9000);
+    const error = decodeError(
+      frames('MMOP/1', 'START-NODE', { requestId: 'r', recipe: { type: 'A', [key]: new Date(0) } }),
+    );
+    expect(error.field).toBe(`recipe.${key}`);
+    expect(error.message.length).toBeLessThan(400);
+    expect(error.requestId).toBe('r');
+    expect(decodeError(frames('MMOP/1', 'PING', { requestId: '' })).requestId).toBeUndefined();
+  });
+
   it('decode - a __proto__ key cannot pollute prototypes', () => {
     const body = Buffer.from([
       0x82,
@@ -209,6 +221,12 @@ describe('mmop encode errors', () => {
         nodes: [{ ...SAMPLES.HEARTBEAT.nodes[0]!, latencyP50Ms: Number.NaN }],
       }),
     ).toThrow(expect.objectContaining({ field: 'nodes[0].latencyP50Ms' }));
+  });
+
+  it('encode - an empty ROUTER identity is refused', () => {
+    expect(() => encodeEnvelope(new Uint8Array(0), SAMPLES.PING)).toThrow(
+      expect.objectContaining({ code: EncodeErrorCode.BadIdentity }),
+    );
   });
 
   it('encode - a body over the size limit is refused', () => {
