@@ -1,0 +1,384 @@
+/**
+ * The errors of the data plane. Each class stands for one condition and carries a stable `code`; `cause` is kept.
+ *
+ * `instanceof` checks a brand registered with Symbol.for, not the prototype, so it holds when two copies of this package
+ * are loaded (a user's system bundling its own copy, say). Subclasses inherit their parent's brand: a
+ * `BodyCodecError` is also a `NonRetryableError`.
+ */
+
+function brandOf(name: string): symbol {
+  return Symbol.for(`@monomyth/node.${name}`);
+}
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true
+  );
+}
+
+function setBrand(target: object, brand: symbol): void {
+  Object.defineProperty(target, brand, { value: true });
+}
+
+const NON_RETRYABLE = brandOf('NonRetryableError');
+
+/**
+ * Thrown by a transform (or a route) to say that retrying cannot help: the message goes straight to the node's fail
+ * queue, whatever attempts remain.
+ */
+export class NonRetryableError extends Error {
+  override readonly name: string = 'NonRetryableError';
+  readonly code: string = 'NON_RETRYABLE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    setBrand(this, NON_RETRYABLE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, NON_RETRYABLE);
+  }
+}
+
+/** A body that the node's codec cannot decode (step `pull`) or an output it cannot encode (step `place`). */
+export class BodyCodecError extends NonRetryableError {
+  override readonly name = 'BodyCodecError';
+  override readonly code = 'BODY_CODEC';
+  /** The codec's name: `json`, `string`, `bytes`, `msgpack` or a custom codec's. */
+  readonly codec: string;
+
+  constructor(codec: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.codec = codec;
+  }
+}
+
+/** A route chose a destination the node does not have. Retrying would choose it again. */
+export class UnknownRouteError extends NonRetryableError {
+  override readonly name = 'UnknownRouteError';
+  override readonly code = 'UNKNOWN_ROUTE';
+  readonly destination: string;
+  readonly knownDestinations: readonly string[];
+
+  constructor(destination: string, knownDestinations: readonly string[]) {
+    super(
+      `route chose ${JSON.stringify(destination)}, which is not one of this node's destinations: ` +
+        (knownDestinations.length > 0 ? knownDestinations.join(', ') : '(none)'),
+    );
+    this.destination = destination;
+    this.knownDestinations = [...knownDestinations];
+  }
+}
+
+/** The stable codes of the stream adapter errors below. */
+export const StreamErrorCode = {
+  AdapterClosed: 'ADAPTER_CLOSED',
+  ConsumerClosed: 'CONSUMER_CLOSED',
+  ConsumerBusy: 'CONSUMER_BUSY',
+  UnknownDelivery: 'UNKNOWN_DELIVERY',
+  UnknownQueue: 'UNKNOWN_QUEUE',
+} as const;
+
+export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
+
+const ADAPTER_CLOSED = brandOf('AdapterClosedError');
+
+/** An adapter operation before `open()` resolved or after `close()` began. */
+export class AdapterClosedError extends Error {
+  override readonly name = 'AdapterClosedError';
+  readonly code = StreamErrorCode.AdapterClosed;
+
+  constructor(operation: string, state: 'not open' | 'closing' | 'closed') {
+    super(`cannot ${operation}: the stream adapter is ${state}`);
+    setBrand(this, ADAPTER_CLOSED);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, ADAPTER_CLOSED);
+  }
+}
+
+const CONSUMER_CLOSED = brandOf('ConsumerClosedError');
+
+/** A consumer operation after the consumer (or its adapter) closed. */
+export class ConsumerClosedError extends Error {
+  override readonly name = 'ConsumerClosedError';
+  readonly code = StreamErrorCode.ConsumerClosed;
+  readonly queue: string;
+
+  constructor(operation: string, queue: string) {
+    super(`cannot ${operation}: the consumer of ${JSON.stringify(queue)} is closed`);
+    this.queue = queue;
+    setBrand(this, CONSUMER_CLOSED);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, CONSUMER_CLOSED);
+  }
+}
+
+const CONSUMER_BUSY = brandOf('ConsumerBusyError');
+
+/** `nextBatch` called while another `nextBatch` on the same consumer is pending. */
+export class ConsumerBusyError extends Error {
+  override readonly name = 'ConsumerBusyError';
+  readonly code = StreamErrorCode.ConsumerBusy;
+
+  constructor(queue: string) {
+    super(
+      `a nextBatch on ${JSON.stringify(queue)} is already pending: a consumer serves one pull at a time`,
+    );
+    setBrand(this, CONSUMER_BUSY);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, CONSUMER_BUSY);
+  }
+}
+
+const UNKNOWN_DELIVERY = brandOf('UnknownDeliveryError');
+
+/**
+ * `ack` or `requeue` of a delivery this consumer does not hold: already settled, or handed out by another consumer.
+ * Nothing in the call was settled.
+ */
+export class UnknownDeliveryError extends Error {
+  override readonly name = 'UnknownDeliveryError';
+  readonly code = StreamErrorCode.UnknownDelivery;
+
+  constructor(operation: 'ack' | 'requeue', queue: string) {
+    super(
+      `cannot ${operation}: a delivery is not held unacknowledged by this consumer of ${JSON.stringify(queue)} ` +
+        '(settled already, or from another consumer); nothing in the call was settled',
+    );
+    setBrand(this, UNKNOWN_DELIVERY);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, UNKNOWN_DELIVERY);
+  }
+}
+
+const UNKNOWN_QUEUE = brandOf('UnknownQueueError');
+
+/** Consume from, or publish to, a queue that was never declared. Publishing never drops a message silently. */
+export class UnknownQueueError extends Error {
+  override readonly name = 'UnknownQueueError';
+  readonly code = StreamErrorCode.UnknownQueue;
+  readonly queue: string;
+
+  constructor(operation: string, queue: string, options?: { cause?: unknown }) {
+    super(`cannot ${operation}: no queue ${JSON.stringify(queue)} (declare it first)`, options);
+    this.queue = queue;
+    setBrand(this, UNKNOWN_QUEUE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, UNKNOWN_QUEUE);
+  }
+}
+
+/** The step of a node's iteration where something went wrong. */
+export type Step = 'pull' | 'transform' | 'place';
+
+const STREAM_FAILURE = brandOf('StreamFailureError');
+
+/**
+ * The stream itself failed under a running node (pulling, publishing, acknowledging or setting up): not a message's
+ * fault, so no attempt was burned. The node requeued what it held and stopped; `run()` rejects with this error and the
+ * worker's supervisor decides whether to start it again.
+ */
+export class StreamFailureError extends Error {
+  override readonly name = 'StreamFailureError';
+  readonly code = 'STREAM_FAILURE';
+  readonly step: Step | 'start';
+  readonly nodeName: string;
+
+  constructor(step: Step | 'start', nodeName: string, cause: unknown) {
+    super(`node ${nodeName}: the stream failed at step ${step}: ${describeError(cause)}`, {
+      cause,
+    });
+    this.step = step;
+    this.nodeName = nodeName;
+    setBrand(this, STREAM_FAILURE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, STREAM_FAILURE);
+  }
+}
+
+const HOOK_FAILURE = brandOf('NodeHookError');
+
+/** A node's `onStart` or `onStop` hook threw. */
+export class NodeHookError extends Error {
+  override readonly name = 'NodeHookError';
+  readonly code = 'NODE_HOOK_FAILED';
+  readonly hook: 'onStart' | 'onStop';
+  readonly nodeName: string;
+
+  constructor(hook: 'onStart' | 'onStop', nodeName: string, cause: unknown) {
+    super(`node ${nodeName}: ${hook} failed: ${describeError(cause)}`, { cause });
+    this.hook = hook;
+    this.nodeName = nodeName;
+    setBrand(this, HOOK_FAILURE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, HOOK_FAILURE);
+  }
+}
+
+const GENERATOR_FAILED = brandOf('GeneratorFailedError');
+
+/** A generator node's `generate` function (or its iterator) threw: the node stops with this error. */
+export class GeneratorFailedError extends Error {
+  override readonly name = 'GeneratorFailedError';
+  readonly code = 'GENERATOR_FAILED';
+  readonly nodeName: string;
+
+  constructor(nodeName: string, cause: unknown) {
+    super(`node ${nodeName}: the generator threw: ${describeError(cause)}`, { cause });
+    this.nodeName = nodeName;
+    setBrand(this, GENERATOR_FAILED);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, GENERATOR_FAILED);
+  }
+}
+
+const NODE_STATE = brandOf('NodeStateError');
+
+/** A lifecycle call that the node's state does not allow, such as starting a node that has stopped. */
+export class NodeStateError extends Error {
+  override readonly name = 'NodeStateError';
+  readonly code = 'INVALID_NODE_STATE';
+  readonly state: string;
+
+  constructor(operation: string, state: string) {
+    super(`cannot ${operation} a node that is ${state}`);
+    this.state = state;
+    setBrand(this, NODE_STATE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, NODE_STATE);
+  }
+}
+
+/** Why a system definition was refused. */
+export const SystemErrorCode = {
+  /** Not an object with a name and a non-empty list of nodes. */
+  InvalidSystem: 'INVALID_SYSTEM',
+  /** Two nodes with one name (a node's name is its type). */
+  DuplicateNodeType: 'DUPLICATE_NODE_TYPE',
+  /** An option of a node is missing, of the wrong type, or out of bounds. */
+  InvalidNodeOption: 'INVALID_NODE_OPTION',
+  /** A route without named destinations, or named destinations without a route. */
+  InvalidRoute: 'INVALID_ROUTE',
+  /**
+   * A linear chain is cut: a node reads its chain queue (`<previous>-to-<this>`) that no node writes, or writes its
+   * chain queue (`<this>-to-<next>`) that no node reads, because a neighbour has an explicit source or dest.
+   */
+  BrokenChain: 'BROKEN_CHAIN',
+} as const;
+
+export type SystemErrorCode = (typeof SystemErrorCode)[keyof typeof SystemErrorCode];
+
+const SYSTEM_DEFINITION = brandOf('SystemDefinitionError');
+
+/** `defineSystem` refused a definition; `nodeType` and `field` say where, when it is about one node. */
+export class SystemDefinitionError extends Error {
+  override readonly name = 'SystemDefinitionError';
+  readonly code: SystemErrorCode;
+  readonly nodeType: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(
+    code: SystemErrorCode,
+    message: string,
+    details: { nodeType?: string; field?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.nodeType = details.nodeType;
+    this.field = details.field;
+    setBrand(this, SYSTEM_DEFINITION);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, SYSTEM_DEFINITION);
+  }
+}
+
+const UNKNOWN_NODE_TYPE = brandOf('UnknownNodeTypeError');
+
+/** A recipe (or a request) names a node type the system does not define. */
+export class UnknownNodeTypeError extends Error {
+  override readonly name = 'UnknownNodeTypeError';
+  readonly code = 'UNKNOWN_NODE_TYPE';
+  readonly type: string;
+  readonly knownTypes: readonly string[];
+
+  constructor(type: string, systemName: string, knownTypes: readonly string[]) {
+    super(
+      `system ${JSON.stringify(systemName)} has no node type ${JSON.stringify(type)}; it has: ${knownTypes.join(', ')}`,
+    );
+    this.type = type;
+    this.knownTypes = [...knownTypes];
+    setBrand(this, UNKNOWN_NODE_TYPE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, UNKNOWN_NODE_TYPE);
+  }
+}
+
+const INVALID_RECIPE = brandOf('InvalidRecipeError');
+
+/** A recipe's field is missing, of the wrong type, out of bounds, or does not fit the node type's definition. */
+export class InvalidRecipeError extends Error {
+  override readonly name = 'InvalidRecipeError';
+  readonly code = 'INVALID_RECIPE';
+  readonly type: string | undefined;
+  readonly field: string;
+  /** What is wrong with the field, without the recipe and field names. */
+  readonly reason: string;
+
+  constructor(type: string | undefined, field: string, reason: string) {
+    super(`recipe${type === undefined ? '' : ` for ${JSON.stringify(type)}`}: ${field} ${reason}`);
+    this.type = type;
+    this.field = field;
+    this.reason = reason;
+    setBrand(this, INVALID_RECIPE);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, INVALID_RECIPE);
+  }
+}
+
+/** True for errors that say retrying cannot help: `NonRetryableError` and its subclasses. */
+export function isNonRetryable(error: unknown): boolean {
+  return hasBrand(error, NON_RETRYABLE);
+}
+
+/** A one-line description of anything thrown, for logs and failure headers. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** The name of anything thrown, for failure headers: the class name of an Error, else its JS type. */
+export function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  return error === null ? 'null' : typeof error;
+}

@@ -1,0 +1,47 @@
+/**
+ * Monomyth's own message headers. They travel with the message through any backend, so a retried message knows its
+ * attempt and a failed one says why it failed, wherever it is read.
+ */
+import type { HeaderValue, MessageHeaders } from './stream-adapter.js';
+
+export const Headers = {
+  /** The processing attempt the message stands for: 1 (or absent) the first time, 2 on the first retry, ... */
+  Attempt: 'x-monomyth-attempt',
+  /** When the message first failed (ISO 8601), kept across retries. */
+  FirstFailureAt: 'x-monomyth-first-failure-at',
+  /** When it last failed (ISO 8601). */
+  LastFailureAt: 'x-monomyth-last-failure-at',
+  /** On a fail-queue copy: the failing error's message. */
+  ErrorMessage: 'x-monomyth-error-message',
+  /** On a fail-queue copy: the failing error's name (its class, `NonRetryableError`, ...). */
+  ErrorName: 'x-monomyth-error-name',
+  /** The step that failed: `pull` (the body did not decode), `transform`, or `place` (routing or encoding). */
+  Step: 'x-monomyth-step',
+  /** The type of the node that failed it. */
+  NodeType: 'x-monomyth-node-type',
+  /** The name of the node that failed it (`<TYPE>:<uuid>`). */
+  NodeName: 'x-monomyth-node-name',
+  /** The worker the node ran on, when the node was told. */
+  Worker: 'x-monomyth-worker',
+  /** On a fail-queue copy: how many attempts were made. */
+  Attempts: 'x-monomyth-attempts',
+  /** The queue the failed message was consumed from. */
+  SourceQueue: 'x-monomyth-source-queue',
+  /** True on a fail-queue copy whose error said retrying cannot help. */
+  NonRetryable: 'x-monomyth-non-retryable',
+} as const;
+
+export type HeaderName = (typeof Headers)[keyof typeof Headers];
+
+/** Frozen, shared by every message without headers: outputs need none, and allocating one each would be waste. */
+export const NO_HEADERS: MessageHeaders = Object.freeze({});
+
+/**
+ * Reads the attempt header: a whole number >= 1, as a number or decimal text (some brokers turn numbers into
+ * strings). Anything else, or nothing, reads as 1.
+ */
+export function attemptOf(headers: MessageHeaders | undefined): number {
+  const value: HeaderValue | undefined = headers?.[Headers.Attempt];
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}

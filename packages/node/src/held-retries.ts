@@ -1,0 +1,74 @@
+/**
+ * Delayed retry for adapters without `DelayedRetryCapable`: the node holds the failed delivery unacknowledged for the
+ * delay, then publishes a copy with the next attempt and acks the original.
+ *
+ * The trade-off: a held message keeps its slot under `maxUnacked`, so a burst of failures slows pulling until their
+ * delays pass; and a retry lives in this process, so a node that dies loses the delay (not the message: the broker
+ * redelivers the original, with its attempt unchanged). On a graceful drain the held copies are published at once,
+ * without waiting out their delay, so nothing stays held.
+ */
+import type { Logger } from './logger.js';
+import type { Delivery, MessageHeaders, StreamAdapter, StreamConsumer } from './stream-adapter.js';
+
+interface HeldEntry {
+  readonly delivery: Delivery;
+  readonly headers: MessageHeaders;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+export class HeldRetries {
+  private readonly entries = new Set<HeldEntry>();
+
+  constructor(
+    private readonly adapter: StreamAdapter,
+    private readonly consumer: StreamConsumer,
+    private readonly logger: Logger,
+    /** Told when a retry could not be placed: the stream failed, and the node must stop. */
+    private readonly onStreamFailure: (error: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  hold(delivery: Delivery, delayMs: number, headers: MessageHeaders): void {
+    const entry: HeldEntry = {
+      delivery,
+      headers,
+      timer: setTimeout(() => {
+        this.release(entry).catch((error: unknown) => this.onStreamFailure(error));
+      }, delayMs),
+    };
+    this.entries.add(entry);
+  }
+
+  /** Publishes every held retry now and acks the originals; rejects with the first failure. */
+  async flush(): Promise<void> {
+    const entries = [...this.entries];
+    if (entries.length === 0) return;
+    this.logger.debug({ held: entries.length }, 'publishing held retries before stopping');
+    const results = await Promise.allSettled(entries.map((entry) => this.release(entry)));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  }
+
+  /** Forgets every held retry: the originals stay unacknowledged and come back when the consumer closes. */
+  cancel(): void {
+    for (const entry of this.entries) clearTimeout(entry.timer);
+    this.entries.clear();
+  }
+
+  private async release(entry: HeldEntry): Promise<void> {
+    if (!this.entries.delete(entry)) return;
+    clearTimeout(entry.timer);
+    const { delivery } = entry;
+    await this.adapter.publish([
+      {
+        queue: delivery.queue,
+        body: delivery.body,
+        headers: { ...delivery.headers, ...entry.headers },
+      },
+    ]);
+    await this.consumer.ack([delivery]);
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The in-memory StreamAdapter: the embedded default, used by the demo and by unit tests of users' systems. It keeps
+ * the contract's semantics in one process (bounded queues, unacknowledged messages redelivered when their consumer
+ * closes, attempt counts in headers) and implements delayed retry natively, holding nothing unacknowledged.
+ *
+ * "Durable" here means stored in the broker object: messages outlive the adapters connected to it, not the process.
+ */
+import { AdapterClosedError, UnknownQueueError } from '../errors.js';
+import { NO_HEADERS, attemptOf } from '../headers.js';
+import type {
+  CloseOptions,
+  ConsumeOptions,
+  DelayedRetry,
+  DelayedRetryCapable,
+  OutgoingMessage,
+  QueueStats,
+  QueueStatsCapable,
+  StreamAdapter,
+  StreamConsumer,
+} from '../stream-adapter.js';
+import { MemoryBroker, MemoryDelivery } from './memory-broker.js';
+import type { MemoryBrokerOptions, MemoryQueue } from './memory-broker.js';
+import { MemoryConsumer } from './memory-consumer.js';
+import type { ConsumerOwner } from './memory-consumer.js';
+
+export interface MemoryStreamAdapterOptions extends MemoryBrokerOptions {
+  /**
+   * The broker to connect to, shared with other adapters (as processes share RabbitMQ). Default: a broker of its own,
+   * whose delayed retries are released into their queues when the adapter closes.
+   */
+  readonly broker?: MemoryBroker;
+}
+
+type AdapterState = 'created' | 'open' | 'closing' | 'closed';
+
+export class MemoryStreamAdapter
+  implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable, ConsumerOwner
+{
+  readonly broker: MemoryBroker;
+  private readonly ownsBroker: boolean;
+  private state: AdapterState = 'created';
+  private readonly consumers = new Set<MemoryConsumer>();
+  /** Publishes waiting for room in a full queue. */
+  private waitingPublishes = 0;
+  private closing: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+  private readonly shutdownWaiters = new Set<() => void>();
+
+  constructor(options: MemoryStreamAdapterOptions = {}) {
+    if (options.broker !== undefined && options.maxQueueLength !== undefined) {
+      throw new TypeError(
+        'maxQueueLength belongs to the broker: set it there, not beside a shared broker',
+      );
+    }
+    this.ownsBroker = options.broker === undefined;
+    this.broker = options.broker ?? new MemoryBroker(options);
+  }
+
+  get handingOut(): boolean {
+    return this.state === 'open';
+  }
+
+  open(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') {
+      return Promise.reject(new AdapterClosedError('open', this.state));
+    }
+    this.state = 'open';
+    return Promise.resolve();
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    const drainTimeoutMs = options.drainTimeoutMs ?? 0;
+    const wasOpen = this.state === 'open';
+    this.state = 'closing';
+    this.closing = (async () => {
+      if (wasOpen && drainTimeoutMs > 0) await this.drain(drainTimeoutMs);
+      this.state = 'closed';
+      for (const consumer of [...this.consumers]) consumer.shut();
+      for (const wake of this.shutdownWaiters) wake();
+      this.shutdownWaiters.clear();
+      if (this.ownsBroker) this.broker.releaseDelayed();
+    })();
+    return this.closing;
+  }
+
+  declareQueue(queue: string): Promise<void> {
+    if (this.state !== 'open') return this.refuse('declare a queue');
+    if (typeof queue !== 'string' || queue.length === 0) {
+      return Promise.reject(new TypeError('a queue name is a non-empty string'));
+    }
+    this.broker.declare(queue);
+    return Promise.resolve();
+  }
+
+  consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
+    if (this.state !== 'open') return this.refuse('consume');
+    const { maxUnacked } = options;
+    if (!(Number.isSafeInteger(maxUnacked) && maxUnacked >= 1)) {
+      return Promise.reject(
+        new RangeError(`maxUnacked must be a whole number >= 1, got ${String(maxUnacked)}`),
+      );
+    }
+    const source = this.broker.queue(queue);
+    if (source === undefined) return Promise.reject(new UnknownQueueError('consume', queue));
+    const consumer = new MemoryConsumer(source, maxUnacked, this);
+    this.consumers.add(consumer);
+    return Promise.resolve(consumer);
+  }
+
+  publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('publish');
+    // Every queue is checked before anything is stored, so an unknown queue rejects a batch that left no trace.
+    const queues: MemoryQueue[] = new Array<MemoryQueue>(messages.length);
+    let last: MemoryQueue | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as OutgoingMessage;
+      if (!(message.body instanceof Uint8Array)) {
+        return Promise.reject(new TypeError(`message ${i}: the body must be a Uint8Array`));
+      }
+      if (last === undefined || last.name !== message.queue) {
+        last = this.broker.queue(message.queue);
+        if (last === undefined)
+          return Promise.reject(new UnknownQueueError('publish', message.queue));
+      }
+      queues[i] = last;
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const queue = queues[i] as MemoryQueue;
+      if (!queue.hasRoom) return this.publishSlowly(messages, queues, i);
+      const message = messages[i] as OutgoingMessage;
+      queue.push(MemoryDelivery.of(queue.name, message.body, message.headers));
+      // Hand messages out as they come rather than after the whole batch: that keeps one queue's dispatch cheap and
+      // the next node busy. Queues without waiting consumers return at once.
+      if (i + 1 === messages.length || queues[i + 1] !== queue) queue.dispatch();
+    }
+    return Promise.resolve();
+  }
+
+  retryLater(retries: readonly DelayedRetry[]): Promise<void> {
+    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('retry later');
+    const planned: [MemoryQueue, MemoryDelivery, number][] = [];
+    for (const { delivery, delayMs, headers } of retries) {
+      const queue = this.broker.queue(delivery.queue);
+      if (queue === undefined)
+        return Promise.reject(new UnknownQueueError('retry later', delivery.queue));
+      if (!(Number.isFinite(delayMs) && delayMs >= 0)) {
+        return Promise.reject(new RangeError(`delayMs must be >= 0, got ${String(delayMs)}`));
+      }
+      const merged = { ...delivery.headers, ...headers };
+      planned.push([
+        queue,
+        new MemoryDelivery(queue.name, delivery.body, merged, attemptOf(merged), false),
+        delayMs,
+      ]);
+    }
+    for (const [queue, copy, delayMs] of planned) this.broker.delay(queue, copy, delayMs);
+    return Promise.resolve();
+  }
+
+  queueStats(queue: string): Promise<QueueStats> {
+    if (this.state !== 'open') return this.refuse('read queue stats');
+    const found = this.broker.queue(queue);
+    if (found === undefined)
+      return Promise.reject(new UnknownQueueError('read queue stats', queue));
+    return Promise.resolve(found.stats());
+  }
+
+  /** @internal Called by consumers when their unacknowledged set shrinks. */
+  settled(): void {
+    this.checkDrained();
+  }
+
+  /** @internal Called by a consumer when it closes. */
+  closed(consumer: MemoryConsumer): void {
+    this.consumers.delete(consumer);
+    this.checkDrained();
+  }
+
+  private async publishSlowly(
+    messages: readonly OutgoingMessage[],
+    queues: readonly MemoryQueue[],
+    from: number,
+  ): Promise<void> {
+    this.waitingPublishes += 1;
+    try {
+      for (let i = from; i < messages.length; i++) {
+        const queue = queues[i] as MemoryQueue;
+        while (!queue.hasRoom) {
+          await this.untilShutdownOr(queue.waitForRoom());
+          if (this.state === 'closed') throw new AdapterClosedError('publish', 'closed');
+        }
+        const message = messages[i] as OutgoingMessage;
+        queue.push(MemoryDelivery.of(queue.name, message.body, message.headers ?? NO_HEADERS));
+        queue.dispatch();
+      }
+    } finally {
+      this.waitingPublishes -= 1;
+      this.checkDrained();
+    }
+  }
+
+  private untilShutdownOr(promise: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.shutdownWaiters.delete(wake);
+        resolve();
+      };
+      this.shutdownWaiters.add(wake);
+      void promise.then(wake);
+    });
+  }
+
+  private isDrained(): boolean {
+    if (this.waitingPublishes > 0) return false;
+    for (const consumer of this.consumers) if (consumer.unackedCount > 0) return false;
+    return true;
+  }
+
+  private checkDrained(): void {
+    if (this.onDrained !== undefined && this.isDrained()) this.onDrained();
+  }
+
+  /** Resolves when nothing is held or being published, or after `timeoutMs`, whichever is first. */
+  private drain(timeoutMs: number): Promise<void> {
+    if (this.isDrained()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.onDrained = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.onDrained = done;
+    });
+  }
+
+  private refuse<T>(operation: string): Promise<T> {
+    const state = this.state === 'created' ? 'not open' : this.state;
+    return Promise.reject(new AdapterClosedError(operation, state === 'open' ? 'closing' : state));
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * A running node instance: the iteration pull -> transform -> place over its stream adapter, and its lifecycle.
+ *
+ *   created --start()--> starting --> running --drain()--> draining --> stopped
+ *                            \            \                                ^
+ *                             \            +--(generator ends)-------------+
+ *                              +--(start hook or stream fails)--> failed <-- (the stream fails while running)
+ *
+ * `run()` resolves when the node stops on purpose and rejects with the fatal error otherwise. `drain(timeoutMs)`
+ * stops pulling, lets the batch in flight finish and settle, then closes; past the timeout it aborts `ctx.signal` and
+ * abandons the batch, whose messages the broker redelivers. `stop()` is a drain that does not wait. Both are
+ * idempotent and never reject. The node never opens or closes its adapter: the worker owns that.
+ */
+import { randomUUID } from 'node:crypto';
+import { BatchExecutor } from './batch-executor.js';
+import type { NodeContext, NodeInfo } from './definition.js';
+import {
+  ConsumerClosedError,
+  NodeHookError,
+  NodeStateError,
+  StreamFailureError,
+  describeError,
+} from './errors.js';
+import { GeneratorRunner } from './generator-runner.js';
+import { HeldRetries } from './held-retries.js';
+import { composeInterceptors } from './interceptors.js';
+import type { BatchInterceptor, BatchOutcome, BatchRunner } from './interceptors.js';
+import { noopLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { NodeCounters } from './node-stats.js';
+import type { NodeState, NodeStats } from './node-stats.js';
+import type { NodeSpec } from './recipe.js';
+import { isDelayedRetryCapable } from './stream-adapter.js';
+import type { Delivery, StreamAdapter, StreamConsumer } from './stream-adapter.js';
+
+/** How long `drain()` waits for the batch in flight when not told. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** What a node is built with, beside its recipe. */
+export interface NodeRuntimeOptions {
+  /** The stream adapter, already open. The node declares its queues, consumes and publishes; it never closes it. */
+  readonly adapter: StreamAdapter;
+  /** The node logs through a child of it, with its type and name bound. Default: no logging. */
+  readonly logger?: Logger;
+  /** The worker's id, named in failure headers and logs. */
+  readonly worker?: string;
+  /** Wrapped around every batch, the first outermost. */
+  readonly interceptors?: readonly BatchInterceptor[];
+  /** The node's name; default `<TYPE>:<uuid>`. */
+  readonly name?: string;
+  /** Source of backoff jitter, in [0, 1). Default Math.random; tests pin it. */
+  readonly random?: () => number;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // run() hands this promise out; a node nobody runs must not report an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export class Node implements AsyncDisposable {
+  readonly info: NodeInfo;
+  private readonly spec: NodeSpec;
+  private readonly adapter: StreamAdapter;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly counters = new NodeCounters();
+  /** Aborted when the node stops for good: what transforms and hooks see as `ctx.signal`. */
+  private readonly stopController = new AbortController();
+  /** Aborted when the node stops pulling (drain): wakes a pending `nextBatch`. */
+  private readonly pullController = new AbortController();
+  private readonly shared: NodeContext;
+  private readonly runBatch: BatchRunner;
+  private currentState: NodeState = 'created';
+  private consumer: StreamConsumer | undefined;
+  private held: HeldRetries | undefined;
+  private generator: GeneratorRunner | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly done = deferred();
+  private finalizing: Promise<void> | undefined;
+  private abandonedBatch = false;
+  /** A failure noticed outside the loop (a held retry that could not be placed): the loop stops on it. */
+  private fatal: unknown;
+  private batchId = 0;
+  /** The batch the interceptors are about to run (see `executeBatch`). */
+  private pendingRun: (() => Promise<BatchOutcome>) | undefined;
+  private currentBatchSize = 0;
+
+  constructor(spec: NodeSpec, options: NodeRuntimeOptions) {
+    this.spec = spec;
+    this.adapter = options.adapter;
+    this.random = options.random ?? Math.random;
+    this.info = Object.freeze({
+      type: spec.type,
+      name: options.name ?? `${spec.type}:${randomUUID()}`,
+      worker: options.worker,
+    });
+    const bindings: Record<string, unknown> = {
+      nodeType: this.info.type,
+      nodeName: this.info.name,
+    };
+    if (options.worker !== undefined) bindings.worker = options.worker;
+    this.logger = (options.logger ?? noopLogger).child(bindings);
+    this.shared = Object.freeze({
+      node: this.info,
+      logger: this.logger,
+      signal: this.stopController.signal,
+      options: spec.options,
+    });
+    this.runBatch = composeInterceptors(options.interceptors ?? [], () => this.executeBatch());
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  get type(): string {
+    return this.info.type;
+  }
+
+  get state(): NodeState {
+    return this.currentState;
+  }
+
+  /** The counters now, for heartbeats. Cheap: no sample is stored. */
+  stats(): NodeStats {
+    const { counters } = this;
+    return {
+      name: this.info.name,
+      type: this.info.type,
+      state: this.currentState,
+      processed: counters.processed,
+      failed: counters.failed,
+      retried: counters.retried,
+      inFlight: this.currentBatchSize + (this.held?.size ?? 0),
+      batches: counters.batches,
+      published: counters.published,
+      latencyP50Ms: counters.latency.percentile(0.5),
+      latencyP99Ms: counters.latency.percentile(0.99),
+    };
+  }
+
+  /**
+   * Runs the start hook, declares the node's queues and opens its consumer. Resolves once the node is running (or
+   * already stopped again); rejects when the start hook or the stream fails, leaving the node `failed`. Idempotent.
+   */
+  start(): Promise<void> {
+    if (this.starting !== undefined) return this.starting;
+    if (this.currentState !== 'created')
+      return Promise.reject(new NodeStateError('start', this.currentState));
+    this.currentState = 'starting';
+    this.starting = this.boot();
+    return this.starting;
+  }
+
+  /** Starts the node if needed; resolves when it stops on purpose, rejects with the error that stopped it otherwise. */
+  async run(): Promise<void> {
+    if (this.currentState === 'created') await this.start().catch(() => {});
+    return this.done.promise;
+  }
+
+  /**
+   * Stops pulling, finishes and settles the batch in flight, publishes held retries, closes the consumer and runs the
+   * stop hook. Past `timeoutMs` it stops without waiting (see `stop()`). Resolves when the node has stopped, whether
+   * it stopped cleanly or not; idempotent.
+   */
+  async drain(timeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    if (this.currentState === 'created') {
+      this.currentState = 'stopped';
+      this.done.resolve();
+      return;
+    }
+    if (this.currentState === 'starting' || this.currentState === 'running') {
+      this.currentState = 'draining';
+      this.logger.info({ timeoutMs }, 'draining');
+      this.pullController.abort();
+      this.generator?.stopPulling();
+    }
+    if (this.finalizing === undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, timeoutMs));
+      });
+      const finished = this.done.promise.then(
+        () => false,
+        () => false,
+      );
+      const late = await Promise.race([finished, timedOut]);
+      clearTimeout(timer);
+      if (late) this.abandon('the drain timed out');
+    }
+    await this.done.promise.catch(() => {});
+  }
+
+  /**
+   * Stops now: aborts `ctx.signal`, abandons the batch in flight (its messages are redelivered, possibly after some
+   * of its outputs were published), drops held retries (their originals are redelivered), closes the consumer and
+   * runs the stop hook. Resolves when stopped; idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.currentState === 'created') return this.drain(0);
+    if (this.currentState === 'starting' || this.currentState === 'running') {
+      this.currentState = 'draining';
+      this.pullController.abort();
+      this.generator?.stopPulling();
+    }
+    this.abandon('stopped');
+    await this.done.promise.catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drain();
+  }
+
+  private async boot(): Promise<void> {
+    const { spec, adapter } = this;
+    try {
+      try {
+        const queues = new Set<string>([spec.failQueue]);
+        if (spec.source !== null) queues.add(spec.source);
+        if (spec.dest.kind === 'fixed') for (const queue of spec.dest.queues) queues.add(queue);
+        if (spec.dest.kind === 'routed')
+          for (const list of spec.dest.routes.values()) for (const q of list) queues.add(q);
+        for (const queue of queues) await adapter.declareQueue(queue);
+      } catch (error) {
+        throw new StreamFailureError('start', this.info.name, error);
+      }
+      if (spec.definition.onStart !== undefined) {
+        try {
+          await spec.definition.onStart(this.shared);
+        } catch (error) {
+          throw new NodeHookError('onStart', this.info.name, error);
+        }
+      }
+      if (spec.source !== null && (this.currentState as NodeState) === 'starting') {
+        try {
+          this.consumer = await adapter.consume(spec.source, { maxUnacked: spec.maxUnacked });
+        } catch (error) {
+          throw new StreamFailureError('start', this.info.name, error);
+        }
+      }
+    } catch (error) {
+      await this.consumer?.close().catch(() => {});
+      if (this.finalizing !== undefined) return; // stop() gave up on the start already
+      this.logger.error({ error: describeError(error) }, 'failed to start');
+      this.currentState = 'failed';
+      this.stopController.abort();
+      this.done.reject(error);
+      throw error;
+    }
+    if ((this.currentState as NodeState) !== 'starting') {
+      // drain() or stop() came while starting: stop without pulling anything. If stop() already finalized (it does
+      // not wait for a slow start), the consumer opened since is closed here.
+      if (this.finalizing !== undefined) await this.consumer?.close().catch(() => {});
+      else void this.finalize(undefined);
+      return;
+    }
+    this.currentState = 'running';
+    this.logger.info(
+      { source: spec.source, batchSize: spec.batchSize, concurrency: spec.concurrency },
+      'running',
+    );
+    const loop = this.consumer !== undefined ? this.pullLoop(this.consumer) : this.generatorLoop();
+    loop.then(
+      () => this.finalize(undefined),
+      (error: unknown) => this.finalize(error),
+    );
+  }
+
+  private async pullLoop(consumer: StreamConsumer): Promise<void> {
+    const { spec, adapter } = this;
+    const delayedRetry = isDelayedRetryCapable(adapter) ? adapter : undefined;
+    if (delayedRetry === undefined) {
+      this.held = new HeldRetries(adapter, consumer, this.logger, (error) =>
+        this.failFromOutside(error),
+      );
+    }
+    const executor = new BatchExecutor({
+      spec,
+      adapter,
+      delayedRetry,
+      held: this.held,
+      shared: this.shared,
+      logger: this.logger,
+      random: this.random,
+      aborted: () => this.stopController.signal.aborted,
+      abandoned: () => this.abandonedBatch,
+    });
+    const pull = {
+      max: spec.batchSize,
+      timeoutMs: spec.batchTimeoutMs,
+      signal: this.pullController.signal,
+    };
+    while (this.currentState === 'running') {
+      let deliveries: Delivery[];
+      try {
+        deliveries = await consumer.nextBatch(pull);
+      } catch (error) {
+        if (this.currentState !== 'running' && error instanceof ConsumerClosedError) break;
+        throw new StreamFailureError('pull', this.info.name, error);
+      }
+      if (this.fatal !== undefined) throw this.fatal;
+      if (deliveries.length === 0) continue;
+      if (this.currentState !== 'running') {
+        // Gathered while the drain began: not in flight yet, so they go back untouched.
+        await consumer.requeue(deliveries).catch(() => {});
+        break;
+      }
+      await this.processBatch(deliveries.length, spec.source, () =>
+        executor.execute(deliveries, consumer),
+      );
+      if (this.fatal !== undefined) throw this.fatal;
+    }
+  }
+
+  private async generatorLoop(): Promise<void> {
+    const generator: GeneratorRunner = new GeneratorRunner({
+      spec: this.spec,
+      adapter: this.adapter,
+      shared: this.shared,
+      logger: this.logger,
+      runBatch: (values): Promise<void> =>
+        this.processBatch(values.length, null, () => generator.placeBatch(values)),
+    });
+    this.generator = generator;
+    await generator.run();
+    if (this.currentState === 'running') {
+      this.logger.info('generator finished');
+      this.currentState = 'draining';
+    }
+  }
+
+  /** Runs one batch through the interceptors, `run` innermost, and counts it. */
+  private async processBatch(
+    size: number,
+    queue: string | null,
+    run: () => Promise<BatchOutcome>,
+  ): Promise<void> {
+    const started = performance.now();
+    this.batchId += 1;
+    this.currentBatchSize = queue === null ? 0 : size;
+    this.pendingRun = run;
+    try {
+      const outcome = await this.runBatch({ node: this.info, batchId: this.batchId, size, queue });
+      if (this.abandonedBatch) return;
+      const { counters } = this;
+      counters.processed += outcome.processed;
+      counters.failed += outcome.failed;
+      counters.retried += outcome.retried;
+      counters.published += outcome.published;
+      counters.batches += 1;
+      counters.latency.record(performance.now() - started);
+    } finally {
+      this.pendingRun = undefined;
+      this.currentBatchSize = 0;
+    }
+  }
+
+  /** The innermost batch runner, under the interceptors: runs the batch `processBatch` was given, once. */
+  private executeBatch(): Promise<BatchOutcome> {
+    const run = this.pendingRun;
+    if (run === undefined) {
+      return Promise.reject(
+        new Error('an interceptor called next() twice, or after its batch ended'),
+      );
+    }
+    this.pendingRun = undefined;
+    return run();
+  }
+
+  private failFromOutside(error: unknown): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = new StreamFailureError('place', this.info.name, error);
+    this.logger.error(
+      { error: describeError(error) },
+      'a held retry could not be placed; stopping',
+    );
+    this.pullController.abort();
+    this.generator?.stopPulling();
+    // The aborted pull wakes the loop, which throws `fatal` and finalizes with it.
+  }
+
+  private abandon(reason: string): void {
+    if (this.finalizing !== undefined) return;
+    this.abandonedBatch = true;
+    this.stopController.abort();
+    this.generator?.abandon();
+    if (this.pendingRun !== undefined || this.currentBatchSize > 0)
+      this.logger.warn({ reason }, 'abandoning the batch in flight; it will be redelivered');
+    void this.finalize(undefined);
+  }
+
+  /** Settles held retries, closes the consumer, runs the stop hook, and ends the node. Runs once. */
+  private finalize(failure: unknown): Promise<void> {
+    this.finalizing ??= (async () => {
+      let error = failure;
+      if (this.held !== undefined) {
+        if (error === undefined && !this.abandonedBatch) {
+          try {
+            await this.held.flush();
+          } catch (flushError) {
+            error = new StreamFailureError('place', this.info.name, flushError);
+          }
+        }
+        this.held.cancel();
+      }
+      if (this.consumer !== undefined) {
+        await this.consumer.close().catch((closeError: unknown) => {
+          this.logger.warn({ error: describeError(closeError) }, 'closing the consumer failed');
+        });
+      }
+      this.stopController.abort();
+      if (this.spec.definition.onStop !== undefined) {
+        try {
+          await this.spec.definition.onStop(this.shared);
+        } catch (hookError) {
+          this.logger.error(
+            { error: describeError(new NodeHookError('onStop', this.info.name, hookError)) },
+            'stop hook failed',
+          );
+        }
+      }
+      if (error === undefined) {
+        this.currentState = 'stopped';
+        this.logger.info(
+          this.counters.processed > 0 ? { processed: this.counters.processed } : {},
+          'stopped',
+        );
+        this.done.resolve();
+      } else {
+        this.currentState = 'failed';
+        this.logger.error({ error: describeError(error) }, 'failed');
+        this.done.reject(error);
+      }
+    })();
+    return this.finalizing;
+  }
+}

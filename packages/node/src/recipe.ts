@@ -1,0 +1,357 @@
+/**
+ * Recipes: the plain JSON-able description of one node type's instances, which the master sends in START-NODE and a
+ * worker turns back into a running node with the system's definition (`createNode`). A recipe carries every option
+ * (defaults filled in) and the queues; the code (transform, route, hooks, a custom codec) stays in the system module.
+ *
+ * `compileRecipe` is the one validating step between options and a runnable node: `defineSystem` runs every
+ * definition's recipe through it, and so does a worker with the recipe it was sent, so the two cannot disagree.
+ */
+import type { Recipe } from '@monomyth/mmop';
+import { codecByName, CODEC_NAMES } from './codecs.js';
+import type { BodyCodec } from './codecs.js';
+import type { AnyNodeDefinition } from './definition.js';
+import { InvalidRecipeError } from './errors.js';
+
+/** Most messages per batch. */
+export const DEFAULT_BATCH_SIZE = 10;
+/** How long a started batch waits to fill. */
+export const DEFAULT_BATCH_TIMEOUT_MS = 100;
+/** Transforms at once within a batch. */
+export const DEFAULT_CONCURRENCY = 1;
+/** maxUnacked is this many batches unless set: one in flight, the next one arriving. */
+export const DEFAULT_UNACKED_BATCHES = 2;
+export const DEFAULT_RETRY: CompiledRetry = Object.freeze({
+  maxAttempts: 3,
+  initialDelayMs: 1000,
+  maxDelayMs: 60_000,
+  multiplier: 2,
+  jitter: 0.2,
+});
+
+/** Bounds a recipe is checked against. */
+export const RECIPE_LIMITS = Object.freeze({
+  maxBatchSize: 10_000,
+  maxBatchTimeoutMs: 3_600_000,
+  maxConcurrency: 10_000,
+  maxUnacked: 100_000,
+  maxAttempts: 1_000,
+  maxDelayMs: 86_400_000,
+  maxMultiplier: 100,
+  /** Node types name queues and node names (`<TYPE>:<uuid>`, at most 256 characters in MMOP). */
+  maxTypeLength: 200,
+  /** AMQP's limit on queue names. */
+  maxQueueLength: 255,
+});
+
+/** Node types: they name queues (`<TYPE>-fail`) and nodes (`<TYPE>:<uuid>`), so no `:` and no spaces. */
+const TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface CompiledRetry {
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly multiplier: number;
+  readonly jitter: number;
+}
+
+/**
+ * The recipe of a node type. A type alias, not an interface, so that it is assignable to MMOP's `Recipe`.
+ * `dest` is a list of queues (fan-out), named destinations (with a route), or null (a sink).
+ */
+export type NodeRecipe = {
+  readonly type: string;
+  /** The queue it reads; null for a generator. */
+  readonly source: string | null;
+  readonly dest: readonly string[] | Readonly<Record<string, readonly string[]>> | null;
+  readonly batchSize: number;
+  readonly batchTimeoutMs: number;
+  readonly concurrency: number;
+  readonly maxUnacked: number;
+  /** A built-in codec's name, or the name of the definition's own codec. */
+  readonly codec: string;
+  readonly retry: CompiledRetry;
+  readonly options: Readonly<Record<string, unknown>>;
+};
+
+/** Where a node's outputs go, ready to use. */
+export type CompiledDestination =
+  | { readonly kind: 'sink' }
+  | { readonly kind: 'fixed'; readonly queues: readonly string[] }
+  | { readonly kind: 'routed'; readonly routes: ReadonlyMap<string, readonly string[]> };
+
+/** Everything a node instance runs on: the recipe checked and resolved against its definition. */
+export interface NodeSpec {
+  readonly type: string;
+  readonly source: string | null;
+  readonly dest: CompiledDestination;
+  /** `<TYPE>-fail`. */
+  readonly failQueue: string;
+  readonly batchSize: number;
+  readonly batchTimeoutMs: number;
+  readonly concurrency: number;
+  readonly maxUnacked: number;
+  readonly codec: BodyCodec;
+  readonly retry: CompiledRetry;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly definition: AnyNodeDefinition;
+  /** The recipe it was compiled from. */
+  readonly recipe: NodeRecipe;
+}
+
+/** The fail queue of a node type. */
+export function failQueueOf(type: string): string {
+  return `${type}-fail`;
+}
+
+/** Checks a node type's name; returns a reason when it is not usable. */
+export function checkTypeName(type: unknown): string | undefined {
+  if (typeof type !== 'string' || type.length === 0) return 'must be a non-empty string';
+  if (type.length > RECIPE_LIMITS.maxTypeLength)
+    return `must be at most ${RECIPE_LIMITS.maxTypeLength} characters`;
+  if (!TYPE_PATTERN.test(type))
+    return 'may hold only letters, digits, ".", "_" and "-", and start with a letter or digit';
+  return undefined;
+}
+
+/** Checks a recipe against the definition of its type and resolves it into a `NodeSpec`. */
+export function compileRecipe(
+  recipe: Recipe | NodeRecipe,
+  definition: AnyNodeDefinition,
+): NodeSpec {
+  const r = recipe as Record<string, unknown>;
+  const type = r.type;
+  const typeProblem = checkTypeName(type);
+  if (typeProblem !== undefined) throw new InvalidRecipeError(undefined, 'type', typeProblem);
+  const t = type as string;
+  const fail = (field: string, message: string): never => {
+    throw new InvalidRecipeError(t, field, message);
+  };
+  if (t !== definition.name)
+    fail(
+      'type',
+      `is ${JSON.stringify(t)} but the definition is ${JSON.stringify(definition.name)}`,
+    );
+
+  const batchSize = wholeNumber(r.batchSize, 1, RECIPE_LIMITS.maxBatchSize, 'batchSize', fail);
+  const batchTimeoutMs = wholeNumber(
+    r.batchTimeoutMs,
+    0,
+    RECIPE_LIMITS.maxBatchTimeoutMs,
+    'batchTimeoutMs',
+    fail,
+  );
+  const concurrency = wholeNumber(
+    r.concurrency,
+    1,
+    RECIPE_LIMITS.maxConcurrency,
+    'concurrency',
+    fail,
+  );
+  const maxUnacked = wholeNumber(r.maxUnacked, 1, RECIPE_LIMITS.maxUnacked, 'maxUnacked', fail);
+  if (maxUnacked < batchSize)
+    fail('maxUnacked', `is ${maxUnacked}, below batchSize ${batchSize}: no batch could fill`);
+
+  const source = r.source;
+  const generator = typeof definition.generate === 'function';
+  if (generator) {
+    if (source !== null) fail('source', 'must be null: this node type is a generator');
+  } else if (typeof definition.transform !== 'function') {
+    fail('type', 'the definition has neither a transform nor a generate function');
+  } else {
+    checkQueueName(source, 'source', fail);
+  }
+
+  const dest = compileDestination(r.dest, definition, fail);
+  const codec = resolveCodec(r.codec, definition, fail);
+  const retry = compileRetry(r.retry, fail);
+  const options = r.options;
+  if (!isPlainObject(options)) fail('options', 'must be a plain object');
+  const problem = jsonProblem(options, 'options', 0);
+  if (problem !== undefined) fail(problem.field, problem.message);
+
+  return {
+    type: t,
+    source: source as string | null,
+    dest,
+    failQueue: failQueueOf(t),
+    batchSize,
+    batchTimeoutMs,
+    concurrency,
+    maxUnacked,
+    codec,
+    retry,
+    options: options as Record<string, unknown>,
+    definition,
+    recipe: recipe as NodeRecipe,
+  };
+}
+
+function compileDestination(
+  dest: unknown,
+  definition: AnyNodeDefinition,
+  fail: (field: string, message: string) => never,
+): CompiledDestination {
+  const routed = typeof definition.route === 'function';
+  if (dest === null) {
+    if (routed) fail('dest', 'must name destinations: this node type routes its outputs');
+    return { kind: 'sink' };
+  }
+  if (Array.isArray(dest)) {
+    if (routed)
+      fail(
+        'dest',
+        'must name destinations (an object), not list queues: this node type routes its outputs',
+      );
+    if (dest.length === 0) fail('dest', 'must list at least one queue (null for a sink)');
+    dest.forEach((queue, i) => checkQueueName(queue, `dest[${i}]`, fail));
+    return { kind: 'fixed', queues: Object.freeze([...new Set(dest as string[])]) };
+  }
+  if (!isPlainObject(dest)) fail('dest', 'must be a list of queues, named destinations, or null');
+  if (!routed)
+    fail('dest', 'names destinations, but this node type has no route to choose among them');
+  const names = Object.keys(dest as object);
+  if (names.length === 0) fail('dest', 'must name at least one destination');
+  const defined = definition.dest;
+  if (isPlainObject(defined)) {
+    for (const name of Object.keys(defined)) {
+      if (!names.includes(name)) fail(`dest.${name}`, 'is missing: the definition routes to it');
+    }
+  }
+  const routes = new Map<string, readonly string[]>();
+  for (const name of names) {
+    const queues = (dest as Record<string, unknown>)[name];
+    if (!Array.isArray(queues) || queues.length === 0)
+      fail(`dest.${name}`, 'must list at least one queue');
+    (queues as unknown[]).forEach((queue, i) => checkQueueName(queue, `dest.${name}[${i}]`, fail));
+    routes.set(name, Object.freeze([...new Set(queues as string[])]));
+  }
+  return { kind: 'routed', routes };
+}
+
+function resolveCodec(
+  name: unknown,
+  definition: AnyNodeDefinition,
+  fail: (field: string, message: string) => never,
+): BodyCodec {
+  if (typeof name !== 'string' || name.length === 0) return fail('codec', 'must be a codec name');
+  const own = definition.codec;
+  if (typeof own === 'object' && own !== null && own.name === name) return own;
+  return (
+    codecByName(name) ??
+    fail(
+      'codec',
+      `${JSON.stringify(name)} is not a codec this node knows (${[...CODEC_NAMES].join(', ')})`,
+    )
+  );
+}
+
+function compileRetry(
+  retry: unknown,
+  fail: (field: string, message: string) => never,
+): CompiledRetry {
+  if (!isPlainObject(retry)) return fail('retry', 'must be an object');
+  const r = retry as Record<string, unknown>;
+  const maxAttempts = wholeNumber(
+    r.maxAttempts,
+    1,
+    RECIPE_LIMITS.maxAttempts,
+    'retry.maxAttempts',
+    fail,
+  );
+  const initialDelayMs = number(
+    r.initialDelayMs,
+    0,
+    RECIPE_LIMITS.maxDelayMs,
+    'retry.initialDelayMs',
+    fail,
+  );
+  const maxDelayMs = number(r.maxDelayMs, 0, RECIPE_LIMITS.maxDelayMs, 'retry.maxDelayMs', fail);
+  if (maxDelayMs < initialDelayMs)
+    fail('retry.maxDelayMs', `is below retry.initialDelayMs (${initialDelayMs})`);
+  const multiplier = number(r.multiplier, 1, RECIPE_LIMITS.maxMultiplier, 'retry.multiplier', fail);
+  const jitter = number(r.jitter, 0, 1, 'retry.jitter', fail);
+  return Object.freeze({ maxAttempts, initialDelayMs, maxDelayMs, multiplier, jitter });
+}
+
+function checkQueueName(
+  queue: unknown,
+  field: string,
+  fail: (field: string, message: string) => never,
+): void {
+  if (typeof queue !== 'string' || queue.length === 0)
+    fail(field, 'must be a non-empty queue name');
+  if (Buffer.byteLength(queue as string) > RECIPE_LIMITS.maxQueueLength) {
+    fail(field, `must be at most ${RECIPE_LIMITS.maxQueueLength} bytes`);
+  }
+}
+
+function wholeNumber(
+  value: unknown,
+  min: number,
+  max: number,
+  field: string,
+  fail: (field: string, message: string) => never,
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    return fail(
+      field,
+      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return value;
+}
+
+function number(
+  value: unknown,
+  min: number,
+  max: number,
+  field: string,
+  fail: (field: string, message: string) => never,
+): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    return fail(
+      field,
+      `must be a number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return value;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+const MAX_OPTIONS_DEPTH = 16;
+
+/** The first value in `value` that JSON (and so a recipe) cannot carry unchanged. */
+function jsonProblem(
+  value: unknown,
+  field: string,
+  depth: number,
+): { field: string; message: string } | undefined {
+  if (depth > MAX_OPTIONS_DEPTH)
+    return { field, message: `nests deeper than ${MAX_OPTIONS_DEPTH} levels` };
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? undefined : { field, message: 'is not a finite number' };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = jsonProblem(value[i], `${field}[${i}]`, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = jsonProblem(item, `${field}.${key}`, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  return {
+    field,
+    message: `is not JSON-able (${typeof value === 'object' ? 'an object of a class' : typeof value})`,
+  };
+}

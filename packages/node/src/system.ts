@@ -1,0 +1,430 @@
+/**
+ * defineSystem: a named list of node definitions, checked once, with a recipe per node type. A system module
+ * default-exports it; workers load it and build nodes from recipes (`createNode`), the master learns its recipes.
+ *
+ * Queues. Listed in order, nodes chain like the original's: `START-to-<a>`, `<a>-to-<b>`, ..., `<z>-to-END`. A node's
+ * explicit `source` or `dest` replaces its link in the chain, which gives fan-out (several dests), fan-in (several
+ * nodes with one dest), routing (named dests and a route), loops (a dest that is an earlier source), sinks
+ * (`dest: null`) and generators (`generate`, no source). A chain link cut by an explicit neighbour is an error, not a
+ * queue nobody reads.
+ */
+import type { BodyCodec } from './codecs.js';
+import type { AnyNodeDefinition, TransformContext } from './definition.js';
+import {
+  InvalidRecipeError,
+  SystemDefinitionError,
+  SystemErrorCode,
+  UnknownNodeTypeError,
+} from './errors.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_BATCH_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_RETRY,
+  DEFAULT_UNACKED_BATCHES,
+  checkTypeName,
+  compileRecipe,
+  failQueueOf,
+  isPlainObject,
+} from './recipe.js';
+import type { NodeRecipe, NodeSpec } from './recipe.js';
+
+/** The queue a linear system's input goes to: `START-to-<first>`. */
+export function startQueueOf(first: string): string {
+  return `START-to-${first}`;
+}
+
+/** The queue between two nodes of a chain, and (`to` = `END`) a chain's output: `<from>-to-<to>`. */
+export function chainQueueOf(from: string, to: string): string {
+  return `${from}-to-${to}`;
+}
+
+export interface SystemQueues {
+  /** Queues nodes read that no node writes: where the system's input goes (`START-to-<first>` in a chain). */
+  readonly inputs: readonly string[];
+  /** Queues nodes write that no node reads: the system's results (`<last>-to-END` in a chain). */
+  readonly outputs: readonly string[];
+  /** The fail queues, one per node type. */
+  readonly failures: readonly string[];
+}
+
+export interface System {
+  readonly name: string;
+  /** The node types, in definition order. */
+  readonly types: readonly string[];
+  /** One recipe per node type, in definition order: JSON-able, frozen. */
+  readonly recipes: readonly NodeRecipe[];
+  readonly queues: SystemQueues;
+  hasType(type: string): boolean;
+  /** Throws `UnknownNodeTypeError` (which lists the types the system has) for a type it lacks. */
+  definition(type: string): AnyNodeDefinition;
+  /** Throws `UnknownNodeTypeError` for a type it lacks. */
+  recipe(type: string): NodeRecipe;
+  /** Checks a recipe against its type's definition: `UnknownNodeTypeError` or `InvalidRecipeError` if it does not fit. */
+  compile(recipe: { readonly type: string }): NodeSpec;
+}
+
+export interface SystemDefinition<
+  Nodes extends readonly AnyNodeDefinition[] = readonly AnyNodeDefinition[],
+> {
+  /** The system's name, for logs and errors. */
+  readonly name: string;
+  readonly nodes: Nodes;
+}
+
+// ---- Types flowing along a chain ------------------------------------------------------------------------------------
+
+/** Marks a chain link that types do not follow (a first node, an explicit dest). */
+interface NoLink {
+  readonly __monomythNoLink: unique symbol;
+}
+
+type Element<R> = R extends readonly (infer E)[] ? E : R;
+/** What a definition's transform (or generator) emits, one output at a time. */
+export type OutputOf<D> = D extends { readonly transform: (...args: never[]) => infer R }
+  ? // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a transform may return void
+    Exclude<Element<Awaited<R>>, undefined | void>
+  : D extends { readonly generate: (...args: never[]) => infer I }
+    ? I extends Iterable<infer O> | AsyncIterable<infer O>
+      ? O
+      : unknown
+    : unknown;
+
+type InputOf<D> = D extends { readonly transform: (input: infer I, ...rest: never[]) => unknown }
+  ? I
+  : unknown;
+
+type Linked<D, Prev> = [Prev] extends [NoLink]
+  ? D
+  : D extends { readonly source: unknown }
+    ? D
+    : D extends { readonly transform: unknown }
+      ? [Prev] extends [InputOf<D>]
+        ? D
+        : { readonly transform: (input: Prev, ctx: TransformContext) => unknown }
+      : D;
+
+/**
+ * Checks, in a tuple of definitions, that each chained node accepts what the node before it emits. Nodes with an
+ * explicit source, and nodes after one with an explicit dest, are not checked: their queue is not the chain's.
+ */
+export type ChainChecked<Nodes, Prev = NoLink> = Nodes extends readonly [infer Head, ...infer Tail]
+  ? readonly [
+      Linked<Head, Prev>,
+      ...ChainChecked<Tail, Head extends { readonly dest: unknown } ? NoLink : OutputOf<Head>>,
+    ]
+  : Nodes;
+
+// ---- defineSystem ---------------------------------------------------------------------------------------------------
+
+const SYSTEM_BRAND = Symbol.for('@monomyth/node.System');
+
+/** True for what `defineSystem` returns (from any copy of this package): how a worker checks a module's default export. */
+export function isSystem(value: unknown): value is System {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[SYSTEM_BRAND] === true
+  );
+}
+
+/**
+ * Defines a system: checks every definition (names, options, routes, the chain) and makes its recipes. Throws a
+ * `SystemDefinitionError` that names the node and the field at the first problem.
+ *
+ * With a tuple of definitions whose transforms have typed parameters, TypeScript checks that each chained node takes
+ * what the one before emits.
+ */
+export function defineSystem<const Nodes extends readonly AnyNodeDefinition[]>(
+  definition: SystemDefinition<Nodes> & { readonly nodes: ChainChecked<Nodes> },
+): System {
+  if (!isPlainObject(definition)) {
+    throw new SystemDefinitionError(
+      SystemErrorCode.InvalidSystem,
+      'a system is an object with a name and nodes',
+    );
+  }
+  const { name, nodes } = definition as SystemDefinition;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new SystemDefinitionError(
+      SystemErrorCode.InvalidSystem,
+      'a system needs a name (a non-empty string)',
+      {
+        field: 'name',
+      },
+    );
+  }
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new SystemDefinitionError(
+      SystemErrorCode.InvalidSystem,
+      `system ${name}: nodes must be a non-empty list`,
+      {
+        field: 'nodes',
+      },
+    );
+  }
+
+  const definitions = new Map<string, AnyNodeDefinition>();
+  nodes.forEach((node: unknown, index) => {
+    const problem = isPlainObject(node) ? checkTypeName(node.name) : 'is not an object';
+    if (problem !== undefined) {
+      throw new SystemDefinitionError(
+        SystemErrorCode.InvalidNodeOption,
+        `system ${name}: node ${index}: name ${problem}`,
+        { field: `nodes[${index}].name` },
+      );
+    }
+    const type = (node as AnyNodeDefinition).name;
+    if (definitions.has(type)) {
+      throw new SystemDefinitionError(
+        SystemErrorCode.DuplicateNodeType,
+        `system ${name}: two nodes are named ${JSON.stringify(type)}; a node's name is its type and must be unique`,
+        { nodeType: type, field: 'name' },
+      );
+    }
+    checkShape(name, node as AnyNodeDefinition);
+    definitions.set(type, node as AnyNodeDefinition);
+  });
+
+  const list = [...definitions.values()];
+  const recipes = list.map((node, index) => recipeOf(name, node, list[index - 1], list[index + 1]));
+  const specs = new Map<string, NodeSpec>();
+  for (const recipe of recipes) {
+    const node = definitions.get(recipe.type) as AnyNodeDefinition;
+    try {
+      specs.set(recipe.type, compileRecipe(recipe, node));
+    } catch (error) {
+      if (!(error instanceof InvalidRecipeError)) throw error;
+      throw new SystemDefinitionError(
+        SystemErrorCode.InvalidNodeOption,
+        `system ${name}: node ${recipe.type}: ${error.field} ${error.reason}`,
+        { nodeType: recipe.type, field: error.field, cause: error },
+      );
+    }
+  }
+  const queues = checkChain(name, list, specs);
+  const types = Object.freeze(list.map((node) => node.name));
+  // Copies, checked JSON-able by now: freezing must not freeze the user's own option objects.
+  const frozenRecipes = Object.freeze(
+    recipes.map((recipe) => deepFreeze(JSON.parse(JSON.stringify(recipe)) as NodeRecipe)),
+  );
+  const byType = new Map(frozenRecipes.map((recipe) => [recipe.type, recipe]));
+
+  const lookup = <T>(type: string, map: ReadonlyMap<string, T>): T => {
+    const found = map.get(type);
+    if (found === undefined) throw new UnknownNodeTypeError(String(type), name, types);
+    return found;
+  };
+  const system: System = {
+    name,
+    types,
+    recipes: frozenRecipes,
+    queues,
+    hasType: (type) => definitions.has(type),
+    definition: (type) => lookup(type, definitions),
+    recipe: (type) => lookup(type, byType),
+    compile: (recipe) => {
+      if (!isPlainObject(recipe) || typeof recipe.type !== 'string') {
+        throw new InvalidRecipeError(undefined, 'type', 'must be a string');
+      }
+      return compileRecipe(recipe as NodeRecipe, lookup(recipe.type, definitions));
+    },
+  };
+  Object.defineProperty(system, SYSTEM_BRAND, { value: true });
+  return Object.freeze(system);
+}
+
+/** Checks what the recipe cannot: functions, and that a node transforms or generates but not both. */
+function checkShape(system: string, node: AnyNodeDefinition): void {
+  const type = node.name;
+  const fail = (code: SystemErrorCode, field: string, message: string): never => {
+    throw new SystemDefinitionError(code, `system ${system}: node ${type}: ${field} ${message}`, {
+      nodeType: type,
+      field,
+    });
+  };
+  const hasTransform = node.transform !== undefined;
+  const hasGenerate = node.generate !== undefined;
+  if (hasTransform === hasGenerate) {
+    fail(
+      SystemErrorCode.InvalidNodeOption,
+      'transform',
+      'or generate: a node has exactly one of them',
+    );
+  }
+  if (hasTransform && typeof node.transform !== 'function')
+    fail(SystemErrorCode.InvalidNodeOption, 'transform', 'must be a function');
+  if (hasGenerate && typeof node.generate !== 'function')
+    fail(SystemErrorCode.InvalidNodeOption, 'generate', 'must be a function');
+  if (hasGenerate && node.source !== undefined && node.source !== null) {
+    fail(SystemErrorCode.InvalidNodeOption, 'source', 'must be absent: a generator reads nothing');
+  }
+  if (hasTransform && node.source === null) {
+    fail(
+      SystemErrorCode.InvalidNodeOption,
+      'source',
+      'is null, but only a generator reads nothing: give it a generate function',
+    );
+  }
+  for (const hook of ['onStart', 'onStop', 'route'] as const) {
+    if (node[hook] !== undefined && typeof node[hook] !== 'function')
+      fail(SystemErrorCode.InvalidNodeOption, hook, 'must be a function');
+  }
+  if (node.retry !== undefined && !isPlainObject(node.retry))
+    fail(SystemErrorCode.InvalidNodeOption, 'retry', 'must be an object');
+  if (node.options !== undefined && !isPlainObject(node.options)) {
+    fail(SystemErrorCode.InvalidNodeOption, 'options', 'must be a plain object');
+  }
+  const namedDest = isPlainObject(node.dest);
+  if (node.route !== undefined && !namedDest) {
+    fail(
+      SystemErrorCode.InvalidRoute,
+      'route',
+      'needs named destinations: dest must be an object of destination names to queues',
+    );
+  }
+  if (namedDest && node.route === undefined) {
+    fail(
+      SystemErrorCode.InvalidRoute,
+      'dest',
+      'names destinations, but there is no route to choose among them',
+    );
+  }
+  if (node.codec !== undefined && typeof node.codec !== 'string') {
+    const codec = node.codec as Partial<BodyCodec>;
+    if (
+      typeof codec !== 'object' ||
+      typeof codec.name !== 'string' ||
+      codec.name.length === 0 ||
+      typeof codec.encode !== 'function' ||
+      typeof codec.decode !== 'function'
+    ) {
+      fail(
+        SystemErrorCode.InvalidNodeOption,
+        'codec',
+        'must be a codec name or an object with a name, encode and decode',
+      );
+    }
+  }
+}
+
+/** The recipe of one node: its options with defaults, and its queues from the chain where not explicit. */
+function recipeOf(
+  system: string,
+  node: AnyNodeDefinition,
+  previous: AnyNodeDefinition | undefined,
+  next: AnyNodeDefinition | undefined,
+): NodeRecipe {
+  const type = node.name;
+  let source: string | null;
+  if (node.generate !== undefined) source = null;
+  else if (node.source !== undefined) source = node.source as string;
+  else source = previous === undefined ? startQueueOf(type) : chainQueueOf(previous.name, type);
+
+  let dest: NodeRecipe['dest'];
+  const given = node.dest;
+  if (given === undefined) dest = [chainQueueOf(type, next === undefined ? 'END' : next.name)];
+  else if (given === null) dest = null;
+  else if (typeof given === 'string') dest = [given];
+  else if (Array.isArray(given)) dest = [...(given as string[])];
+  else if (isPlainObject(given)) {
+    dest = Object.fromEntries(
+      Object.entries(given).map(([key, queues]) => [
+        key,
+        typeof queues === 'string' ? [queues] : queues,
+      ]),
+    ) as Record<string, string[]>;
+  } else {
+    throw new SystemDefinitionError(
+      SystemErrorCode.InvalidNodeOption,
+      `system ${system}: node ${type}: dest must be a queue, a list of queues, named destinations, or null`,
+      { nodeType: type, field: 'dest' },
+    );
+  }
+  const batchSize = node.batchSize ?? DEFAULT_BATCH_SIZE;
+  return {
+    type,
+    source,
+    dest,
+    batchSize,
+    batchTimeoutMs: node.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS,
+    concurrency: node.concurrency ?? DEFAULT_CONCURRENCY,
+    maxUnacked:
+      node.maxUnacked ??
+      (typeof batchSize === 'number' ? batchSize * DEFAULT_UNACKED_BATCHES : batchSize),
+    codec:
+      typeof node.codec === 'object' && node.codec !== null
+        ? node.codec.name
+        : (node.codec ?? 'json'),
+    retry: { ...DEFAULT_RETRY, ...definedFields(node.retry ?? {}) },
+    options: node.options ?? {},
+  };
+}
+
+/** The fields that are not undefined: `{ maxAttempts: undefined }` means the default, as if absent. */
+function definedFields(object: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+function queuesWritten(spec: NodeSpec): string[] {
+  if (spec.dest.kind === 'fixed') return [...spec.dest.queues];
+  if (spec.dest.kind === 'routed') return [...spec.dest.routes.values()].flat();
+  return [];
+}
+
+/** Finds chain links cut by an explicit neighbour, and works out the system's input and output queues. */
+function checkChain(
+  system: string,
+  nodes: readonly AnyNodeDefinition[],
+  specs: ReadonlyMap<string, NodeSpec>,
+): SystemQueues {
+  const read = new Set<string>();
+  const written = new Set<string>();
+  for (const spec of specs.values()) {
+    if (spec.source !== null) read.add(spec.source);
+    for (const queue of queuesWritten(spec)) written.add(queue);
+  }
+  nodes.forEach((node, index) => {
+    const spec = specs.get(node.name) as NodeSpec;
+    const previous = nodes[index - 1];
+    const next = nodes[index + 1];
+    if (
+      previous !== undefined &&
+      node.source === undefined &&
+      spec.source !== null &&
+      !written.has(spec.source)
+    ) {
+      throw new SystemDefinitionError(
+        SystemErrorCode.BrokenChain,
+        `system ${system}: node ${node.name} reads ${spec.source} (its link in the chain), but no node writes it: ` +
+          `${previous.name} has an explicit dest. Give ${node.name} a source, or ${previous.name} a dest that includes it`,
+        { nodeType: node.name, field: 'source' },
+      );
+    }
+    if (next !== undefined && node.dest === undefined) {
+      const queue = chainQueueOf(node.name, next.name);
+      if (!read.has(queue)) {
+        throw new SystemDefinitionError(
+          SystemErrorCode.BrokenChain,
+          `system ${system}: node ${node.name} writes ${queue} (its link in the chain), but no node reads it: ` +
+            `${next.name} ${next.generate !== undefined ? 'is a generator' : 'has an explicit source'}. ` +
+            `Give ${node.name} a dest`,
+          { nodeType: node.name, field: 'dest' },
+        );
+      }
+    }
+  });
+  return Object.freeze({
+    inputs: Object.freeze([...read].filter((queue) => !written.has(queue))),
+    outputs: Object.freeze([...written].filter((queue) => !read.has(queue))),
+    failures: Object.freeze(nodes.map((node) => failQueueOf(node.name))),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
