@@ -108,7 +108,7 @@ interface NodeOptions<Out, Keys extends string> {
   /** Where outputs go. In a linear system: the next node's queue (`<this>-to-<next>`, or `<this>-to-END`). */
   readonly dest?: Destination<Keys>;
   /** With named destinations: which one(s) each output goes to. */
-  readonly route?: Route<Out, Keys>;
+  readonly route?: Route<Out, NoInfer<Keys>>;
   /** Settings for this node type, passed to hooks and transforms as `ctx.options`; JSON-able (they go in recipes). */
   readonly options?: Readonly<Record<string, unknown>>;
   /** Runs before the node pulls anything; a throw fails the node's start. */

@@ -313,11 +313,8 @@ export class Node implements AsyncDisposable {
       }
       if (this.fatal !== undefined) throw this.fatal;
       if (deliveries.length === 0) continue;
-      if (this.currentState !== 'running') {
-        // Gathered while the drain began: not in flight yet, so they go back untouched.
-        await consumer.requeue(deliveries).catch(() => {});
-        break;
-      }
+      // A drain that began while this batch was filling cut it short: it is in the node's hands, so it is finished
+      // like any batch in flight (the loop ends after it).
       await this.processBatch(deliveries.length, spec.source, () =>
         executor.execute(deliveries, consumer),
       );

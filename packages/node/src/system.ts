@@ -8,6 +8,7 @@
  * (`dest: null`) and generators (`generate`, no source). A chain link cut by an explicit neighbour is an error, not a
  * queue nobody reads.
  */
+import type { Recipe } from '@monomyth/mmop';
 import type { BodyCodec } from './codecs.js';
 import type { AnyNodeDefinition, TransformContext } from './definition.js';
 import {
@@ -61,7 +62,7 @@ export interface System {
   /** Throws `UnknownNodeTypeError` for a type it lacks. */
   recipe(type: string): NodeRecipe;
   /** Checks a recipe against its type's definition: `UnknownNodeTypeError` or `InvalidRecipeError` if it does not fit. */
-  compile(recipe: { readonly type: string }): NodeSpec;
+  compile(recipe: Recipe | NodeRecipe): NodeSpec;
 }
 
 export interface SystemDefinition<

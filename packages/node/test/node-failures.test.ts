@@ -1,0 +1,418 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createNode,
+  defineSystem,
+  Headers,
+  NonRetryableError,
+  StreamFailureError,
+  jsonCodec,
+  type MemoryStreamAdapter,
+  type Node,
+} from '../src/index.js';
+import { FaultyAdapter, openMemory, push, take, takeValues } from './helpers.js';
+
+const running: Node[] = [];
+let adapter: MemoryStreamAdapter | undefined;
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await adapter?.close();
+  adapter = undefined;
+});
+
+async function started(node: Node): Promise<Node> {
+  running.push(node);
+  await node.start();
+  return node;
+}
+
+/** Resolves the n-th time `record` is called. */
+function counter(): {
+  record: () => void;
+  reached: (n: number) => Promise<void>;
+  count: () => number;
+} {
+  let count = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  return {
+    record() {
+      count += 1;
+      for (const waiter of waiters.filter((w) => w.n <= count)) waiter.resolve();
+    },
+    reached(n) {
+      return n <= count
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    count: () => count,
+  };
+}
+
+describe('node failures', () => {
+  it('failure - a throwing transform fails its message only; the rest of the batch goes on', async () => {
+    adapter = await openMemory();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'PICKY',
+          batchSize: 5,
+          transform: (n: number) => {
+            if (n === 3) throw new NonRetryableError('three is right out');
+            return n * 10;
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'PICKY', { adapter }));
+    await push(adapter, 'START-to-PICKY', [1, 2, 3, 4, 5]);
+    expect(await takeValues(adapter, 'PICKY-to-END', 4)).toEqual([10, 20, 40, 50]);
+    const [failed] = await take(adapter, 'PICKY-fail', 1);
+    expect(jsonCodec.decode(failed!.body)).toBe(3);
+    await node.drain(1000);
+    expect(node.stats()).toMatchObject({ processed: 4, failed: 1, retried: 0, batches: 1 });
+    expect(await adapter.queueStats('START-to-PICKY')).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  it('failure - the fail-queue copy keeps the body and names the error, step, node, worker, attempts and times', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'Date'],
+      now: Date.parse('2030-01-02T03:04:05.000Z'),
+    });
+    adapter = await openMemory();
+    const attempts = counter();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'FLAKY',
+          batchSize: 1,
+          retry: { maxAttempts: 2, initialDelayMs: 5000, jitter: 0 },
+          transform: () => {
+            attempts.record();
+            throw new RangeError('out of range');
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'FLAKY', { adapter, worker: 'worker-7' }));
+    await push(adapter, 'START-to-FLAKY', [{ id: 1 }], { trace: 't-1' });
+    await attempts.reached(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    await attempts.reached(2);
+    const [failed] = await take(adapter, 'FLAKY-fail', 1);
+    expect(jsonCodec.decode(failed!.body)).toEqual({ id: 1 });
+    expect(failed!.headers).toEqual({
+      trace: 't-1',
+      [Headers.Attempt]: 2,
+      [Headers.Attempts]: 2,
+      [Headers.ErrorMessage]: 'out of range',
+      [Headers.ErrorName]: 'RangeError',
+      [Headers.Step]: 'transform',
+      [Headers.NodeType]: 'FLAKY',
+      [Headers.NodeName]: node.name,
+      [Headers.Worker]: 'worker-7',
+      [Headers.SourceQueue]: 'START-to-FLAKY',
+      [Headers.FirstFailureAt]: '2030-01-02T03:04:05.000Z',
+      [Headers.LastFailureAt]: '2030-01-02T03:04:10.000Z',
+      [Headers.NonRetryable]: false,
+    });
+  });
+
+  it('failure - a body that does not decode fails at step pull, with its bytes kept', async () => {
+    adapter = await openMemory();
+    const system = defineSystem({
+      name: 't',
+      nodes: [{ name: 'J', transform: (v: unknown) => v }],
+    });
+    await started(createNode(system, 'J', { adapter }));
+    await adapter.declareQueue('START-to-J');
+    const garbage = new Uint8Array([0x7b, 0x6e, 0x6f, 0xff]);
+    await adapter.publish([
+      { queue: 'START-to-J', body: garbage },
+      { queue: 'START-to-J', body: jsonCodec.encode('fine') },
+    ]);
+    expect(await takeValues(adapter, 'J-to-END', 1)).toEqual(['fine']);
+    const [failed] = await take(adapter, 'J-fail', 1);
+    expect([...failed!.body]).toEqual([...garbage]);
+    expect(failed!.headers).toMatchObject({
+      [Headers.Step]: 'pull',
+      [Headers.ErrorName]: 'BodyCodecError',
+      [Headers.Attempts]: 1,
+      [Headers.NonRetryable]: true,
+    });
+  });
+
+  it('failure - an output that does not encode fails its message at step place; none of its outputs go out', async () => {
+    adapter = await openMemory();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'BIG',
+          transform: (n: number) => (n === 2 ? [n, BigInt(n)] : [n]),
+        },
+      ],
+    });
+    await started(createNode(system, 'BIG', { adapter }));
+    await push(adapter, 'START-to-BIG', [1, 2, 3]);
+    expect(await takeValues(adapter, 'BIG-to-END', 2)).toEqual([1, 3]);
+    const [failed] = await take(adapter, 'BIG-fail', 1);
+    expect(failed!.headers).toMatchObject({
+      [Headers.Step]: 'place',
+      [Headers.ErrorName]: 'BodyCodecError',
+      [Headers.NonRetryable]: true,
+    });
+    expect(String(failed!.headers[Headers.ErrorMessage])).toContain('json codec could not encode');
+    expect(await adapter.queueStats('BIG-to-END')).toMatchObject({ ready: 0 });
+  });
+
+  it('retry - a failing message is retried with exponential backoff, up to maxAttempts, then fails', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    adapter = await openMemory();
+    const attempts = counter();
+    const seen: number[] = [];
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'DOOMED',
+          batchSize: 1,
+          retry: { maxAttempts: 4, initialDelayMs: 100, multiplier: 3, maxDelayMs: 500, jitter: 0 },
+          transform: (_: unknown, ctx) => {
+            seen.push(ctx.attempt);
+            attempts.record();
+            throw new Error('nope');
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'DOOMED', { adapter }));
+    await push(adapter, 'START-to-DOOMED', ['x']);
+    await attempts.reached(1);
+    // Delays: 100, then 300, then min(900, 500) = 500.
+    for (const [delay, attempt] of [
+      [100, 2],
+      [300, 3],
+      [500, 4],
+    ] as const) {
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      expect(attempts.count()).toBe(attempt - 1);
+      await vi.advanceTimersByTimeAsync(1);
+      await attempts.reached(attempt);
+    }
+    const [failed] = await take(adapter, 'DOOMED-fail', 1);
+    expect(failed!.headers[Headers.Attempts]).toBe(4);
+    expect(seen).toEqual([1, 2, 3, 4]);
+    await node.drain(1000);
+    expect(node.stats()).toMatchObject({ processed: 0, retried: 3, failed: 1 });
+  });
+
+  it('retry - a message that succeeds on a later attempt is processed once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    adapter = await openMemory();
+    let calls = 0;
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'SECOND-TIME',
+          batchSize: 1,
+          retry: { initialDelayMs: 50, jitter: 0 },
+          transform: (v: string, ctx) => {
+            calls += 1;
+            if (ctx.attempt === 1) throw new Error('not yet');
+            return `${v}@${ctx.attempt}`;
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'SECOND-TIME', { adapter }));
+    await push(adapter, 'START-to-SECOND-TIME', ['v']);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await takeValues(adapter, 'SECOND-TIME-to-END', 1)).toEqual(['v@2']);
+    await node.drain(1000);
+    expect(calls).toBe(2);
+    expect(node.stats()).toMatchObject({ processed: 1, retried: 1, failed: 0 });
+    expect(await adapter.queueStats('SECOND-TIME-fail')).toMatchObject({ ready: 0 });
+  });
+
+  it('retry - a NonRetryableError goes straight to the fail queue, whatever attempts remain', async () => {
+    adapter = await openMemory();
+    let calls = 0;
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'STRICT',
+          retry: { maxAttempts: 10 },
+          transform: () => {
+            calls += 1;
+            throw new NonRetryableError('malformed order', { cause: new Error('missing id') });
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'STRICT', { adapter }));
+    await push(adapter, 'START-to-STRICT', ['o']);
+    const [failed] = await take(adapter, 'STRICT-fail', 1);
+    expect(failed!.headers).toMatchObject({
+      [Headers.Attempts]: 1,
+      [Headers.ErrorName]: 'NonRetryableError',
+      [Headers.ErrorMessage]: 'malformed order',
+      [Headers.NonRetryable]: true,
+    });
+    await node.drain(1000);
+    expect(calls).toBe(1);
+    expect(node.stats()).toMatchObject({ retried: 0, failed: 1 });
+  });
+
+  it('retry - jitter spreads the delay within +-jitter of the backoff', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    adapter = await openMemory();
+    const attempts = counter();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'JIT',
+          batchSize: 1,
+          retry: { maxAttempts: 2, initialDelayMs: 1000, jitter: 0.5 },
+          transform: () => {
+            attempts.record();
+            throw new Error('again');
+          },
+        },
+      ],
+    });
+    // random() = 0 is the low end of the spread: 1000 * (1 - 0.5) = 500 ms.
+    await started(createNode(system, 'JIT', { adapter, random: () => 0 }));
+    await push(adapter, 'START-to-JIT', ['j']);
+    await attempts.reached(1);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(attempts.count()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await attempts.reached(2);
+  });
+
+  it('retry - without DelayedRetryCapable the node holds the original, then republishes it with the next attempt', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const inner = await openMemory();
+    adapter = inner;
+    const faulty = new FaultyAdapter(inner);
+    const attempts = counter();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'HOLD',
+          batchSize: 1,
+          retry: { maxAttempts: 2, initialDelayMs: 1000, jitter: 0 },
+          transform: (v: string, ctx) => {
+            attempts.record();
+            if (ctx.attempt === 1) throw new Error('first time fails');
+            return v;
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
+    await push(inner, 'START-to-HOLD', ['h']);
+    await attempts.reached(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await inner.queueStats('START-to-HOLD')).toMatchObject({ ready: 0, unacked: 1 });
+    expect(node.stats().inFlight).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    await attempts.reached(2);
+    expect(await takeValues(inner, 'HOLD-to-END', 1)).toEqual(['h']);
+    const republished = faulty.published.flat().find((m) => m.queue === 'START-to-HOLD');
+    expect(republished?.headers?.[Headers.Attempt]).toBe(2);
+    await node.drain(1000);
+    expect(await inner.queueStats('START-to-HOLD')).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  it('retry - a drain publishes held retries at once instead of holding them', async () => {
+    const inner = await openMemory();
+    adapter = inner;
+    const faulty = new FaultyAdapter(inner);
+    const attempts = counter();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'HOLD',
+          batchSize: 1,
+          retry: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 },
+          transform: () => {
+            attempts.record();
+            throw new Error('fails');
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
+    await push(inner, 'START-to-HOLD', ['h']);
+    await attempts.reached(1);
+    await node.drain(1000);
+    const [copy] = await take(inner, 'START-to-HOLD', 1);
+    expect(copy!.headers[Headers.Attempt]).toBe(2);
+    expect(copy!.redelivered).toBe(false);
+  });
+
+  it('stream - a publish failure burns no attempt: the batch is requeued and the node fails', async () => {
+    const inner = await openMemory();
+    adapter = inner;
+    const faulty = new FaultyAdapter(inner);
+    const seen: { v: string; attempt: number; redelivered: boolean }[] = [];
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'P',
+          batchSize: 2,
+          transform: (v: string, ctx) => {
+            seen.push({ v, attempt: ctx.attempt, redelivered: ctx.redelivered });
+            return v;
+          },
+        },
+      ],
+    });
+    const first = createNode(system, 'P', { adapter: faulty });
+    running.push(first);
+    await first.start();
+    faulty.failPublishes = 1;
+    await push(inner, 'START-to-P', ['a', 'b']);
+    const error: unknown = await first.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StreamFailureError);
+    expect(error).toMatchObject({ step: 'place', code: 'STREAM_FAILURE' });
+    expect(first.state).toBe('failed');
+    expect(await inner.queueStats('START-to-P')).toEqual({ ready: 2, unacked: 0, consumers: 0 });
+
+    const second = await started(createNode(system, 'P', { adapter: faulty }));
+    expect(await takeValues(inner, 'P-to-END', 2)).toEqual(['a', 'b']);
+    await second.drain(1000);
+    expect(seen).toEqual([
+      { v: 'a', attempt: 1, redelivered: false },
+      { v: 'b', attempt: 1, redelivered: false },
+      { v: 'a', attempt: 1, redelivered: true },
+      { v: 'b', attempt: 1, redelivered: true },
+    ]);
+    expect(await inner.queueStats('P-fail')).toMatchObject({ ready: 0 });
+  });
+
+  it('stream - a pull failure fails the node with StreamFailureError at step pull', async () => {
+    adapter = await openMemory();
+    const system = defineSystem({
+      name: 't',
+      nodes: [{ name: 'Q', transform: (v: unknown) => v }],
+    });
+    const node = createNode(system, 'Q', { adapter });
+    running.push(node);
+    await node.start();
+    await adapter.close(); // the adapter goes away under a running node
+    const error: unknown = await node.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StreamFailureError);
+    expect(error).toMatchObject({ step: 'pull' });
+  });
+});
