@@ -7,3 +7,13 @@ export { acquireTestBroker } from './test-broker.js';
 export type { TestBrokerLease } from './test-broker.js';
 export { freePort } from './free-port.js';
 export { RabbitMqNotInstalledError, RabbitMqStartError } from './errors.js';
+export { runStreamAdapterConformance } from './conformance/index.js';
+export type { ConformanceOptions, StreamAdapterFactory } from './conformance/index.js';
+export { startSystem, CollectTimeoutError } from './system-harness.js';
+export type {
+  CollectOptions,
+  CollectedFailure,
+  PushOptions,
+  SystemHarness,
+  SystemHarnessOptions,
+} from './system-harness.js';

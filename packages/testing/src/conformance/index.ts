@@ -1,0 +1,69 @@
+/**
+ * runStreamAdapterConformance: the one test suite for the StreamAdapter contract (@monomyth/node's
+ * stream-adapter.ts). The in-memory adapter and the RabbitMQ adapter pass it; a user's own adapter runs the same:
+ *
+ * ```ts
+ * // my-adapter.conformance.test.ts
+ * import { runStreamAdapterConformance } from '@monomyth/testing';
+ * runStreamAdapterConformance('my adapter', () => new MyAdapter({ url: process.env.MY_BROKER_URL }));
+ * ```
+ *
+ * Call it at the top level of a vitest test file (it registers a `describe` block). Every test uses queues of its own
+ * with random names and closes the adapters it made.
+ */
+import type { StreamAdapter } from '@monomyth/node';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe } from 'vitest';
+import { capabilityCases } from './capability-cases.js';
+import type { ConformanceContext, ConformanceOptions, StreamAdapterFactory } from './context.js';
+import { deliveryCases } from './delivery-cases.js';
+import { lifecycleCases } from './lifecycle-cases.js';
+import { settleCases } from './settle-cases.js';
+
+export type { ConformanceOptions, StreamAdapterFactory } from './context.js';
+
+export function runStreamAdapterConformance(
+  name: string,
+  factory: StreamAdapterFactory,
+  options: ConformanceOptions = {},
+): void {
+  const run = randomUUID().slice(0, 8);
+  let adapters: StreamAdapter[] = [];
+  let testIndex = 0;
+
+  const connectUnopened = async (): Promise<StreamAdapter> => {
+    const adapter = await factory();
+    adapters.push(adapter);
+    return adapter;
+  };
+  const ctx: ConformanceContext = {
+    deliveryTimeoutMs: options.deliveryTimeoutMs ?? 5000,
+    quietMs: options.quietMs ?? 200,
+    connectUnopened,
+    async connect() {
+      const adapter = await connectUnopened();
+      await adapter.open();
+      return adapter;
+    },
+    queue: (queueName) => `conformance-${run}-${testIndex}-${queueName}`,
+    async freshQueue(adapter, queueName = 'q') {
+      const queue = ctx.queue(queueName);
+      await adapter.declareQueue(queue);
+      return queue;
+    },
+  };
+
+  describe(`StreamAdapter conformance: ${name}`, () => {
+    afterEach(async () => {
+      testIndex += 1;
+      const made = adapters;
+      adapters = [];
+      await Promise.all(made.map((adapter) => adapter.close().catch(() => {})));
+    });
+
+    lifecycleCases(ctx);
+    deliveryCases(ctx);
+    settleCases(ctx);
+    capabilityCases(ctx);
+  });
+}

@@ -1,0 +1,6 @@
+import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node';
+import { runStreamAdapterConformance } from '../src/index.js';
+
+// One broker for the run: the suite reads through one adapter what it wrote through another.
+const broker = new MemoryBroker();
+runStreamAdapterConformance('in-memory', () => new MemoryStreamAdapter({ broker }));
