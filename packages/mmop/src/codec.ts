@@ -6,8 +6,8 @@
  *
  * `encode` validates the message against its kind's schema and the body size limit (a bug on this side should fail
  * here, not on the peer; the per-string and per-array limits are the receiver's to apply) and
- * reuses one msgpack Encoder and one pre-built frame per version and kind. `decode` checks the frame count and sizes,
- * the version, the kind, then every field, and throws nothing but MmopDecodeError, whatever bytes arrive.
+ * reuses one msgpack Encoder and one pre-built frame per version and kind. `decode` checks the version, the frame count,
+ * the kind, the body size, then every field, and throws nothing but MmopDecodeError, whatever bytes arrive.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { compileBodyValidator } from './body-validator.js';
@@ -167,6 +167,9 @@ export class MmopCodec {
 
   #decodeAt(frames: IncomingFrames, start: number): MmopMessage {
     if (!Array.isArray(frames)) throw notFrames();
+    // The version first: a peer speaking another version may frame its messages differently, and should hear so.
+    const versionFrame = frames[start];
+    if (versionFrame instanceof Uint8Array) checkVersion(versionFrame);
     const count = frames.length - start;
     if (count !== 3) {
       throw new MmopDecodeError(
@@ -174,7 +177,6 @@ export class MmopCodec {
         `expected 3 frames (version, kind, body), got ${Math.max(count, 0)}`,
       );
     }
-    const versionFrame = frames[start];
     const kindFrame = frames[start + 1];
     const bodyFrame = frames[start + 2];
     if (!(
@@ -184,7 +186,6 @@ export class MmopCodec {
     )) {
       throw notFrames();
     }
-    checkVersion(versionFrame);
     const entry = lookUpKind(kindFrame);
     if (bodyFrame.byteLength > this.limits.maxBodyBytes) {
       throw new MmopDecodeError(

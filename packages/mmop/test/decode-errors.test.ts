@@ -31,6 +31,10 @@ describe('mmop decode errors', () => {
     const error = decodeError(frames('MMOP/0', 'PING', { requestId: 'r' }));
     expect(error.code).toBe(DecodeErrorCode.UnsupportedVersion);
     expect(error.message).toBe('peer speaks MMOP/0; this side speaks MMOP/1');
+    // Checked before the frame count: MMOP/0 had no body frame for PING.
+    expect(decodeError([Buffer.from('MMOP/0'), Buffer.from('PING')]).code).toBe(
+      DecodeErrorCode.UnsupportedVersion,
+    );
   });
 
   it('decode - a first frame that is no MMOP version at all is NOT_MMOP, shown safely', () => {
