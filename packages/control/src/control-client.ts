@@ -1,0 +1,203 @@
+/**
+ * A typed client for the master: one DEALER, any number of requests in flight, each correlated by its requestId and
+ * bounded by a timeout, so a call never hangs on a master that is down.
+ */
+import { randomUUID } from 'node:crypto';
+import { Dealer } from 'zeromq';
+import { MmopCodec, OrderedSender } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { ControlClientClosedError, ControlRequestError, MasterUnreachableError } from './errors.js';
+
+export interface ControlClientOptions {
+  /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
+  master?: string;
+  /** How long ping and info requests wait for an answer. @default 5_000 */
+  timeoutMs?: number;
+}
+
+export interface StartNodeOptions {
+  /** How long to wait for the master, which waits for the workers. @default 30_000 */
+  timeoutMs?: number;
+}
+
+export interface StopOptions {
+  /** How long each node (or the worker) may take to drain. @default the master's (30 s) */
+  drainTimeoutMs?: number;
+  /** How long to wait for the answer. @default the drain timeout (or 30 s) plus 15 s */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+const STOP_ANSWER_GRACE_MS = 15_000;
+const DEFAULT_DRAIN_MS = 30_000;
+
+export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+export type StopNodeResult = Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+
+interface Waiting {
+  readonly resolve: (message: MmopMessage) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class ControlClient {
+  readonly master: string;
+  readonly #timeoutMs: number;
+  readonly #dealer: Dealer;
+  readonly #sender: OrderedSender;
+  readonly #codec = new MmopCodec();
+  readonly #waiting = new Map<string, Waiting>();
+  readonly #prefix = randomUUID().slice(0, 8);
+  #count = 0;
+  #closed = false;
+
+  constructor(options: ControlClientOptions = {}) {
+    this.master = options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555';
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
+    this.#dealer = new Dealer({ linger: 0 });
+    this.#dealer.connect(this.master);
+    this.#sender = new OrderedSender((frames) => this.#dealer.send(frames));
+    void this.#receive();
+  }
+
+  /** Asks the master for a PONG; resolves with its epoch and the round trip time. */
+  async ping(): Promise<{ masterEpoch: string; roundTripMs: number }> {
+    const started = performance.now();
+    const pong = await this.#request('PONG', { kind: 'PING', requestId: this.#nextId() });
+    return { masterEpoch: pong.masterEpoch, roundTripMs: performance.now() - started };
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const info = await this.#request('INFO-RESPONSE', {
+      kind: 'WORKER-INFO',
+      requestId: this.#nextId(),
+    });
+    return info.workers ?? [];
+  }
+
+  async recipes(): Promise<RecipeInfo[]> {
+    const info = await this.#request('INFO-RESPONSE', {
+      kind: 'RECIPE-INFO',
+      requestId: this.#nextId(),
+    });
+    return info.recipes ?? [];
+  }
+
+  /** Starts `count` nodes of a type; resolves once the workers have answered, with the nodes started and any failures. */
+  async startNode(
+    type: string,
+    count = 1,
+    options: StartNodeOptions = {},
+  ): Promise<StartNodeResult> {
+    const { type: started, ...rest } = await this.#request(
+      'START-NODE-REQUEST-SUCCESS',
+      { kind: 'START-NODE-REQUEST', requestId: this.#nextId(), type, count },
+      options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    );
+    return { type: started, started: rest.started, failures: rest.failures };
+  }
+
+  /** Stops `count` nodes of a type, or the one node named; resolves once they have drained. */
+  async stopNode(target: string, count = 1, options: StopOptions = {}): Promise<StopNodeResult> {
+    const answer = await this.#request(
+      'STOP-NODE-REQUEST-SUCCESS',
+      {
+        kind: 'STOP-NODE-REQUEST',
+        requestId: this.#nextId(),
+        target,
+        count,
+        drainTimeoutMs: options.drainTimeoutMs,
+      },
+      options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_MS) + STOP_ANSWER_GRACE_MS,
+    );
+    return { stopped: answer.stopped };
+  }
+
+  /** Asks a worker to drain and leave; resolves once it has left. */
+  async stopWorker(workerId: string, options: StopOptions = {}): Promise<{ workerId: string }> {
+    const answer = await this.#request(
+      'STOP-WORKER-REQUEST-SUCCESS',
+      {
+        kind: 'STOP-WORKER-REQUEST',
+        requestId: this.#nextId(),
+        workerId,
+        drainTimeoutMs: options.drainTimeoutMs,
+      },
+      options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_MS) + STOP_ANSWER_GRACE_MS,
+    );
+    return { workerId: answer.workerId };
+  }
+
+  /** Fails the calls still waiting and closes the socket. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [requestId, waiting] of this.#waiting) {
+      clearTimeout(waiting.timer);
+      this.#waiting.delete(requestId);
+      waiting.reject(new ControlClientClosedError());
+    }
+    this.#sender.close();
+    this.#dealer.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #nextId(): string {
+    return `${this.#prefix}-${++this.#count}`;
+  }
+
+  async #request<K extends MmopMessage['kind']>(
+    expected: K,
+    request: MmopMessage & { requestId: string },
+    timeoutMs = this.#timeoutMs,
+  ): Promise<Extract<MmopMessage, { kind: K }>> {
+    if (this.#closed) throw new ControlClientClosedError();
+    const frames = this.#codec.encode(request);
+    const answer = await new Promise<MmopMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(request.requestId);
+        reject(new MasterUnreachableError(this.master, timeoutMs, request.kind));
+      }, timeoutMs);
+      this.#waiting.set(request.requestId, { resolve, reject, timer });
+      this.#sender.send(frames).catch((error: unknown) => {
+        if (!this.#waiting.delete(request.requestId)) return;
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+    if (answer.kind === expected) return answer as Extract<MmopMessage, { kind: K }>;
+    if ('status' in answer && 'reason' in answer && 'code' in answer) {
+      throw new ControlRequestError(answer.status, answer.code, answer.reason);
+    }
+    throw new ControlRequestError(
+      502,
+      'UNEXPECTED_ANSWER',
+      `expected ${expected}, the master answered ${answer.kind}`,
+    );
+  }
+
+  async #receive(): Promise<void> {
+    try {
+      for await (const frames of this.#dealer) {
+        let message: MmopMessage;
+        try {
+          message = this.#codec.decode(frames);
+        } catch {
+          continue; // Not an answer this client can read; its caller times out with a clear error.
+        }
+        const requestId = 'requestId' in message ? message.requestId : undefined;
+        const waiting = requestId === undefined ? undefined : this.#waiting.get(requestId);
+        if (!waiting || requestId === undefined) continue;
+        this.#waiting.delete(requestId);
+        clearTimeout(waiting.timer);
+        waiting.resolve(message);
+      }
+    } catch {
+      // The socket closed; close() has already failed every waiting call.
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * @monomyth/control: a typed client for the Monomyth master over MMOP/1. Used by the `monomyth` CLI and by users' code.
+ */
+export {
+  ControlClient,
+  DEFAULT_CONTROL_TIMEOUT_MS,
+  DEFAULT_START_TIMEOUT_MS,
+} from './control-client.js';
+export type {
+  ControlClientOptions,
+  StartNodeOptions,
+  StopOptions,
+  StartNodeResult,
+  StopNodeResult,
+} from './control-client.js';
+export { MasterUnreachableError, ControlRequestError, ControlClientClosedError } from './errors.js';

@@ -1,0 +1,208 @@
+/**
+ * The master's picture of the cluster, and nothing but state: registered workers, the recipe of every node type any
+ * worker has offered, the desired node count per type, and counters. No sockets and no timers, so every rule here is
+ * testable on its own; master.ts feeds it messages and acts on what it answers.
+ */
+import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { WorkerRecord } from './worker-record.js';
+
+export interface TypeCounters {
+  /** Nodes that stopped on request. */
+  completed: number;
+  /** Starts refused by workers, and nodes that exited for good after crashing. */
+  failed: number;
+}
+
+export class Cluster {
+  readonly #workers = new Map<string, WorkerRecord>();
+  readonly #byIdentity = new Map<string, WorkerRecord>();
+  /** Every node type ever offered by a worker, with the recipe first offered: survives the workers that offered it. */
+  readonly #catalog = new Map<string, Recipe>();
+  readonly #desired = new Map<string, number>();
+  readonly #counters = new Map<string, TypeCounters>();
+
+  workers(): IterableIterator<WorkerRecord> {
+    return this.#workers.values();
+  }
+
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  worker(id: string): WorkerRecord | undefined {
+    return this.#workers.get(id);
+  }
+
+  workerByIdentity(identity: Buffer): WorkerRecord | undefined {
+    return this.#byIdentity.get(identity.toString('latin1'));
+  }
+
+  recipe(type: string): Recipe | undefined {
+    return this.#catalog.get(type);
+  }
+
+  knownTypes(): string[] {
+    return [...this.#catalog.keys()].sort();
+  }
+
+  /**
+   * READY: a worker registers, or registers again (it lost its master, or the master restarted). Its running nodes are
+   * taken as they are, and the desired count of each type is raised to at least what runs, so that a restarted master
+   * keeps what the cluster was running.
+   */
+  register(
+    ready: MessageOf<'READY'>,
+    identity: Buffer,
+    now: number,
+  ): { worker: WorkerRecord; again: boolean } {
+    const previous = this.#workers.get(ready.workerId);
+    if (previous) this.#byIdentity.delete(previous.identity.toString('latin1'));
+    const worker =
+      previous ??
+      new WorkerRecord(ready.workerId, identity, ready.host, ready.pid, ready.capacity, now);
+    worker.identity = identity;
+    worker.host = ready.host;
+    worker.pid = ready.pid;
+    worker.capacity = ready.capacity;
+    worker.lastSeenAt = now;
+    worker.recipes.clear();
+    for (const recipe of ready.recipes) {
+      worker.recipes.set(recipe.type, recipe);
+      if (!this.#catalog.has(recipe.type)) this.#catalog.set(recipe.type, recipe);
+    }
+    worker.nodes.clear();
+    for (const node of ready.nodes) {
+      worker.nodes.set(node.name, { name: node.name, type: node.type, status: undefined });
+      if (!this.#catalog.has(node.type)) this.#catalog.set(node.type, node.recipe);
+    }
+    this.#workers.set(worker.id, worker);
+    this.#byIdentity.set(identity.toString('latin1'), worker);
+    for (const type of new Set(ready.nodes.map((node) => node.type))) {
+      this.#desired.set(type, Math.max(this.desired(type), this.running(type)));
+    }
+    return { worker, again: previous !== undefined || ready.nodes.length > 0 };
+  }
+
+  /** HEARTBEAT: the worker's full list of nodes replaces what the master had. */
+  heartbeat(worker: WorkerRecord, nodes: readonly NodeStatus[], now: number): void {
+    worker.lastSeenAt = now;
+    worker.nodes.clear();
+    for (const status of nodes)
+      worker.nodes.set(status.name, { name: status.name, type: status.type, status });
+  }
+
+  remove(worker: WorkerRecord): void {
+    if (this.#workers.get(worker.id) !== worker) return;
+    this.#workers.delete(worker.id);
+    this.#byIdentity.delete(worker.identity.toString('latin1'));
+  }
+
+  nodeStarted(worker: WorkerRecord, type: string, nodeName: string): void {
+    worker.nodes.set(nodeName, {
+      name: nodeName,
+      type,
+      status: worker.nodes.get(nodeName)?.status,
+    });
+  }
+
+  nodeGone(worker: WorkerRecord, nodeName: string): string | undefined {
+    const node = worker.nodes.get(nodeName);
+    worker.nodes.delete(nodeName);
+    return node?.type;
+  }
+
+  /** The worker running a node, by the node's name. */
+  findNode(nodeName: string): WorkerRecord | undefined {
+    for (const worker of this.#workers.values()) if (worker.nodes.has(nodeName)) return worker;
+    return undefined;
+  }
+
+  desired(type: string): number {
+    return this.#desired.get(type) ?? 0;
+  }
+
+  changeDesired(type: string, delta: number): void {
+    this.#desired.set(type, Math.max(0, this.desired(type) + delta));
+  }
+
+  count(type: string, counter: keyof TypeCounters, delta = 1): void {
+    const counters = this.#counters.get(type) ?? { completed: 0, failed: 0 };
+    counters[counter] += delta;
+    this.#counters.set(type, counters);
+  }
+
+  running(type: string): number {
+    let total = 0;
+    for (const worker of this.#workers.values()) total += worker.runningOf(type);
+    return total;
+  }
+
+  outstanding(type: string): number {
+    let total = 0;
+    for (const worker of this.#workers.values()) total += worker.outstandingOf(type);
+    return total;
+  }
+
+  /** Types with fewer nodes running or starting than desired, and how many are missing. */
+  deficits(): Map<string, number> {
+    const missing = new Map<string, number>();
+    for (const [type, desired] of this.#desired) {
+      const short = desired - this.running(type) - this.outstanding(type);
+      if (short > 0) missing.set(type, short);
+    }
+    return missing;
+  }
+
+  /** Workers silent for longer than `maxSilenceMs`. */
+  silentWorkers(now: number, maxSilenceMs: number): WorkerRecord[] {
+    return [...this.#workers.values()].filter((worker) => now - worker.lastSeenAt > maxSilenceMs);
+  }
+
+  workerInfo(now: number): WorkerInfo[] {
+    return [...this.#workers.values()].map((worker) => ({
+      workerId: worker.id,
+      host: worker.host,
+      pid: worker.pid,
+      capacity: worker.capacity,
+      state: worker.state,
+      lastSeenMsAgo: Math.max(0, now - worker.lastSeenAt),
+      types: [...worker.recipes.keys()].sort(),
+      nodes: [...worker.nodes.values()].map(
+        (node) => node.status ?? placeholderStatus(node.name, node.type),
+      ),
+    }));
+  }
+
+  recipeInfo(): RecipeInfo[] {
+    const types = new Set([...this.#catalog.keys(), ...this.#desired.keys()]);
+    return [...types].sort().map((type) => {
+      let workers = 0;
+      for (const worker of this.#workers.values()) if (worker.canRun(type)) workers += 1;
+      const counters = this.#counters.get(type);
+      return {
+        type,
+        desired: this.desired(type),
+        running: this.running(type),
+        outstanding: this.outstanding(type),
+        completed: counters?.completed ?? 0,
+        failed: counters?.failed ?? 0,
+        workers,
+      };
+    });
+  }
+}
+
+/** A node the master knows of (from START-NODE-SUCCESS or READY) before any heartbeat has described it. */
+function placeholderStatus(name: string, type: string): NodeStatus {
+  return {
+    name,
+    type,
+    state: 'starting',
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    inFlight: 0,
+    batches: 0,
+    restarts: 0,
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Answers to the control client's requests. Each answer says what happened, not merely what was sent: a start request
+ * is answered once every chosen worker has answered (or its timeout passed), with the nodes started and the failures.
+ */
+import { Status } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage } from '@monomyth/mmop';
+import type { MasterContext } from './context.js';
+import { reconcile, startOn, stopOn } from './node-placement.js';
+import type { StartOutcome } from './node-placement.js';
+import { chooseNodesToStop, chooseWorker } from './scheduler.js';
+import type { WorkerRecord } from './worker-record.js';
+
+type Reply = MmopMessage;
+
+function failure(
+  kind: 'START-NODE-REQUEST-FAILURE' | 'STOP-NODE-REQUEST-FAILURE' | 'STOP-WORKER-REQUEST-FAILURE',
+  requestId: string,
+  status: number,
+  code: string,
+  reason: string,
+): Reply {
+  return { kind, requestId, status, code, reason };
+}
+
+export async function startNodes(
+  context: MasterContext,
+  request: MessageOf<'START-NODE-REQUEST'>,
+): Promise<Reply> {
+  const { cluster } = context;
+  const { requestId, type, count } = request;
+  const fail = (status: number, code: string, reason: string): Reply =>
+    failure('START-NODE-REQUEST-FAILURE', requestId, status, code, reason);
+  if (cluster.workerCount === 0)
+    return fail(Status.Unavailable, 'NO_WORKERS', 'no worker is registered with the master');
+  if (!cluster.recipe(type)) {
+    const known = cluster.knownTypes();
+    return fail(
+      Status.BadRequest,
+      'UNKNOWN_TYPE',
+      `no worker offers node type ${type}; known types: ${known.length > 0 ? known.join(', ') : 'none'}`,
+    );
+  }
+  cluster.changeDesired(type, count);
+  const now = context.now();
+  const attempts: Promise<StartOutcome>[] = [];
+  for (let i = 0; i < count; i++) {
+    const worker = chooseWorker(cluster.workers(), type, now);
+    if (!worker) break;
+    attempts.push(startOn(context, worker, type));
+  }
+  if (attempts.length === 0) {
+    cluster.changeDesired(type, -count);
+    let offering = 0;
+    for (const worker of cluster.workers()) if (worker.canRun(type)) offering += 1;
+    return fail(
+      Status.Unavailable,
+      'NO_CAPACITY',
+      offering === 0
+        ? `no registered worker can run ${type}`
+        : `none of the ${offering} workers that can run ${type} is active with room for another node`,
+    );
+  }
+  const outcomes = await Promise.all(attempts);
+  const started = outcomes.flatMap((outcome) =>
+    outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
+  );
+  const failures = outcomes.flatMap((outcome) =>
+    outcome.ok
+      ? []
+      : [{ workerId: outcome.workerId, category: outcome.category, reason: outcome.reason }],
+  );
+  const unplaced = count - attempts.length;
+  if (unplaced > 0) {
+    failures.push({
+      workerId: 'none',
+      category: 'no-capacity',
+      reason: `${unplaced} of ${count} nodes found no worker with room`,
+    });
+  }
+  // What did not start is no longer wanted: the caller is told, and decides whether to ask again.
+  cluster.changeDesired(type, -(count - started.length));
+  if (started.length === 0) {
+    const timedOut = outcomes.every((outcome) => !outcome.ok && outcome.category === 'timeout');
+    return fail(
+      timedOut ? Status.Timeout : Status.InternalError,
+      timedOut ? 'START_TIMEOUT' : 'START_FAILED',
+      `no ${type} node started: ${failures.map((item) => `${item.workerId}: ${item.reason}`).join('; ')}`,
+    );
+  }
+  return { kind: 'START-NODE-REQUEST-SUCCESS', requestId, type, started, failures };
+}
+
+export async function stopNodes(
+  context: MasterContext,
+  request: MessageOf<'STOP-NODE-REQUEST'>,
+): Promise<Reply> {
+  const { cluster } = context;
+  const { requestId, target, count } = request;
+  const drainTimeoutMs = request.drainTimeoutMs ?? context.options.drainTimeoutMs;
+  const fail = (status: number, code: string, reason: string): Reply =>
+    failure('STOP-NODE-REQUEST-FAILURE', requestId, status, code, reason);
+  const holder = cluster.findNode(target);
+  let targets: { worker: WorkerRecord; nodeName: string }[];
+  if (holder) {
+    targets = [{ worker: holder, nodeName: target }];
+  } else if (cluster.recipe(target) !== undefined || cluster.desired(target) > 0) {
+    targets = chooseNodesToStop(cluster.workers(), target, count);
+    if (targets.length === 0)
+      return fail(Status.NotFound, 'NOT_RUNNING', `no ${target} node is running`);
+  } else {
+    return fail(
+      Status.NotFound,
+      'UNKNOWN_TARGET',
+      `${target} is neither a known node type nor a running node`,
+    );
+  }
+  // Lower the desired counts first, so the nodes being stopped are not started again elsewhere.
+  for (const { worker, nodeName } of targets) {
+    const type = worker.nodes.get(nodeName)?.type;
+    if (type) cluster.changeDesired(type, -1);
+  }
+  const outcomes = await Promise.all(
+    targets.map(({ worker, nodeName }) => stopOn(context, worker, nodeName, drainTimeoutMs)),
+  );
+  const stopped = outcomes.flatMap((outcome) =>
+    outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
+  );
+  if (stopped.length === 0) {
+    const first = outcomes.find((outcome) => !outcome.ok);
+    return fail(
+      first?.status ?? Status.InternalError,
+      first?.code ?? 'STOP_FAILED',
+      outcomes.map((o) => (o.ok ? '' : `${o.nodeName}: ${o.reason}`)).join('; '),
+    );
+  }
+  return { kind: 'STOP-NODE-REQUEST-SUCCESS', requestId, stopped };
+}
+
+/**
+ * Tells a worker to drain and leave. Its nodes stay desired, so they are started on the other workers as it goes.
+ * Answered when the worker says BYE (or is lost), or with 408 if it has not left within its drain timeout and grace.
+ */
+export async function stopWorker(
+  context: MasterContext,
+  request: MessageOf<'STOP-WORKER-REQUEST'>,
+): Promise<Reply> {
+  const { requestId, workerId } = request;
+  const worker = context.cluster.worker(workerId);
+  if (!worker) {
+    return failure(
+      'STOP-WORKER-REQUEST-FAILURE',
+      requestId,
+      Status.NotFound,
+      'UNKNOWN_WORKER',
+      `no worker ${workerId} is registered`,
+    );
+  }
+  const drainTimeoutMs = request.drainTimeoutMs ?? context.options.drainTimeoutMs;
+  worker.state = 'draining';
+  const settled = context.shutdowns.expect(
+    `${context.nextRequestId()}:${workerId}`,
+    workerId,
+    drainTimeoutMs + context.options.stopGraceMs,
+  );
+  try {
+    await context.send(worker.identity, { kind: 'SHUTDOWN', drainTimeoutMs });
+  } catch (error) {
+    return failure(
+      'STOP-WORKER-REQUEST-FAILURE',
+      requestId,
+      Status.Unavailable,
+      'SEND_FAILED',
+      `could not reach ${workerId}: ${String(error)}`,
+    );
+  }
+  reconcile(context);
+  const settlement = await settled;
+  if (settlement.outcome === 'timeout') {
+    return failure(
+      'STOP-WORKER-REQUEST-FAILURE',
+      requestId,
+      Status.Timeout,
+      'DRAIN_TIMEOUT',
+      settlement.reason,
+    );
+  }
+  return { kind: 'STOP-WORKER-REQUEST-SUCCESS', requestId, workerId };
+}

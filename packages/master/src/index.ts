@@ -1,0 +1,19 @@
+/**
+ * @monomyth/master: the master of a Monomyth cluster. Registers workers over MMOP/1, places nodes on them, declares
+ * silent workers lost and places their nodes elsewhere, and answers control requests.
+ */
+export { Master, MasterBindError } from './master.js';
+export type { MasterState } from './master.js';
+export {
+  compileMasterOptions,
+  MasterOptionsError,
+  DEFAULT_MASTER_ENDPOINT,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_AVOID_AFTER_FAILURE_MS,
+} from './options.js';
+export type { MasterOptions, CompiledMasterOptions } from './options.js';
+export type { Logger } from './logger.js';

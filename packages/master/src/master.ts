@@ -1,0 +1,419 @@
+/**
+ * The master: one ROUTER that workers and control clients connect to. It registers workers, schedules nodes on them,
+ * declares silent workers lost and places their nodes elsewhere, and answers control requests. It never imports user
+ * code or touches the data plane: nodes move data through the broker, the master only tells workers what to run.
+ *
+ * Nothing a peer sends can crash or stall it: frames that do not decode are logged (rate-limited) and, where they carry
+ * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
+ */
+import { Router } from 'zeromq';
+import { MmopCodec, MmopDecodeError, DecodeErrorCode, OrderedSender, Status } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { Cluster } from './cluster.js';
+import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
+import { startNodes, stopNodes, stopWorker } from './control-requests.js';
+import type { Logger } from './logger.js';
+import { reconcile } from './node-placement.js';
+import { compileMasterOptions } from './options.js';
+import type { CompiledMasterOptions, MasterOptions } from './options.js';
+import { PendingReplies } from './pending-replies.js';
+import { RateLimiter } from './rate-limited.js';
+
+export type MasterState = 'running' | 'closing' | 'closed';
+
+/** The master could not bind its endpoint (in use, or not an address of this host). */
+export class MasterBindError extends Error {
+  override readonly name = 'MasterBindError';
+  readonly code = 'BIND_FAILED';
+}
+
+/** Room for the envelope and frame overhead on top of the largest body the codec accepts. */
+const FRAME_OVERHEAD_BYTES = 4096;
+
+export class Master {
+  readonly epoch: string;
+  /** The endpoint actually bound (a `*` port resolved to the port chosen). */
+  readonly endpoint: string;
+  readonly #router: Router;
+  readonly #codec: MmopCodec;
+  readonly #sender: OrderedSender;
+  readonly #options: CompiledMasterOptions;
+  readonly #log: Logger;
+  readonly #context: MasterContext;
+  readonly #cluster = new Cluster();
+  readonly #badFrames = new RateLimiter(10, 10_000);
+  readonly #receiving: Promise<void>;
+  readonly #liveness: NodeJS.Timeout;
+  #state: MasterState = 'running';
+  #requestCount = 0;
+  #closing: Promise<void> | undefined;
+
+  /** Binds the master's ROUTER and starts serving. */
+  static async create(options: MasterOptions = {}): Promise<Master> {
+    const compiled = compileMasterOptions(options);
+    const router = new Router({
+      linger: 0,
+      // Fail sends to peers that are gone instead of dropping them silently, and never block on a slow peer.
+      mandatory: true,
+      sendTimeout: 0,
+      // A worker that reconnects under its id takes its connection over.
+      handover: true,
+      maxMessageSize: compiled.codecLimits.maxBodyBytes + FRAME_OVERHEAD_BYTES,
+    });
+    try {
+      await router.bind(compiled.bind);
+    } catch (error) {
+      router.close();
+      throw new MasterBindError(`could not bind ${compiled.bind}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    return new Master(router, compiled);
+  }
+
+  private constructor(router: Router, options: CompiledMasterOptions) {
+    this.#router = router;
+    this.#options = options;
+    this.epoch = options.epoch;
+    this.endpoint = router.lastEndpoint ?? options.bind;
+    this.#log = options.logger.child({ component: 'master', epoch: this.epoch });
+    this.#codec = new MmopCodec(options.codecLimits);
+    this.#sender = new OrderedSender((frames) => this.#router.send(frames));
+    this.#context = {
+      cluster: this.#cluster,
+      options,
+      log: this.#log,
+      starts: new PendingReplies<StartAnswer>(),
+      stops: new PendingReplies<StopAnswer>(),
+      shutdowns: new PendingReplies<never>(),
+      send: (identity, message) => this.#send(identity, message),
+      nextRequestId: () => `${this.epoch}-${++this.#requestCount}`,
+      now: () => Date.now(),
+    };
+    this.#liveness = setInterval(() => this.#checkLiveness(), options.heartbeatIntervalMs);
+    this.#receiving = this.#receive();
+    this.#log.info({ endpoint: this.endpoint }, 'master listening');
+  }
+
+  get state(): MasterState {
+    return this.#state;
+  }
+
+  /** Resolves once the master is closed; rejects if its socket fails for good. */
+  run(): Promise<void> {
+    return this.#receiving;
+  }
+
+  /** The registered workers, as WORKER-INFO reports them. */
+  workers(): WorkerInfo[] {
+    return this.#cluster.workerInfo(Date.now());
+  }
+
+  /** Every node type known, with its desired, running and outstanding counts, as RECIPE-INFO reports them. */
+  recipes(): RecipeInfo[] {
+    return this.#cluster.recipeInfo();
+  }
+
+  /** Stops serving. Requests still waiting on workers are answered as failed. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#state = 'closing';
+      clearInterval(this.#liveness);
+      this.#context.starts.closeAll('the master is closing');
+      this.#context.stops.closeAll('the master is closing');
+      this.#context.shutdowns.closeAll('the master is closing');
+      // Let the answers to those requests go out before the socket closes.
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#sender.close();
+      // No unbind() first: unbinding a ROUTER with connected peers trips an assertion in libzmq 4.3.5 (pipe.cpp:355).
+      // The port is freed shortly after close(), on ZeroMQ's I/O thread.
+      this.#router.close();
+      await this.#receiving.catch(() => {});
+      this.#state = 'closed';
+      this.#log.info({}, 'master closed');
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #receive(): Promise<void> {
+    try {
+      for await (const frames of this.#router) this.#onFrames(frames);
+    } catch (error) {
+      if (this.#state === 'running') {
+        this.#log.error({ err: error }, 'master socket failed');
+        throw error;
+      }
+    }
+  }
+
+  #onFrames(frames: Buffer[]): void {
+    let identity: Buffer;
+    let message: MmopMessage;
+    try {
+      ({ identity, message } = this.#codec.decodeEnvelope(frames));
+    } catch (error) {
+      this.#onBadFrames(frames, error);
+      return;
+    }
+    try {
+      this.#dispatch(identity, message);
+    } catch (error) {
+      this.#log.error({ err: error, kind: message.kind }, 'failed to handle a message');
+      this.#replyError(
+        identity,
+        'requestId' in message ? message.requestId : undefined,
+        Status.InternalError,
+        'INTERNAL',
+        String(error),
+      );
+    }
+  }
+
+  #dispatch(identity: Buffer, message: MmopMessage): void {
+    const context = this.#context;
+    switch (message.kind) {
+      case 'READY':
+        return this.#onReady(identity, message);
+      case 'HEARTBEAT':
+        return this.#onHeartbeat(identity, message);
+      case 'START-NODE-SUCCESS':
+      case 'START-NODE-FAILURE':
+        return this.#onLateOrAnswer(context.starts.answer(message.requestId, message), message);
+      case 'STOP-NODE-SUCCESS':
+      case 'STOP-NODE-FAILURE':
+        return this.#onLateOrAnswer(context.stops.answer(message.requestId, message), message);
+      case 'NODE-EXITED':
+        return this.#onNodeExited(identity, message);
+      case 'BYE':
+        return this.#onBye(identity, message);
+      case 'PING':
+        return this.#reply(identity, {
+          kind: 'PONG',
+          requestId: message.requestId,
+          masterEpoch: this.epoch,
+        });
+      case 'WORKER-INFO':
+        return this.#reply(identity, {
+          kind: 'INFO-RESPONSE',
+          requestId: message.requestId,
+          workers: this.workers(),
+        });
+      case 'RECIPE-INFO':
+        return this.#reply(identity, {
+          kind: 'INFO-RESPONSE',
+          requestId: message.requestId,
+          recipes: this.recipes(),
+        });
+      case 'START-NODE-REQUEST':
+        return this.#answer(identity, message.requestId, startNodes(context, message));
+      case 'STOP-NODE-REQUEST':
+        return this.#answer(identity, message.requestId, stopNodes(context, message));
+      case 'STOP-WORKER-REQUEST':
+        return this.#answer(identity, message.requestId, stopWorker(context, message));
+      default: {
+        // A kind the master sends but never receives: the peer is confused, not malicious.
+        const requestId = 'requestId' in message ? message.requestId : undefined;
+        this.#log.warn(
+          { kind: message.kind, peer: identity.toString('hex') },
+          'unexpected message kind for a master',
+        );
+        if (requestId)
+          this.#replyError(
+            identity,
+            requestId,
+            Status.BadRequest,
+            'UNEXPECTED_KIND',
+            `a master does not accept ${message.kind}`,
+          );
+      }
+    }
+  }
+
+  #onReady(identity: Buffer, ready: MessageOf<'READY'>): void {
+    const { worker, again } = this.#cluster.register(ready, identity, Date.now());
+    this.#log.info(
+      {
+        workerId: worker.id,
+        host: worker.host,
+        types: [...worker.recipes.keys()],
+        nodes: ready.nodes.length,
+      },
+      again ? 'worker registered again' : 'worker registered',
+    );
+    this.#reply(identity, {
+      kind: 'REGISTERED',
+      workerId: worker.id,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      heartbeatMisses: this.#options.heartbeatMisses,
+      masterEpoch: this.epoch,
+    });
+    reconcile(this.#context);
+  }
+
+  #onHeartbeat(identity: Buffer, heartbeat: MessageOf<'HEARTBEAT'>): void {
+    const worker = this.#cluster.workerByIdentity(identity);
+    if (!worker) {
+      // Lost and back, or registered with a master that has since restarted: it must register again.
+      this.#replyError(
+        identity,
+        undefined,
+        Status.NotFound,
+        'NOT_REGISTERED',
+        'this master does not know you: send READY',
+      );
+      return;
+    }
+    this.#cluster.heartbeat(worker, heartbeat.nodes, Date.now());
+    this.#reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
+  }
+
+  #onNodeExited(identity: Buffer, exited: MessageOf<'NODE-EXITED'>): void {
+    const worker = this.#cluster.workerByIdentity(identity);
+    if (!worker) return;
+    if (exited.restarting) {
+      this.#log.warn(
+        { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason },
+        'node crashed; its worker restarts it',
+      );
+      return;
+    }
+    this.#cluster.nodeGone(worker, exited.nodeName);
+    this.#cluster.count(exited.type, 'failed');
+    worker.avoid.set(exited.type, Date.now() + this.#options.avoidAfterFailureMs);
+    this.#log.warn(
+      { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason },
+      'node exited; placing it again',
+    );
+    reconcile(this.#context);
+  }
+
+  #onBye(identity: Buffer, bye: MessageOf<'BYE'>): void {
+    const worker = this.#cluster.workerByIdentity(identity);
+    if (!worker) return;
+    this.#log.info(
+      { workerId: worker.id, reason: bye.reason, nodes: worker.nodes.size },
+      'worker left',
+    );
+    this.#forget(worker.id, `worker ${worker.id} left: ${bye.reason}`);
+  }
+
+  #checkLiveness(): void {
+    const maxSilenceMs = this.#options.heartbeatIntervalMs * this.#options.heartbeatMisses;
+    for (const worker of this.#cluster.silentWorkers(Date.now(), maxSilenceMs)) {
+      this.#log.warn(
+        { workerId: worker.id, silentMs: Date.now() - worker.lastSeenAt, nodes: worker.nodes.size },
+        'worker lost',
+      );
+      this.#forget(worker.id, `worker ${worker.id} was lost (silent for over ${maxSilenceMs} ms)`);
+    }
+    reconcile(this.#context);
+  }
+
+  /** Removes a worker and settles everything that waited on it; its nodes are placed on the others. */
+  #forget(workerId: string, reason: string): void {
+    const worker = this.#cluster.worker(workerId);
+    if (!worker) return;
+    this.#cluster.remove(worker);
+    this.#context.starts.failWorker(workerId, reason);
+    this.#context.stops.failWorker(workerId, reason);
+    this.#context.shutdowns.failWorker(workerId, reason);
+    reconcile(this.#context);
+  }
+
+  #onLateOrAnswer(matched: boolean, message: StartAnswer | StopAnswer): void {
+    if (matched) return;
+    // An answer after its timeout: the next heartbeat brings the worker's true node list, so only note it.
+    this.#log.info(
+      { kind: message.kind, requestId: message.requestId },
+      'late answer from a worker',
+    );
+  }
+
+  #onBadFrames(frames: Buffer[], error: unknown): void {
+    const decodeError = error instanceof MmopDecodeError ? error : undefined;
+    const { allowed, suppressed } = this.#badFrames.take(Date.now());
+    if (suppressed > 0)
+      this.#log.warn({ suppressed }, 'more malformed frames were received and not logged');
+    if (allowed) {
+      this.#log.warn(
+        {
+          code: decodeError?.code,
+          peer: frames[0]?.toString('hex'),
+          frames: frames.length,
+          err: decodeError ? undefined : error,
+        },
+        `malformed frames: ${decodeError?.message ?? String(error)}`,
+      );
+    }
+    const identity = frames[0];
+    if (!decodeError || !identity || identity.byteLength === 0) return;
+    if (decodeError.requestId !== undefined) {
+      this.#replyError(
+        identity,
+        decodeError.requestId,
+        Status.BadRequest,
+        decodeError.code,
+        decodeError.message,
+      );
+    } else if (decodeError.code === DecodeErrorCode.UnsupportedVersion) {
+      // Tell the peer which versions this master speaks: it cannot read the reply, but its operator can capture it.
+      this.#replyError(
+        identity,
+        undefined,
+        Status.VersionNotSupported,
+        decodeError.code,
+        decodeError.message,
+      );
+    }
+  }
+
+  #answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {
+    answering.then(
+      (reply) => this.#reply(identity, reply),
+      (error: unknown) => {
+        this.#log.error({ err: error, requestId }, 'failed to answer a request');
+        this.#replyError(identity, requestId, Status.InternalError, 'INTERNAL', String(error));
+      },
+    );
+  }
+
+  #replyError(
+    identity: Buffer,
+    requestId: string | undefined,
+    status: number,
+    code: string,
+    reason: string,
+  ): void {
+    this.#reply(identity, {
+      kind: 'ERROR',
+      requestId,
+      status,
+      code,
+      reason: reason.slice(0, 8000),
+    });
+  }
+
+  #reply(identity: Buffer, message: MmopMessage): void {
+    this.#send(identity, message).catch((error: unknown) => {
+      this.#log.warn(
+        { kind: message.kind, peer: identity.toString('hex'), err: error },
+        'could not send a reply',
+      );
+    });
+  }
+
+  #send(identity: Buffer, message: MmopMessage): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(new Error('the master is closed'));
+    let frames: Buffer[];
+    try {
+      frames = this.#codec.encodeEnvelope(identity, message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#sender.send(frames);
+  }
+}

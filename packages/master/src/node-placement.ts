@@ -1,0 +1,139 @@
+/**
+ * Starting and stopping single nodes on workers, and bringing every type back to its desired count. Each start or stop
+ * is a request to one worker with a timeout; whatever happens (an answer, a refusal, silence, a lost worker, a failed
+ * send) it settles with an outcome the caller can report.
+ */
+import type { MasterContext } from './context.js';
+import { chooseWorker } from './scheduler.js';
+import type { WorkerRecord } from './worker-record.js';
+
+export type StartOutcome =
+  | { readonly ok: true; readonly workerId: string; readonly nodeName: string }
+  | {
+      readonly ok: false;
+      readonly workerId: string;
+      readonly category: string;
+      readonly reason: string;
+    };
+
+export type StopOutcome =
+  | { readonly ok: true; readonly workerId: string; readonly nodeName: string }
+  | {
+      readonly ok: false;
+      readonly workerId: string;
+      readonly nodeName: string;
+      readonly status: number;
+      readonly code: string;
+      readonly reason: string;
+    };
+
+/** Sends START-NODE to a worker already chosen (its outstanding count raised) and settles the start. */
+export async function startOn(
+  context: MasterContext,
+  worker: WorkerRecord,
+  type: string,
+): Promise<StartOutcome> {
+  const { cluster, options, log } = context;
+  const recipe = worker.recipes.get(type) ?? cluster.recipe(type);
+  const requestId = context.nextRequestId();
+  const settled = context.starts.expect(requestId, worker.id, options.startTimeoutMs);
+  if (recipe) {
+    context
+      .send(worker.identity, { kind: 'START-NODE', requestId, recipe })
+      .catch((error: unknown) => {
+        context.starts.fail(
+          requestId,
+          'send-failed',
+          `could not send START-NODE to ${worker.id}: ${String(error)}`,
+        );
+      });
+  } else {
+    context.starts.fail(requestId, 'send-failed', `no recipe is known for ${type}`);
+  }
+  const settlement = await settled;
+  worker.addOutstanding(type, -1);
+  if (settlement.outcome === 'answered' && settlement.answer.kind === 'START-NODE-SUCCESS') {
+    if (cluster.worker(worker.id) === worker)
+      cluster.nodeStarted(worker, type, settlement.answer.nodeName);
+    log.info({ workerId: worker.id, type, nodeName: settlement.answer.nodeName }, 'node started');
+    return { ok: true, workerId: worker.id, nodeName: settlement.answer.nodeName };
+  }
+  const [category, reason] =
+    settlement.outcome === 'answered'
+      ? settlement.answer.kind === 'START-NODE-FAILURE'
+        ? [settlement.answer.category, settlement.answer.reason]
+        : ['protocol', 'unexpected answer']
+      : [settlement.outcome, settlement.reason];
+  cluster.count(type, 'failed');
+  worker.avoid.set(type, context.now() + options.avoidAfterFailureMs);
+  log.warn({ workerId: worker.id, type, category, reason }, 'node failed to start');
+  return { ok: false, workerId: worker.id, category, reason };
+}
+
+/** Sends STOP-NODE and settles when the worker has drained the node (or could not). */
+export async function stopOn(
+  context: MasterContext,
+  worker: WorkerRecord,
+  nodeName: string,
+  drainTimeoutMs: number,
+): Promise<StopOutcome> {
+  const requestId = context.nextRequestId();
+  const settled = context.stops.expect(
+    requestId,
+    worker.id,
+    drainTimeoutMs + context.options.stopGraceMs,
+  );
+  context
+    .send(worker.identity, { kind: 'STOP-NODE', requestId, nodeName, drainTimeoutMs })
+    .catch((error: unknown) => {
+      context.stops.fail(
+        requestId,
+        'send-failed',
+        `could not send STOP-NODE to ${worker.id}: ${String(error)}`,
+      );
+    });
+  const settlement = await settled;
+  if (settlement.outcome === 'answered') {
+    if (settlement.answer.kind === 'STOP-NODE-FAILURE') {
+      const { status, code, reason } = settlement.answer;
+      return { ok: false, workerId: worker.id, nodeName, status, code, reason };
+    }
+    const type = context.cluster.nodeGone(worker, nodeName);
+    if (type) context.cluster.count(type, 'completed');
+    context.log.info({ workerId: worker.id, nodeName }, 'node stopped');
+    return { ok: true, workerId: worker.id, nodeName };
+  }
+  if (settlement.outcome === 'worker-lost') {
+    // The worker and its nodes are gone: the node is stopped, if not gracefully.
+    return { ok: true, workerId: worker.id, nodeName };
+  }
+  const status = settlement.outcome === 'timeout' ? 408 : 503;
+  return {
+    ok: false,
+    workerId: worker.id,
+    nodeName,
+    status,
+    code: settlement.outcome.toUpperCase().replace('-', '_'),
+    reason: settlement.reason,
+  };
+}
+
+/**
+ * Starts nodes wherever a type has fewer running or starting than desired, on the workers the scheduler picks, for as
+ * many as have room. Called when a worker is lost or leaves, when a node exits for good, when a worker registers, and
+ * on every liveness tick (so starts that failed are retried as the cluster changes).
+ */
+export function reconcile(context: MasterContext): void {
+  const now = context.now();
+  for (const [type, missing] of context.cluster.deficits()) {
+    for (let i = 0; i < missing; i++) {
+      const worker = chooseWorker(context.cluster.workers(), type, now);
+      if (!worker) {
+        context.log.debug({ type, missing: missing - i }, 'no worker has room for missing nodes');
+        break;
+      }
+      context.log.info({ type, workerId: worker.id }, 'placing a missing node');
+      void startOn(context, worker, type);
+    }
+  }
+}

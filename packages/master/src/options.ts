@@ -1,0 +1,110 @@
+/** The master's options: all optional, with documented defaults, compiled once into validated, complete options. */
+import type { CodecLimits } from '@monomyth/mmop';
+import { DEFAULT_CODEC_LIMITS } from '@monomyth/mmop';
+import type { Logger } from './logger.js';
+import { noopLogger } from './logger.js';
+
+export interface MasterOptions {
+  /** Where the master's ROUTER binds; workers and control clients connect here. @default 'tcp://127.0.0.1:5555' */
+  bind?: string;
+  /** How often workers send heartbeats, told to them in REGISTERED. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** Heartbeats a worker may miss before it is declared lost. @default 3 */
+  heartbeatMisses?: number;
+  /** How long a worker has to answer START-NODE. @default 10_000 */
+  startTimeoutMs?: number;
+  /** How long a node may take to drain when stopped, unless the request says otherwise. @default 30_000 */
+  drainTimeoutMs?: number;
+  /** Added to a drain timeout to get the time the master waits for the answer. @default 5_000 */
+  stopGraceMs?: number;
+  /** After a type fails to start, or crash-loops, on a worker, other workers are preferred for it this long. @default 30_000 */
+  avoidAfterFailureMs?: number;
+  /** Bounds on what the master accepts from peers. @default DEFAULT_CODEC_LIMITS */
+  codecLimits?: Partial<CodecLimits>;
+  /** Receives the master's structured logs (pino's shape). @default a logger that writes nothing */
+  logger?: Logger;
+  /** This master's epoch, told to workers: a new one tells them the master restarted. @default random */
+  epoch?: string;
+}
+
+export interface CompiledMasterOptions {
+  readonly bind: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatMisses: number;
+  readonly startTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly avoidAfterFailureMs: number;
+  readonly codecLimits: Readonly<CodecLimits>;
+  readonly logger: Logger;
+  readonly epoch: string;
+}
+
+export const DEFAULT_MASTER_ENDPOINT = 'tcp://127.0.0.1:5555';
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
+export const DEFAULT_HEARTBEAT_MISSES = 3;
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_STOP_GRACE_MS = 5_000;
+export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
+
+/** An option is out of range; `option` names it. */
+export class MasterOptionsError extends Error {
+  override readonly name = 'MasterOptionsError';
+  readonly code = 'INVALID_OPTION';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`invalid master option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+function positiveInteger(option: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 1)
+    throw new MasterOptionsError(option, `expected a positive integer, got ${value}`);
+  return chosen;
+}
+
+export function compileMasterOptions(options: MasterOptions = {}): CompiledMasterOptions {
+  const bind = options.bind ?? DEFAULT_MASTER_ENDPOINT;
+  if (!/^(tcp|ipc|inproc):\/\/.+/.test(bind)) {
+    throw new MasterOptionsError(
+      'bind',
+      `expected a ZeroMQ endpoint such as ${DEFAULT_MASTER_ENDPOINT}, got ${JSON.stringify(bind)}`,
+    );
+  }
+  return {
+    bind,
+    heartbeatIntervalMs: positiveInteger(
+      'heartbeatIntervalMs',
+      options.heartbeatIntervalMs,
+      DEFAULT_HEARTBEAT_INTERVAL_MS,
+    ),
+    heartbeatMisses: positiveInteger(
+      'heartbeatMisses',
+      options.heartbeatMisses,
+      DEFAULT_HEARTBEAT_MISSES,
+    ),
+    startTimeoutMs: positiveInteger(
+      'startTimeoutMs',
+      options.startTimeoutMs,
+      DEFAULT_START_TIMEOUT_MS,
+    ),
+    drainTimeoutMs: positiveInteger(
+      'drainTimeoutMs',
+      options.drainTimeoutMs,
+      DEFAULT_DRAIN_TIMEOUT_MS,
+    ),
+    stopGraceMs: positiveInteger('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
+    avoidAfterFailureMs: positiveInteger(
+      'avoidAfterFailureMs',
+      options.avoidAfterFailureMs,
+      DEFAULT_AVOID_AFTER_FAILURE_MS,
+    ),
+    codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },
+    logger: options.logger ?? noopLogger,
+    epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * What the master knows of one registered worker: where to reach it, what it can run, the nodes it runs, the starts
+ * it has been asked for and not yet answered, and when it was last heard from.
+ */
+import type { NodeStatus, Recipe } from '@monomyth/mmop';
+
+export type WorkerState = 'active' | 'draining';
+
+export interface NodeRecord {
+  readonly name: string;
+  readonly type: string;
+  /** The latest status from a heartbeat; undefined until the first heartbeat that lists the node. */
+  status: NodeStatus | undefined;
+}
+
+export class WorkerRecord {
+  readonly id: string;
+  /** The ROUTER identity that reaches this worker. */
+  identity: Buffer;
+  host: string;
+  pid: number;
+  capacity: number;
+  state: WorkerState = 'active';
+  /** Node types this worker's system can run, with its recipe for each. */
+  readonly recipes = new Map<string, Recipe>();
+  readonly nodes = new Map<string, NodeRecord>();
+  /** Starts sent and not yet answered, per node type. */
+  readonly outstanding = new Map<string, number>();
+  /** Node types that recently failed to start or crash-looped here, and until when to prefer other workers. */
+  readonly avoid = new Map<string, number>();
+  lastSeenAt: number;
+  /** When a node was last assigned here: the scheduler's last tie-break prefers the longest idle. */
+  lastAssignedAt = 0;
+
+  constructor(
+    id: string,
+    identity: Buffer,
+    host: string,
+    pid: number,
+    capacity: number,
+    now: number,
+  ) {
+    this.id = id;
+    this.identity = identity;
+    this.host = host;
+    this.pid = pid;
+    this.capacity = capacity;
+    this.lastSeenAt = now;
+  }
+
+  canRun(type: string): boolean {
+    return this.recipes.has(type);
+  }
+
+  runningOf(type: string): number {
+    let count = 0;
+    for (const node of this.nodes.values()) if (node.type === type) count += 1;
+    return count;
+  }
+
+  outstandingOf(type: string): number {
+    return this.outstanding.get(type) ?? 0;
+  }
+
+  /** Running nodes plus starts not yet answered, of every type. */
+  load(): number {
+    let total = this.nodes.size;
+    for (const count of this.outstanding.values()) total += count;
+    return total;
+  }
+
+  addOutstanding(type: string, delta: number): void {
+    const next = this.outstandingOf(type) + delta;
+    if (next > 0) this.outstanding.set(type, next);
+    else this.outstanding.delete(type);
+  }
+
+  avoids(type: string, now: number): boolean {
+    const until = this.avoid.get(type);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.avoid.delete(type);
+    return false;
+  }
+}
