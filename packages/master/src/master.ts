@@ -274,20 +274,22 @@ export class Master {
   #onNodeExited(identity: Buffer, exited: MessageOf<'NODE-EXITED'>): void {
     const worker = this.#cluster.workerByIdentity(identity);
     if (!worker) return;
+    const fields = { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason };
     if (exited.restarting) {
-      this.#log.warn(
-        { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason },
-        'node crashed; its worker restarts it',
-      );
+      this.#log.warn(fields, 'node crashed; its worker restarts it');
       return;
     }
     this.#cluster.nodeGone(worker, exited.nodeName);
+    if (exited.completed === true) {
+      // Its work is done: one node fewer is wanted, and none is placed in its stead.
+      this.#cluster.changeDesired(exited.type, -1);
+      this.#cluster.count(exited.type, 'completed');
+      this.#log.info(fields, 'node completed');
+      return;
+    }
     this.#cluster.count(exited.type, 'failed');
     worker.avoid.set(exited.type, Date.now() + this.#options.avoidAfterFailureMs);
-    this.#log.warn(
-      { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason },
-      'node exited; placing it again',
-    );
+    this.#log.warn(fields, 'node exited; placing it again');
     reconcile(this.#context);
   }
 

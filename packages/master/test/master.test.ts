@@ -222,6 +222,28 @@ describe('master - liveness and failover', () => {
     expect(harness.master.recipes()[0]).toMatchObject({ desired: 1, running: 1, failed: 1 });
   });
 
+  it('master - a node that completes its work is not placed again, and one fewer is wanted', async () => {
+    harness = await Harness.start();
+    const worker = await harness.worker({ types: ['G'] });
+    await harness.client().startNode('G', 2);
+    const [nodeName] = [...worker.nodes.keys()];
+    worker.nodes.delete(nodeName!);
+    await worker.send({
+      kind: 'NODE-EXITED',
+      nodeName: nodeName!,
+      type: 'G',
+      reason: 'generator ran out',
+      restarting: false,
+      completed: true,
+    });
+    const recipe = await eventually(
+      () => harness.master.recipes()[0],
+      (info) => info?.completed === 1,
+    );
+    expect(recipe).toMatchObject({ desired: 1, running: 1, failed: 0, completed: 1 });
+    expect(worker.nodes.size).toBe(1);
+  });
+
   it('master - restarted, it rebuilds its picture from the workers, which keep their nodes', async () => {
     harness = await Harness.start({ heartbeatIntervalMs: 50 });
     const endpoint = harness.master.endpoint;

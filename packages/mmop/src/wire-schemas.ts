@@ -156,7 +156,15 @@ export const KIND_SPECS = {
   },
   'NODE-EXITED': {
     direction: 'worker-to-master',
-    body: Type.Object({ nodeName: Id, type: Id, reason: Text, restarting: Type.Boolean() }),
+    body: Type.Object({
+      nodeName: Id,
+      type: Id,
+      reason: Text,
+      /** The worker will start the node again itself (a crash within its restart budget). */
+      restarting: Type.Boolean(),
+      /** The node finished its work (a generator that ran out), rather than failing: it is not to be placed again. */
+      completed: Type.Optional(Type.Boolean()),
+    }),
   },
   SHUTDOWN: {
     direction: 'master-to-worker',
