@@ -1,0 +1,160 @@
+/**
+ * Keeps one node running. A node whose loop fails is built again (same name, same recipe) and restarted after a
+ * backoff that doubles with each crash in the window; one crash past the budget and the supervisor gives up and says
+ * so, for the master to place the node elsewhere. A node that stops on its own without failing (a generator that ran
+ * out) is reported completed. Stopping drains the node in flight and cancels any pending restart.
+ */
+import type { NodeStatus, Recipe } from '@monomyth/mmop';
+import type { Logger, Node } from '@monomyth/node';
+import type { CompiledWorkerOptions } from './options.js';
+
+export type SupervisorState = 'running' | 'restarting' | 'stopping' | 'stopped' | 'exited';
+
+export interface SupervisorEvents {
+  /** The node stopped without being asked to. `restarting`: the supervisor will start it again. */
+  exited(
+    supervisor: NodeSupervisor,
+    reason: string,
+    outcome: { restarting: boolean; completed: boolean },
+  ): void;
+}
+
+export class NodeSupervisor {
+  readonly name: string;
+  readonly type: string;
+  readonly recipe: Recipe;
+  #node: Node;
+  #state: SupervisorState = 'running';
+  #restarts = 0;
+  readonly #crashes: number[] = [];
+  #restartTimer: NodeJS.Timeout | undefined;
+  readonly #build: (name: string) => Node;
+  readonly #policy: CompiledWorkerOptions['restart'];
+  readonly #events: SupervisorEvents;
+  readonly #log: Logger;
+
+  private constructor(
+    node: Node,
+    recipe: Recipe,
+    build: (name: string) => Node,
+    policy: CompiledWorkerOptions['restart'],
+    events: SupervisorEvents,
+    log: Logger,
+  ) {
+    this.#node = node;
+    this.name = node.name;
+    this.type = node.type;
+    this.recipe = recipe;
+    this.#build = build;
+    this.#policy = policy;
+    this.#events = events;
+    this.#log = log.child({ nodeName: node.name });
+  }
+
+  /**
+   * Builds and starts a node; resolves with its supervisor once the node runs. Rejects (with nothing left running)
+   * when the build or the start fails: the caller answers START-NODE-FAILURE.
+   */
+  static async start(
+    recipe: Recipe,
+    build: (name: string | undefined) => Node,
+    policy: CompiledWorkerOptions['restart'],
+    events: SupervisorEvents,
+    log: Logger,
+  ): Promise<NodeSupervisor> {
+    const node = build(undefined);
+    await node.start();
+    const supervisor = new NodeSupervisor(node, recipe, build, policy, events, log);
+    supervisor.#watch(node);
+    return supervisor;
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** The node's status as a heartbeat carries it. */
+  status(): NodeStatus {
+    const stats = this.#node.stats();
+    return {
+      name: this.name,
+      type: this.type,
+      state: this.#state === 'restarting' ? 'restarting' : stats.state,
+      processed: stats.processed,
+      failed: stats.failed,
+      retried: stats.retried,
+      inFlight: stats.inFlight,
+      batches: stats.batches,
+      restarts: this.#restarts,
+      latencyP50Ms: stats.latencyP50Ms,
+      latencyP99Ms: stats.latencyP99Ms,
+    };
+  }
+
+  /** Drains the node (or cancels its pending restart). Resolves once it has stopped; idempotent. */
+  async stop(drainTimeoutMs: number): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'exited') return;
+    this.#state = 'stopping';
+    clearTimeout(this.#restartTimer);
+    await this.#node.drain(drainTimeoutMs);
+    this.#state = 'stopped';
+  }
+
+  #watch(node: Node): void {
+    node.run().then(
+      () => this.#onEnded(node, undefined),
+      (error: unknown) => this.#onEnded(node, error),
+    );
+  }
+
+  #onEnded(node: Node, error: unknown): void {
+    if (node !== this.#node || this.#state === 'stopping' || this.#state === 'stopped') return;
+    if (error === undefined) {
+      this.#state = 'exited';
+      this.#log.info({}, 'node completed its work');
+      this.#events.exited(this, 'completed', { restarting: false, completed: true });
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    this.#crashes.push(now);
+    const windowStart = now - this.#policy.windowMs;
+    while ((this.#crashes[0] ?? now) < windowStart) this.#crashes.shift();
+    if (this.#crashes.length > this.#policy.maxRestarts) {
+      this.#state = 'exited';
+      const summary = `crashed ${this.#crashes.length} times in ${this.#policy.windowMs} ms; last: ${reason}`;
+      this.#log.error({ err: error }, `node gave up: ${summary}`);
+      this.#events.exited(this, summary, { restarting: false, completed: false });
+      return;
+    }
+    const delay = Math.min(
+      this.#policy.maxDelayMs,
+      this.#policy.initialDelayMs * 2 ** (this.#crashes.length - 1),
+    );
+    this.#state = 'restarting';
+    this.#log.warn(
+      { err: error, delayMs: delay, crashes: this.#crashes.length },
+      'node crashed; restarting it',
+    );
+    this.#events.exited(this, reason, { restarting: true, completed: false });
+    this.#restartTimer = setTimeout(() => void this.#restart(), delay);
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#state !== 'restarting') return;
+    let node: Node;
+    try {
+      node = this.#build(this.name);
+    } catch (error) {
+      this.#state = 'running';
+      this.#onEnded(this.#node, error);
+      return;
+    }
+    this.#node = node;
+    this.#restarts += 1;
+    this.#state = 'running';
+    this.#watch(node);
+    // A failed start makes run() reject, which #watch turns into the next crash.
+    await node.start().catch(() => {});
+  }
+}

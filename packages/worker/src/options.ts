@@ -1,0 +1,135 @@
+/** The worker's options: all optional but the system and the adapter, compiled once into complete, checked options. */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { noopLogger } from '@monomyth/node';
+import type { BatchInterceptor, Logger, StreamAdapter, System } from '@monomyth/node';
+
+/** How a worker restarts a node whose loop crashed, and when it gives up and tells the master. */
+export interface RestartPolicy {
+  /** Delay before the first restart. @default 500 */
+  initialDelayMs?: number;
+  /** Longest delay between restarts (the delay doubles per crash in the window). @default 30_000 */
+  maxDelayMs?: number;
+  /** Crashes allowed within `windowMs`; one more and the node is reported exited, for the master to place elsewhere. @default 5 */
+  maxRestarts?: number;
+  /** @default 60_000 */
+  windowMs?: number;
+}
+
+export interface WorkerOptions {
+  /** The node types this worker can run. */
+  system: System;
+  /** The stream adapter nodes use, already open. The worker never closes it: its owner does, after the worker. */
+  adapter: StreamAdapter;
+  /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
+  master?: string;
+  /** This worker's id, also its ZeroMQ routing id. @default 'monomyth-worker-<random>' */
+  id?: string;
+  /** Most nodes this worker runs at once. @default 64 */
+  capacity?: number;
+  /** The host name reported to the master. @default os.hostname() */
+  host?: string;
+  /** How long a node may take to drain on close() or SHUTDOWN unless told otherwise. @default 30_000 */
+  drainTimeoutMs?: number;
+  /** How often READY is sent again while no master answers. @default 1_000 */
+  registerRetryMs?: number;
+  restart?: RestartPolicy;
+  /** Wrapped around every batch of every node (metrics, tracing). */
+  interceptors?: readonly BatchInterceptor[];
+  /** Receives structured logs (pino's shape). @default a logger that writes nothing */
+  logger?: Logger;
+}
+
+export interface CompiledWorkerOptions {
+  readonly system: System;
+  readonly adapter: StreamAdapter;
+  readonly master: string;
+  readonly id: string;
+  readonly capacity: number;
+  readonly host: string;
+  readonly drainTimeoutMs: number;
+  readonly registerRetryMs: number;
+  readonly restart: Readonly<Required<RestartPolicy>>;
+  readonly interceptors: readonly BatchInterceptor[];
+  readonly logger: Logger;
+}
+
+export const DEFAULT_WORKER_CAPACITY = 64;
+export const DEFAULT_WORKER_DRAIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_REGISTER_RETRY_MS = 1_000;
+export const DEFAULT_RESTART_POLICY: Readonly<Required<RestartPolicy>> = Object.freeze({
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxRestarts: 5,
+  windowMs: 60_000,
+});
+
+/** An option is missing or out of range; `option` names it. */
+export class WorkerOptionsError extends Error {
+  override readonly name = 'WorkerOptionsError';
+  readonly code = 'INVALID_OPTION';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`invalid worker option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+function positive(
+  option: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < (allowZero ? 0 : 1)) {
+    throw new WorkerOptionsError(
+      option,
+      `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`,
+    );
+  }
+  return chosen;
+}
+
+export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOptions {
+  if (!options.system)
+    throw new WorkerOptionsError('system', 'a worker needs the system whose nodes it runs');
+  if (!options.adapter)
+    throw new WorkerOptionsError('adapter', 'a worker needs a stream adapter for its nodes');
+  const id = options.id ?? `monomyth-worker-${randomUUID().slice(0, 8)}`;
+  if (id.length === 0 || id.length > 255 || id.charCodeAt(0) === 0) {
+    throw new WorkerOptionsError(
+      'id',
+      'must be 1 to 255 characters and not start with a zero byte (it is a ZeroMQ routing id)',
+    );
+  }
+  const restart = { ...DEFAULT_RESTART_POLICY, ...options.restart };
+  return {
+    system: options.system,
+    adapter: options.adapter,
+    master: options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555',
+    id,
+    capacity: positive('capacity', options.capacity, DEFAULT_WORKER_CAPACITY),
+    host: options.host ?? hostname(),
+    drainTimeoutMs: positive(
+      'drainTimeoutMs',
+      options.drainTimeoutMs,
+      DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+      true,
+    ),
+    registerRetryMs: positive(
+      'registerRetryMs',
+      options.registerRetryMs,
+      DEFAULT_REGISTER_RETRY_MS,
+    ),
+    restart: {
+      initialDelayMs: positive('restart.initialDelayMs', restart.initialDelayMs, 500, true),
+      maxDelayMs: positive('restart.maxDelayMs', restart.maxDelayMs, 30_000, true),
+      maxRestarts: positive('restart.maxRestarts', restart.maxRestarts, 5, true),
+      windowMs: positive('restart.windowMs', restart.windowMs, 60_000),
+    },
+    interceptors: options.interceptors ?? [],
+    logger: options.logger ?? noopLogger,
+  };
+}

@@ -1,0 +1,326 @@
+/**
+ * The worker with the real master and control client over ZeroMQ, nodes on the in-memory adapter (the broker is not
+ * the point here): registration, data through started nodes, heartbeats with counters, refusals with categories,
+ * crash loops placed elsewhere, drain on SHUTDOWN, and re-registration with a restarted master.
+ */
+import { Router } from 'zeromq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ControlClient } from '@monomyth/control';
+import { Master } from '@monomyth/master';
+import { MmopCodec } from '@monomyth/mmop';
+import type { MmopMessage } from '@monomyth/mmop';
+import { MemoryBroker, MemoryStreamAdapter, defineSystem, jsonCodec } from '@monomyth/node';
+import type { System } from '@monomyth/node';
+import { Worker } from '../src/index.js';
+import type { WorkerOptions } from '../src/index.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function eventually<T>(
+  read: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`not reached within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}
+
+async function startMaster(bind = 'tcp://127.0.0.1:*'): Promise<Master> {
+  const master = await Master.create({
+    bind,
+    heartbeatIntervalMs: 100,
+    heartbeatMisses: 5,
+    startTimeoutMs: 3000,
+  });
+  cleanups.push(() => master.close());
+  return master;
+}
+
+async function startWorker(
+  master: string,
+  system: System,
+  broker: MemoryBroker,
+  options: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  const worker = new Worker({
+    master,
+    system,
+    adapter,
+    registerRetryMs: 100,
+    drainTimeoutMs: 2000,
+    ...options,
+  });
+  cleanups.push(async () => {
+    await worker.close(500);
+    await adapter.close();
+  });
+  worker.start();
+  return worker;
+}
+
+function client(master: Master): ControlClient {
+  const control = new ControlClient({ master: master.endpoint, timeoutMs: 5000 });
+  cleanups.push(() => control.close());
+  return control;
+}
+
+const doubling = defineSystem({
+  name: 'doubling',
+  nodes: [{ name: 'DOUBLE', batchSize: 10, batchTimeoutMs: 10, transform: (n: number) => n * 2 }],
+});
+
+async function publish(broker: MemoryBroker, queue: string, values: unknown[]): Promise<void> {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  await adapter.declareQueue(queue);
+  await adapter.publish(values.map((value) => ({ queue, body: jsonCodec.encode(value) })));
+  await adapter.close();
+}
+
+async function collect(broker: MemoryBroker, queue: string, count: number): Promise<unknown[]> {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  await adapter.declareQueue(queue);
+  const consumer = await adapter.consume(queue, { maxUnacked: count });
+  const values: unknown[] = [];
+  const signal = AbortSignal.timeout(5000);
+  while (values.length < count && !signal.aborted) {
+    const batch = await consumer.nextBatch({ max: count - values.length, timeoutMs: 0, signal });
+    values.push(...batch.map((delivery) => jsonCodec.decode(delivery.body)));
+    await consumer.ack(batch);
+  }
+  await consumer.close();
+  await adapter.close();
+  return values;
+}
+
+describe('worker with a master', () => {
+  it('worker - registers with its types; a started node moves data; heartbeats carry its counters', async () => {
+    const master = await startMaster();
+    const broker = new MemoryBroker();
+    const worker = await startWorker(master.endpoint, doubling, broker);
+    const listed = await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    expect(listed[0]).toMatchObject({ workerId: worker.id, types: ['DOUBLE'] });
+    await eventually(
+      () => worker.state,
+      (state) => state === 'registered',
+    );
+
+    const started = await client(master).startNode('DOUBLE', 2);
+    expect(started.started).toHaveLength(2);
+    await publish(
+      broker,
+      'START-to-DOUBLE',
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    const doubled = (await collect(broker, 'DOUBLE-to-END', 50)) as number[];
+    expect(doubled.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+
+    const nodes = await eventually(
+      () => master.workers()[0]?.nodes ?? [],
+      (statuses) => statuses.reduce((sum, status) => sum + status.processed, 0) === 50,
+    );
+    expect(nodes.map((status) => status.state)).toEqual(['running', 'running']);
+  });
+
+  it('worker - a node crash-looping past its budget is reported exited and placed on another worker', async () => {
+    const master = await startMaster();
+    const broker = new MemoryBroker();
+    let flakyWorker = '';
+    const system = defineSystem({
+      name: 'flaky',
+      nodes: [
+        {
+          name: 'TICK',
+          dest: 'ticks',
+          batchTimeoutMs: 10,
+          // Fails at once on one worker; elsewhere, yields until stopped.
+          async *generate(ctx) {
+            if (ctx.node.worker === flakyWorker) throw new Error('this host has no clock');
+            while (!ctx.signal.aborted) {
+              yield Date.now();
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          },
+        },
+      ],
+    });
+    const restart = { initialDelayMs: 10, maxDelayMs: 20, maxRestarts: 2, windowMs: 10_000 };
+    const flaky = await startWorker(master.endpoint, system, broker, { restart });
+    flakyWorker = flaky.id;
+    await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    // The start itself succeeds: the generator fails in its loop, after start.
+    await client(master).startNode('TICK', 1);
+    const healthy = await startWorker(master.endpoint, system, broker, { restart });
+    await eventually(
+      () => master.workers().find((info) => info.workerId === healthy.id)?.nodes.length ?? 0,
+      (count) => count === 1,
+    );
+    expect(flaky.nodes()).toEqual([]);
+    // Placed again on the flaky worker too if the healthy one registered late: at least one exit, and it ends healthy.
+    expect(master.recipes()[0]).toMatchObject({ type: 'TICK', desired: 1, running: 1 });
+    expect(master.recipes()[0]?.failed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('worker - SHUTDOWN drains its nodes and says BYE; the master removes it', async () => {
+    const master = await startMaster();
+    const broker = new MemoryBroker();
+    const worker = await startWorker(master.endpoint, doubling, broker);
+    await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    await client(master).startNode('DOUBLE', 1);
+    await publish(broker, 'START-to-DOUBLE', [1, 2, 3]);
+    await collect(broker, 'DOUBLE-to-END', 3);
+    const answer = await client(master).stopWorker(worker.id, { drainTimeoutMs: 1000 });
+    expect(answer).toEqual({ workerId: worker.id });
+    await worker.run();
+    expect(worker.state).toBe('stopped');
+    expect(master.workers()).toEqual([]);
+    // Nothing was left unacknowledged to come back.
+    expect(broker.queue('START-to-DOUBLE')?.stats()).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  it('worker - its nodes keep running while the master restarts, and it registers again with them', async () => {
+    const first = await Master.create({
+      bind: 'tcp://127.0.0.1:*',
+      heartbeatIntervalMs: 100,
+      heartbeatMisses: 3,
+    });
+    const endpoint = first.endpoint;
+    const broker = new MemoryBroker();
+    const worker = await startWorker(endpoint, doubling, broker);
+    await eventually(
+      () => first.workers(),
+      (workers) => workers.length === 1,
+    );
+    const control = new ControlClient({ master: endpoint, timeoutMs: 5000 });
+    await control.startNode('DOUBLE', 1);
+    control.close();
+    const [node] = worker.nodes();
+    await first.close();
+    // Data still flows with no master at all.
+    await publish(broker, 'START-to-DOUBLE', [21]);
+    expect(await collect(broker, 'DOUBLE-to-END', 1)).toEqual([42]);
+
+    let second: Master | undefined;
+    for (let attempt = 0; !second; attempt++) {
+      second = await Master.create({
+        bind: endpoint,
+        heartbeatIntervalMs: 100,
+        heartbeatMisses: 3,
+      }).catch((error: unknown) => {
+        if (attempt > 50) throw error;
+        return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20));
+      });
+    }
+    const restarted = second;
+    cleanups.push(() => restarted.close());
+    const listed = await eventually(
+      () => restarted.workers(),
+      (workers) => workers[0]?.nodes.length === 1,
+    );
+    expect(listed[0]?.nodes[0]?.name).toBe(node?.name);
+    await eventually(
+      () => worker.masterEpoch,
+      (epoch) => epoch === restarted.epoch,
+    );
+    expect(restarted.recipes()[0]).toMatchObject({ type: 'DOUBLE', desired: 1, running: 1 });
+  });
+});
+
+describe('worker refusals', () => {
+  it('worker - an unknown type and an invalid recipe are refused with their categories, and the worker goes on', async () => {
+    const codec = new MmopCodec();
+    const router = new Router({ linger: 0 });
+    await router.bind('tcp://127.0.0.1:*');
+    cleanups.push(() => router.close());
+    const broker = new MemoryBroker();
+    await startWorker(router.lastEndpoint!, doubling, broker);
+    const receive = async (): Promise<{ identity: Buffer; message: MmopMessage }> =>
+      codec.decodeEnvelope(await router.receive());
+    let ready = await receive();
+    while (ready.message.kind !== 'READY') ready = await receive();
+    const { identity } = ready;
+    await router.send(
+      codec.encodeEnvelope(identity, {
+        kind: 'REGISTERED',
+        workerId: 'w',
+        heartbeatIntervalMs: 1000,
+        heartbeatMisses: 3,
+        masterEpoch: 'e1',
+      }),
+    );
+    const answerTo = async (requestId: string): Promise<MmopMessage> => {
+      for (;;) {
+        const { message } = await receive();
+        if ('requestId' in message && message.requestId === requestId) return message;
+      }
+    };
+    await router.send(
+      codec.encodeEnvelope(identity, {
+        kind: 'START-NODE',
+        requestId: 'r1',
+        recipe: { type: 'NOPE' },
+      }),
+    );
+    const unknown = await answerTo('r1');
+    expect(unknown).toMatchObject({ kind: 'START-NODE-FAILURE', category: 'unknown-type' });
+    expect((unknown as { reason: string }).reason).toContain('DOUBLE');
+
+    await router.send(
+      codec.encodeEnvelope(identity, {
+        kind: 'START-NODE',
+        requestId: 'r2',
+        recipe: { type: 'DOUBLE', batchSize: -1 },
+      }),
+    );
+    expect(await answerTo('r2')).toMatchObject({
+      kind: 'START-NODE-FAILURE',
+      category: 'invalid-recipe',
+    });
+
+    await router.send(
+      codec.encodeEnvelope(identity, {
+        kind: 'STOP-NODE',
+        requestId: 'r3',
+        nodeName: 'DOUBLE:nobody',
+        drainTimeoutMs: 100,
+      }),
+    );
+    expect(await answerTo('r3')).toMatchObject({
+      kind: 'STOP-NODE-FAILURE',
+      status: 404,
+      code: 'UNKNOWN_NODE',
+    });
+
+    await router.send(
+      codec.encodeEnvelope(identity, {
+        kind: 'START-NODE',
+        requestId: 'r4',
+        recipe: { ...doubling.recipe('DOUBLE') },
+      }),
+    );
+    expect(await answerTo('r4')).toMatchObject({ kind: 'START-NODE-SUCCESS', type: 'DOUBLE' });
+  });
+});
