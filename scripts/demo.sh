@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo, on a fresh machine or a developer's: installs pnpm and the dependencies, builds everything, and runs the
-# MMOP example: a master's ROUTER and a worker's DEALER exchanging the registration handshake over tcp loopback.
+# original's 4-stage example on a real cluster on this machine: a master and two workers speaking MMOP/1 over tcp
+# loopback, nodes started through the control client, 10,000 inputs, every output checked. Arguments pass through
+# (--inputs N, --nodes N).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -10,4 +12,4 @@ ensure_pnpm
 install_dependencies
 log "building"
 pnpm run build >/dev/null
-pnpm --filter @monomyth/example-mmop-handshake start
+node examples/four-stage/dist/demo.js "$@"

@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * monomyth: the control CLI. Asks the master to start and stop nodes and shows the cluster.
+ *
+ *   monomyth [--master URL] [--json] ping | workers | recipes | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
+ *
+ * Exit codes: 0 success, 1 the master answered with a failure, 2 bad usage, 3 the master did not answer in time.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ControlClient, ControlRequestError, MasterUnreachableError } from '@monomyth/control';
+import { recipesTable, table, workersTable } from './tables.js';
+
+const EXIT_FAILURE_REPLY = 1;
+const EXIT_USAGE = 2;
+const EXIT_UNREACHABLE = 3;
+
+interface GlobalOptions {
+  master: string;
+  json: boolean;
+  timeoutMs: number;
+}
+
+function count(value: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 1 || number > 10_000) {
+    throw new InvalidArgumentError('expected a whole number from 1 to 10000');
+  }
+  return number;
+}
+
+function milliseconds(value: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 0)
+    throw new InvalidArgumentError('expected milliseconds (>= 0)');
+  return number;
+}
+
+/** Runs one command against the master, prints its result, and maps failures to the CLI's exit codes. */
+async function withClient(
+  command: Command,
+  act: (client: ControlClient, options: GlobalOptions) => Promise<void>,
+  { pingFirst = false } = {},
+): Promise<void> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const client = new ControlClient({ master: options.master, timeoutMs: options.timeoutMs });
+  try {
+    // Requests that wait on workers (start, stop) may legitimately take long; a master that is not there should
+    // be reported within --timeout-ms all the same, so ask it for a PONG first.
+    if (pingFirst) await client.ping();
+    await act(client, options);
+  } catch (error) {
+    if (error instanceof MasterUnreachableError) {
+      console.error(`monomyth: ${error.message}`);
+      process.exitCode = EXIT_UNREACHABLE;
+    } else if (error instanceof ControlRequestError) {
+      if (options.json)
+        console.log(
+          JSON.stringify({
+            error: { status: error.status, code: error.code, reason: error.reason },
+          }),
+        );
+      console.error(`monomyth: ${error.reason} (${error.status} ${error.code})`);
+      process.exitCode = EXIT_FAILURE_REPLY;
+    } else {
+      throw error;
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function print(options: GlobalOptions, data: unknown, human: string): void {
+  console.log(options.json ? JSON.stringify(data) : human);
+}
+
+const program = new Command('monomyth')
+  .description('Control a Monomyth cluster: start and stop nodes, list workers and node types.')
+  .addOption(
+    new Option('--master <endpoint>', "the master's endpoint")
+      .env('MONOMYTH_MASTER')
+      .default('tcp://127.0.0.1:5555'),
+  )
+  .option('--json', 'print machine-readable JSON instead of tables', false)
+  .option(
+    '--timeout-ms <ms>',
+    'how long to wait for the master to answer ping and info requests',
+    milliseconds,
+    5000,
+  )
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
+
+program
+  .command('ping')
+  .description('check that the master answers; prints its epoch and the round trip')
+  .action(async (_options, command: Command) =>
+    withClient(command, async (client, options) => {
+      const pong = await client.ping();
+      print(
+        options,
+        pong,
+        `master ${options.master} answered in ${pong.roundTripMs.toFixed(1)} ms (epoch ${pong.masterEpoch})`,
+      );
+    }),
+  );
+
+program
+  .command('workers')
+  .description('list the registered workers and their nodes')
+  .action(async (_options, command: Command) =>
+    withClient(command, async (client, options) => {
+      const workers = await client.workers();
+      print(options, workers, workersTable(workers));
+    }),
+  );
+
+program
+  .command('recipes')
+  .description('list the node types the workers offer, with desired, running and starting counts')
+  .action(async (_options, command: Command) =>
+    withClient(command, async (client, options) => {
+      const recipes = await client.recipes();
+      print(options, recipes, recipesTable(recipes));
+    }),
+  );
+
+program
+  .command('start')
+  .description('start nodes of a type; answered once the workers have started them')
+  .argument('<type>', 'the node type')
+  .option('-n, --count <n>', 'how many nodes', count, 1)
+  .action(async (type: string, local: { count: number }, command: Command) =>
+    withClient(
+      command,
+      async (client, options) => {
+        const result = await client.startNode(type, local.count);
+        const rows = [
+          ...result.started.map((node) => ['started', node.nodeName, node.workerId, '']),
+          ...result.failures.map((failure) => [
+            'failed',
+            '',
+            failure.workerId,
+            `${failure.category}: ${failure.reason}`,
+          ]),
+        ];
+        print(options, result, table(['RESULT', 'NODE', 'WORKER', 'REASON'], rows));
+      },
+      { pingFirst: true },
+    ),
+  );
+
+program
+  .command('stop-node')
+  .description('stop nodes of a type, or one node by name; answered once they have drained')
+  .argument('<target>', 'a node type or a node name')
+  .option('-n, --count <n>', 'how many nodes of the type', count, 1)
+  .option('--drain-ms <ms>', 'how long each node may take to drain', milliseconds)
+  .action(async (target: string, local: { count: number; drainMs?: number }, command: Command) =>
+    withClient(
+      command,
+      async (client, options) => {
+        const result = await client.stopNode(target, local.count, {
+          drainTimeoutMs: local.drainMs,
+        });
+        print(
+          options,
+          result,
+          table(
+            ['STOPPED', 'WORKER'],
+            result.stopped.map((node) => [node.nodeName, node.workerId]),
+          ),
+        );
+      },
+      { pingFirst: true },
+    ),
+  );
+
+program
+  .command('stop-worker')
+  .description('drain a worker and let it leave; its nodes are started on the other workers')
+  .argument('<id>', 'the worker id')
+  .option('--drain-ms <ms>', 'how long its nodes may take to drain', milliseconds)
+  .action(async (id: string, local: { drainMs?: number }, command: Command) =>
+    withClient(
+      command,
+      async (client, options) => {
+        const result = await client.stopWorker(id, { drainTimeoutMs: local.drainMs });
+        print(options, result, `worker ${result.workerId} drained and left`);
+      },
+      { pingFirst: true },
+    ),
+  );
+
+await program.parseAsync();

@@ -1,0 +1,112 @@
+/**
+ * Runs the apps as the user does: built, as child processes. Each started process is tracked and killed after the
+ * test, so a failing test never leaves a master or a worker behind.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const APPS = fileURLToPath(new URL('../../', import.meta.url));
+
+export function bin(app: 'master' | 'worker' | 'control'): string {
+  const path = `${APPS}${app}/dist/main.js`;
+  if (!existsSync(path)) throw new Error(`${path} is missing: build the apps first (pnpm build)`);
+  return path;
+}
+
+export const FOUR_STAGE_SYSTEM = fileURLToPath(
+  new URL('../../../examples/four-stage/dist/system.js', import.meta.url),
+);
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs a command to its end (killed past `timeoutMs`, which then fails the test). */
+export function run(
+  app: 'master' | 'worker' | 'control',
+  args: readonly string[],
+  timeoutMs = 15_000,
+): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin(app), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${app} ${args.join(' ')} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** `monomyth ... --json`, parsed; fails with the CLI's stderr when it exits non-zero. */
+export async function control<T>(master: string, args: readonly string[]): Promise<T> {
+  const result = await run('control', ['--master', master, '--json', ...args]);
+  if (result.code !== 0)
+    throw new Error(`monomyth ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+export class Processes {
+  readonly #children = new Set<ChildProcess>();
+
+  /** Starts a long-running app; its output is kept for the test to read. */
+  start(
+    app: 'master' | 'worker',
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): ChildProcess & { output: () => string } {
+    const child = spawn(process.execPath, [bin(app), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    this.#children.add(child);
+    child.on('exit', () => this.#children.delete(child));
+    return Object.assign(child, { output: () => output });
+  }
+
+  killAll(): void {
+    for (const child of this.#children) child.kill('SIGKILL');
+    this.#children.clear();
+  }
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await read();
+      if (accept(value)) return value;
+      if (Date.now() > deadline)
+        throw new Error(`not reached within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

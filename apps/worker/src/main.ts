@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * monomyth-worker: runs the nodes of a system for a Monomyth master until SIGTERM or SIGINT, which drain its nodes
+ * (a second SIGINT exits at once).
+ *
+ *   monomyth-worker --master tcp://127.0.0.1:5555 --system ./path/to/system.js [--amqp amqp://guest:guest@127.0.0.1:5672] [--name NAME]
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { DEFAULT_WORKER_CAPACITY, DEFAULT_WORKER_DRAIN_TIMEOUT_MS, Worker } from '@monomyth/worker';
+import { openAdapter } from './adapter.js';
+import { loadSystem } from './load-system.js';
+
+const EXIT_USAGE = 2;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function whole(minimum: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < minimum)
+      throw new InvalidArgumentError(`expected a whole number >= ${minimum}`);
+    return number;
+  };
+}
+
+const program = new Command('monomyth-worker')
+  .description("Run a system's nodes for a Monomyth master.")
+  .addOption(
+    new Option('--master <endpoint>', "the master's endpoint")
+      .env('MONOMYTH_MASTER')
+      .default('tcp://127.0.0.1:5555'),
+  )
+  .requiredOption('--system <path>', 'a module whose default export is defineSystem(...)')
+  .addOption(new Option('--amqp <url>', 'the RabbitMQ the nodes use').env('MONOMYTH_AMQP_URL'))
+  .option(
+    '--memory',
+    'use the in-memory adapter instead of RabbitMQ (its queues live only in this process)',
+    false,
+  )
+  .option('--name <id>', 'the worker id (default: monomyth-worker-<random>)')
+  .option('--capacity <n>', 'most nodes this worker runs', whole(1), DEFAULT_WORKER_CAPACITY)
+  .option(
+    '--drain-ms <ms>',
+    'how long nodes may take to drain on SIGTERM',
+    whole(0),
+    DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+  )
+  .addOption(
+    new Option('--log-level <level>', 'least severe level logged')
+      .choices(LOG_LEVELS)
+      .default('info'),
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE))
+  .parse();
+
+const options = program.opts<{
+  master: string;
+  system: string;
+  amqp?: string;
+  memory: boolean;
+  name?: string;
+  capacity: number;
+  drainMs: number;
+  logLevel: string;
+}>();
+
+if (!options.memory && !options.amqp) {
+  console.error(
+    'monomyth-worker: say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory',
+  );
+  process.exit(EXIT_USAGE);
+}
+
+const logger = pino({
+  level: options.logLevel,
+  base: { app: 'monomyth-worker', pid: process.pid },
+  transport: process.stdout.isTTY
+    ? { target: 'pino-pretty', options: { colorize: true } }
+    : undefined,
+});
+
+let system;
+try {
+  system = await loadSystem(options.system);
+} catch (error) {
+  console.error(`monomyth-worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(EXIT_USAGE);
+}
+
+let adapter;
+try {
+  adapter = await openAdapter({ amqp: options.amqp, memory: options.memory }, logger);
+} catch (error) {
+  logger.fatal({ err: error }, 'could not open the stream adapter');
+  process.exit(1);
+}
+
+const worker = new Worker({
+  master: options.master,
+  system,
+  adapter,
+  id: options.name,
+  capacity: options.capacity,
+  drainTimeoutMs: options.drainMs,
+  logger,
+});
+
+let interrupts = 0;
+const shutdown = (signal: NodeJS.Signals): void => {
+  interrupts += 1;
+  if (interrupts > 1 && signal === 'SIGINT') {
+    logger.warn(
+      { signal },
+      'second interrupt: exiting now; unacknowledged messages go back to their queues',
+    );
+    process.exit(130);
+  }
+  logger.info({ signal, drainMs: options.drainMs }, 'draining');
+  void worker.close(options.drainMs, `${signal} received`);
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+logger.info({ workerId: worker.id, system: system.name, types: system.types }, 'worker starting');
+await worker.run();
+await adapter.close();
+logger.info({ workerId: worker.id }, 'worker stopped');

@@ -1,0 +1,146 @@
+/**
+ * The Monomyth demo: the original's 4-stage example on a real cluster on this machine. A master and two workers speak
+ * MMOP/1 over tcp loopback; the nodes are started through the control client; 10,000 inputs go through the four
+ * stages, with a live line per stage; every output is checked against its input; a summary closes.
+ *
+ * The workers run in this process and share the in-memory adapter (nothing to install).
+ *
+ *   node examples/four-stage/dist/demo.js [--inputs 10000] [--nodes 2]
+ */
+import { parseArgs } from 'node:util';
+import { ControlClient } from '@monomyth/control';
+import { Master } from '@monomyth/master';
+import { MemoryBroker, MemoryStreamAdapter, jsonCodec } from '@monomyth/node';
+import type { Delivery } from '@monomyth/node';
+import { Worker } from '@monomyth/worker';
+import system from './system.js';
+import { checkOutputs, randomInputs } from './inputs.js';
+import { StageProgress } from './progress.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    inputs: { type: 'string', default: '10000' },
+    nodes: { type: 'string', default: '2' },
+  },
+});
+const INPUTS = Number(flags.inputs);
+const NODES_PER_TYPE = Number(flags.nodes);
+const INPUT_QUEUE = 'START-to-TEST-NODE1';
+const OUTPUT_QUEUE = 'TEST-NODE4-to-END';
+const live = process.stdout.isTTY;
+
+function say(line: string): void {
+  console.log(line);
+}
+
+const broker = new MemoryBroker();
+const master = await Master.create({ bind: 'tcp://127.0.0.1:*', heartbeatIntervalMs: 200 });
+say(`master     listening on ${master.endpoint} (epoch ${master.epoch})`);
+
+const adapters: MemoryStreamAdapter[] = [];
+const workers: Worker[] = [];
+for (const name of ['demo-worker-1', 'demo-worker-2']) {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  const worker = new Worker({ master: master.endpoint, system, adapter, id: name });
+  worker.start();
+  adapters.push(adapter);
+  workers.push(worker);
+}
+
+const control = new ControlClient({ master: master.endpoint });
+while ((await control.workers()).length < workers.length)
+  await new Promise((resolve) => setTimeout(resolve, 50));
+say(
+  `workers    ${workers.map((worker) => worker.id).join(', ')} registered with ${system.types.length} node types`,
+);
+
+for (const type of system.types) {
+  const result = await control.startNode(type, NODES_PER_TYPE);
+  const placement = result.started.map((node) => node.workerId.replace('demo-', '')).join(', ');
+  say(`start      ${type} x${result.started.length} on ${placement}`);
+}
+
+// The client side of the data plane: put the inputs on the first queue, read the results from the last.
+const io = new MemoryStreamAdapter({ broker });
+await io.open();
+await io.declareQueue(INPUT_QUEUE);
+await io.declareQueue(OUTPUT_QUEUE);
+const inputs = randomInputs(INPUTS);
+const started = performance.now();
+for (let i = 0; i < inputs.length; i += 500) {
+  await io.publish(
+    inputs
+      .slice(i, i + 500)
+      .map((input) => ({ queue: INPUT_QUEUE, body: jsonCodec.encode(input) })),
+  );
+}
+say(`input      ${inputs.length} random base-36 strings on ${INPUT_QUEUE}\n`);
+
+const outputs: string[] = [];
+const consumer = await io.consume(OUTPUT_QUEUE, { maxUnacked: 1000 });
+const progress = new StageProgress(system.types);
+let lastPrinted = 0;
+const deadline = AbortSignal.timeout(120_000);
+while (outputs.length < inputs.length && !deadline.aborted) {
+  const batch: Delivery[] = await consumer.nextBatch({
+    max: 1000,
+    timeoutMs: 20,
+    signal: AbortSignal.any([deadline, AbortSignal.timeout(250)]),
+  });
+  for (const delivery of batch) outputs.push(jsonCodec.decode(delivery.body) as string);
+  await consumer.ack(batch);
+  if (performance.now() - lastPrinted >= (live ? 100 : 500)) {
+    lastPrinted = performance.now();
+    const line = progress.line(await control.workers(), outputs.length);
+    if (live) process.stdout.write(`\r${line}`);
+    else say(line);
+  }
+}
+const elapsed = (performance.now() - started) / 1000;
+if (live) process.stdout.write('\n');
+
+// Let a last heartbeat bring the final counters, then report.
+await new Promise((resolve) => setTimeout(resolve, 300));
+const finalWorkers = await control.workers();
+const totals = StageProgress.processed(finalWorkers);
+const check = checkOutputs(inputs, outputs);
+let failed = 0;
+for (const type of system.types) {
+  await io.declareQueue(`${type}-fail`);
+  failed += (await io.queueStats(`${type}-fail`)).ready;
+}
+
+say('\nsummary');
+say(`  inputs      ${inputs.length}`);
+say(
+  `  outputs     ${outputs.length} (${check.missing} missing, ${check.unexpected} unexpected, ${check.duplicates} duplicates)`,
+);
+say(`  failures    ${failed} in the fail queues`);
+for (const type of system.types) {
+  const processed = totals.get(type) ?? 0;
+  say(
+    `  ${type}  ${String(processed).padStart(6)} processed, ${Math.round(processed / elapsed)}/s`,
+  );
+}
+say(
+  `  time        ${elapsed.toFixed(2)} s, ${Math.round(outputs.length / elapsed)} messages/s end to end`,
+);
+for (const worker of finalWorkers) {
+  say(
+    `  ${worker.workerId}  ${worker.nodes.length} nodes, ${worker.nodes.reduce((sum, node) => sum + node.processed, 0)} messages processed`,
+  );
+}
+const ok = check.missing === 0 && check.unexpected === 0 && failed === 0;
+say(
+  ok
+    ? '\nEvery output checked: the cluster did its work.'
+    : '\nThe check FAILED: see the counts above.',
+);
+
+await consumer.close();
+control.close();
+await Promise.all(workers.map((worker) => worker.close(5000)));
+await Promise.all([...adapters, io].map((adapter) => adapter.close()));
+await master.close();
+process.exitCode = ok ? 0 : 1;
