@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
 /**
- * One configuration for every package and app: each folder under packages/ and apps/ is a vitest project named after
- * its package, so `vitest run` runs them all and `vitest run --project @monomyth/mmop` runs one.
+ * One configuration for every package, app and example: each folder under packages/, apps/ and examples/ is a vitest
+ * project named after its package, so `vitest run` runs them all and `vitest run --project @monomyth/mmop` runs one.
  */
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -22,7 +22,7 @@ const NEEDS_BROKER = new Set([
 const conditions = ['@monomyth/source', 'module', 'node', 'development|production'];
 
 function projects(): TestProjectInlineConfiguration[] {
-  return ['packages', 'apps'].flatMap((group) =>
+  return ['packages', 'apps', 'examples'].flatMap((group) =>
     (existsSync(join(root, group)) ? readdirSync(join(root, group), { withFileTypes: true }) : [])
       .filter(
         (entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, 'package.json')),
