@@ -1,0 +1,444 @@
+/**
+ * A consumer of one queue on a channel of its own (a channel per node), with the channel's prefetch set to
+ * `maxUnacked`: the broker never sends more than that unacknowledged, whether handed out or waiting here.
+ *
+ * Deliveries arrive as the broker pushes them and wait in a local buffer; `nextBatch` takes from it and wakes on
+ * arrival, on its timeout or on its signal: nothing polls. Settling uses `multiple` for the run of deliveries that
+ * starts at the oldest one held, so a node's whole batch costs one ack frame.
+ *
+ * When the channel closes under it (the connection dropped, the broker's `consumer_timeout` fired, the consumer was
+ * cancelled), the consumer forgets what it held: the broker puts those messages back and delivers them again, so
+ * settling one of them later is a no-op (its delivery tag belonged to the dead channel; acking it on the new one would
+ * close that with a 406). Meanwhile a pending `nextBatch` keeps waiting: the node pauses. The consumer opens a new
+ * channel once the connection is up again and carries on; it fails for good (its `nextBatch` rejects) only when the
+ * queue is gone, the channel keeps failing on a live connection, or the adapter gave up on the broker.
+ */
+import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
+import {
+  ConsumerBusyError,
+  ConsumerClosedError,
+  UnknownDeliveryError,
+  UnknownQueueError,
+  attemptOf,
+} from '@monomyth/node';
+import type {
+  Delivery,
+  Logger,
+  MessageHeaders,
+  NextBatchOptions,
+  StreamConsumer,
+} from '@monomyth/node';
+import type { ConnectionKeeper } from './connection-keeper.js';
+import { KeeperClosedError } from './connection-keeper.js';
+import { RabbitMqChannelError, messageOf, replyCodeOf } from './errors.js';
+import { fromAmqpHeaders } from './wire.js';
+
+/** Channel failures in a row on a live connection before a consumer gives up. */
+const MAX_CHANNEL_FAILURES = 5;
+
+/** What a consumer needs from its adapter. */
+export interface ConsumerHost {
+  /** False while the adapter drains: nothing new is handed out. */
+  readonly handingOut: boolean;
+  readonly keeper: ConnectionKeeper;
+  readonly logger: Logger;
+  readonly reconnectDelayMs: number;
+  /** Told when the consumer's held set shrinks, so a draining adapter knows when it is done. */
+  settled(): void;
+  closed(consumer: RabbitMqConsumer): void;
+}
+
+/** A delivery from RabbitMQ: the contract's fields, plus its delivery tag and the channel it came on. */
+export class RmqDelivery implements Delivery {
+  constructor(
+    readonly queue: string,
+    readonly body: Uint8Array,
+    readonly headers: MessageHeaders,
+    readonly attempt: number,
+    readonly redelivered: boolean,
+    readonly deliveryTag: number,
+    /** Which of its consumer's channels it came on: a delivery of an earlier one can no longer be settled. */
+    readonly channelEpoch: number,
+    readonly consumer: RabbitMqConsumer,
+  ) {}
+}
+
+interface PendingPull {
+  readonly batch: RmqDelivery[];
+  readonly max: number;
+  readonly timeoutMs: number;
+  readonly resolve: (batch: Delivery[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+type ConsumerState = 'opening' | 'open' | 'recovering' | 'closed' | 'failed';
+
+/** amqplib settles by a message's `fields.deliveryTag` only. */
+function tagOnly(deliveryTag: number): Message {
+  return { fields: { deliveryTag } } as Message;
+}
+
+export class RabbitMqConsumer implements StreamConsumer {
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private epoch = 0;
+  private buffer: RmqDelivery[] = [];
+  private head = 0;
+  /** Handed out and not settled, in delivery-tag order (a Map keeps insertion order). */
+  private readonly handedOut = new Map<number, RmqDelivery>();
+  private pending: PendingPull | undefined;
+  private state: ConsumerState = 'opening';
+  private failure: unknown;
+
+  private constructor(
+    readonly queue: string,
+    private readonly maxUnacked: number,
+    private readonly host: ConsumerHost,
+  ) {}
+
+  /** Opens the consumer's channel and starts consuming; rejects (with `UnknownQueueError` for a missing queue). */
+  static async start(
+    queue: string,
+    maxUnacked: number,
+    host: ConsumerHost,
+  ): Promise<RabbitMqConsumer> {
+    const consumer = new RabbitMqConsumer(queue, maxUnacked, host);
+    const model = await host.keeper.whenUp();
+    try {
+      await consumer.attach(model);
+    } catch (error) {
+      consumer.state = 'closed';
+      if (replyCodeOf(error) === 404)
+        throw new UnknownQueueError('consume', queue, { cause: error });
+      throw error;
+    }
+    consumer.state = 'open';
+    return consumer;
+  }
+
+  /** Deliveries handed out and not settled. */
+  get heldCount(): number {
+    return this.handedOut.size;
+  }
+
+  /** Deliveries the broker counts unacknowledged on this consumer: handed out, or waiting in the buffer. */
+  get unackedCount(): number {
+    return this.handedOut.size + this.buffer.length - this.head;
+  }
+
+  nextBatch(options: NextBatchOptions): Promise<Delivery[]> {
+    if (this.state === 'closed') return Promise.reject(new ConsumerClosedError('pull', this.queue));
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.pending !== undefined) return Promise.reject(new ConsumerBusyError(this.queue));
+    const { max, timeoutMs, signal } = options;
+    if (!(Number.isSafeInteger(max) && max >= 1)) {
+      return Promise.reject(
+        new RangeError(`nextBatch max must be a whole number >= 1, got ${String(max)}`),
+      );
+    }
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      return Promise.reject(
+        new RangeError(`nextBatch timeoutMs must be >= 0, got ${String(timeoutMs)}`),
+      );
+    }
+    const batch: RmqDelivery[] = [];
+    if (signal?.aborted) return Promise.resolve(batch);
+    this.fill(batch, max);
+    if (batch.length === max) return Promise.resolve(batch);
+    return new Promise<Delivery[]>((resolve, reject) => {
+      const pull: PendingPull = {
+        batch,
+        max,
+        timeoutMs,
+        resolve,
+        reject,
+        signal,
+        onAbort: () => this.finish(),
+        timer: undefined,
+      };
+      this.pending = pull;
+      signal?.addEventListener('abort', pull.onAbort, { once: true });
+      if (batch.length > 0) this.startTimer(pull);
+    });
+  }
+
+  ack(deliveries: readonly Delivery[]): Promise<void> {
+    return this.settle(deliveries, 'ack');
+  }
+
+  requeue(deliveries: readonly Delivery[]): Promise<void> {
+    return this.settle(deliveries, 'requeue');
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.epoch += 1;
+    const pull = this.pending;
+    if (pull !== undefined) this.clearPending(pull);
+    this.forgetHeld();
+    this.host.closed(this);
+    const channel = this.channel;
+    this.channel = undefined;
+    // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
+    // rejects once that is done, so whoever waits on it sees the messages back in their queue.
+    if (channel !== undefined) await channel.close().catch(() => {});
+    pull?.reject(new ConsumerClosedError('pull', this.queue));
+  }
+
+  /** The adapter drains: ask the broker to send nothing more (what is here stays held until settled or closed). */
+  stopConsuming(): void {
+    const { channel, consumerTag } = this;
+    if (channel !== undefined && consumerTag !== undefined) {
+      channel.cancel(consumerTag).catch(() => {});
+    }
+  }
+
+  /** The adapter gave up on the broker: `nextBatch` rejects with `error` from now on. */
+  fail(error: unknown): void {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.failure = error;
+    this.epoch += 1;
+    const pull = this.pending;
+    if (pull !== undefined) {
+      this.clearPending(pull);
+      pull.reject(error);
+    }
+    this.forgetHeld();
+    this.host.closed(this);
+    const channel = this.channel;
+    this.channel = undefined;
+    channel?.close().catch(() => {});
+  }
+
+  private async attach(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    const epoch = ++this.epoch;
+    this.channel = channel;
+    channel.on('error', (error: Error) => {
+      this.host.logger.warn(
+        { queue: this.queue, error: messageOf(error) },
+        'RabbitMQ consumer channel error',
+      );
+    });
+    channel.on('close', () => this.channelClosed(channel));
+    try {
+      await channel.prefetch(this.maxUnacked, false);
+      const { consumerTag } = await channel.consume(
+        this.queue,
+        (message) => this.arrived(message, channel, epoch),
+        { noAck: false },
+      );
+      this.consumerTag = consumerTag;
+    } catch (error) {
+      if (this.channel === channel) this.channel = undefined;
+      channel.close().catch(() => {});
+      throw error;
+    }
+    if (!this.host.handingOut) this.stopConsuming();
+  }
+
+  private arrived(message: ConsumeMessage | null, channel: Channel, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    if (message === null) {
+      // The broker cancelled the consumer (its queue was deleted, or it moved): start over on a new channel.
+      this.host.logger.warn({ queue: this.queue }, 'RabbitMQ cancelled the consumer');
+      channel.close().catch(() => {});
+      return;
+    }
+    const headers = fromAmqpHeaders(message.properties.headers);
+    this.buffer.push(
+      new RmqDelivery(
+        this.queue,
+        message.content,
+        headers,
+        attemptOf(headers),
+        message.fields.redelivered,
+        message.fields.deliveryTag,
+        epoch,
+        this,
+      ),
+    );
+    if (this.pending !== undefined) this.offer();
+  }
+
+  private channelClosed(channel: Channel): void {
+    if (this.channel !== channel) return;
+    this.channel = undefined;
+    this.consumerTag = undefined;
+    if (this.state !== 'open') return;
+    this.state = 'recovering';
+    this.epoch += 1;
+    const held = this.handedOut.size;
+    this.forgetHeld();
+    const pull = this.pending;
+    if (pull !== undefined) {
+      // Its deliveries came on the dead channel and will come again: wait for them (the node pauses).
+      pull.batch.length = 0;
+      clearTimeout(pull.timer);
+      pull.timer = undefined;
+    }
+    this.host.logger.warn(
+      { queue: this.queue, held },
+      'RabbitMQ consumer channel closed; its unacknowledged messages will be redelivered',
+    );
+    this.host.settled();
+    void this.recover();
+  }
+
+  private async recover(): Promise<void> {
+    let failures = 0;
+    let delayMs = this.host.reconnectDelayMs;
+    // Let the connection's own close event (if it is the cause) reach the keeper first.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.state === 'recovering') {
+      let model: ChannelModel;
+      try {
+        model = await this.host.keeper.whenUp();
+      } catch (error) {
+        if (error instanceof KeeperClosedError) void this.close();
+        else this.fail(error);
+        return;
+      }
+      if ((this.state as ConsumerState) !== 'recovering') return;
+      try {
+        await this.attach(model);
+      } catch (error) {
+        if ((this.state as ConsumerState) !== 'recovering') return;
+        if (replyCodeOf(error) === 404) {
+          this.fail(new UnknownQueueError('consume', this.queue, { cause: error }));
+          return;
+        }
+        if (this.host.keeper.current === model && ++failures >= MAX_CHANNEL_FAILURES) {
+          this.fail(
+            new RabbitMqChannelError(
+              `consuming ${JSON.stringify(this.queue)} failed ${failures} times in a row: ${messageOf(error)}`,
+              { cause: error },
+            ),
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, 5_000);
+        continue;
+      }
+      if ((this.state as ConsumerState) !== 'recovering') {
+        this.channel?.close().catch(() => {});
+        this.channel = undefined;
+        return;
+      }
+      this.state = 'open';
+      this.host.logger.info({ queue: this.queue }, 'RabbitMQ consumer resumed');
+      return;
+    }
+  }
+
+  private async settle(deliveries: readonly Delivery[], how: 'ack' | 'requeue'): Promise<void> {
+    if (this.state === 'closed') throw new ConsumerClosedError(how, this.queue);
+    const tags: number[] = [];
+    let ascending = true;
+    let seen: Set<number> | undefined;
+    for (const delivery of deliveries) {
+      if (!(delivery instanceof RmqDelivery) || delivery.consumer !== this) {
+        throw new UnknownDeliveryError(how, this.queue);
+      }
+      // From a channel that closed since: the broker took it back and delivers it again. Nothing to settle.
+      if (delivery.channelEpoch !== this.epoch) continue;
+      const tag = delivery.deliveryTag;
+      if (this.handedOut.get(tag) !== delivery) throw new UnknownDeliveryError(how, this.queue);
+      const last = tags.length > 0 ? (tags[tags.length - 1] as number) : -1;
+      if (tag <= last) {
+        ascending = false;
+        seen ??= new Set(tags);
+        if (seen.has(tag)) throw new UnknownDeliveryError(how, this.queue);
+      }
+      seen?.add(tag);
+      tags.push(tag);
+    }
+    if (tags.length === 0) return;
+    if (!ascending) tags.sort((a, b) => a - b);
+    for (const tag of tags) this.handedOut.delete(tag);
+    const channel = this.channel;
+    if (channel !== undefined) {
+      // Every delivery older than the oldest still held is settled now or was before: one `multiple` frame covers them.
+      let oldestHeld = Number.POSITIVE_INFINITY;
+      for (const tag of this.handedOut.keys()) {
+        oldestHeld = tag;
+        break;
+      }
+      try {
+        let i = 0;
+        while (i < tags.length && (tags[i] as number) < oldestHeld) i += 1;
+        if (i > 0) this.send(channel, tags[i - 1] as number, true, how);
+        for (; i < tags.length; i++) this.send(channel, tags[i] as number, false, how);
+      } catch (error) {
+        // The channel is closing: the broker gives these back and they come again, which is what at-least-once allows.
+        this.host.logger.debug(
+          { queue: this.queue, error: messageOf(error) },
+          'settling on a closing channel',
+        );
+      }
+    }
+    this.host.settled();
+    if (this.pending !== undefined && this.head < this.buffer.length) this.offer();
+  }
+
+  private send(channel: Channel, tag: number, multiple: boolean, how: 'ack' | 'requeue'): void {
+    if (how === 'ack') channel.ack(tagOnly(tag), multiple);
+    else channel.nack(tagOnly(tag), multiple, true);
+  }
+
+  private fill(batch: RmqDelivery[], max: number): void {
+    if (!this.host.handingOut) return;
+    const { buffer } = this;
+    while (batch.length < max && this.head < buffer.length) {
+      const delivery = buffer[this.head] as RmqDelivery;
+      this.head += 1;
+      this.handedOut.set(delivery.deliveryTag, delivery);
+      batch.push(delivery);
+    }
+    if (this.head === buffer.length) {
+      buffer.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > buffer.length) {
+      this.buffer = buffer.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private offer(): void {
+    const pull = this.pending;
+    if (pull === undefined) return;
+    const before = pull.batch.length;
+    this.fill(pull.batch, pull.max);
+    if (pull.batch.length === pull.max) this.finish();
+    else if (before === 0 && pull.batch.length > 0) this.startTimer(pull);
+  }
+
+  private startTimer(pull: PendingPull): void {
+    pull.timer = setTimeout(() => this.finish(), pull.timeoutMs);
+  }
+
+  private finish(): void {
+    const pull = this.pending;
+    if (pull === undefined) return;
+    this.clearPending(pull);
+    pull.resolve(pull.batch);
+  }
+
+  private clearPending(pull: PendingPull): void {
+    this.pending = undefined;
+    clearTimeout(pull.timer);
+    pull.signal?.removeEventListener('abort', pull.onAbort);
+  }
+
+  private forgetHeld(): void {
+    this.handedOut.clear();
+    this.buffer = [];
+    this.head = 0;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * @monomyth/rmq: the RabbitMQ stream adapter. Durable queues, persistent messages, publisher confirms, a channel and
+ * a bounded prefetch per node, batched acks, delayed retries on the broker, and reconnection that nodes only see as
+ * a pause. See docs/rabbitmq.md.
+ */
+export { RabbitMqStreamAdapter } from './adapter.js';
+export { RmqDelivery } from './consumer.js';
+export {
+  compileOptions,
+  redactUrl,
+  RabbitMqOptionsError,
+  DEFAULT_CONNECTION_NAME,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_RECONNECT,
+} from './options.js';
+export type {
+  CompiledRabbitMqOptions,
+  QueueArgumentValue,
+  RabbitMqAdapterOptions,
+  ReconnectOptions,
+} from './options.js';
+export {
+  RabbitMqChannelError,
+  RabbitMqConnectionError,
+  RabbitMqPublishNackedError,
+} from './errors.js';
+export type { ConnectionFailure } from './errors.js';
+export { retryBucketMs, retryQueueName } from './retry-topology.js';

@@ -1,0 +1,208 @@
+/** The RabbitMQ adapter's options: all optional but the URL, compiled once into complete, checked options. */
+import { noopLogger } from '@monomyth/node';
+import type { Logger } from '@monomyth/node';
+
+/** A queue argument RabbitMQ understands (`x-queue-type`, `x-max-length`, ...). */
+export type QueueArgumentValue = string | number | boolean;
+
+export interface RabbitMqAdapterOptions {
+  /** The broker, `amqp://user:password@host:port/vhost` (or `amqps://`). */
+  url: string;
+  /**
+   * A name shown in the management UI beside each of the adapter's two connections (`<name> (consume)` and
+   * `<name> (publish)`). @default 'monomyth'
+   */
+  connectionName?: string;
+  /** How long opening a TCP connection and the AMQP handshake may take. @default 10_000 */
+  connectTimeoutMs?: number;
+  /** AMQP heartbeat: a dead peer is noticed within about twice this. @default 30 */
+  heartbeatSeconds?: number;
+  /** Reconnection after a lost connection: exponential backoff between these delays. */
+  reconnect?: ReconnectOptions;
+  /**
+   * Arguments every queue is declared with, retry queues included: `{ 'x-queue-type': 'quorum' }` for quorum queues.
+   * A queue that already exists with other arguments is refused by the broker (PRECONDITION_FAILED).
+   */
+  queueArguments?: Readonly<Record<string, QueueArgumentValue>>;
+  /**
+   * An exchange for users who route failures themselves. When set, the adapter declares it (durable, `topic`) and
+   * binds every fail queue (`<type>-fail`) to it with the queue's name as routing key; fail-queue copies are then
+   * published to the exchange, so a user's own bindings (`#-fail`, `orders-fail`) receive them too.
+   */
+  deadLetterExchange?: string;
+  /** Receives structured logs (pino's shape). @default a logger that writes nothing */
+  logger?: Logger;
+}
+
+export interface ReconnectOptions {
+  /** Delay before the first reconnection attempt. @default 100 */
+  minDelayMs?: number;
+  /** Longest delay between attempts (the delay doubles per failed attempt). @default 5_000 */
+  maxDelayMs?: number;
+  /**
+   * Failed attempts in a row before the adapter gives up: every operation then rejects with a
+   * `RabbitMqConnectionError`, and nodes stop for their supervisor. @default Infinity (wait for the broker)
+   */
+  maxAttempts?: number;
+}
+
+export interface CompiledRabbitMqOptions {
+  readonly url: string;
+  /** The URL with its password replaced by `***`: the only form that goes into errors and logs. */
+  readonly redactedUrl: string;
+  readonly connectionName: string;
+  readonly connectTimeoutMs: number;
+  readonly heartbeatSeconds: number;
+  readonly reconnect: Readonly<Required<ReconnectOptions>>;
+  readonly queueArguments: Readonly<Record<string, QueueArgumentValue>>;
+  readonly deadLetterExchange: string | undefined;
+  readonly logger: Logger;
+}
+
+export const DEFAULT_CONNECTION_NAME = 'monomyth';
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_SECONDS = 30;
+export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
+  minDelayMs: 100,
+  maxDelayMs: 5_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+});
+
+/** An option is missing or out of range; `option` names it. */
+export class RabbitMqOptionsError extends Error {
+  override readonly name = 'RabbitMqOptionsError';
+  readonly code = 'INVALID_OPTION';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`invalid RabbitMQ adapter option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** `amqp://user:***@host:port/vhost`: the URL with its password hidden. Text that is not a URL comes back as is. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/** Replaces every occurrence of the URL's password in `text` (an error message from the client, say). */
+export function redactSecret(text: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    return text;
+  }
+  if (password.length < 3) return text.split(url).join(redactUrl(url));
+  return text.split(url).join(redactUrl(url)).split(password).join('***');
+}
+
+function number(
+  option: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  whole: boolean,
+): number {
+  if (value === undefined) return fallback;
+  const ok =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    value >= min &&
+    (!whole || value === Number.POSITIVE_INFINITY || Number.isSafeInteger(value));
+  if (!ok)
+    throw new RabbitMqOptionsError(
+      option,
+      `must be a ${whole ? 'whole ' : ''}number >= ${min}, got ${String(value)}`,
+    );
+  return value;
+}
+
+export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitMqOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new RabbitMqOptionsError('options', 'expected an object with at least a url');
+  }
+  const { url } = options;
+  if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
+    throw new RabbitMqOptionsError(
+      'url',
+      `expected amqp://... or amqps://..., got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
+    );
+  }
+  const reconnect = options.reconnect ?? {};
+  const minDelayMs = number(
+    'reconnect.minDelayMs',
+    reconnect.minDelayMs,
+    DEFAULT_RECONNECT.minDelayMs,
+    0,
+    false,
+  );
+  const maxDelayMs = number(
+    'reconnect.maxDelayMs',
+    reconnect.maxDelayMs,
+    Math.max(DEFAULT_RECONNECT.maxDelayMs, minDelayMs),
+    0,
+    false,
+  );
+  if (maxDelayMs < minDelayMs) {
+    throw new RabbitMqOptionsError(
+      'reconnect.maxDelayMs',
+      `is ${maxDelayMs}, below minDelayMs ${minDelayMs}`,
+    );
+  }
+  const queueArguments = { ...(options.queueArguments ?? {}) };
+  for (const [key, value] of Object.entries(queueArguments)) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new RabbitMqOptionsError(
+        `queueArguments.${key}`,
+        'must be a string, number or boolean',
+      );
+    }
+  }
+  const deadLetterExchange = options.deadLetterExchange;
+  if (
+    deadLetterExchange !== undefined &&
+    (typeof deadLetterExchange !== 'string' || deadLetterExchange.length === 0)
+  ) {
+    throw new RabbitMqOptionsError('deadLetterExchange', 'must be a non-empty exchange name');
+  }
+  return Object.freeze({
+    url,
+    redactedUrl: redactUrl(url),
+    connectionName: options.connectionName ?? DEFAULT_CONNECTION_NAME,
+    connectTimeoutMs: number(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      1,
+      false,
+    ),
+    heartbeatSeconds: number(
+      'heartbeatSeconds',
+      options.heartbeatSeconds,
+      DEFAULT_HEARTBEAT_SECONDS,
+      0,
+      true,
+    ),
+    reconnect: Object.freeze({
+      minDelayMs,
+      maxDelayMs,
+      maxAttempts: number(
+        'reconnect.maxAttempts',
+        reconnect.maxAttempts,
+        DEFAULT_RECONNECT.maxAttempts,
+        0,
+        true,
+      ),
+    }),
+    queueArguments: Object.freeze(queueArguments),
+    deadLetterExchange,
+    logger: options.logger ?? noopLogger,
+  });
+}
