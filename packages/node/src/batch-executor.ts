@@ -33,18 +33,124 @@ import type {
   StreamConsumer,
 } from './stream-adapter.js';
 
-/** What became of one message in the transform phase. */
-const enum Kind {
-  /** Done, nothing to publish (a filter, a sink). */
-  None = 0,
-  /** Done, one output: `results[i]` is its OutgoingMessage. */
-  One = 1,
-  /** Done, several outputs: `results[i]` is an OutgoingMessage[]. */
-  Many = 2,
-  /** Failed: `results[i]` is a MessageFailure. */
-  Failed = 3,
-  /** The node was stopping and the transform gave up: give it back untouched. */
-  Aborted = 4,
+/** A message that failed in the transform phase, and why. */
+interface FailedMessage {
+  readonly delivery: Delivery;
+  readonly failure: MessageFailure;
+}
+
+/** Where the transform phase puts each message's fate. */
+interface MessageSink {
+  none(index: number, delivery: Delivery): void;
+  one(index: number, delivery: Delivery, message: OutgoingMessage): void;
+  many(index: number, delivery: Delivery, messages: OutgoingMessage[]): void;
+  failed(index: number, delivery: Delivery, failure: MessageFailure): void;
+  /** The node was stopping and the transform gave up: the message goes back untouched. */
+  aborted(index: number, delivery: Delivery): void;
+}
+
+/**
+ * What a batch's transform phase produced, outputs in source order. Messages processed one at a time write here
+ * directly; concurrent ones go through `OrderedSlots` first.
+ */
+class BatchResult implements MessageSink {
+  readonly publishes: OutgoingMessage[] = [];
+  /** Done with once `publishes` are durable (outputs placed, or fail-queue copy placed). */
+  readonly placed: Delivery[] = [];
+  failures: FailedMessage[] | undefined;
+  giveBack: Delivery[] | undefined;
+  processed = 0;
+
+  none(_index: number, delivery: Delivery): void {
+    this.placed.push(delivery);
+    this.processed += 1;
+  }
+
+  one(_index: number, delivery: Delivery, message: OutgoingMessage): void {
+    this.publishes.push(message);
+    this.placed.push(delivery);
+    this.processed += 1;
+  }
+
+  many(_index: number, delivery: Delivery, messages: OutgoingMessage[]): void {
+    for (const message of messages) this.publishes.push(message);
+    this.placed.push(delivery);
+    this.processed += 1;
+  }
+
+  failed(_index: number, delivery: Delivery, failure: MessageFailure): void {
+    (this.failures ??= []).push({ delivery, failure });
+  }
+
+  aborted(_index: number, delivery: Delivery): void {
+    (this.giveBack ??= []).push(delivery);
+  }
+}
+
+const enum Slot {
+  Empty = 0,
+  None = 1,
+  One = 2,
+  Many = 3,
+  Failed = 4,
+  Aborted = 5,
+}
+
+/** Fates of messages transformed concurrently, by index, replayed into a BatchResult in source order. */
+class OrderedSlots implements MessageSink {
+  private readonly kinds: Uint8Array;
+  private readonly values: unknown[];
+
+  constructor(size: number) {
+    this.kinds = new Uint8Array(size);
+    this.values = new Array<unknown>(size);
+  }
+
+  none(index: number): void {
+    this.kinds[index] = Slot.None;
+  }
+
+  one(index: number, _delivery: Delivery, message: OutgoingMessage): void {
+    this.kinds[index] = Slot.One;
+    this.values[index] = message;
+  }
+
+  many(index: number, _delivery: Delivery, messages: OutgoingMessage[]): void {
+    this.kinds[index] = Slot.Many;
+    this.values[index] = messages;
+  }
+
+  failed(index: number, _delivery: Delivery, failure: MessageFailure): void {
+    this.kinds[index] = Slot.Failed;
+    this.values[index] = failure;
+  }
+
+  aborted(index: number): void {
+    this.kinds[index] = Slot.Aborted;
+  }
+
+  replay(batch: readonly Delivery[], into: BatchResult): void {
+    for (let i = 0; i < batch.length; i++) {
+      const delivery = batch[i] as Delivery;
+      switch (this.kinds[i] as Slot) {
+        case Slot.None:
+          into.none(i, delivery);
+          break;
+        case Slot.One:
+          into.one(i, delivery, this.values[i] as OutgoingMessage);
+          break;
+        case Slot.Many:
+          into.many(i, delivery, this.values[i] as OutgoingMessage[]);
+          break;
+        case Slot.Failed:
+          into.failed(i, delivery, this.values[i] as MessageFailure);
+          break;
+        default:
+          // Aborted, or never reached because the node stopped: back to the queue untouched.
+          into.aborted(i, delivery);
+      }
+    }
+  }
 }
 
 export interface BatchEnvironment {
@@ -94,71 +200,129 @@ export class BatchExecutor {
 
   async execute(batch: readonly Delivery[], consumer: StreamConsumer): Promise<BatchOutcome> {
     const n = batch.length;
-    const kinds = new Uint8Array(n);
-    const results = new Array<unknown>(n);
+    const result = new BatchResult();
     const concurrency = Math.min(this.env.spec.concurrency, n);
     if (concurrency <= 1) {
       for (let i = 0; i < n; i++) {
-        const pending = this.transformOne(batch, i, kinds, results);
+        const pending = this.transformInOrder(batch[i] as Delivery, i, result);
         if (pending !== undefined) await pending;
       }
     } else {
+      const slots = new OrderedSlots(n);
       let next = 0;
       const lane = async (): Promise<void> => {
         while (next < n) {
           const i = next++;
-          const pending = this.transformOne(batch, i, kinds, results);
+          const pending = this.transformOne(batch[i] as Delivery, i, slots);
           if (pending !== undefined) await pending;
         }
       };
       const lanes: Promise<void>[] = [];
       for (let k = 0; k < concurrency; k++) lanes.push(lane());
       await Promise.all(lanes);
+      slots.replay(batch, result);
     }
-    return this.settle(batch, kinds, results, consumer);
+    return this.settle(batch.length, result, consumer);
   }
 
-  private transformOne(
-    batch: readonly Delivery[],
+  /**
+   * `transformOne` for messages taken one at a time, straight into the batch result, with the common case (one
+   * output, one queue) inlined: this is the hot path of most nodes.
+   */
+  private transformInOrder(
+    delivery: Delivery,
     i: number,
-    kinds: Uint8Array,
-    results: unknown[],
+    result: BatchResult,
   ): Promise<void> | undefined {
-    const delivery = batch[i] as Delivery;
+    const queue = this.singleQueue;
+    if (queue === undefined) return this.transformOne(delivery, i, result);
     let input: unknown;
     try {
       input = this.codec.decode(delivery.body);
     } catch (error) {
-      this.fail(i, 'pull', codecError(this.codec, 'decode', error), kinds, results);
+      this.fail(result, i, delivery, 'pull', codecError(this.codec, 'decode', error));
+      return undefined;
+    }
+    let output: unknown;
+    try {
+      output = this.transform(input, new MessageContext(this.env.shared, delivery));
+    } catch (error) {
+      this.fail(result, i, delivery, 'transform', error);
+      return undefined;
+    }
+    if (
+      output === undefined ||
+      (typeof output === 'object' &&
+        output !== null &&
+        (isPromiseLike(output) || Array.isArray(output)))
+    ) {
+      return this.settleOutput(result, i, delivery, output);
+    }
+    let body: Uint8Array;
+    try {
+      body = this.codec.encode(output);
+    } catch (error) {
+      this.fail(result, i, delivery, 'place', codecError(this.codec, 'encode', error));
+      return undefined;
+    }
+    result.publishes.push({ queue, body, headers: NO_HEADERS });
+    result.placed.push(delivery);
+    result.processed += 1;
+    return undefined;
+  }
+
+  /** The rest of `transformOne` once the transform returned: wait for a promise, then place. */
+  private settleOutput(
+    sink: MessageSink,
+    i: number,
+    delivery: Delivery,
+    output: unknown,
+  ): Promise<void> | undefined {
+    if (isPromiseLike(output)) {
+      return Promise.resolve(output).then(
+        (value) => this.place(sink, i, delivery, value),
+        (error: unknown) => this.fail(sink, i, delivery, 'transform', error),
+      );
+    }
+    this.place(sink, i, delivery, output);
+    return undefined;
+  }
+
+  private transformOne(
+    delivery: Delivery,
+    i: number,
+    sink: MessageSink,
+  ): Promise<void> | undefined {
+    let input: unknown;
+    try {
+      input = this.codec.decode(delivery.body);
+    } catch (error) {
+      this.fail(sink, i, delivery, 'pull', codecError(this.codec, 'decode', error));
       return undefined;
     }
     let result: unknown;
     try {
       result = this.transform(input, new MessageContext(this.env.shared, delivery));
     } catch (error) {
-      this.fail(i, 'transform', error, kinds, results);
+      this.fail(sink, i, delivery, 'transform', error);
       return undefined;
     }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(
-        (value) => this.place(i, value, kinds, results),
-        (error: unknown) => this.fail(i, 'transform', error, kinds, results),
-      );
-    }
-    this.place(i, result, kinds, results);
-    return undefined;
+    return this.settleOutput(sink, i, delivery, result);
   }
 
   /** Routes and encodes a message's outputs; a failure here fails the message at step place, with none published. */
-  private place(i: number, result: unknown, kinds: Uint8Array, results: unknown[]): void {
+  private place(sink: MessageSink, i: number, delivery: Delivery, result: unknown): void {
     if (this.sink || result === undefined) {
-      kinds[i] = Kind.None;
+      sink.none(i, delivery);
       return;
     }
     try {
-      if (!Array.isArray(result) && this.singleQueue !== undefined) {
-        results[i] = { queue: this.singleQueue, body: this.encode(result), headers: NO_HEADERS };
-        kinds[i] = Kind.One;
+      if (this.singleQueue !== undefined && !Array.isArray(result)) {
+        sink.one(i, delivery, {
+          queue: this.singleQueue,
+          body: this.encode(result),
+          headers: NO_HEADERS,
+        });
         return;
       }
       const out: OutgoingMessage[] = [];
@@ -168,17 +332,11 @@ export class BatchExecutor {
       } else {
         this.addOutputs(result, out);
       }
-      if (out.length === 0) {
-        kinds[i] = Kind.None;
-      } else if (out.length === 1) {
-        kinds[i] = Kind.One;
-        results[i] = out[0];
-      } else {
-        kinds[i] = Kind.Many;
-        results[i] = out;
-      }
+      if (out.length === 0) sink.none(i, delivery);
+      else if (out.length === 1) sink.one(i, delivery, out[0] as OutgoingMessage);
+      else sink.many(i, delivery, out);
     } catch (error) {
-      this.fail(i, 'place', error, kinds, results);
+      this.fail(sink, i, delivery, 'place', error);
     }
   }
 
@@ -215,109 +373,67 @@ export class BatchExecutor {
     }
   }
 
-  private fail(i: number, step: Step, error: unknown, kinds: Uint8Array, results: unknown[]): void {
-    if (this.env.aborted()) {
-      kinds[i] = Kind.Aborted;
-      return;
-    }
-    kinds[i] = Kind.Failed;
-    results[i] = { step, error } satisfies MessageFailure;
+  private fail(sink: MessageSink, i: number, delivery: Delivery, step: Step, error: unknown): void {
+    if (this.env.aborted()) sink.aborted(i, delivery);
+    else sink.failed(i, delivery, { step, error });
   }
 
   private async settle(
-    batch: readonly Delivery[],
-    kinds: Uint8Array,
-    results: unknown[],
+    size: number,
+    result: BatchResult,
     consumer: StreamConsumer,
   ): Promise<BatchOutcome> {
     const { spec, shared, held, delayedRetry, logger } = this.env;
     const node = shared.node;
-    const publishes: OutgoingMessage[] = [];
-    /** Acked once `publishes` are durable: done messages and those whose fail-queue copy is in `publishes`. */
-    const placed: Delivery[] = [];
+    const { publishes, placed } = result;
     /** Acked once their retry copies are durable. */
     const retriedLater: Delivery[] = [];
     const retries: DelayedRetry[] = [];
-    const giveBack: Delivery[] = [];
-    let processed = 0;
+    const giveBack: Delivery[] = result.giveBack ?? [];
     let failed = 0;
     let retried = 0;
-    let nowIso: string | undefined;
 
-    for (let i = 0; i < batch.length; i++) {
-      const delivery = batch[i] as Delivery;
-      switch (kinds[i] as Kind) {
-        case Kind.None:
-          placed.push(delivery);
-          processed += 1;
-          break;
-        case Kind.One:
-          publishes.push(results[i] as OutgoingMessage);
-          placed.push(delivery);
-          processed += 1;
-          break;
-        case Kind.Many:
-          for (const message of results[i] as OutgoingMessage[]) publishes.push(message);
-          placed.push(delivery);
-          processed += 1;
-          break;
-        case Kind.Failed: {
-          const failure = results[i] as MessageFailure;
-          nowIso ??= new Date().toISOString();
-          if (shouldRetry(failure, delivery.attempt, spec.retry)) {
-            const delayMs = backoffDelayMs(delivery.attempt, spec.retry, this.env.random);
-            const headers = retryHeaders(failure, delivery, node, nowIso);
-            if (delayedRetry !== undefined) {
-              retries.push({ delivery, delayMs, headers });
-              retriedLater.push(delivery);
-            } else {
-              (held as HeldRetries).hold(delivery, delayMs, headers);
-            }
-            retried += 1;
-            logger.warn(
-              {
-                step: failure.step,
-                attempt: delivery.attempt,
-                delayMs,
-                error: describeError(failure.error),
-              },
-              'message failed; retrying later',
-            );
+    if (result.failures !== undefined) {
+      const nowIso = new Date().toISOString();
+      for (const { delivery, failure } of result.failures) {
+        if (shouldRetry(failure, delivery.attempt, spec.retry)) {
+          const delayMs = backoffDelayMs(delivery.attempt, spec.retry, this.env.random);
+          const headers = retryHeaders(failure, delivery, node, nowIso);
+          if (delayedRetry !== undefined) {
+            retries.push({ delivery, delayMs, headers });
+            retriedLater.push(delivery);
           } else {
-            publishes.push({
-              queue: spec.failQueue,
-              body: delivery.body,
-              headers: failHeaders(failure, delivery, node, nowIso),
-            });
-            placed.push(delivery);
-            failed += 1;
-            logger.warn(
-              {
-                step: failure.step,
-                attempt: delivery.attempt,
-                error: describeError(failure.error),
-              },
-              'message failed; sent to the fail queue',
-            );
+            (held as HeldRetries).hold(delivery, delayMs, headers);
           }
-          break;
+          retried += 1;
+          logger.warn(
+            {
+              step: failure.step,
+              attempt: delivery.attempt,
+              delayMs,
+              error: describeError(failure.error),
+            },
+            'message failed; retrying later',
+          );
+        } else {
+          publishes.push({
+            queue: spec.failQueue,
+            body: delivery.body,
+            headers: failHeaders(failure, delivery, node, nowIso),
+          });
+          placed.push(delivery);
+          failed += 1;
+          logger.warn(
+            { step: failure.step, attempt: delivery.attempt, error: describeError(failure.error) },
+            'message failed; sent to the fail queue',
+          );
         }
-        case Kind.Aborted:
-          giveBack.push(delivery);
-          break;
       }
     }
 
-    const abandonedOutcome: BatchOutcome = {
-      processed: 0,
-      failed: 0,
-      retried: 0,
-      requeued: batch.length,
-      published: 0,
-    };
     // Stopped past the drain timeout: the consumer is closed and the broker redelivers the batch; publishing now would
     // only make duplicates.
-    if (this.env.abandoned()) return abandonedOutcome;
+    if (this.env.abandoned()) return abandonedOutcome(size);
 
     let publishError: unknown;
     let retryError: unknown;
@@ -339,7 +455,7 @@ export class BatchExecutor {
       if (stored.status === 'rejected')
         retryError = stored.reason ?? new Error('retryLater failed');
     }
-    if (this.env.abandoned()) return abandonedOutcome;
+    if (this.env.abandoned()) return abandonedOutcome(size);
 
     let acks: Delivery[];
     if (publishError === undefined) {
@@ -360,13 +476,17 @@ export class BatchExecutor {
     const streamError = publishError ?? retryError;
     if (streamError !== undefined) throw new StreamFailureError('place', node.name, streamError);
     return {
-      processed,
+      processed: result.processed,
       failed,
       retried,
       requeued: giveBack.length,
       published: publishes.length - failed,
     };
   }
+}
+
+function abandonedOutcome(size: number): BatchOutcome {
+  return { processed: 0, failed: 0, retried: 0, requeued: size, published: 0 };
 }
 
 function codecError(codec: BodyCodec, operation: 'encode' | 'decode', error: unknown): unknown {

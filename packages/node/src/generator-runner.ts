@@ -13,6 +13,7 @@ import {
   UnknownRouteError,
   describeError,
 } from './errors.js';
+import { EventLoopYielder } from './event-loop.js';
 import { NO_HEADERS } from './headers.js';
 import type { BatchOutcome } from './interceptors.js';
 import type { Logger } from './logger.js';
@@ -67,6 +68,7 @@ export class GeneratorRunner {
     let firstAt = 0;
     let pending: Promise<IteratorResult<unknown>> | undefined;
     let ended = false;
+    const yielder = new EventLoopYielder();
     try {
       while (this.pulling) {
         let step: Step;
@@ -101,6 +103,8 @@ export class GeneratorRunner {
         if (buffer.length >= spec.batchSize) {
           await this.env.runBatch(buffer);
           buffer = [];
+          const turn = yielder.maybeYield();
+          if (turn !== undefined) await turn;
         }
       }
       if (buffer.length > 0 && !this.abandoned) await this.env.runBatch(buffer);

@@ -22,6 +22,7 @@ import {
   describeError,
 } from './errors.js';
 import { GeneratorRunner } from './generator-runner.js';
+import { EventLoopYielder } from './event-loop.js';
 import { HeldRetries } from './held-retries.js';
 import { composeInterceptors } from './interceptors.js';
 import type { BatchInterceptor, BatchOutcome, BatchRunner } from './interceptors.js';
@@ -303,6 +304,7 @@ export class Node implements AsyncDisposable {
       timeoutMs: spec.batchTimeoutMs,
       signal: this.pullController.signal,
     };
+    const yielder = new EventLoopYielder();
     while (this.currentState === 'running') {
       let deliveries: Delivery[];
       try {
@@ -319,6 +321,8 @@ export class Node implements AsyncDisposable {
         executor.execute(deliveries, consumer),
       );
       if (this.fatal !== undefined) throw this.fatal;
+      const turn = yielder.maybeYield();
+      if (turn !== undefined) await turn;
     }
   }
 

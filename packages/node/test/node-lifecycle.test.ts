@@ -312,4 +312,33 @@ describe('node lifecycle', () => {
     expect(stats.latencyP50Ms).toBeGreaterThan(0);
     expect(stats.latencyP99Ms).toBeGreaterThanOrEqual(stats.latencyP50Ms);
   });
+
+  it('event loop - a node busy with a backlog still lets timers run', async () => {
+    adapter = await openMemory();
+    let batches = 0;
+    const system = defineSystem({
+      name: 't',
+      // A loop: the queue never empties, and the in-memory adapter answers in microtasks.
+      nodes: [
+        { name: 'SPIN', source: 'spin', dest: 'spin', batchSize: 50, transform: (n: number) => n },
+      ],
+    });
+    const node = track(
+      createNode(system, 'SPIN', {
+        adapter,
+        interceptors: [{ interceptBatch: (_i, next) => ((batches += 1), next()) }],
+      }),
+    );
+    await push(
+      adapter,
+      'spin',
+      Array.from({ length: 500 }, (_, i) => i),
+    );
+    await node.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(batches).toBeGreaterThan(10);
+    await node.drain(1000);
+    expect(node.state).toBe('stopped');
+    expect(await adapter.queueStats('spin')).toMatchObject({ ready: 500, unacked: 0 });
+  });
 });

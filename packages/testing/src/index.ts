@@ -14,6 +14,7 @@ export type {
   CollectOptions,
   CollectedFailure,
   PushOptions,
+  RecipeChanges,
   SystemHarness,
   SystemHarnessOptions,
 } from './system-harness.js';

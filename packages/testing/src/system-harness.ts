@@ -16,6 +16,7 @@ import {
   jsonCodec,
   MemoryStreamAdapter,
   type BodyCodec,
+  type CompiledRetry,
   type Delivery,
   type Logger,
   type MessageHeaders,
@@ -36,12 +37,22 @@ export interface SystemHarnessOptions {
   /** Instances per node type: one number for all, or per type. Default 1. */
   readonly instances?: number | Readonly<Record<string, number>>;
   /** Changes to recipes, per type, as a master could send them (a smaller batch, fewer retries, ...). */
-  readonly recipes?: Readonly<Record<string, Partial<Omit<NodeRecipe, 'type'>>>>;
+  readonly recipes?: Readonly<Record<string, RecipeChanges>>;
   readonly logger?: Logger;
   /** Backoff jitter source for the nodes; pin it for exact retry timings. */
   readonly random?: () => number;
   /** How long `collect` and `failures` wait, unless told. Default 5000 ms. */
   readonly timeoutMs?: number;
+}
+
+/** Fields of a recipe to change; `retry` is merged field by field. */
+export type RecipeChanges = Partial<Omit<NodeRecipe, 'type' | 'retry'>> & {
+  readonly retry?: Partial<CompiledRetry>;
+};
+
+function changed(recipe: NodeRecipe, changes: RecipeChanges | undefined): NodeRecipe {
+  if (changes === undefined) return recipe;
+  return { ...recipe, ...changes, retry: { ...recipe.retry, ...(changes.retry ?? {}) } };
 }
 
 export interface CollectOptions {
@@ -121,7 +132,7 @@ export async function startSystem(
 
   const codecs = new Map<string, BodyCodec>();
   for (const type of system.types) {
-    const spec = system.compile({ ...system.recipe(type), ...(options.recipes?.[type] ?? {}) });
+    const spec = system.compile(changed(system.recipe(type), options.recipes?.[type]));
     const written =
       spec.dest.kind === 'fixed'
         ? spec.dest.queues
@@ -137,7 +148,7 @@ export async function startSystem(
 
   try {
     for (const type of types) {
-      const recipe = { ...system.recipe(type), ...(options.recipes?.[type] ?? {}) };
+      const recipe = changed(system.recipe(type), options.recipes?.[type]);
       const count =
         typeof options.instances === 'number'
           ? options.instances
