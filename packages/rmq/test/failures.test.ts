@@ -1,0 +1,186 @@
+import { connect } from 'amqplib';
+import { Headers, StreamErrorCode, createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import type { Node } from '@monomyth/node';
+import { freePort } from '@monomyth/testing';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { RabbitMqConnectionError, RabbitMqStreamAdapter, retryQueueName } from '../src/index.js';
+import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+
+let adapters: RabbitMqStreamAdapter[] = [];
+let nodes: Node[] = [];
+
+async function open(options: { deadLetterExchange?: string } = {}): Promise<RabbitMqStreamAdapter> {
+  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
+  adapters.push(adapter);
+  await adapter.open();
+  return adapter;
+}
+
+afterEach(async () => {
+  await stopAll(nodes);
+  nodes = [];
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  adapters = [];
+});
+
+describe('rabbitmq failures', () => {
+  it('poison - reaches the fail queue after maxAttempts with why it failed, while the rest keep flowing', async () => {
+    const adapter = await open();
+    const type = uniqueName('POISON');
+    const system = defineSystem({
+      name: 'poison',
+      nodes: [
+        {
+          name: type,
+          batchSize: 10,
+          batchTimeoutMs: 10,
+          retry: { maxAttempts: 3, initialDelayMs: 400, multiplier: 2, jitter: 0 },
+          transform: (value: string) => {
+            if (value === 'poison') throw new Error('cannot digest poison');
+            return value.toUpperCase();
+          },
+        },
+      ],
+    });
+    const source = `START-to-${type}`;
+    const output = `${type}-to-END`;
+    const fail = `${type}-fail`;
+    const others = Array.from({ length: 200 }, (_, i) => `ok${i}`);
+    // The poison is first in line: everything behind it must pass while it waits for its retries.
+    await publishValues(adapter, source, ['poison', ...others], 50);
+    const node = createNode(system, type, { adapter, worker: 'worker-7' });
+    nodes.push(node);
+    await node.start();
+
+    const outputs = await collect(adapter, output, (got) => got.length >= others.length, 10_000);
+    expect(valuesOf(outputs)).toEqual(others.map((value) => value.toUpperCase()));
+    // The rest is through before the poison's retries are over.
+    expect((await adapter.queueStats(fail)).ready).toBe(0);
+    // While it waits, the poison sits in a retry queue on the broker: nothing is held unacknowledged. (The broker sends
+    // no event for counts: poll them, with a deadline.)
+    const readyIn = async (queue: string): Promise<number> =>
+      adapter.queueStats(queue).then(
+        (stats) => stats.ready,
+        () => 0, // a retry queue is declared on first use
+      );
+    await until(
+      'the poison alone in a retry queue',
+      async () => {
+        const stats = await adapter.queueStats(source);
+        const waiting =
+          (await readyIn(retryQueueName(source, 400))) +
+          (await readyIn(retryQueueName(source, 800)));
+        return stats.ready === 0 && stats.unacked === 0 && waiting === 1;
+      },
+      5_000,
+      20,
+    );
+
+    const failed = await collect(adapter, fail, (got) => got.length >= 1, 10_000);
+    expect(failed).toHaveLength(1);
+    const copy = failed[0]!;
+    expect(jsonCodec.decode(copy.body)).toBe('poison');
+    expect(copy.headers).toMatchObject({
+      [Headers.ErrorMessage]: 'cannot digest poison',
+      [Headers.ErrorName]: 'Error',
+      [Headers.Step]: 'transform',
+      [Headers.NodeType]: type,
+      [Headers.NodeName]: node.name,
+      [Headers.Worker]: 'worker-7',
+      [Headers.Attempts]: 3,
+      [Headers.Attempt]: 3,
+      [Headers.SourceQueue]: source,
+      [Headers.NonRetryable]: false,
+    });
+    const first = Date.parse(String(copy.headers[Headers.FirstFailureAt]));
+    const last = Date.parse(String(copy.headers[Headers.LastFailureAt]));
+    // Two delays (400 + 800 ms) between the first and the last failure.
+    expect(last - first).toBeGreaterThanOrEqual(1150);
+    // The broker's own dead-letter records (x-death, a list of tables) are not passed on as headers.
+    expect(Object.keys(copy.headers).filter((name) => name.startsWith('x-death'))).toEqual([]);
+    expect(node.stats()).toMatchObject({ processed: 200, failed: 1, retried: 2 });
+  });
+
+  it('fail queue - with a dead-letter exchange, fail copies reach the fail queue and the user’s own bindings', async () => {
+    const exchange = uniqueName('monomyth.failures');
+    const adapter = await open({ deadLetterExchange: exchange });
+    const type = uniqueName('DLX');
+    const fail = `${type}-fail`;
+    await adapter.declareQueue(fail);
+    const alerts = uniqueName('alerts');
+    const raw = await connect(inject('amqpUrl'));
+    try {
+      const channel = await raw.createChannel();
+      await channel.assertQueue(alerts, { durable: true });
+      await channel.bindQueue(alerts, exchange, '#');
+    } finally {
+      await raw.close();
+    }
+    await adapter.declareQueue(alerts);
+    await adapter.publish([{ queue: fail, body: jsonCodec.encode('bad'), headers: { why: 'x' } }]);
+    const inFail = await collect(adapter, fail, (got) => got.length >= 1, 5_000);
+    const inAlerts = await collect(adapter, alerts, (got) => got.length >= 1, 5_000);
+    expect([...valuesOf(inFail), ...valuesOf(inAlerts)]).toEqual(['bad', 'bad']);
+    expect(inAlerts[0]!.headers).toMatchObject({ why: 'x' });
+  });
+
+  it('publish - a queue deleted under a running adapter rejects with UNKNOWN_QUEUE, not a silent drop', async () => {
+    const adapter = await open();
+    const queue = uniqueName('deleted');
+    await adapter.declareQueue(queue);
+    await adapter.publish([{ queue, body: jsonCodec.encode(1) }]);
+    const raw = await connect(inject('amqpUrl'));
+    try {
+      await (await raw.createChannel()).deleteQueue(queue);
+    } finally {
+      await raw.close();
+    }
+    await expect(adapter.publish([{ queue, body: jsonCodec.encode(2) }])).rejects.toMatchObject({
+      code: StreamErrorCode.UnknownQueue,
+      queue,
+    });
+    // The adapter keeps working, and knows the queue is gone.
+    await expect(adapter.publish([{ queue, body: jsonCodec.encode(3) }])).rejects.toMatchObject({
+      code: StreamErrorCode.UnknownQueue,
+    });
+    const other = uniqueName('still-fine');
+    await publishValues(adapter, other, ['yes']);
+    expect(valuesOf(await collect(adapter, other, (got) => got.length >= 1, 5_000))).toEqual([
+      'yes',
+    ]);
+  });
+
+  it('connect - wrong credentials fail at once with the URL, its password redacted', async () => {
+    const url = inject('amqpUrl').replace('guest:guest@', 'guest:not-the-password@');
+    const adapter = new RabbitMqStreamAdapter({ url });
+    const error = await adapter.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RabbitMqConnectionError);
+    expect(error).toMatchObject({ code: 'RMQ_CONNECTION_FAILED', reason: 'access-refused' });
+    const message = (error as Error).message;
+    expect(message).toContain('amqp://guest:***@127.0.0.1:');
+    expect(message).not.toContain('not-the-password');
+    await expect(adapter.declareQueue('q')).rejects.toMatchObject({
+      code: StreamErrorCode.AdapterClosed,
+    });
+    await adapter.close();
+  });
+
+  it('connect - an unreachable broker fails with the URL, its password redacted', async () => {
+    const port = await freePort();
+    const adapter = new RabbitMqStreamAdapter({
+      url: `amqp://app:s3cr3t-pass@127.0.0.1:${port}/prod`,
+      connectTimeoutMs: 2_000,
+    });
+    const error = await adapter.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'RMQ_CONNECTION_FAILED', reason: 'unreachable' });
+    expect((error as Error).message).toContain(`amqp://app:***@127.0.0.1:${port}/prod`);
+    expect((error as Error).message).not.toContain('s3cr3t');
+    await adapter.close();
+  });
+});
