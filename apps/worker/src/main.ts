@@ -5,6 +5,7 @@
  *
  *   monomyth-worker --master tcp://127.0.0.1:5555 --system ./path/to/system.js [--amqp amqp://guest:guest@127.0.0.1:5672] [--name NAME]
  */
+import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_WORKER_CAPACITY, DEFAULT_WORKER_DRAIN_TIMEOUT_MS, Worker } from '@monomyth/worker';
@@ -87,11 +88,15 @@ try {
   process.exit(EXIT_USAGE);
 }
 
+// The id is chosen here, before the worker exists, so the broker connections can be named after it.
+const workerId = options.name ?? `monomyth-worker-${randomUUID().slice(0, 8)}`;
 let adapter;
 try {
-  adapter = await openAdapter({ amqp: options.amqp, memory: options.memory }, logger);
+  adapter = await openAdapter({ amqp: options.amqp, memory: options.memory, workerId }, logger);
 } catch (error) {
   logger.fatal({ err: error }, 'could not open the stream adapter');
+  // Let pino's transport flush before exiting.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   process.exit(1);
 }
 
@@ -99,7 +104,7 @@ const worker = new Worker({
   master: options.master,
   system,
   adapter,
-  id: options.name,
+  id: workerId,
   capacity: options.capacity,
   drainTimeoutMs: options.drainMs,
   logger,
