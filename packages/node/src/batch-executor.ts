@@ -18,7 +18,6 @@ import type { BodyCodec } from './codecs.js';
 import type { NodeContext, Route, Transform } from './definition.js';
 import { backoffDelayMs, failHeaders, retryHeaders, shouldRetry } from './failure-policy.js';
 import type { MessageFailure } from './failure-policy.js';
-import { NO_HEADERS } from './headers.js';
 import type { HeldRetries } from './held-retries.js';
 import type { BatchOutcome } from './interceptors.js';
 import type { Logger } from './logger.js';
@@ -198,31 +197,56 @@ export class BatchExecutor {
     this.routes = spec.dest.kind === 'routed' ? spec.dest.routes : new Map();
   }
 
-  async execute(batch: readonly Delivery[], consumer: StreamConsumer): Promise<BatchOutcome> {
+  /** Runs one batch; see the file header. */
+  execute(batch: readonly Delivery[], consumer: StreamConsumer): Promise<BatchOutcome> {
     const n = batch.length;
     const result = new BatchResult();
-    const concurrency = Math.min(this.env.spec.concurrency, n);
-    if (concurrency <= 1) {
-      for (let i = 0; i < n; i++) {
-        const pending = this.transformInOrder(batch[i] as Delivery, i, result);
-        if (pending !== undefined) await pending;
-      }
-    } else {
-      const slots = new OrderedSlots(n);
-      let next = 0;
-      const lane = async (): Promise<void> => {
-        while (next < n) {
-          const i = next++;
-          const pending = this.transformOne(batch[i] as Delivery, i, slots);
-          if (pending !== undefined) await pending;
-        }
-      };
-      const lanes: Promise<void>[] = [];
-      for (let k = 0; k < concurrency; k++) lanes.push(lane());
-      await Promise.all(lanes);
-      slots.replay(batch, result);
+    if (Math.min(this.env.spec.concurrency, n) > 1)
+      return this.executeConcurrently(batch, result, consumer);
+    // Synchronous transforms run the whole batch without an await: one promise per batch, not one per message.
+    for (let i = 0; i < n; i++) {
+      const pending = this.transformInOrder(batch[i] as Delivery, i, result);
+      if (pending !== undefined) return this.continueInOrder(batch, i, pending, result, consumer);
+    }
+    return this.settle(n, result, consumer);
+  }
+
+  /** The rest of an ordered batch once a transform returned a promise. */
+  private async continueInOrder(
+    batch: readonly Delivery[],
+    from: number,
+    pending: Promise<void>,
+    result: BatchResult,
+    consumer: StreamConsumer,
+  ): Promise<BatchOutcome> {
+    await pending;
+    for (let i = from + 1; i < batch.length; i++) {
+      const next = this.transformInOrder(batch[i] as Delivery, i, result);
+      if (next !== undefined) await next;
     }
     return this.settle(batch.length, result, consumer);
+  }
+
+  private async executeConcurrently(
+    batch: readonly Delivery[],
+    result: BatchResult,
+    consumer: StreamConsumer,
+  ): Promise<BatchOutcome> {
+    const n = batch.length;
+    const slots = new OrderedSlots(n);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        const pending = this.transformOne(batch[i] as Delivery, i, slots);
+        if (pending !== undefined) await pending;
+      }
+    };
+    const lanes: Promise<void>[] = [];
+    for (let k = 0; k < Math.min(this.env.spec.concurrency, n); k++) lanes.push(lane());
+    await Promise.all(lanes);
+    slots.replay(batch, result);
+    return this.settle(n, result, consumer);
   }
 
   /**
@@ -265,7 +289,7 @@ export class BatchExecutor {
       this.fail(result, i, delivery, 'place', codecError(this.codec, 'encode', error));
       return undefined;
     }
-    result.publishes.push({ queue, body, headers: NO_HEADERS });
+    result.publishes.push({ queue, body });
     result.placed.push(delivery);
     result.processed += 1;
     return undefined;
@@ -318,11 +342,7 @@ export class BatchExecutor {
     }
     try {
       if (this.singleQueue !== undefined && !Array.isArray(result)) {
-        sink.one(i, delivery, {
-          queue: this.singleQueue,
-          body: this.encode(result),
-          headers: NO_HEADERS,
-        });
+        sink.one(i, delivery, { queue: this.singleQueue, body: this.encode(result) });
         return;
       }
       const out: OutgoingMessage[] = [];
@@ -356,7 +376,7 @@ export class BatchExecutor {
       if (queues.length === 0) return;
     }
     const body = this.encode(value);
-    for (const queue of queues) out.push({ queue, body, headers: NO_HEADERS });
+    for (const queue of queues) out.push({ queue, body });
   }
 
   private routeQueues(key: string): readonly string[] {
@@ -378,7 +398,53 @@ export class BatchExecutor {
     else sink.failed(i, delivery, { step, error });
   }
 
-  private async settle(
+  private settle(
+    size: number,
+    result: BatchResult,
+    consumer: StreamConsumer,
+  ): Promise<BatchOutcome> {
+    return result.failures === undefined && result.giveBack === undefined
+      ? this.settleClean(size, result, consumer)
+      : this.settleWithFailures(size, result, consumer);
+  }
+
+  /** `settleWithFailures` for the usual batch, where every message succeeded: publish, then ack. */
+  private async settleClean(
+    size: number,
+    result: BatchResult,
+    consumer: StreamConsumer,
+  ): Promise<BatchOutcome> {
+    const { publishes, placed } = result;
+    if (this.env.abandoned()) return abandonedOutcome(size);
+    if (publishes.length > 0) {
+      try {
+        await this.env.adapter.publish(publishes);
+      } catch (error) {
+        if (this.env.abandoned()) return abandonedOutcome(size);
+        await consumer.requeue(placed).catch(() => {});
+        throw new StreamFailureError(
+          'place',
+          this.env.shared.node.name,
+          error ?? new Error('publish failed'),
+        );
+      }
+      if (this.env.abandoned()) return abandonedOutcome(size);
+    }
+    try {
+      await consumer.ack(placed);
+    } catch (error) {
+      throw new StreamFailureError('place', this.env.shared.node.name, error);
+    }
+    return {
+      processed: result.processed,
+      failed: 0,
+      retried: 0,
+      requeued: 0,
+      published: publishes.length,
+    };
+  }
+
+  private async settleWithFailures(
     size: number,
     result: BatchResult,
     consumer: StreamConsumer,

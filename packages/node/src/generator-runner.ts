@@ -14,7 +14,6 @@ import {
   describeError,
 } from './errors.js';
 import { EventLoopYielder } from './event-loop.js';
-import { NO_HEADERS } from './headers.js';
 import type { BatchOutcome } from './interceptors.js';
 import type { Logger } from './logger.js';
 import type { NodeSpec } from './recipe.js';
@@ -140,7 +139,7 @@ export class GeneratorRunner {
             },
           );
         }
-        for (const queue of queues) messages.push({ queue, body, headers: NO_HEADERS });
+        for (const queue of queues) messages.push({ queue, body });
       } catch (error) {
         failed += 1;
         logger.error(

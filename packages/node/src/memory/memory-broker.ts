@@ -32,7 +32,8 @@ export class MemoryDelivery implements Delivery {
   ) {}
 
   static of(queue: string, body: Uint8Array, headers: MessageHeaders | undefined): MemoryDelivery {
-    return new MemoryDelivery(queue, body, headers ?? NO_HEADERS, attemptOf(headers), false);
+    if (headers === undefined) return new MemoryDelivery(queue, body, NO_HEADERS, 1, false);
+    return new MemoryDelivery(queue, body, headers, attemptOf(headers), false);
   }
 
   /** The same message, back in its queue after being handed out. */
