@@ -3,9 +3,11 @@
  * line one JSON object with the figures and ratios, for scripts to compare runs.
  */
 import { runCodecBench } from './codec.js';
+import { runNodeBench } from './node.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   codec: runCodecBench,
+  node: runNodeBench,
 };
 
 async function main(): Promise<void> {
