@@ -5,6 +5,9 @@
  *
  * Two pairs: `bytes` (bodies passed through: the node's own cost) and `json` (each body decoded and encoded again, by
  * the node's codec and by the bare loop alike). Goal: ratio >= 0.8 at batch size 100.
+ *
+ * Knobs, for looking closer: BENCH_CODECS (`bytes,json`), BENCH_ROUNDS (9), BENCH_ROUND_MS (400), BENCH_MESSAGES
+ * (20000 circulating). On a busy machine the rates swing; compare ratios, and rerun.
  */
 import {
   MemoryStreamAdapter,
