@@ -4,10 +4,12 @@
  */
 import { runCodecBench } from './codec.js';
 import { runNodeBench } from './node.js';
+import { runOrchestrationBench } from './orchestration.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   codec: runCodecBench,
   node: runNodeBench,
+  orchestration: runOrchestrationBench,
 };
 
 async function main(): Promise<void> {

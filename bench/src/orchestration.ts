@@ -1,0 +1,239 @@
+/**
+ * `pnpm bench orchestration`: the control plane's costs.
+ * 1. Control round trips per second with 100 in flight (ControlClient.ping through the master), beside raw zeromq.js
+ *    ROUTER/DEALER round trips with 100 in flight, in the same run and process. Goal: ratio >= 0.5.
+ * 2. The time to start 200 nodes across 4 workers with one start request.
+ * 3. The master's CPU and memory (it runs as its own process, the monomyth-master app) while 200 simulated workers,
+ *    each with 4 nodes, heartbeat every second.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Dealer, Router } from 'zeromq';
+import { ControlClient } from '@monomyth/control';
+import { Master } from '@monomyth/master';
+import { MmopCodec, OrderedSender } from '@monomyth/mmop';
+import type { NodeStatus } from '@monomyth/mmop';
+import { MemoryBroker, MemoryStreamAdapter, defineSystem } from '@monomyth/node';
+import { Worker } from '@monomyth/worker';
+import { formatRate, round } from './measure.js';
+
+const IN_FLIGHT = 100;
+const ROUND_TRIPS = 30_000;
+
+/** Keeps `inFlight` requests going until `total` have completed; returns completions per second. */
+async function pipelined(
+  total: number,
+  inFlight: number,
+  request: () => Promise<unknown>,
+): Promise<number> {
+  let started = 0;
+  const begin = performance.now();
+  const lane = async (): Promise<void> => {
+    while (started < total) {
+      started += 1;
+      await request();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return (total / (performance.now() - begin)) * 1000;
+}
+
+/**
+ * The best plain zeromq.js loop for the same exchange: an echo ROUTER, and a DEALER that keeps 100 requests in flight
+ * by sending the next one as each reply arrives, from its receive loop (no queue, no per-request promise).
+ */
+async function rawRoundTrips(): Promise<number> {
+  const router = new Router({ linger: 0 });
+  await router.bind('tcp://127.0.0.1:*');
+  const dealer = new Dealer({ linger: 0 });
+  dealer.connect(router.lastEndpoint!);
+  const serving = (async () => {
+    for await (const frames of router) await router.send(frames);
+  })();
+  const request = [Buffer.from('MMOP/1'), Buffer.from('PING'), Buffer.from('request')];
+  const begin = performance.now();
+  for (let i = 0; i < IN_FLIGHT; i++) await dealer.send(request);
+  let sent = IN_FLIGHT;
+  let received = 0;
+  for await (const _reply of dealer) {
+    received += 1;
+    if (received === ROUND_TRIPS) break;
+    if (sent < ROUND_TRIPS) {
+      sent += 1;
+      await dealer.send(request);
+    }
+  }
+  const rate = (ROUND_TRIPS / (performance.now() - begin)) * 1000;
+  dealer.close();
+  router.close();
+  await serving.catch(() => {});
+  return rate;
+}
+
+async function controlRoundTrips(): Promise<number> {
+  const master = await Master.create({ bind: 'tcp://127.0.0.1:*' });
+  const client = new ControlClient({ master: master.endpoint, timeoutMs: 30_000 });
+  await client.ping();
+  const rate = await pipelined(ROUND_TRIPS, IN_FLIGHT, () => client.ping());
+  client.close();
+  await master.close();
+  return rate;
+}
+
+async function startManyNodes(): Promise<number> {
+  const system = defineSystem({
+    name: 'idle',
+    nodes: [{ name: 'IDLE', transform: (value: unknown) => value }],
+  });
+  const broker = new MemoryBroker();
+  const master = await Master.create({ bind: 'tcp://127.0.0.1:*' });
+  const workers: Worker[] = [];
+  const adapters: MemoryStreamAdapter[] = [];
+  for (let i = 0; i < 4; i++) {
+    const adapter = new MemoryStreamAdapter({ broker });
+    await adapter.open();
+    const worker = new Worker({
+      master: master.endpoint,
+      system,
+      adapter,
+      capacity: 100,
+      registerRetryMs: 100,
+    });
+    worker.start();
+    workers.push(worker);
+    adapters.push(adapter);
+  }
+  const client = new ControlClient({ master: master.endpoint });
+  while ((await client.workers()).length < 4)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  const begin = performance.now();
+  const result = await client.startNode('IDLE', 200);
+  const ms = performance.now() - begin;
+  if (result.started.length !== 200)
+    throw new Error(`only ${result.started.length} of 200 nodes started`);
+  client.close();
+  await Promise.all(workers.map((worker) => worker.close(1000)));
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  await master.close();
+  return ms;
+}
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssPages = Number(fields[21]);
+  return { cpuSeconds: ticks / 100, rssBytes: rssPages * 4096 };
+}
+
+async function heartbeatLoad(): Promise<{
+  cpuPercent: number;
+  rssMiB: number;
+  heartbeatsPerSec: number;
+}> {
+  const masterBin = fileURLToPath(new URL('../../apps/master/dist/main.js', import.meta.url));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const endpoint = `tcp://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [masterBin, '--bind', endpoint, '--heartbeat-ms', '1000', '--log-level', 'warn'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const codec = new MmopCodec();
+  const sockets: { dealer: Dealer; sender: OrderedSender; nodes: NodeStatus[] }[] = [];
+  for (let i = 0; i < 200; i++) {
+    const id = `sim-worker-${i}`;
+    const dealer = new Dealer({ linger: 0, routingId: id });
+    dealer.connect(endpoint);
+    const sender = new OrderedSender((frames) => dealer.send(frames));
+    const nodes = Array.from({ length: 4 }, (_, n) => ({
+      name: `STAGE${n}:${id}-${n}`,
+      type: `STAGE${n}`,
+      state: 'running',
+      processed: 0,
+      failed: 0,
+      retried: 0,
+      inFlight: 0,
+      batches: 0,
+      restarts: 0,
+    }));
+    void sender.send(
+      codec.encode({
+        kind: 'READY',
+        workerId: id,
+        host: 'sim',
+        pid: i,
+        capacity: 16,
+        recipes: nodes.map((node) => ({ type: node.type })),
+        nodes: nodes.map((node) => ({
+          name: node.name,
+          type: node.type,
+          recipe: { type: node.type },
+        })),
+      }),
+    );
+    // Replies are not needed: drain them so the sockets do not fill up.
+    void (async () => {
+      for await (const frames of dealer) void frames;
+    })().catch(() => {});
+    sockets.push({ dealer, sender, nodes });
+  }
+  let beats = 0;
+  const beat = setInterval(() => {
+    for (const socket of sockets) {
+      for (const node of socket.nodes) node.processed += 100;
+      beats += 1;
+      void socket.sender
+        .send(codec.encode({ kind: 'HEARTBEAT', masterEpoch: '', nodes: socket.nodes }))
+        .catch(() => {});
+    }
+  }, 1000);
+  // Let the registrations settle, then measure over ten seconds of steady heartbeats.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const before = processUsage(child.pid!);
+  const beatsBefore = beats;
+  const begin = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const seconds = (performance.now() - begin) / 1000;
+  const after = processUsage(child.pid!);
+  clearInterval(beat);
+  for (const socket of sockets) {
+    socket.sender.close();
+    socket.dealer.close();
+  }
+  child.kill('SIGTERM');
+  return {
+    cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
+    rssMiB: after.rssBytes / 1024 / 1024,
+    heartbeatsPerSec: (beats - beatsBefore) / seconds,
+  };
+}
+
+export async function runOrchestrationBench(): Promise<Record<string, unknown>> {
+  const raw = await rawRoundTrips();
+  const controlRate = await controlRoundTrips();
+  console.log(`round trips, ${IN_FLIGHT} in flight (${ROUND_TRIPS} each)`);
+  console.log(`  raw zeromq.js ROUTER/DEALER     ${formatRate(raw)}`);
+  console.log(
+    `  control client -> master PING   ${formatRate(controlRate)}   ratio ${round(controlRate / raw)}`,
+  );
+  const startMs = await startManyNodes();
+  console.log(`start 200 nodes across 4 workers: ${Math.round(startMs)} ms`);
+  const load = await heartbeatLoad();
+  console.log(
+    `master with 200 workers x 4 nodes heartbeating every second: ${load.cpuPercent.toFixed(1)}% of a core, ${load.rssMiB.toFixed(0)} MiB resident (${Math.round(load.heartbeatsPerSec)} heartbeats/s)`,
+  );
+  return {
+    bench: 'orchestration',
+    rawRoundTripsPerSec: Math.round(raw),
+    controlRoundTripsPerSec: Math.round(controlRate),
+    ratio: round(controlRate / raw),
+    start200NodesMs: Math.round(startMs),
+    masterCpuPercentAt200Workers: round(load.cpuPercent, 1),
+    masterRssMiBAt200Workers: round(load.rssMiB, 1),
+  };
+}
