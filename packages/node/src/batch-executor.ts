@@ -54,26 +54,24 @@ interface MessageSink {
  */
 class BatchResult implements MessageSink {
   readonly publishes: OutgoingMessage[] = [];
-  /** Done with once `publishes` are durable (outputs placed, or fail-queue copy placed). */
-  readonly placed: Delivery[] = [];
+  /** Failed or given back; the batch's other deliveries are done with once `publishes` are durable. */
   failures: FailedMessage[] | undefined;
   giveBack: Delivery[] | undefined;
   processed = 0;
 
-  none(_index: number, delivery: Delivery): void {
-    this.placed.push(delivery);
+  constructor(readonly batch: readonly Delivery[]) {}
+
+  none(_index: number, _delivery: Delivery): void {
     this.processed += 1;
   }
 
-  one(_index: number, delivery: Delivery, message: OutgoingMessage): void {
+  one(_index: number, _delivery: Delivery, message: OutgoingMessage): void {
     this.publishes.push(message);
-    this.placed.push(delivery);
     this.processed += 1;
   }
 
-  many(_index: number, delivery: Delivery, messages: OutgoingMessage[]): void {
+  many(_index: number, _delivery: Delivery, messages: OutgoingMessage[]): void {
     for (const message of messages) this.publishes.push(message);
-    this.placed.push(delivery);
     this.processed += 1;
   }
 
@@ -83,6 +81,18 @@ class BatchResult implements MessageSink {
 
   aborted(_index: number, delivery: Delivery): void {
     (this.giveBack ??= []).push(delivery);
+  }
+
+  /**
+   * The deliveries done with once `publishes` are durable: the whole batch when nothing failed (the usual case, and
+   * no array to build), else those that neither failed nor were given back.
+   */
+  done(): Delivery[] {
+    if (this.failures === undefined && this.giveBack === undefined) return this.batch as Delivery[];
+    const out = new Set<Delivery>();
+    for (const { delivery } of this.failures ?? []) out.add(delivery);
+    for (const delivery of this.giveBack ?? []) out.add(delivery);
+    return this.batch.filter((delivery) => !out.has(delivery));
   }
 }
 
@@ -200,7 +210,7 @@ export class BatchExecutor {
   /** Runs one batch; see the file header. */
   execute(batch: readonly Delivery[], consumer: StreamConsumer): Promise<BatchOutcome> {
     const n = batch.length;
-    const result = new BatchResult();
+    const result = new BatchResult(batch);
     if (Math.min(this.env.spec.concurrency, n) > 1)
       return this.executeConcurrently(batch, result, consumer);
     // Synchronous transforms run the whole batch without an await: one promise per batch, not one per message.
@@ -290,7 +300,6 @@ export class BatchExecutor {
       return undefined;
     }
     result.publishes.push({ queue, body });
-    result.placed.push(delivery);
     result.processed += 1;
     return undefined;
   }
@@ -414,7 +423,8 @@ export class BatchExecutor {
     result: BatchResult,
     consumer: StreamConsumer,
   ): Promise<BatchOutcome> {
-    const { publishes, placed } = result;
+    const { publishes } = result;
+    const placed = result.done();
     if (this.env.abandoned()) return abandonedOutcome(size);
     if (publishes.length > 0) {
       try {
@@ -451,7 +461,8 @@ export class BatchExecutor {
   ): Promise<BatchOutcome> {
     const { spec, shared, held, delayedRetry, logger } = this.env;
     const node = shared.node;
-    const { publishes, placed } = result;
+    const { publishes } = result;
+    const placed = result.done();
     /** Acked once their retry copies are durable. */
     const retriedLater: Delivery[] = [];
     const retries: DelayedRetry[] = [];
