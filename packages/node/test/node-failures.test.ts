@@ -360,6 +360,40 @@ describe('node failures', () => {
     expect(copy!.redelivered).toBe(false);
   });
 
+  it('retry - a held retry that cannot be placed stops the node, and its original comes back untouched', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const inner = await openMemory();
+    adapter = inner;
+    const faulty = new FaultyAdapter(inner);
+    const attempts = counter();
+    const system = defineSystem({
+      name: 't',
+      nodes: [
+        {
+          name: 'HOLD',
+          batchSize: 1,
+          retry: { initialDelayMs: 1000, jitter: 0 },
+          transform: () => {
+            attempts.record();
+            throw new Error('fails');
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
+    const outcome = node.run().catch((e: unknown) => e);
+    await push(inner, 'START-to-HOLD', ['h']);
+    await attempts.reached(1);
+    faulty.failPublishes = 1;
+    await vi.advanceTimersByTimeAsync(1000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(StreamFailureError);
+    expect(error).toMatchObject({ step: 'place' });
+    vi.useRealTimers();
+    const [back] = await take(inner, 'START-to-HOLD', 1);
+    expect([back!.attempt, back!.redelivered]).toEqual([1, true]);
+  });
+
   it('stream - a publish failure burns no attempt: the batch is requeued and the node fails', async () => {
     const inner = await openMemory();
     adapter = inner;
