@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { eventually as waitUntil } from '@monomyth/testing';
 
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -92,21 +93,11 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-export async function eventually<T>(
-  read: () => Promise<T> | T,
+/** Polls less often than in-process tests: each read may start a CLI process. */
+export function eventually<T>(
+  read: () => T | Promise<T>,
   accept: (value: T) => boolean,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await read();
-      if (accept(value)) return value;
-      if (Date.now() > deadline)
-        throw new Error(`not reached within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return waitUntil(read, accept, { timeoutMs, intervalMs: 100 });
 }

@@ -1,4 +1,5 @@
 import { ControlClient } from '@monomyth/control';
+export { eventually } from '@monomyth/testing';
 import { Master } from '../src/index.js';
 import type { MasterOptions } from '../src/index.js';
 import { FakeWorker } from './fake-worker.js';
@@ -56,23 +57,4 @@ export async function rebind(options: MasterOptions & { bind: string }): Promise
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-}
-
-/** Waits for a condition that the system reaches by itself (heartbeats, liveness checks), checking on each turn. */
-export async function eventually<T>(
-  read: () => T | Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
 }

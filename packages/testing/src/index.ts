@@ -18,3 +18,5 @@ export type {
   SystemHarness,
   SystemHarnessOptions,
 } from './system-harness.js';
+export { eventually } from './eventually.js';
+export type { EventuallyOptions } from './eventually.js';

@@ -11,6 +11,7 @@ import { MmopCodec } from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
 import { MemoryBroker, MemoryStreamAdapter, defineSystem, jsonCodec } from '@monomyth/node';
 import type { System } from '@monomyth/node';
+import { eventually } from '@monomyth/testing';
 import { Worker } from '../src/index.js';
 import type { WorkerOptions } from '../src/index.js';
 
@@ -19,22 +20,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function eventually<T>(
-  read: () => T | Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`not reached within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
-}
 
 async function startMaster(bind = 'tcp://127.0.0.1:*'): Promise<Master> {
   const master = await Master.create({
