@@ -4,12 +4,15 @@ import type { Node } from '@monomyth/node';
 import { freePort } from '@monomyth/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { RabbitMqConnectionError, RabbitMqStreamAdapter, retryQueueName } from '../src/index.js';
+import type { RabbitMqAdapterOptions } from '../src/index.js';
 import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
 
 let adapters: RabbitMqStreamAdapter[] = [];
 let nodes: Node[] = [];
 
-async function open(options: { deadLetterExchange?: string } = {}): Promise<RabbitMqStreamAdapter> {
+async function open(
+  options: Omit<RabbitMqAdapterOptions, 'url'> = {},
+): Promise<RabbitMqStreamAdapter> {
   const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
   adapters.push(adapter);
   await adapter.open();
@@ -122,6 +125,32 @@ describe('rabbitmq failures', () => {
     const inAlerts = await collect(adapter, alerts, (got) => got.length >= 1, 5_000);
     expect([...valuesOf(inFail), ...valuesOf(inAlerts)]).toEqual(['bad', 'bad']);
     expect(inAlerts[0]!.headers).toMatchObject({ why: 'x' });
+  });
+
+  it('quorum - queues and retry queues declared as quorum queues; a retry copy comes back through them', async () => {
+    const adapter = await open({ queueArguments: { 'x-queue-type': 'quorum' } });
+    const queue = uniqueName('quorum');
+    await publishValues(adapter, queue, ['again']);
+    const consumer = await adapter.consume(queue, { maxUnacked: 1 });
+    const [original] = await consumer.nextBatch({
+      max: 1,
+      timeoutMs: 0,
+      signal: AbortSignal.timeout(5_000),
+    });
+    await adapter.retryLater([
+      { delivery: original!, delayMs: 100, headers: { [Headers.Attempt]: 2 } },
+    ]);
+    await consumer.ack([original!]);
+    const [copy] = await consumer.nextBatch({
+      max: 1,
+      timeoutMs: 0,
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect([jsonCodec.decode(copy!.body), copy!.attempt]).toEqual(['again', 2]);
+    await consumer.ack([copy!]);
+    // Declared with other arguments, the same name is refused with a message that says why.
+    const classic = await open();
+    await expect(classic.declareQueue(queue)).rejects.toThrow(/PRECONDITION_FAILED|inequivalent/);
   });
 
   it('publish - a queue deleted under a running adapter rejects with UNKNOWN_QUEUE, not a silent drop', async () => {
