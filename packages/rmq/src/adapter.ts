@@ -261,7 +261,9 @@ export class RabbitMqStreamAdapter
       await (this.publisher as Publisher).publish(messages);
     } catch (error) {
       if (error instanceof UnknownQueueError) this.known.delete(error.queue);
-      if (error instanceof KeeperClosedError) throw new AdapterClosedError('publish', 'closed');
+      if (error instanceof KeeperClosedError) {
+        throw this.failure ?? new AdapterClosedError('publish', 'closed');
+      }
       throw error;
     } finally {
       this.publishing -= 1;
