@@ -52,17 +52,18 @@ export class NodeSupervisor {
   }
 
   /**
-   * Builds and starts a node; resolves with its supervisor once the node runs. Rejects (with nothing left running)
-   * when the build or the start fails: the caller answers START-NODE-FAILURE.
+   * Starts a node just built; resolves with its supervisor once the node runs. Rejects (with nothing left running)
+   * when the start fails: the caller answers START-NODE-FAILURE. `build` makes it again, under the same name, for
+   * restarts.
    */
   static async start(
+    node: Node,
     recipe: Recipe,
-    build: (name: string | undefined) => Node,
+    build: (name: string) => Node,
     policy: CompiledWorkerOptions['restart'],
     events: SupervisorEvents,
     log: Logger,
   ): Promise<NodeSupervisor> {
-    const node = build(undefined);
     await node.start();
     const supervisor = new NodeSupervisor(node, recipe, build, policy, events, log);
     supervisor.#watch(node);

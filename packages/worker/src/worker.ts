@@ -12,7 +12,7 @@ import { Dealer } from 'zeromq';
 import { MmopCodec, OrderedSender, Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
-import type { Logger } from '@monomyth/node';
+import type { Logger, Node } from '@monomyth/node';
 import { NodeSupervisor } from './node-supervisor.js';
 import { compileWorkerOptions } from './options.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
@@ -106,13 +106,15 @@ export class Worker {
   close(drainTimeoutMs = this.#options.drainTimeoutMs, reason = 'closed'): Promise<void> {
     this.#closing ??= (async () => {
       this.#state = 'draining';
-      clearInterval(this.#heartbeat);
       clearTimeout(this.#registerRetry);
       this.#log.info({ nodes: this.#nodes.size, drainTimeoutMs, reason }, 'worker draining');
+      // Heartbeats go on while the nodes drain: a drain longer than the master's liveness window must not make the
+      // master declare this worker lost (and place its nodes elsewhere) before it has said BYE.
       await Promise.all(
         [...this.#nodes.values()].map((supervisor) => supervisor.stop(drainTimeoutMs)),
       );
       this.#nodes.clear();
+      clearInterval(this.#heartbeat);
       await this.#send({ kind: 'BYE', reason }).catch(() => {});
       // Give the BYE a moment to leave: the socket has no linger.
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -170,7 +172,9 @@ export class Worker {
   }
 
   #beat(): void {
-    if (Date.now() - this.#lastHeardAt > this.#heartbeatIntervalMs * this.#heartbeatMisses) {
+    const silent =
+      Date.now() - this.#lastHeardAt > this.#heartbeatIntervalMs * this.#heartbeatMisses;
+    if (silent && !this.#leaving()) {
       // The master has gone quiet: keep every node running and look for a master again.
       this.#log.warn(
         { masterEpoch: this.#masterEpoch },
@@ -275,24 +279,37 @@ export class Worker {
     }
     const { system, adapter, interceptors, logger, restart } = this.#options;
     this.#starting += 1;
+    const build = (name?: string): Node =>
+      createNode(system, recipe, { adapter, logger, worker: this.id, interceptors, name });
     let supervisor: NodeSupervisor;
     try {
-      supervisor = await NodeSupervisor.start(
-        recipe,
-        (name) =>
-          createNode(system, recipe, { adapter, logger, worker: this.id, interceptors, name }),
-        restart,
-        { exited: (node, reason, outcome) => this.#onNodeExited(node, reason, outcome) },
-        this.#log,
-      );
-    } catch (error) {
-      const category =
-        error instanceof UnknownNodeTypeError
-          ? StartFailureCategory.UnknownType
-          : error instanceof InvalidRecipeError
-            ? StartFailureCategory.InvalidRecipe
-            : StartFailureCategory.Start;
-      return refuse(category, error instanceof Error ? error.message : String(error));
+      let node: Node;
+      try {
+        node = build();
+      } catch (error) {
+        const category =
+          error instanceof UnknownNodeTypeError
+            ? StartFailureCategory.UnknownType
+            : error instanceof InvalidRecipeError
+              ? StartFailureCategory.InvalidRecipe
+              : StartFailureCategory.Build;
+        return refuse(category, error instanceof Error ? error.message : String(error));
+      }
+      try {
+        supervisor = await NodeSupervisor.start(
+          node,
+          recipe,
+          build,
+          restart,
+          { exited: (exited, reason, outcome) => this.#onNodeExited(exited, reason, outcome) },
+          this.#log,
+        );
+      } catch (error) {
+        return refuse(
+          StartFailureCategory.Start,
+          error instanceof Error ? error.message : String(error),
+        );
+      }
     } finally {
       this.#starting -= 1;
     }

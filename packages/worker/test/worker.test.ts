@@ -186,6 +186,45 @@ describe('worker with a master', () => {
     expect(broker.queue('START-to-DOUBLE')?.stats()).toMatchObject({ ready: 0, unacked: 0 });
   });
 
+  it('worker - a drain longer than the liveness window keeps it registered until its BYE', async () => {
+    const master = await startMaster();
+    const broker = new MemoryBroker();
+    const slow = defineSystem({
+      name: 'slow',
+      nodes: [
+        {
+          name: 'SLOW',
+          batchSize: 1,
+          transform: async (n: number) => {
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+            return n;
+          },
+        },
+      ],
+    });
+    const worker = await startWorker(master.endpoint, slow, broker, { drainTimeoutMs: 5000 });
+    await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    await client(master).startNode('SLOW', 1);
+    await publish(broker, 'START-to-SLOW', [7]);
+    await eventually(
+      () => worker.nodes()[0]?.inFlight ?? 0,
+      (inFlight) => inFlight === 1,
+    );
+
+    const stopping = client(master).stopWorker(worker.id, { drainTimeoutMs: 5000 });
+    // The liveness window is 5 x 100 ms; well past it, the draining worker is still known to the master.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(master.workers()).toEqual([
+      expect.objectContaining({ workerId: worker.id, state: 'draining' }),
+    ]);
+    expect(await stopping).toEqual({ workerId: worker.id });
+    expect(await collect(broker, 'SLOW-to-END', 1)).toEqual([7]);
+    expect(broker.queue('START-to-SLOW')?.stats()).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
   it('worker - its nodes keep running while the master restarts, and it registers again with them', async () => {
     const first = await Master.create({
       bind: 'tcp://127.0.0.1:*',
