@@ -165,10 +165,20 @@ program
         print(
           options,
           result,
-          table(
-            ['STOPPED', 'WORKER'],
-            result.stopped.map((node) => [node.nodeName, node.workerId]),
-          ),
+          result.stopped.length === 0 && result.failures.length === 0
+            ? `no ${target} node was running; ${local.count} fewer are wanted`
+            : table(
+                ['RESULT', 'NODE', 'WORKER', 'REASON'],
+                [
+                  ...result.stopped.map((node) => ['stopped', node.nodeName, node.workerId, '']),
+                  ...result.failures.map((node) => [
+                    'failed',
+                    node.nodeName,
+                    node.workerId,
+                    node.reason,
+                  ]),
+                ],
+              ),
         );
       },
       { pingFirst: true },

@@ -33,7 +33,9 @@ const STOP_ANSWER_GRACE_MS = 15_000;
 const DEFAULT_DRAIN_MS = 30_000;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
-export type StopNodeResult = Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+export type StopNodeResult = Required<
+  Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>
+>;
 
 interface Waiting {
   readonly resolve: (message: MmopMessage) => void;
@@ -111,7 +113,7 @@ export class ControlClient {
       },
       options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_MS) + STOP_ANSWER_GRACE_MS,
     );
-    return { stopped: answer.stopped };
+    return { stopped: answer.stopped, failures: answer.failures ?? [] };
   }
 
   /** Asks a worker to drain and leave; resolves once it has left. */

@@ -7,9 +7,9 @@ import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@mon
 import { WorkerRecord } from './worker-record.js';
 
 export interface TypeCounters {
-  /** Nodes that stopped on request. */
+  /** Nodes that stopped on request, and nodes that finished their work (a generator that ran out). */
   completed: number;
-  /** Starts refused by workers, and nodes that exited for good after crashing. */
+  /** Starts that did not succeed (refused, timed out, not sent, worker lost) and nodes that exited for good. */
   failed: number;
 }
 

@@ -48,8 +48,11 @@ export async function startNodes(
     if (!worker) break;
     attempts.push(startOn(context, worker, type));
   }
+  // Nodes that found no room are not wanted after all: lower the count now, before awaiting the starts, so that a
+  // reconciliation in the meantime does not place them behind this request's back.
+  const unplaced = count - attempts.length;
+  cluster.changeDesired(type, -unplaced);
   if (attempts.length === 0) {
-    cluster.changeDesired(type, -count);
     let offering = 0;
     for (const worker of cluster.workers()) if (worker.canRun(type)) offering += 1;
     return fail(
@@ -69,7 +72,6 @@ export async function startNodes(
       ? []
       : [{ workerId: outcome.workerId, category: outcome.category, reason: outcome.reason }],
   );
-  const unplaced = count - attempts.length;
   if (unplaced > 0) {
     failures.push({
       workerId: 'none',
@@ -78,7 +80,7 @@ export async function startNodes(
     });
   }
   // What did not start is no longer wanted: the caller is told, and decides whether to ask again.
-  cluster.changeDesired(type, -(count - started.length));
+  cluster.changeDesired(type, -(attempts.length - started.length));
   if (started.length === 0) {
     const timedOut = outcomes.every((outcome) => !outcome.ok && outcome.category === 'timeout');
     return fail(
@@ -103,10 +105,16 @@ export async function stopNodes(
   let targets: { worker: WorkerRecord; nodeName: string }[];
   if (holder) {
     targets = [{ worker: holder, nodeName: target }];
+    // Lower the desired count first, so the node being stopped is not started again elsewhere.
+    const type = holder.nodes.get(target)?.type;
+    if (type) cluster.changeDesired(type, -1);
   } else if (cluster.recipe(target) !== undefined || cluster.desired(target) > 0) {
+    // By type: `count` fewer are wanted, whether they run now or were still waiting for room.
     targets = chooseNodesToStop(cluster.workers(), target, count);
-    if (targets.length === 0)
+    if (targets.length === 0 && cluster.desired(target) === 0) {
       return fail(Status.NotFound, 'NOT_RUNNING', `no ${target} node is running`);
+    }
+    cluster.changeDesired(target, -count);
   } else {
     return fail(
       Status.NotFound,
@@ -114,26 +122,26 @@ export async function stopNodes(
       `${target} is neither a known node type nor a running node`,
     );
   }
-  // Lower the desired counts first, so the nodes being stopped are not started again elsewhere.
-  for (const { worker, nodeName } of targets) {
-    const type = worker.nodes.get(nodeName)?.type;
-    if (type) cluster.changeDesired(type, -1);
-  }
   const outcomes = await Promise.all(
     targets.map(({ worker, nodeName }) => stopOn(context, worker, nodeName, drainTimeoutMs)),
   );
   const stopped = outcomes.flatMap((outcome) =>
     outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
   );
-  if (stopped.length === 0) {
+  const failures = outcomes.flatMap((outcome) =>
+    outcome.ok
+      ? []
+      : [{ nodeName: outcome.nodeName, workerId: outcome.workerId, reason: outcome.reason }],
+  );
+  if (stopped.length === 0 && failures.length > 0) {
     const first = outcomes.find((outcome) => !outcome.ok);
     return fail(
       first?.status ?? Status.InternalError,
       first?.code ?? 'STOP_FAILED',
-      outcomes.map((o) => (o.ok ? '' : `${o.nodeName}: ${o.reason}`)).join('; '),
+      failures.map((item) => `${item.nodeName}: ${item.reason}`).join('; '),
     );
   }
-  return { kind: 'STOP-NODE-REQUEST-SUCCESS', requestId, stopped };
+  return { kind: 'STOP-NODE-REQUEST-SUCCESS', requestId, stopped, failures };
 }
 
 /**
@@ -165,6 +173,8 @@ export async function stopWorker(
   try {
     await context.send(worker.identity, { kind: 'SHUTDOWN', drainTimeoutMs });
   } catch (error) {
+    // Not told to leave, so it goes on working: schedulable again.
+    worker.state = 'active';
     return failure(
       'STOP-WORKER-REQUEST-FAILURE',
       requestId,
@@ -175,6 +185,15 @@ export async function stopWorker(
   }
   reconcile(context);
   const settlement = await settled;
+  if (settlement.outcome === 'closed') {
+    return failure(
+      'STOP-WORKER-REQUEST-FAILURE',
+      requestId,
+      Status.Unavailable,
+      'MASTER_CLOSING',
+      `the master closed before ${workerId} left`,
+    );
+  }
   if (settlement.outcome === 'timeout') {
     return failure(
       'STOP-WORKER-REQUEST-FAILURE',

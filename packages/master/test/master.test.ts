@@ -135,6 +135,25 @@ describe('master - requests', () => {
     });
   });
 
+  it('master - stop by type lowers a desired count even when none of its nodes is running', async () => {
+    harness = await Harness.start();
+    const worker = await harness.worker({ types: ['A'] });
+    await harness.client().startNode('A', 2);
+    // The worker goes away: two A nodes stay desired, with nowhere to run.
+    await worker.send({ kind: 'BYE', reason: 'test' });
+    await eventually(
+      () => harness.master.recipes()[0],
+      (recipe) => recipe?.running === 0,
+    );
+    expect(harness.master.recipes()[0]).toMatchObject({ desired: 2, running: 0 });
+    expect(await harness.client().stopNode('A', 2)).toEqual({ stopped: [], failures: [] });
+    expect(harness.master.recipes()[0]).toMatchObject({ desired: 0 });
+    expect(await failureOf(harness.client().stopNode('A', 1))).toMatchObject({
+      status: 404,
+      code: 'NOT_RUNNING',
+    });
+  });
+
   it('master - stop-worker drains it (SHUTDOWN, BYE), removes it, and its nodes move to the others', async () => {
     harness = await Harness.start();
     const leaving = await harness.worker({ types: ['A'] });

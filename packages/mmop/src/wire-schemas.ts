@@ -237,6 +237,10 @@ export const KIND_SPECS = {
     body: Type.Object({
       requestId: RequestId,
       stopped: Type.Array(Type.Object({ nodeName: Id, workerId: Id })),
+      /** Nodes chosen to stop that a worker could not stop (or did not answer for in time). */
+      failures: Type.Optional(
+        Type.Array(Type.Object({ nodeName: Id, workerId: Id, reason: Text })),
+      ),
     }),
   },
   'STOP-NODE-REQUEST-FAILURE': {

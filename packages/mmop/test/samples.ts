@@ -139,7 +139,7 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
     kind: 'START-NODE-REQUEST-FAILURE',
     requestId: 'req-6',
     status: 503,
-    code: 'NO_WORKER',
+    code: 'NO_WORKERS',
     reason: 'no registered worker can run TEST-NODE2',
   },
   'STOP-NODE-REQUEST': {
