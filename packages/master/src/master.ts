@@ -7,7 +7,7 @@
  * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
  */
 import { Router } from 'zeromq';
-import { MmopCodec, MmopDecodeError, DecodeErrorCode, OrderedSender, Status } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
@@ -17,7 +17,7 @@ import { reconcile } from './node-placement.js';
 import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
 import { PendingReplies } from './pending-replies.js';
-import { RateLimiter } from './rate-limited.js';
+import { MalformedFrames } from './malformed-frames.js';
 
 export type MasterState = 'running' | 'closing' | 'closed';
 
@@ -40,8 +40,8 @@ export class Master {
   readonly #options: CompiledMasterOptions;
   readonly #log: Logger;
   readonly #context: MasterContext;
+  readonly #malformed: MalformedFrames;
   readonly #cluster = new Cluster();
-  readonly #badFrames = new RateLimiter(10, 10_000);
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
   #state: MasterState = 'running';
@@ -78,6 +78,7 @@ export class Master {
     this.endpoint = router.lastEndpoint ?? options.bind;
     this.#log = options.logger.child({ component: 'master', epoch: this.epoch });
     this.#codec = new MmopCodec(options.codecLimits);
+    this.#malformed = new MalformedFrames(this.#log);
     this.#sender = new OrderedSender((frames) => this.#router.send(frames));
     this.#context = {
       cluster: this.#cluster,
@@ -156,7 +157,9 @@ export class Master {
     try {
       ({ identity, message } = this.#codec.decodeEnvelope(frames));
     } catch (error) {
-      this.#onBadFrames(frames, error);
+      const reply = this.#malformed.handle(frames, error);
+      if (reply)
+        this.#replyError(reply.identity, reply.requestId, reply.status, reply.code, reply.reason);
       return;
     }
     try {
@@ -333,44 +336,6 @@ export class Master {
       { kind: message.kind, requestId: message.requestId },
       'late answer from a worker',
     );
-  }
-
-  #onBadFrames(frames: Buffer[], error: unknown): void {
-    const decodeError = error instanceof MmopDecodeError ? error : undefined;
-    const { allowed, suppressed } = this.#badFrames.take(Date.now());
-    if (suppressed > 0)
-      this.#log.warn({ suppressed }, 'more malformed frames were received and not logged');
-    if (allowed) {
-      this.#log.warn(
-        {
-          code: decodeError?.code,
-          peer: frames[0]?.toString('hex'),
-          frames: frames.length,
-          err: decodeError ? undefined : error,
-        },
-        `malformed frames: ${decodeError?.message ?? String(error)}`,
-      );
-    }
-    const identity = frames[0];
-    if (!decodeError || !identity || identity.byteLength === 0) return;
-    if (decodeError.requestId !== undefined) {
-      this.#replyError(
-        identity,
-        decodeError.requestId,
-        Status.BadRequest,
-        decodeError.code,
-        decodeError.message,
-      );
-    } else if (decodeError.code === DecodeErrorCode.UnsupportedVersion) {
-      // Tell the peer which versions this master speaks: it cannot read the reply, but its operator can capture it.
-      this.#replyError(
-        identity,
-        undefined,
-        Status.VersionNotSupported,
-        decodeError.code,
-        decodeError.message,
-      );
-    }
   }
 
   #answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {
