@@ -5,11 +5,13 @@
 import { runCodecBench } from './codec.js';
 import { runNodeBench } from './node.js';
 import { runOrchestrationBench } from './orchestration.js';
+import { runRmqBench } from './rmq.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   codec: runCodecBench,
   node: runNodeBench,
   orchestration: runOrchestrationBench,
+  rmq: runRmqBench,
 };
 
 async function main(): Promise<void> {
