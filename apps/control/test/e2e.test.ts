@@ -7,7 +7,7 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '@monomyth/testing';
+import { RabbitMqServer, freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
 import { FOUR_STAGE_SYSTEM, Processes, control, eventually, exited, run } from './processes.js';
@@ -277,5 +277,39 @@ describe('end to end on RabbitMQ', () => {
     expect(recipes.map((recipe) => [recipe.type, recipe.desired, recipe.running])).toEqual(
       TYPES.map((type) => [type, 2, 2]),
     );
+  });
+
+  it('e2e - a broker gone for good: the worker gives up after its reconnect attempts, leaves, and exits 1', async () => {
+    const broker = await RabbitMqServer.start();
+    try {
+      const { master } = await startCluster();
+      const worker = processes.start(
+        'worker',
+        [
+          '--master',
+          master,
+          '--system',
+          FOUR_STAGE_SYSTEM,
+          '--name',
+          'e2e-stranded',
+          '--reconnect-attempts',
+          '2',
+        ],
+        { MONOMYTH_AMQP_URL: broker.url },
+      );
+      await eventually(
+        () => control<WorkerInfo[]>(master, ['workers']),
+        (workers) => workers.length === 1,
+      );
+      await control(master, ['start', 'TEST-NODE1']);
+      await broker.kill();
+      expect(await exited(worker)).toBe(1);
+      expect(worker.output()).toContain('the stream adapter gave up; the worker leaves');
+      expect(worker.output()).toContain('amqp://guest:***@127.0.0.1');
+      // It said BYE on its way out: the master no longer lists it.
+      expect(await control<WorkerInfo[]>(master, ['workers'])).toEqual([]);
+    } finally {
+      await broker.stop();
+    }
   });
 });

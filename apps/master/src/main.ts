@@ -7,7 +7,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_MASTER_ENDPOINT,
   Master,
@@ -41,6 +43,18 @@ const program = new Command('monomyth-master')
     positiveInteger,
     DEFAULT_HEARTBEAT_MISSES,
   )
+  .option(
+    '--start-timeout-ms <ms>',
+    'how long a worker has to answer a start',
+    positiveInteger,
+    DEFAULT_START_TIMEOUT_MS,
+  )
+  .option(
+    '--drain-timeout-ms <ms>',
+    'how long a stopped node may drain, unless the request says otherwise',
+    positiveInteger,
+    DEFAULT_DRAIN_TIMEOUT_MS,
+  )
   .addOption(
     new Option('--log-level <level>', 'least severe level logged')
       .choices(LOG_LEVELS)
@@ -53,6 +67,8 @@ const options = program.opts<{
   bind: string;
   heartbeatMs: number;
   heartbeatMisses: number;
+  startTimeoutMs: number;
+  drainTimeoutMs: number;
   logLevel: string;
 }>();
 const logger = pino({
@@ -70,6 +86,8 @@ try {
     bind: options.bind,
     heartbeatIntervalMs: options.heartbeatMs,
     heartbeatMisses: options.heartbeatMisses,
+    startTimeoutMs: options.startTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs,
     logger,
   });
 } catch (error) {

@@ -46,6 +46,16 @@ const program = new Command('monomyth-worker')
     whole(0),
     DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   )
+  .option(
+    '--reconnect-attempts <n>',
+    'reconnections to RabbitMQ tried in a row before the worker gives up and exits 1 (default: no limit)',
+    whole(1),
+  )
+  .option(
+    '--quorum-queues',
+    'declare the queues as quorum queues (replicated across a RabbitMQ cluster)',
+    false,
+  )
   .addOption(
     new Option('--log-level <level>', 'least severe level logged')
       .choices(LOG_LEVELS)
@@ -62,6 +72,8 @@ const options = program.opts<{
   name?: string;
   capacity: number;
   drainMs: number;
+  reconnectAttempts?: number;
+  quorumQueues: boolean;
   logLevel: string;
 }>();
 
@@ -90,9 +102,18 @@ try {
 
 // The id is chosen here, before the worker exists, so the broker connections can be named after it.
 const workerId = options.name ?? `monomyth-worker-${randomUUID().slice(0, 8)}`;
-let adapter;
+let opened;
 try {
-  adapter = await openAdapter({ amqp: options.amqp, memory: options.memory, workerId }, logger);
+  opened = await openAdapter(
+    {
+      amqp: options.amqp,
+      memory: options.memory,
+      workerId,
+      reconnectAttempts: options.reconnectAttempts,
+      quorumQueues: options.quorumQueues,
+    },
+    logger,
+  );
 } catch (error) {
   logger.fatal({ err: error }, 'could not open the stream adapter');
   // Let pino's transport flush before exiting.
@@ -100,6 +121,7 @@ try {
   process.exit(1);
 }
 
+const { adapter } = opened;
 const worker = new Worker({
   master: options.master,
   system,
@@ -126,7 +148,13 @@ const shutdown = (signal: NodeJS.Signals): void => {
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 
+// A broker gone for good leaves nothing for this worker to do: leave, and let the process supervisor start it again.
+void opened.failed?.then((error) => {
+  logger.fatal({ err: error }, 'the stream adapter gave up; the worker leaves');
+  process.exitCode = 1;
+  void worker.close(0, `the stream adapter gave up: ${error.message}`);
+});
+
 logger.info({ workerId: worker.id, system: system.name, types: system.types }, 'worker starting');
 await worker.run();
 await adapter.close();
-logger.info({ workerId: worker.id }, 'worker stopped');

@@ -77,6 +77,10 @@ export class RabbitMqStreamAdapter
   private onDrained: (() => void) | undefined;
   private failure: RabbitMqConnectionError | undefined;
   private readonly host: ConsumerHost;
+  private announceFailure: (error: RabbitMqConnectionError) => void = () => {};
+  private readonly failedForGood = new Promise<RabbitMqConnectionError>((resolve) => {
+    this.announceFailure = resolve;
+  });
 
   constructor(options: RabbitMqAdapterOptions) {
     this.options = compileOptions(options);
@@ -391,10 +395,20 @@ export class RabbitMqStreamAdapter
     this.logger.info({ queues: this.declared.size }, 'declared the queues again');
   }
 
+  /**
+   * Resolves with the error once the adapter has given up for good: reconnection attempts exhausted, or credentials
+   * refused on reconnect. Nothing more will flow through it; a worker process should then exit, for its supervisor to
+   * start it again. Never rejects, and never resolves for an adapter closed on purpose.
+   */
+  failed(): Promise<RabbitMqConnectionError> {
+    return this.failedForGood;
+  }
+
   private gaveUp(error: RabbitMqConnectionError): void {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') return;
     this.state = 'failed';
     this.failure = error;
+    this.announceFailure(error);
     for (const consumer of [...this.consumers]) consumer.fail(error);
     void this.consumeKeeper?.close();
     void this.publishKeeper?.close();

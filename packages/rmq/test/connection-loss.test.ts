@@ -119,5 +119,7 @@ describe('rabbitmq connection loss', () => {
       RabbitMqConnectionError,
     );
     await expect(adapter.declareQueue(queue)).rejects.toBeInstanceOf(RabbitMqConnectionError);
+    // Whoever owns the adapter (a worker process) hears of it once, with the same error.
+    expect(await adapter.failed()).toBe(error);
   });
 });
