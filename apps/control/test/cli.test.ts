@@ -18,7 +18,7 @@ beforeAll(async () => {
     '--bind',
     master,
     '--heartbeat-ms',
-    '100',
+    '300',
     '--log-level',
     'debug',
   ]);
