@@ -15,7 +15,7 @@
  */
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import {
-  ConsumerBusyError,
+  BatchWaiter,
   ConsumerClosedError,
   UnknownDeliveryError,
   UnknownQueueError,
@@ -63,17 +63,6 @@ export class RmqDelivery implements Delivery {
   ) {}
 }
 
-interface PendingPull {
-  readonly batch: RmqDelivery[];
-  readonly max: number;
-  readonly timeoutMs: number;
-  readonly resolve: (batch: Delivery[]) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 type ConsumerState = 'opening' | 'open' | 'recovering' | 'closed' | 'failed';
 
 /** amqplib settles by a message's `fields.deliveryTag` only. */
@@ -89,7 +78,7 @@ export class RabbitMqConsumer implements StreamConsumer {
   private head = 0;
   /** Handed out and not settled, in delivery-tag order (a Map keeps insertion order). */
   private readonly handedOut = new Map<number, RmqDelivery>();
-  private pending: PendingPull | undefined;
+  private readonly waiter: BatchWaiter<RmqDelivery>;
   private state: ConsumerState = 'opening';
   private failure: unknown;
 
@@ -97,7 +86,9 @@ export class RabbitMqConsumer implements StreamConsumer {
     readonly queue: string,
     private readonly maxUnacked: number,
     private readonly host: ConsumerHost,
-  ) {}
+  ) {
+    this.waiter = new BatchWaiter(queue, (batch, max) => this.fill(batch, max));
+  }
 
   /** Opens the consumer's channel and starts consuming; rejects (with `UnknownQueueError` for a missing queue). */
   static async start(
@@ -132,37 +123,7 @@ export class RabbitMqConsumer implements StreamConsumer {
   nextBatch(options: NextBatchOptions): Promise<Delivery[]> {
     if (this.state === 'closed') return Promise.reject(new ConsumerClosedError('pull', this.queue));
     if (this.state === 'failed') return Promise.reject(this.failure);
-    if (this.pending !== undefined) return Promise.reject(new ConsumerBusyError(this.queue));
-    const { max, timeoutMs, signal } = options;
-    if (!(Number.isSafeInteger(max) && max >= 1)) {
-      return Promise.reject(
-        new RangeError(`nextBatch max must be a whole number >= 1, got ${String(max)}`),
-      );
-    }
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      return Promise.reject(
-        new RangeError(`nextBatch timeoutMs must be >= 0, got ${String(timeoutMs)}`),
-      );
-    }
-    const batch: RmqDelivery[] = [];
-    if (signal?.aborted) return Promise.resolve(batch);
-    this.fill(batch, max);
-    if (batch.length === max) return Promise.resolve(batch);
-    return new Promise<Delivery[]>((resolve, reject) => {
-      const pull: PendingPull = {
-        batch,
-        max,
-        timeoutMs,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => this.finish(),
-        timer: undefined,
-      };
-      this.pending = pull;
-      signal?.addEventListener('abort', pull.onAbort, { once: true });
-      if (batch.length > 0) this.startTimer(pull);
-    });
+    return this.waiter.pull(options);
   }
 
   ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -177,8 +138,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.epoch += 1;
-    const pull = this.pending;
-    if (pull !== undefined) this.clearPending(pull);
+    const rejectPull = this.waiter.detach();
     this.forgetHeld();
     this.host.closed(this);
     const channel = this.channel;
@@ -186,7 +146,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
     // rejects once that is done, so whoever waits on it sees the messages back in their queue.
     if (channel !== undefined) await channel.close().catch(() => {});
-    pull?.reject(new ConsumerClosedError('pull', this.queue));
+    rejectPull?.(new ConsumerClosedError('pull', this.queue));
   }
 
   /** The adapter drains: ask the broker to send nothing more (what is here stays held until settled or closed). */
@@ -203,11 +163,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.state = 'failed';
     this.failure = error;
     this.epoch += 1;
-    const pull = this.pending;
-    if (pull !== undefined) {
-      this.clearPending(pull);
-      pull.reject(error);
-    }
+    this.waiter.detach()?.(error);
     this.forgetHeld();
     this.host.closed(this);
     const channel = this.channel;
@@ -263,7 +219,7 @@ export class RabbitMqConsumer implements StreamConsumer {
         this,
       ),
     );
-    if (this.pending !== undefined) this.offer();
+    if (this.waiter.waiting) this.offer();
   }
 
   private channelClosed(channel: Channel): void {
@@ -275,13 +231,8 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.epoch += 1;
     const held = this.handedOut.size;
     this.forgetHeld();
-    const pull = this.pending;
-    if (pull !== undefined) {
-      // Its deliveries came on the dead channel and will come again: wait for them (the node pauses).
-      pull.batch.length = 0;
-      clearTimeout(pull.timer);
-      pull.timer = undefined;
-    }
+    // A waiting pull's deliveries came on the dead channel and will come again: it waits for them (the node pauses).
+    this.waiter.restart();
     this.host.logger.warn(
       { queue: this.queue, held },
       'RabbitMQ consumer channel closed; its unacknowledged messages will be redelivered',
@@ -384,7 +335,7 @@ export class RabbitMqConsumer implements StreamConsumer {
       }
     }
     this.host.settled();
-    if (this.pending !== undefined && this.head < this.buffer.length) this.offer();
+    if (this.waiter.waiting && this.head < this.buffer.length) this.offer();
   }
 
   private send(channel: Channel, tag: number, multiple: boolean, how: 'ack' | 'requeue'): void {
@@ -411,29 +362,7 @@ export class RabbitMqConsumer implements StreamConsumer {
   }
 
   private offer(): void {
-    const pull = this.pending;
-    if (pull === undefined) return;
-    const before = pull.batch.length;
-    this.fill(pull.batch, pull.max);
-    if (pull.batch.length === pull.max) this.finish();
-    else if (before === 0 && pull.batch.length > 0) this.startTimer(pull);
-  }
-
-  private startTimer(pull: PendingPull): void {
-    pull.timer = setTimeout(() => this.finish(), pull.timeoutMs);
-  }
-
-  private finish(): void {
-    const pull = this.pending;
-    if (pull === undefined) return;
-    this.clearPending(pull);
-    pull.resolve(pull.batch);
-  }
-
-  private clearPending(pull: PendingPull): void {
-    this.pending = undefined;
-    clearTimeout(pull.timer);
-    pull.signal?.removeEventListener('abort', pull.onAbort);
+    this.waiter.offer();
   }
 
   private forgetHeld(): void {

@@ -2,20 +2,10 @@
  * A consumer of one in-memory queue. It takes ready messages only while it has room under `maxUnacked`, and only for a
  * pending `nextBatch` (no prefetch: the queue is in the same process). Arrivals and acks wake it; nothing polls.
  */
-import { ConsumerBusyError, ConsumerClosedError, UnknownDeliveryError } from '../errors.js';
+import { BatchWaiter } from '../batch-waiter.js';
+import { ConsumerClosedError, UnknownDeliveryError } from '../errors.js';
 import type { Delivery, NextBatchOptions, StreamConsumer } from '../stream-adapter.js';
 import type { MemoryDelivery, MemoryQueue, QueueListener } from './memory-broker.js';
-
-interface PendingPull {
-  readonly batch: MemoryDelivery[];
-  readonly max: number;
-  readonly timeoutMs: number;
-  readonly resolve: (batch: Delivery[]) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
 
 /** What the consumer asks of its adapter. */
 export interface ConsumerOwner {
@@ -29,7 +19,7 @@ export interface ConsumerOwner {
 export class MemoryConsumer implements StreamConsumer, QueueListener {
   /** In delivery order (a Set keeps insertion order), which is the order they go back on close. */
   private readonly unacked = new Set<MemoryDelivery>();
-  private pending: PendingPull | undefined;
+  private readonly waiter: BatchWaiter<MemoryDelivery>;
   private isClosed = false;
 
   constructor(
@@ -37,6 +27,7 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
     private readonly maxUnacked: number,
     private readonly owner: ConsumerOwner,
   ) {
+    this.waiter = new BatchWaiter(source.name, (batch, max) => this.fill(batch, max));
     source.attach(this);
   }
 
@@ -54,47 +45,11 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
 
   nextBatch(options: NextBatchOptions): Promise<Delivery[]> {
     if (this.isClosed) return Promise.reject(new ConsumerClosedError('pull', this.queue));
-    if (this.pending !== undefined) return Promise.reject(new ConsumerBusyError(this.queue));
-    const { max, timeoutMs, signal } = options;
-    if (!(Number.isSafeInteger(max) && max >= 1)) {
-      return Promise.reject(
-        new RangeError(`nextBatch max must be a whole number >= 1, got ${String(max)}`),
-      );
-    }
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      return Promise.reject(
-        new RangeError(`nextBatch timeoutMs must be >= 0, got ${String(timeoutMs)}`),
-      );
-    }
-    const batch: MemoryDelivery[] = [];
-    if (signal?.aborted) return Promise.resolve(batch);
-    this.fill(batch, max);
-    if (batch.length === max) return Promise.resolve(batch);
-
-    return new Promise<Delivery[]>((resolve, reject) => {
-      const pull: PendingPull = {
-        batch,
-        max,
-        timeoutMs,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => this.finish(),
-        timer: undefined,
-      };
-      this.pending = pull;
-      signal?.addEventListener('abort', pull.onAbort, { once: true });
-      if (batch.length > 0) this.startTimer(pull);
-    });
+    return this.waiter.pull(options);
   }
 
   offer(): void {
-    const pull = this.pending;
-    if (pull === undefined) return;
-    const before = pull.batch.length;
-    this.fill(pull.batch, pull.max);
-    if (pull.batch.length === pull.max) this.finish();
-    else if (before === 0 && pull.batch.length > 0) this.startTimer(pull);
+    this.waiter.offer();
   }
 
   ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -124,11 +79,7 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
   shut(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    const pull = this.pending;
-    if (pull !== undefined) {
-      this.clearPending(pull);
-      pull.reject(new ConsumerClosedError('pull', this.queue));
-    }
+    this.waiter.detach()?.(new ConsumerClosedError('pull', this.queue));
     this.source.detach(this);
     const held = [...this.unacked];
     this.unacked.clear();
@@ -153,7 +104,7 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
   private afterSettle(): void {
     this.owner.settled();
     // Room under maxUnacked may let a pending pull take more.
-    if (this.pending !== undefined && this.source.ready.length > 0) this.offer();
+    if (this.waiter.waiting && this.source.ready.length > 0) this.offer();
   }
 
   private fill(batch: MemoryDelivery[], max: number): void {
@@ -164,22 +115,5 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
       this.unacked.add(delivery);
       batch.push(delivery);
     }
-  }
-
-  private startTimer(pull: PendingPull): void {
-    pull.timer = setTimeout(() => this.finish(), pull.timeoutMs);
-  }
-
-  private finish(): void {
-    const pull = this.pending;
-    if (pull === undefined) return;
-    this.clearPending(pull);
-    pull.resolve(pull.batch);
-  }
-
-  private clearPending(pull: PendingPull): void {
-    this.pending = undefined;
-    if (pull.timer !== undefined) clearTimeout(pull.timer);
-    pull.signal?.removeEventListener('abort', pull.onAbort);
   }
 }
