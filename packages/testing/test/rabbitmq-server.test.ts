@@ -38,14 +38,20 @@ describe('rabbitmq launcher', () => {
     expect(await take(url, queue)).toBeUndefined();
   });
 
-  it('launcher - a broker killed and restarted keeps its durable messages, and stop removes its data', async () => {
+  it('launcher - halted and restarted, a broker keeps its durable messages; killed, it comes back; stop removes its data', async () => {
     const server = await RabbitMqServer.start();
     try {
       await publishDurably(server.url, 'survives-restart', 'still here');
-      await server.kill();
+      await server.halt();
       await expect(connect(server.url)).rejects.toThrow();
       await server.restart();
       expect(await take(server.url, 'survives-restart')).toBe('still here');
+      // A crash: SIGKILL to the whole process group. (What a crash keeps is RabbitMQ's business, not the launcher's.)
+      await server.kill();
+      await expect(connect(server.url)).rejects.toThrow();
+      await server.restart();
+      await publishDurably(server.url, 'after-crash', 'back');
+      expect(await take(server.url, 'after-crash')).toBe('back');
     } finally {
       await server.stop();
       await server.stop(); // idempotent
