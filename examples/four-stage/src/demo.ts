@@ -80,8 +80,8 @@ while (outputs.length < inputs.length && !deadline.aborted) {
   if (performance.now() - lastPrinted >= (live ? 100 : 500)) {
     lastPrinted = performance.now();
     const line = progress.line(await control.workers(), outputs.length);
-    if (live) process.stdout.write(`\r${line}`);
-    else say(line);
+    if (line !== undefined && live) process.stdout.write(`\r${line}`);
+    else if (line !== undefined) say(line);
   }
 }
 const elapsed = (performance.now() - started) / 1000;

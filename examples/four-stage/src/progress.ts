@@ -20,11 +20,15 @@ export class StageProgress {
     return totals;
   }
 
-  /** One line: each stage's processed count and its rate since the previous line. */
-  line(workers: readonly WorkerInfo[], outputs: number): string {
+  /**
+   * One line: each stage's processed count and its rate since the previous line; undefined until a heartbeat has
+   * brought any counter (a line of zeros would say nothing).
+   */
+  line(workers: readonly WorkerInfo[], outputs: number): string | undefined {
     const now = performance.now();
     const seconds = Math.max(0.001, (now - this.#lastAt) / 1000);
     const totals = StageProgress.processed(workers);
+    if ([...totals.values()].every((processed) => processed === 0)) return undefined;
     const stages = this.#types.map((type) => {
       const processed = totals.get(type) ?? 0;
       const rate = Math.max(0, (processed - (this.#last.get(type) ?? 0)) / seconds);
