@@ -4,7 +4,8 @@
  * every backend implements, and the in-memory adapter.
  */
 export { defineSystem, isSystem, startQueueOf, chainQueueOf } from './system.js';
-export type { System, SystemDefinition, SystemQueues, ChainChecked, OutputOf } from './system.js';
+export type { System, SystemDefinition, SystemQueues } from './system.js';
+export type { ChainChecked, OutputOf } from './chain-types.js';
 export { defineNode } from './definition.js';
 export type {
   AnyNodeDefinition,
