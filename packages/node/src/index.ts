@@ -59,6 +59,7 @@ export type {
   StreamConsumer,
 } from './stream-adapter.js';
 export { BatchWaiter } from './batch-waiter.js';
+export { DrainGate } from './drain-gate.js';
 export { MemoryStreamAdapter } from './memory/memory-adapter.js';
 export type { MemoryStreamAdapterOptions } from './memory/memory-adapter.js';
 export { MemoryBroker, DEFAULT_MAX_QUEUE_LENGTH } from './memory/memory-broker.js';

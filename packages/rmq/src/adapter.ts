@@ -17,7 +17,7 @@
  * and consumers' `nextBatch` with it too, so nodes stop and their supervisor takes over.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { AdapterClosedError, UnknownQueueError } from '@monomyth/node';
+import { AdapterClosedError, DrainGate, UnknownQueueError } from '@monomyth/node';
 import type {
   CloseOptions,
   ConsumeOptions,
@@ -74,7 +74,7 @@ export class RabbitMqStreamAdapter
   private publishing = 0;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  private onDrained: (() => void) | undefined;
+  private readonly drainGate = new DrainGate(() => this.isDrained());
   private failure: RabbitMqConnectionError | undefined;
   private readonly host: ConsumerHost;
   private announceFailure: (error: RabbitMqConnectionError) => void = () => {};
@@ -95,10 +95,10 @@ export class RabbitMqStreamAdapter
       },
       logger: this.logger,
       reconnectDelayMs: Math.max(10, this.options.reconnect.minDelayMs),
-      settled: () => this.checkDrained(),
+      settled: () => this.drainGate.check(),
       closed: (consumer) => {
         this.consumers.delete(consumer);
-        this.checkDrained();
+        this.drainGate.check();
       },
     };
   }
@@ -148,7 +148,7 @@ export class RabbitMqStreamAdapter
     if (this.state !== 'failed') this.state = 'closing';
     for (const consumer of this.consumers) consumer.stopConsuming();
     this.closing = (async () => {
-      if (wasOpen && drainTimeoutMs > 0) await this.drain(drainTimeoutMs);
+      if (wasOpen && drainTimeoutMs > 0) await this.drainGate.wait(drainTimeoutMs);
       this.state = 'closed';
       await Promise.all([...this.consumers].map((consumer) => consumer.close()));
       await this.publisher?.close();
@@ -271,7 +271,7 @@ export class RabbitMqStreamAdapter
       throw error;
     } finally {
       this.publishing -= 1;
-      this.checkDrained();
+      this.drainGate.check();
     }
   }
 
@@ -418,24 +418,6 @@ export class RabbitMqStreamAdapter
     if (this.publishing > 0) return false;
     for (const consumer of this.consumers) if (consumer.heldCount > 0) return false;
     return true;
-  }
-
-  private checkDrained(): void {
-    if (this.onDrained !== undefined && this.isDrained()) this.onDrained();
-  }
-
-  /** Resolves when nothing is held or being published, or after `timeoutMs`, whichever is first. */
-  private drain(timeoutMs: number): Promise<void> {
-    if (this.isDrained()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.onDrained = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.onDrained = done;
-    });
   }
 
   private refuse<T>(operation: string): Promise<T> {

@@ -5,6 +5,7 @@
  *
  * "Durable" here means stored in the broker object: messages outlive the adapters connected to it, not the process.
  */
+import { DrainGate } from '../drain-gate.js';
 import { AdapterClosedError, UnknownQueueError } from '../errors.js';
 import { NO_HEADERS, attemptOf } from '../headers.js';
 import type {
@@ -43,7 +44,7 @@ export class MemoryStreamAdapter
   /** Publishes waiting for room in a full queue. */
   private waitingPublishes = 0;
   private closing: Promise<void> | undefined;
-  private onDrained: (() => void) | undefined;
+  private readonly drainGate = new DrainGate(() => this.isDrained());
   private readonly shutdownWaiters = new Set<() => void>();
 
   constructor(options: MemoryStreamAdapterOptions = {}) {
@@ -74,7 +75,7 @@ export class MemoryStreamAdapter
     const wasOpen = this.state === 'open';
     this.state = 'closing';
     this.closing = (async () => {
-      if (wasOpen && drainTimeoutMs > 0) await this.drain(drainTimeoutMs);
+      if (wasOpen && drainTimeoutMs > 0) await this.drainGate.wait(drainTimeoutMs);
       this.state = 'closed';
       for (const consumer of [...this.consumers]) consumer.shut();
       for (const wake of this.shutdownWaiters) wake();
@@ -168,13 +169,13 @@ export class MemoryStreamAdapter
 
   /** @internal Called by consumers when their unacknowledged set shrinks. */
   settled(): void {
-    this.checkDrained();
+    this.drainGate.check();
   }
 
   /** @internal Called by a consumer when it closes. */
   closed(consumer: MemoryConsumer): void {
     this.consumers.delete(consumer);
-    this.checkDrained();
+    this.drainGate.check();
   }
 
   private async publishSlowly(
@@ -196,7 +197,7 @@ export class MemoryStreamAdapter
       }
     } finally {
       this.waitingPublishes -= 1;
-      this.checkDrained();
+      this.drainGate.check();
     }
   }
 
@@ -215,24 +216,6 @@ export class MemoryStreamAdapter
     if (this.waitingPublishes > 0) return false;
     for (const consumer of this.consumers) if (consumer.unackedCount > 0) return false;
     return true;
-  }
-
-  private checkDrained(): void {
-    if (this.onDrained !== undefined && this.isDrained()) this.onDrained();
-  }
-
-  /** Resolves when nothing is held or being published, or after `timeoutMs`, whichever is first. */
-  private drain(timeoutMs: number): Promise<void> {
-    if (this.isDrained()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.onDrained = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.onDrained = done;
-    });
   }
 
   private refuse<T>(operation: string): Promise<T> {
