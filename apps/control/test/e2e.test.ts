@@ -142,17 +142,32 @@ async function startNodes(master: string, perType: number): Promise<void> {
   }
 }
 
+/** A master, two workers named `first` and `second`, two nodes of each type started: the cluster every test begins with. */
+async function runningCluster(
+  first: string,
+  second: string,
+): Promise<{
+  master: string;
+  masterProcess: ReturnType<Processes['start']>;
+  workers: [ReturnType<Processes['start']>, ReturnType<Processes['start']>];
+}> {
+  await resetQueues();
+  const { master, masterProcess } = await startCluster();
+  const workers: [ReturnType<Processes['start']>, ReturnType<Processes['start']>] = [
+    startWorker(master, first),
+    startWorker(master, second),
+  ];
+  await eventually(
+    () => control<WorkerInfo[]>(master, ['workers']),
+    (list) => list.length === 2,
+  );
+  await startNodes(master, 2);
+  return { master, masterProcess, workers };
+}
+
 describe('end to end on RabbitMQ', () => {
   it('e2e - master, two workers and the CLI move 10,000 inputs through four stages, every output right', async () => {
-    await resetQueues();
-    const { master } = await startCluster();
-    startWorker(master, 'e2e-a');
-    startWorker(master, 'e2e-b');
-    await eventually(
-      () => control<WorkerInfo[]>(master, ['workers']),
-      (workers) => workers.length === 2,
-    );
-    await startNodes(master, 2);
+    const { master } = await runningCluster('e2e-a', 'e2e-b');
 
     const inputs = randomInputs(10_000);
     const reading = readOutputs(inputs.length);
@@ -174,15 +189,10 @@ describe('end to end on RabbitMQ', () => {
   });
 
   it('e2e - a worker killed with SIGKILL mid-run: lost within the liveness window, its nodes move, nothing is missing', async () => {
-    await resetQueues();
-    const { master } = await startCluster();
-    startWorker(master, 'e2e-survivor');
-    const victim = startWorker(master, 'e2e-victim');
-    await eventually(
-      () => control<WorkerInfo[]>(master, ['workers']),
-      (workers) => workers.length === 2,
-    );
-    await startNodes(master, 2);
+    const {
+      master,
+      workers: [, victim],
+    } = await runningCluster('e2e-survivor', 'e2e-victim');
 
     const inputs = randomInputs(4000);
     let noticed: Promise<{ after: number; workers: WorkerInfo[] }> | undefined;
@@ -218,15 +228,10 @@ describe('end to end on RabbitMQ', () => {
   });
 
   it('e2e - stop-worker mid-run: it drains and leaves, and nothing is delivered twice', async () => {
-    await resetQueues();
-    const { master } = await startCluster();
-    startWorker(master, 'e2e-stays');
-    const leaving = startWorker(master, 'e2e-leaves');
-    await eventually(
-      () => control<WorkerInfo[]>(master, ['workers']),
-      (workers) => workers.length === 2,
-    );
-    await startNodes(master, 2);
+    const {
+      master,
+      workers: [, leaving],
+    } = await runningCluster('e2e-stays', 'e2e-leaves');
 
     const inputs = randomInputs(4000);
     let stopping: Promise<unknown> | undefined;
@@ -245,15 +250,7 @@ describe('end to end on RabbitMQ', () => {
   });
 
   it('e2e - the master killed and restarted mid-run: data keeps flowing, workers register again, the picture is right', async () => {
-    await resetQueues();
-    const { master, masterProcess } = await startCluster();
-    startWorker(master, 'e2e-one');
-    startWorker(master, 'e2e-two');
-    await eventually(
-      () => control<WorkerInfo[]>(master, ['workers']),
-      (workers) => workers.length === 2,
-    );
-    await startNodes(master, 2);
+    const { master, masterProcess } = await runningCluster('e2e-one', 'e2e-two');
 
     masterProcess.kill('SIGKILL');
     await exited(masterProcess);
