@@ -17,6 +17,8 @@ import type { Step } from './errors.js';
 import type { BodyCodec } from './codecs.js';
 import type { NodeContext, Route, Transform } from './definition.js';
 import { backoffDelayMs, failHeaders, retryHeaders, shouldRetry } from './failure-policy.js';
+import { checkInput } from './input-schema.js';
+import type { StandardSchemaV1 } from './input-schema.js';
 import type { HeldRetries } from './held-retries.js';
 import type { BatchOutcome } from './interceptors.js';
 import type { Logger } from './logger.js';
@@ -61,6 +63,8 @@ export class BatchExecutor {
   private readonly transform: Transform<unknown, unknown>;
   private readonly route: Route<unknown, string> | undefined;
   private readonly codec: BodyCodec;
+  /** Checked after decoding, before the transform; see input-schema.ts. */
+  private readonly inputSchema: StandardSchemaV1 | undefined;
   private readonly sink: boolean;
   /** The one queue every output goes to, when there is exactly one: the common case, with the fewest steps. */
   private readonly singleQueue: string | undefined;
@@ -72,6 +76,7 @@ export class BatchExecutor {
     this.transform = spec.definition.transform as Transform<unknown, unknown>;
     this.route = spec.definition.route as Route<unknown, string> | undefined;
     this.codec = spec.codec;
+    this.inputSchema = spec.definition.inputSchema;
     this.sink = spec.dest.kind === 'sink';
     this.fixedQueues = spec.dest.kind === 'fixed' ? spec.dest.queues : [];
     this.singleQueue = this.fixedQueues.length === 1 ? this.fixedQueues[0] : undefined;
@@ -140,7 +145,8 @@ export class BatchExecutor {
     result: BatchResult,
   ): Promise<void> | undefined {
     const queue = this.singleQueue;
-    if (queue === undefined) return this.transformOne(delivery, i, result);
+    if (queue === undefined || this.inputSchema !== undefined)
+      return this.transformOne(delivery, i, result);
     let input: unknown;
     try {
       input = this.codec.decode(delivery.body);
@@ -204,6 +210,30 @@ export class BatchExecutor {
       this.fail(sink, i, delivery, 'pull', codecError(this.codec, 'decode', error));
       return undefined;
     }
+    if (this.inputSchema !== undefined) {
+      try {
+        input = checkInput(this.inputSchema, input);
+      } catch (error) {
+        this.fail(sink, i, delivery, 'pull', error);
+        return undefined;
+      }
+      if (input instanceof Promise) {
+        return input.then(
+          (checked: unknown) => this.transformChecked(sink, i, delivery, checked),
+          (error: unknown) => this.fail(sink, i, delivery, 'pull', error),
+        );
+      }
+    }
+    return this.transformChecked(sink, i, delivery, input);
+  }
+
+  /** The transform and what follows, for an input decoded (and checked against the input schema, if any). */
+  private transformChecked(
+    sink: MessageSink,
+    i: number,
+    delivery: Delivery,
+    input: unknown,
+  ): Promise<void> | undefined {
     let result: unknown;
     try {
       result = this.transform(input, new MessageContext(this.env.shared, delivery));

@@ -4,6 +4,7 @@
  * (recipe.ts) is the JSON-able part of one, sent to workers; the transform itself stays in the system module.
  */
 import type { BodyCodec, CodecName } from './codecs.js';
+import type { StandardSchemaV1 } from './input-schema.js';
 import type { Logger } from './logger.js';
 import type { MessageHeaders } from './stream-adapter.js';
 
@@ -125,6 +126,12 @@ export interface TransformNodeDefinition<
 > extends NodeOptions<Out, Keys> {
   /** The queue it reads. In a linear system: the previous node's (`<previous>-to-<this>`, or `START-to-<this>`). */
   readonly source?: string;
+  /**
+   * What a message must look like once decoded: any Standard Schema validator (zod, valibot, arktype, ...). A message
+   * that does not match goes to the fail queue with the issues in its headers, without running the transform, which
+   * gets the schema's output. Without it, the transform gets whatever the codec decoded.
+   */
+  readonly inputSchema?: StandardSchemaV1<unknown, In>;
   readonly transform: Transform<In, Out>;
   readonly generate?: undefined;
 }
@@ -135,6 +142,7 @@ export interface GeneratorNodeDefinition<
   Keys extends string = string,
 > extends NodeOptions<Out, Keys> {
   readonly source?: null;
+  readonly inputSchema?: undefined;
   readonly generate: Generate<Out>;
   readonly transform?: undefined;
 }

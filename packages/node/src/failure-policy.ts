@@ -6,6 +6,7 @@ import type { NodeInfo } from './definition.js';
 import { describeError, errorName, isNonRetryable } from './errors.js';
 import type { Step } from './errors.js';
 import { Headers } from './headers.js';
+import { InputValidationError } from './input-schema.js';
 import type { CompiledRetry } from './recipe.js';
 import type { Delivery, HeaderValue, MessageHeaders } from './stream-adapter.js';
 
@@ -63,6 +64,8 @@ function failureFields(
     [Headers.LastFailureAt]: nowIso,
   };
   if (node.worker !== undefined) fields[Headers.Worker] = node.worker;
+  if (failure.error instanceof InputValidationError)
+    fields[Headers.ValidationIssues] = failure.error.issuesJson();
   return fields;
 }
 

@@ -29,6 +29,8 @@ export const Headers = {
   SourceQueue: 'x-monomyth-source-queue',
   /** True on a fail-queue copy whose error said retrying cannot help. */
   NonRetryable: 'x-monomyth-non-retryable',
+  /** On a fail-queue copy of a message that did not match the node's input schema: the issues, as JSON. */
+  ValidationIssues: 'x-monomyth-validation-issues',
 } as const;
 
 export type HeaderName = (typeof Headers)[keyof typeof Headers];

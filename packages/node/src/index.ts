@@ -6,6 +6,8 @@
 export { defineSystem, isSystem, startQueueOf, chainQueueOf } from './system.js';
 export type { System, SystemDefinition, SystemQueues } from './system.js';
 export type { ChainChecked, OutputOf } from './chain-types.js';
+export { InputValidationError, isStandardSchema } from './input-schema.js';
+export type { InputIssue, StandardSchemaV1 } from './input-schema.js';
 export { defineNode } from './definition.js';
 export type {
   AnyNodeDefinition,

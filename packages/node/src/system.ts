@@ -12,6 +12,7 @@ import type { Recipe } from '@monomyth/mmop';
 import type { BodyCodec } from './codecs.js';
 import type { ChainChecked } from './chain-types.js';
 import type { AnyNodeDefinition } from './definition.js';
+import { isStandardSchema } from './input-schema.js';
 import {
   InvalidRecipeError,
   SystemDefinitionError,
@@ -222,6 +223,21 @@ function checkShape(system: string, node: AnyNodeDefinition): void {
       'source',
       'is null, but only a generator reads nothing: give it a generate function',
     );
+  }
+  if (node.inputSchema !== undefined) {
+    if (hasGenerate)
+      fail(
+        SystemErrorCode.InvalidNodeOption,
+        'inputSchema',
+        'must be absent: a generator reads nothing',
+      );
+    if (!isStandardSchema(node.inputSchema)) {
+      fail(
+        SystemErrorCode.InvalidNodeOption,
+        'inputSchema',
+        "must be a Standard Schema (v1) validator, such as zod's, valibot's or arktype's",
+      );
+    }
   }
   for (const hook of ['onStart', 'onStop', 'route'] as const) {
     if (node[hook] !== undefined && typeof node[hook] !== 'function')
