@@ -5,6 +5,11 @@
  *                                                \--(access refused, or maxAttempts failures)--> failed
  *   any --close()--> closed
  *
+ * With several URLs (the nodes of one cluster), `open()` takes the first that answers, in order; after a loss, every
+ * attempt goes to the next URL in the list, round robin, so a dead node costs one failed attempt and not a wait. The
+ * delay before an attempt grows with each full round of failed attempts through the list, as it would per attempt with
+ * one URL.
+ *
  * Whoever needs the connection asks `whenUp()`: it resolves at once while up, waits while down, and rejects once the
  * keeper failed or closed. Channels are not the keeper's business: their owners notice their own channels closing and
  * ask `whenUp()` again. amqplib's own recovering connection is not used, because channels, consumers, delivery tags and
@@ -15,7 +20,7 @@ import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import type { Logger } from '@monomyth/node';
 import { RabbitMqConnectionError, messageOf } from './errors.js';
-import { redactSecret } from './options.js';
+import { redactSecrets, redactUrl } from './options.js';
 import type { CompiledRabbitMqOptions } from './options.js';
 
 export type KeeperState = 'idle' | 'up' | 'down' | 'failed' | 'closed';
@@ -40,6 +45,8 @@ export class ConnectionKeeper {
   private waiters: Waiter[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private attempts = 0;
+  /** The URL in use, or the one the next attempt goes to. */
+  private urlIndex = 0;
   private readonly logger: Logger;
   /** Called with the broker's failure when the keeper gives up. */
   onFailed: ((error: RabbitMqConnectionError) => void) | undefined;
@@ -62,15 +69,25 @@ export class ConnectionKeeper {
     return this.currentState === 'up' ? this.model : undefined;
   }
 
-  /** Connects once; rejects with a `RabbitMqConnectionError` (URL redacted) when that fails. No retry here. */
+  /** The URL (password redacted) of the connection while up, else of the next attempt. */
+  get currentUrl(): string {
+    return redactUrl(this.options.urls[this.urlIndex] as string);
+  }
+
+  /**
+   * Connects to the first URL that answers, trying each once, in order; rejects with a `RabbitMqConnectionError`
+   * (URLs redacted) when none does. No retry here.
+   */
   async open(): Promise<void> {
     if (this.currentState !== 'idle') return;
-    const model = await this.connectOnce();
+    const model = await this.connectToAny();
     if ((this.currentState as KeeperState) === 'closed') {
       await model.close().catch(() => {});
       throw new KeeperClosedError();
     }
     this.adopt(model);
+    if (this.options.urls.length > 1)
+      this.logger.info({ url: this.currentUrl }, 'RabbitMQ connected');
   }
 
   /** The connection, once it is up. Rejects with the keeper's failure, or `KeeperClosedError` once closed. */
@@ -91,20 +108,48 @@ export class ConnectionKeeper {
     if (model !== undefined) await model.close().catch(() => {});
   }
 
+  private async connectToAny(): Promise<ChannelModel> {
+    const { urls } = this.options;
+    const failures: RabbitMqConnectionError[] = [];
+    for (let i = 0; i < urls.length; i++) {
+      this.urlIndex = i;
+      try {
+        return await this.connectOnce();
+      } catch (error) {
+        if (!(error instanceof RabbitMqConnectionError) || urls.length === 1) throw error;
+        failures.push(error);
+        if ((this.currentState as KeeperState) === 'closed') break;
+        this.logger.warn(
+          { url: this.currentUrl, error: error.message },
+          'RabbitMQ unreachable; trying the next URL',
+        );
+      }
+    }
+    this.urlIndex = 0;
+    const refused = failures.every((failure) => failure.reason === 'access-refused');
+    throw new RabbitMqConnectionError(
+      this.options.redactedUrl,
+      refused ? 'access-refused' : 'unreachable',
+      failures.map((failure) => failure.message.replace(/^RabbitMQ at /, '')).join('; '),
+      { cause: failures[0] },
+    );
+  }
+
   private async connectOnce(): Promise<ChannelModel> {
     const { options } = this;
+    const url = options.urls[this.urlIndex] as string;
     let model: ChannelModel;
     try {
-      model = await connect(withHeartbeat(options.url, options.heartbeatSeconds), {
+      model = await connect(withHeartbeat(url, options.heartbeatSeconds), {
         timeout: options.connectTimeoutMs,
         clientProperties: { connection_name: `${options.connectionName} (${this.role})` },
       });
     } catch (error) {
-      throw connectionError(options, error);
+      throw connectionError(url, options.urls, error);
     }
     model.on('error', (error: Error) => {
       this.logger.warn(
-        { error: redactSecret(messageOf(error), options.url) },
+        { error: redactSecrets(messageOf(error), options.urls) },
         'RabbitMQ connection error',
       );
     });
@@ -137,18 +182,29 @@ export class ConnectionKeeper {
     if (this.model !== model || this.currentState !== 'up') return;
     this.model = undefined;
     this.currentState = 'down';
+    const lostUrl = this.currentUrl;
+    this.advance();
     this.logger.warn(
       {
-        error: error === undefined ? undefined : redactSecret(messageOf(error), this.options.url),
+        url: lostUrl,
+        next: this.currentUrl,
+        error: error === undefined ? undefined : redactSecrets(messageOf(error), this.options.urls),
       },
       'RabbitMQ connection lost; reconnecting',
     );
     this.schedule();
   }
 
+  /** The next URL in the list, round robin. */
+  private advance(): void {
+    this.urlIndex = (this.urlIndex + 1) % this.options.urls.length;
+  }
+
   private schedule(): void {
     const { minDelayMs, maxDelayMs } = this.options.reconnect;
-    const base = Math.min(maxDelayMs, minDelayMs * 2 ** this.attempts);
+    // With several URLs, the delay grows per full round through the list: the next node is tried at once.
+    const rounds = Math.floor(this.attempts / this.options.urls.length);
+    const base = Math.min(maxDelayMs, minDelayMs * 2 ** rounds);
     const delay = Math.min(maxDelayMs, Math.round(base * (0.8 + 0.4 * Math.random())));
     this.timer = setTimeout(() => void this.attempt(), delay);
   }
@@ -176,9 +232,10 @@ export class ConnectionKeeper {
         return;
       }
       this.logger.warn(
-        { attempt: this.attempts, error: messageOf(error) },
+        { attempt: this.attempts, url: this.currentUrl, error: messageOf(error) },
         'RabbitMQ reconnection failed; trying again',
       );
+      this.advance();
       this.schedule();
       return;
     }
@@ -186,7 +243,10 @@ export class ConnectionKeeper {
       await model.close().catch(() => {});
       return;
     }
-    this.logger.info({ attempts: this.attempts }, 'RabbitMQ connection restored');
+    this.logger.info(
+      { attempts: this.attempts, url: this.currentUrl },
+      'RabbitMQ connection restored',
+    );
     this.adopt(model);
   }
 
@@ -218,13 +278,14 @@ function withHeartbeat(url: string, seconds: number): string {
 }
 
 function connectionError(
-  options: CompiledRabbitMqOptions,
+  url: string,
+  urls: readonly string[],
   error: unknown,
 ): RabbitMqConnectionError {
-  const detail = redactSecret(messageOf(error), options.url);
+  const detail = redactSecrets(messageOf(error), urls);
   const refused = /ACCESS[-_]REFUSED|\b403\b|authentication/i.test(detail);
   return new RabbitMqConnectionError(
-    options.redactedUrl,
+    redactUrl(url),
     refused ? 'access-refused' : 'unreachable',
     detail,
     { cause: error },

@@ -6,8 +6,11 @@ import type { Logger } from '@monomyth/node';
 export type QueueArgumentValue = string | number | boolean;
 
 export interface RabbitMqAdapterOptions {
-  /** The broker, `amqp://user:password@host:port/vhost` (or `amqps://`). */
-  url: string;
+  /**
+   * The broker, `amqp://user:password@host:port/vhost` (or `amqps://`), or several: the nodes of one RabbitMQ cluster.
+   * With a list, each connection opens to the first URL that answers and, after a loss, tries the next one in turn.
+   */
+  url: string | readonly string[];
   /**
    * A name shown in the management UI beside each of the adapter's two connections (`<name> (consume)` and
    * `<name> (publish)`). @default 'monomyth'
@@ -47,8 +50,11 @@ export interface ReconnectOptions {
 }
 
 export interface CompiledRabbitMqOptions {
+  /** The first of `urls`. */
   readonly url: string;
-  /** The URL with its password replaced by `***`: the only form that goes into errors and logs. */
+  /** Every URL given, in order (one or more). */
+  readonly urls: readonly string[];
+  /** The URLs with their passwords replaced by `***`, comma-separated: the only form that goes into errors and logs. */
   readonly redactedUrl: string;
   readonly connectionName: string;
   readonly connectTimeoutMs: number;
@@ -91,6 +97,11 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** `redactSecret` for each of `urls`. */
+export function redactSecrets(text: string, urls: readonly string[]): string {
+  return urls.reduce((redacted, url) => redactSecret(redacted, url), text);
+}
+
 /** Replaces every occurrence of the URL's password in `text` (an error message from the client, say). */
 export function redactSecret(text: string, url: string): string {
   let password = '';
@@ -124,17 +135,26 @@ function number(
   return value;
 }
 
+/** One URL or a non-empty list of them, each amqp:// or amqps://. */
+function compileUrls(given: unknown): readonly string[] {
+  const list: readonly unknown[] = Array.isArray(given) ? given : [given];
+  if (list.length === 0) throw new RabbitMqOptionsError('url', 'expected at least one URL, got []');
+  list.forEach((url, i) => {
+    if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
+      throw new RabbitMqOptionsError(
+        Array.isArray(given) ? `url[${i}]` : 'url',
+        `expected amqp://... or amqps://..., got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
+      );
+    }
+  });
+  return Object.freeze([...(list as readonly string[])]);
+}
+
 export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitMqOptions {
   if (typeof options !== 'object' || options === null) {
     throw new RabbitMqOptionsError('options', 'expected an object with at least a url');
   }
-  const { url } = options;
-  if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
-    throw new RabbitMqOptionsError(
-      'url',
-      `expected amqp://... or amqps://..., got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
-    );
-  }
+  const urls = compileUrls(options.url);
   const reconnect = options.reconnect ?? {};
   const minDelayMs = number(
     'reconnect.minDelayMs',
@@ -173,8 +193,9 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
     throw new RabbitMqOptionsError('deadLetterExchange', 'must be a non-empty exchange name');
   }
   return Object.freeze({
-    url,
-    redactedUrl: redactUrl(url),
+    url: urls[0] as string,
+    urls,
+    redactedUrl: urls.map(redactUrl).join(','),
     connectionName: options.connectionName ?? DEFAULT_CONNECTION_NAME,
     connectTimeoutMs: number(
       'connectTimeoutMs',

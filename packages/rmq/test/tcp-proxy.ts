@@ -20,6 +20,11 @@ export class TcpProxy {
     return Object.assign(proxy, { port });
   }
 
+  /** How many client connections go through the proxy now. */
+  get connections(): number {
+    return this.sockets.size / 2;
+  }
+
   /** `targetUrl` with the proxy's port in place of the broker's. */
   urlFor(targetUrl: string): string {
     const url = new URL(targetUrl);
