@@ -52,6 +52,11 @@ export const WorkerInfoSchema = Type.Object({
   capacity: Count,
   state: Type.String({ minLength: 1, maxLength: 32 }),
   lastSeenMsAgo: Millis,
+  /**
+   * How long the worker's event loop had not answered, as its last heartbeat said: 0 when healthy. Past the master's
+   * liveness window the worker's `state` is `stalled`. Optional: masters before it did not send it.
+   */
+  eventLoopLagMs: Type.Optional(Millis),
   types: Type.Array(Id),
   nodes: Type.Array(NodeStatusSchema),
 });
@@ -118,6 +123,12 @@ export const KIND_SPECS = {
       /** The epoch of the master this worker registered with ('' before it has registered). */
       masterEpoch: Type.String({ maxLength: 256 }),
       nodes: Type.Array(NodeStatusSchema),
+      /**
+       * How long the event loop that runs the nodes' code has not answered, in ms (0 when healthy). Heartbeats are
+       * sent from a thread of their own, so a blocked loop shows here instead of as silence. Optional: workers before
+       * it did not send it, and the master reads its absence as 0.
+       */
+      eventLoopLagMs: Type.Optional(Millis),
     }),
   },
   'HEARTBEAT-ACK': {

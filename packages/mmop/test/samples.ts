@@ -45,7 +45,7 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
     heartbeatMisses: 3,
     masterEpoch: 'epoch-7c1d',
   },
-  HEARTBEAT: { kind: 'HEARTBEAT', masterEpoch: 'epoch-7c1d', nodes: [status] },
+  HEARTBEAT: { kind: 'HEARTBEAT', masterEpoch: 'epoch-7c1d', nodes: [status], eventLoopLagMs: 3 },
   'HEARTBEAT-ACK': { kind: 'HEARTBEAT-ACK', masterEpoch: 'epoch-7c1d' },
   'START-NODE': { kind: 'START-NODE', requestId: 'req-1', recipe },
   'START-NODE-SUCCESS': {
@@ -100,6 +100,7 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
         capacity: 16,
         state: 'active',
         lastSeenMsAgo: 412,
+        eventLoopLagMs: 2,
         types: ['TEST-NODE1', 'TEST-NODE2'],
         nodes: [status],
       },
