@@ -1,19 +1,41 @@
 /** The stream adapter a worker process gives its nodes, as its flags choose. */
 import { MemoryStreamAdapter } from '@monomyth/node';
 import type { Logger, StreamAdapter } from '@monomyth/node';
-import { RabbitMqStreamAdapter } from '@monomyth/rmq';
+import { RabbitMqStreamAdapter, redactUrl } from '@monomyth/rmq';
+
+/** The queue types `--queue-type` offers. */
+export const QUEUE_TYPES = ['quorum', 'classic'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
+/**
+ * `--amqp` (or MONOMYTH_AMQP_URL) as a list: one URL, or several separated by commas (a comma inside a password is
+ * written %2C, as any URL requires). Throws, naming the bad entry with its password hidden, on an empty list or an
+ * entry that is not amqp:// or amqps://.
+ */
+export function parseAmqpUrls(value: string): string[] {
+  const urls = value
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url.length > 0);
+  if (urls.length === 0) throw new Error('--amqp: expected one or more amqp:// URLs, got none');
+  for (const url of urls) {
+    if (!/^amqps?:\/\/[^/]/.test(url))
+      throw new Error(`--amqp: expected amqp://... or amqps://..., got ${redactUrl(url)}`);
+  }
+  return urls;
+}
 
 export interface AdapterChoice {
-  /** The RabbitMQ URL (`--amqp` or MONOMYTH_AMQP_URL). */
-  amqp?: string;
+  /** The RabbitMQ URLs (`--amqp` or MONOMYTH_AMQP_URL): one broker, or the nodes of one cluster. */
+  amqp?: readonly string[];
   /** The in-memory adapter: only when asked for, since its queues live and die with this one process. */
   memory: boolean;
   /** Names the broker connections after the worker, for the management UI. */
   workerId: string;
   /** Reconnections tried in a row before the adapter gives up. @default no limit */
   reconnectAttempts?: number;
-  /** Declare quorum queues rather than classic ones. */
-  quorumQueues: boolean;
+  /** How queues are declared. @default the adapter's default */
+  queueType?: QueueType;
 }
 
 export interface OpenedAdapter {
@@ -30,14 +52,14 @@ export async function openAdapter(choice: AdapterChoice, logger: Logger): Promis
     return { adapter, failed: undefined };
   }
   const adapter = new RabbitMqStreamAdapter({
-    url: choice.amqp ?? '',
+    url: choice.amqp ?? [],
     connectionName: choice.workerId,
     logger,
     reconnect:
       choice.reconnectAttempts === undefined
         ? undefined
         : { maxAttempts: choice.reconnectAttempts },
-    queueArguments: choice.quorumQueues ? { 'x-queue-type': 'quorum' } : undefined,
+    queueArguments: choice.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : undefined,
   });
   await adapter.open();
   return { adapter, failed: adapter.failed() };

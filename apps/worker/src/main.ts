@@ -4,12 +4,16 @@
  * (a second SIGINT exits at once).
  *
  *   monomyth-worker --master tcp://127.0.0.1:5555 --system ./path/to/system.js [--amqp amqp://guest:guest@127.0.0.1:5672] [--name NAME]
+ *
+ * `--amqp` takes one URL or a comma-separated list (the nodes of one RabbitMQ cluster): the worker connects to the
+ * first that answers and, when that node goes away, to the next.
  */
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_WORKER_CAPACITY, DEFAULT_WORKER_DRAIN_TIMEOUT_MS, Worker } from '@monomyth/worker';
-import { openAdapter } from './adapter.js';
+import { QUEUE_TYPES, openAdapter, parseAmqpUrls } from './adapter.js';
+import type { QueueType } from './adapter.js';
 import { loadSystem } from './load-system.js';
 
 const EXIT_USAGE = 2;
@@ -32,7 +36,12 @@ const program = new Command('monomyth-worker')
       .default('tcp://127.0.0.1:5555'),
   )
   .requiredOption('--system <path>', 'a module whose default export is defineSystem(...)')
-  .addOption(new Option('--amqp <url>', 'the RabbitMQ the nodes use').env('MONOMYTH_AMQP_URL'))
+  .addOption(
+    new Option(
+      '--amqp <urls>',
+      'the RabbitMQ the nodes use: a URL, or a comma-separated list of the nodes of one cluster',
+    ).env('MONOMYTH_AMQP_URL'),
+  )
   .option(
     '--memory',
     'use the in-memory adapter instead of RabbitMQ (its queues live only in this process)',
@@ -51,10 +60,17 @@ const program = new Command('monomyth-worker')
     'reconnections to RabbitMQ tried in a row before the worker gives up and exits 1 (default: no limit)',
     whole(1),
   )
-  .option(
-    '--quorum-queues',
-    'declare the queues as quorum queues (replicated across a RabbitMQ cluster)',
-    false,
+  .addOption(
+    new Option(
+      '--queue-type <type>',
+      'how queues are declared: quorum (replicated across a cluster, no replay after a crash) or classic ' +
+        "(default: the adapter's)",
+    ).choices(QUEUE_TYPES),
+  )
+  .addOption(
+    new Option('--quorum-queues', 'deprecated: the same as --queue-type quorum')
+      .default(false)
+      .hideHelp(),
   )
   .addOption(
     new Option('--log-level <level>', 'least severe level logged')
@@ -73,6 +89,7 @@ const options = program.opts<{
   capacity: number;
   drainMs: number;
   reconnectAttempts?: number;
+  queueType?: QueueType;
   quorumQueues: boolean;
   logLevel: string;
 }>();
@@ -83,6 +100,18 @@ if (!options.memory && !options.amqp) {
   );
   process.exit(EXIT_USAGE);
 }
+let amqpUrls: string[] | undefined;
+try {
+  amqpUrls = options.memory ? undefined : parseAmqpUrls(options.amqp ?? '');
+} catch (error) {
+  console.error(`monomyth-worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(EXIT_USAGE);
+}
+if (options.quorumQueues && options.queueType === 'classic') {
+  console.error('monomyth-worker: --quorum-queues contradicts --queue-type classic');
+  process.exit(EXIT_USAGE);
+}
+const queueType: QueueType | undefined = options.quorumQueues ? 'quorum' : options.queueType;
 
 const logger = pino({
   level: options.logLevel,
@@ -91,6 +120,9 @@ const logger = pino({
     ? { target: 'pino-pretty', options: { colorize: true } }
     : undefined,
 });
+
+if (options.quorumQueues)
+  logger.warn('--quorum-queues is deprecated: use --queue-type quorum (the same queues)');
 
 let system;
 try {
@@ -106,11 +138,11 @@ let opened;
 try {
   opened = await openAdapter(
     {
-      amqp: options.amqp,
+      amqp: amqpUrls,
       memory: options.memory,
       workerId,
       reconnectAttempts: options.reconnectAttempts,
-      quorumQueues: options.quorumQueues,
+      queueType,
     },
     logger,
   );
