@@ -3,6 +3,8 @@
  */
 export { RabbitMqServer, findRabbitMqServer } from './rabbitmq-server.js';
 export type { RabbitMqServerOptions } from './rabbitmq-server.js';
+export { RabbitMqCluster, DEFAULT_CLUSTER_SIZE } from './rabbitmq-cluster.js';
+export type { RabbitMqClusterOptions } from './rabbitmq-cluster.js';
 export { acquireTestBroker } from './test-broker.js';
 export type { TestBrokerLease } from './test-broker.js';
 export { freePort } from './free-port.js';

@@ -7,11 +7,11 @@
  * When they are missing, `start()` fails at once with a RabbitMqNotInstalledError that says how to install RabbitMQ or
  * how to point the tests at a running broker instead.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { connect } from 'amqplib';
 import { freePort } from './free-port.js';
 import { RabbitMqNotInstalledError, RabbitMqStartError } from './errors.js';
@@ -27,6 +27,13 @@ export interface RabbitMqServerOptions {
   config?: Readonly<Record<string, string>>;
   /** Receives progress lines (started, stopped); the launcher writes nothing to the console itself. */
   onLog?: (line: string) => void;
+  /** The Erlang node name is `<nodeNamePrefix>-<port>@localhost`. @default 'monomyth-test' */
+  nodeNamePrefix?: string;
+  /**
+   * The Erlang cookie: nodes that share one can form a cluster (and `rabbitmqctl` needs it to reach the node).
+   * @default a random one Erlang writes on first boot
+   */
+  erlangCookie?: string;
 }
 
 /** How many lines of the broker's own output a start error quotes. */
@@ -56,6 +63,8 @@ export class RabbitMqServer {
   readonly port: number;
   readonly url: string;
   readonly dataDir: string;
+  /** The Erlang node name, for `rabbitmqctl -n` and `join_cluster`. */
+  readonly nodeName: string;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #output: string[] = [];
@@ -75,7 +84,12 @@ export class RabbitMqServer {
     this.#distPort = distPort;
     this.#options = options;
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
+    this.nodeName = `${options.nodeNamePrefix ?? 'monomyth-test'}-${port}@localhost`;
     this.dataDir = mkdtempSync(join(tmpdir(), 'monomyth-rabbitmq-'));
+    if (options.erlangCookie !== undefined) {
+      // Erlang refuses a cookie file that others can read.
+      writeFileSync(join(this.dataDir, '.erlang.cookie'), options.erlangCookie, { mode: 0o400 });
+    }
     const settings = {
       'listeners.tcp.default': `127.0.0.1:${port}`,
       'loopback_users.guest': 'true',
@@ -122,6 +136,30 @@ export class RabbitMqServer {
     this.#child = undefined;
   }
 
+  /**
+   * Runs `rabbitmqctl -n <node> ...args` against this broker (with its cookie) and resolves with what it printed;
+   * rejects with its output when it exits non-zero or takes longer than `timeoutMs`.
+   */
+  rabbitmqctl(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+    const ctl = join(dirname(this.#serverPath), 'rabbitmqctl');
+    return new Promise((resolve, reject) => {
+      execFile(
+        ctl,
+        ['-n', this.nodeName, ...args],
+        { env: { ...process.env, HOME: this.dataDir }, timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          if (error) {
+            reject(
+              new Error(
+                `rabbitmqctl ${args.join(' ')} on ${this.nodeName}: ${stderr || error.message}`,
+              ),
+            );
+          } else resolve(stdout);
+        },
+      );
+    });
+  }
+
   /** Kills the broker abruptly (SIGKILL), as a crash would. */
   kill(): Promise<void> {
     return this.halt('SIGKILL');
@@ -149,7 +187,7 @@ export class RabbitMqServer {
       ...process.env,
       // The Erlang cookie is written to $HOME: keep it with the broker's data.
       HOME: this.dataDir,
-      RABBITMQ_NODENAME: `monomyth-test-${this.port}@localhost`,
+      RABBITMQ_NODENAME: this.nodeName,
       RABBITMQ_NODE_PORT: String(this.port),
       RABBITMQ_DIST_PORT: String(this.#distPort),
       RABBITMQ_MNESIA_BASE: join(this.dataDir, 'mnesia'),
