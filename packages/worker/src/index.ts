@@ -12,6 +12,7 @@ export {
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   DEFAULT_REGISTER_RETRY_MS,
+  DEFAULT_STALL_WARNING_MS,
   DEFAULT_RESTART_POLICY,
 } from './options.js';
 export type { WorkerOptions, CompiledWorkerOptions, RestartPolicy } from './options.js';

@@ -34,6 +34,17 @@ export interface WorkerOptions {
   /** How often READY is sent again while no master answers. @default 1_000 */
   registerRetryMs?: number;
   restart?: RestartPolicy;
+  /**
+   * How long the event loop may be blocked (a transform that keeps the CPU without yielding) before the worker warns,
+   * naming the nodes that had a batch in flight. @default 2_000
+   */
+  stallWarningMs?: number;
+  /**
+   * A file descriptor (1 for stdout, 2 for stderr) the worker's link thread writes that warning to, as one JSON line in
+   * pino's shape, while the loop is still blocked: the logger lives on the blocked loop and cannot. Either way the
+   * warning is logged through `logger` once the loop answers again. @default undefined: no line while blocked
+   */
+  stallLogFd?: number;
   /** Wrapped around every batch of every node (metrics, tracing). */
   interceptors?: readonly BatchInterceptor[];
   /** Receives structured logs (pino's shape). @default a logger that writes nothing */
@@ -50,6 +61,8 @@ export interface CompiledWorkerOptions {
   readonly drainTimeoutMs: number;
   readonly registerRetryMs: number;
   readonly restart: Readonly<Required<RestartPolicy>>;
+  readonly stallWarningMs: number;
+  readonly stallLogFd: number | undefined;
   readonly interceptors: readonly BatchInterceptor[];
   readonly logger: Logger;
 }
@@ -57,6 +70,7 @@ export interface CompiledWorkerOptions {
 export const DEFAULT_WORKER_CAPACITY = 64;
 export const DEFAULT_WORKER_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_REGISTER_RETRY_MS = 1_000;
+export const DEFAULT_STALL_WARNING_MS = 2_000;
 export const DEFAULT_RESTART_POLICY: Readonly<Required<RestartPolicy>> = Object.freeze({
   initialDelayMs: 500,
   maxDelayMs: 30_000,
@@ -129,6 +143,11 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
       maxRestarts: positive('restart.maxRestarts', restart.maxRestarts, 5, true),
       windowMs: positive('restart.windowMs', restart.windowMs, 60_000),
     },
+    stallWarningMs: positive('stallWarningMs', options.stallWarningMs, DEFAULT_STALL_WARNING_MS),
+    stallLogFd:
+      options.stallLogFd === undefined
+        ? undefined
+        : positive('stallLogFd', options.stallLogFd, 0, true),
     interceptors: options.interceptors ?? [],
     logger: options.logger ?? noopLogger,
   };

@@ -3,16 +3,21 @@
  * type its system has and, when registering again, the nodes it runs), heartbeats with its nodes' states and counters,
  * builds nodes from the recipes in START-NODE and supervises them, and drains on STOP-NODE, SHUTDOWN and close().
  *
+ * The link to the master (the DEALER, READY, heartbeats) runs in a thread of its own (master-link.ts, link-thread.ts), so
+ * a node whose code blocks this thread's event loop does not silence the worker: its heartbeats go on and report the
+ * loop's lag, and the master shows it `stalled` instead of declaring it lost.
+ *
  * The master going away stops nothing: nodes keep moving data through the broker, the worker keeps sending READY, and
  * when a master answers (the same one, or a restarted one with a new epoch) it registers again with its running nodes.
  * Nothing a master sends can throw out of the worker's loop: a recipe that cannot be built is answered with
  * START-NODE-FAILURE and a category.
  */
-import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender, Status } from '@monomyth/mmop';
+import { Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
+import type { LinkState, StalledNode } from './link-protocol.js';
+import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import { compileWorkerOptions } from './options.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
@@ -39,19 +44,12 @@ export class Worker {
   readonly id: string;
   readonly #options: CompiledWorkerOptions;
   readonly #log: Logger;
-  readonly #dealer: Dealer;
-  readonly #sender: OrderedSender;
-  readonly #codec = new MmopCodec();
+  #link: MasterLink | undefined;
   readonly #nodes = new Map<string, NodeSupervisor>();
   /** Starts accepted and not yet running: they count against capacity. */
   #starting = 0;
   #state: WorkerState = 'registering';
   #masterEpoch = '';
-  #heartbeatIntervalMs = 0;
-  #heartbeatMisses = 0;
-  #lastHeardAt = 0;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #registerRetry: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -60,10 +58,6 @@ export class Worker {
     this.#options = compileWorkerOptions(options);
     this.id = this.#options.id;
     this.#log = this.#options.logger.child({ component: 'worker', workerId: this.id });
-    // immediate: messages are never queued for a master that is not connected; sendTimeout 0: a send either goes now
-    // or fails now, so a master that is away never blocks the worker (heartbeats and READY are simply tried again).
-    this.#dealer = new Dealer({ linger: 0, routingId: this.id, immediate: true, sendTimeout: 0 });
-    this.#sender = new OrderedSender((frames) => this.#dealer.send(frames));
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
   }
 
@@ -78,14 +72,29 @@ export class Worker {
 
   /** Connects and registers; resolves at once (registration goes on in the background until a master answers). */
   start(): void {
-    if (this.#registerRetry !== undefined || this.#state === 'stopped') return;
-    this.#dealer.connect(this.#options.master);
-    void this.#receive();
-    this.#log.info(
-      { master: this.#options.master, types: this.#options.system.types },
-      'worker connecting',
+    if (this.#link !== undefined || this.#state === 'stopped') return;
+    const options = this.#options;
+    this.#link = new MasterLink(
+      {
+        workerId: this.id,
+        master: options.master,
+        host: options.host,
+        pid: process.pid,
+        capacity: options.capacity,
+        recipes: options.system.recipes.map((recipe) => ({ ...recipe })),
+        registerRetryMs: options.registerRetryMs,
+        stallWarningMs: options.stallWarningMs,
+        stallLogFd: options.stallLogFd,
+      },
+      {
+        message: (message) => this.#onMessage(message),
+        state: (state, masterEpoch) => this.#onLinkState(state, masterEpoch),
+        stall: (blockedMs, nodes) => this.#onStall(blockedMs, nodes),
+      },
+      this.#log,
+      () => this.nodes(),
     );
-    this.#register();
+    this.#log.info({ master: options.master, types: options.system.types }, 'worker connecting');
   }
 
   /** Starts the worker if needed; resolves when it has stopped (after SHUTDOWN or close()). */
@@ -106,7 +115,7 @@ export class Worker {
   close(drainTimeoutMs = this.#options.drainTimeoutMs, reason = 'closed'): Promise<void> {
     this.#closing ??= (async () => {
       this.#state = 'draining';
-      clearTimeout(this.#registerRetry);
+      this.#link?.leaving();
       this.#log.info({ nodes: this.#nodes.size, drainTimeoutMs, reason }, 'worker draining');
       // Heartbeats go on while the nodes drain: a drain longer than the master's liveness window must not make the
       // master declare this worker lost (and place its nodes elsewhere) before it has said BYE.
@@ -114,12 +123,11 @@ export class Worker {
         [...this.#nodes.values()].map((supervisor) => supervisor.stop(drainTimeoutMs)),
       );
       this.#nodes.clear();
-      clearInterval(this.#heartbeat);
+      this.#nodesChanged();
       await this.#send({ kind: 'BYE', reason }).catch(() => {});
       // Give the BYE a moment to leave: the socket has no linger.
       await new Promise((resolve) => setTimeout(resolve, 20));
-      this.#sender.close();
-      this.#dealer.close();
+      await this.#link?.close();
       this.#state = 'stopped';
       this.#log.info({}, 'worker stopped');
       this.#resolveStopped();
@@ -131,105 +139,45 @@ export class Worker {
     await this.close();
   }
 
-  #register(): void {
-    clearTimeout(this.#registerRetry);
+  #onLinkState(state: LinkState, masterEpoch: string): void {
     if (this.#leaving()) return;
-    this.#state = 'registering';
-    const system = this.#options.system;
-    void this.#send({
-      kind: 'READY',
-      workerId: this.id,
-      host: this.#options.host,
-      pid: process.pid,
-      capacity: this.#options.capacity,
-      recipes: system.recipes.map((recipe) => ({ ...recipe })),
-      nodes: [...this.#nodes.values()].map((node) => ({
-        name: node.name,
-        type: node.type,
-        recipe: node.recipe,
-      })),
-    }).catch((error: unknown) =>
-      this.#log.debug({ err: error }, 'READY not sent; the master is not connected'),
-    );
-    this.#registerRetry = setTimeout(() => this.#register(), this.#options.registerRetryMs);
-  }
-
-  #onRegistered(registered: MessageOf<'REGISTERED'>): void {
-    if (this.#leaving()) return;
-    clearTimeout(this.#registerRetry);
+    if (state === 'registering') {
+      this.#state = 'registering';
+      return;
+    }
     const again = this.#masterEpoch !== '';
     this.#state = 'registered';
-    this.#masterEpoch = registered.masterEpoch;
-    this.#heartbeatIntervalMs = registered.heartbeatIntervalMs;
-    this.#heartbeatMisses = registered.heartbeatMisses;
-    this.#lastHeardAt = Date.now();
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatIntervalMs);
+    this.#masterEpoch = masterEpoch;
     this.#log.info(
-      { masterEpoch: registered.masterEpoch, nodes: this.#nodes.size },
+      { masterEpoch, nodes: this.#nodes.size },
       again ? 'registered again' : 'registered',
     );
   }
 
-  #beat(): void {
-    const silent =
-      Date.now() - this.#lastHeardAt > this.#heartbeatIntervalMs * this.#heartbeatMisses;
-    if (silent && !this.#leaving()) {
-      // The master has gone quiet: keep every node running and look for a master again.
-      this.#log.warn(
-        { masterEpoch: this.#masterEpoch },
-        'no answer from the master; registering again',
-      );
-      clearInterval(this.#heartbeat);
-      this.#register();
-      return;
-    }
-    void this.#send({
-      kind: 'HEARTBEAT',
-      masterEpoch: this.#masterEpoch,
-      nodes: this.nodes(),
-    }).catch(() => {});
+  #onStall(blockedMs: number, nodes: readonly StalledNode[]): void {
+    this.#log.warn(
+      { blockedMs, nodes },
+      `the event loop was blocked for ${blockedMs} ms` +
+        (nodes.length > 0
+          ? `; nodes with a batch in flight: ${nodes.map((node) => node.name).join(', ')}`
+          : '') +
+        '. A transform that keeps the CPU this long should yield (await) now and then, or run in a worker thread',
+    );
   }
 
-  async #receive(): Promise<void> {
-    try {
-      for await (const frames of this.#dealer) {
-        let message: MmopMessage;
-        try {
-          message = this.#codec.decode(frames);
-        } catch (error) {
-          this.#log.warn({ err: error }, 'malformed message from the master');
-          continue;
-        }
-        try {
-          this.#onMessage(message);
-        } catch (error) {
-          this.#log.error(
-            { err: error, kind: message.kind },
-            'failed to handle a message from the master',
-          );
-        }
-      }
-    } catch (error) {
-      if (this.#state !== 'stopped' && this.#state !== 'draining')
-        this.#log.error({ err: error }, 'worker socket failed');
-    }
+  /** Tells the link what runs here: READY lists it, and stalls are attributed by it. */
+  #nodesChanged(): void {
+    this.#link?.setNodes(
+      [...this.#nodes.values()].map((node) => ({
+        name: node.name,
+        type: node.type,
+        recipe: node.recipe,
+      })),
+    );
   }
 
   #onMessage(message: MmopMessage): void {
     switch (message.kind) {
-      case 'REGISTERED':
-        return this.#onRegistered(message);
-      case 'HEARTBEAT-ACK':
-        this.#lastHeardAt = Date.now();
-        if (message.masterEpoch !== this.#masterEpoch) {
-          this.#log.info(
-            { masterEpoch: message.masterEpoch },
-            'the master restarted; registering again',
-          );
-          this.#register();
-        }
-        return;
       case 'START-NODE':
         return void this.#startNode(message);
       case 'STOP-NODE':
@@ -240,17 +188,6 @@ export class Worker {
           'the master asked this worker to shut down',
         );
         return void this.close(message.drainTimeoutMs, 'shutdown requested by the master');
-      case 'ERROR':
-        if (message.code === 'NOT_REGISTERED') {
-          this.#log.info({}, 'the master does not know this worker; registering again');
-          this.#register();
-        } else {
-          this.#log.warn(
-            { status: message.status, code: message.code, reason: message.reason },
-            'error from the master',
-          );
-        }
-        return;
       default:
         this.#log.warn({ kind: message.kind }, 'unexpected message kind for a worker');
     }
@@ -277,7 +214,11 @@ export class Worker {
         `this worker runs ${this.#nodes.size} nodes, its capacity`,
       );
     }
-    const { system, adapter, interceptors, logger, restart } = this.#options;
+    const { system, adapter, logger, restart } = this.#options;
+    // The link marks each batch in flight, for the stall warning; the user's interceptors run inside it.
+    const interceptors = this.#link
+      ? [this.#link, ...this.#options.interceptors]
+      : this.#options.interceptors;
     this.#starting += 1;
     const build = (name?: string): Node =>
       createNode(system, recipe, { adapter, logger, worker: this.id, interceptors, name });
@@ -321,6 +262,7 @@ export class Worker {
       );
     }
     this.#nodes.set(supervisor.name, supervisor);
+    this.#nodesChanged();
     this.#log.info({ nodeName: supervisor.name, type }, 'node started');
     await this.#send({
       kind: 'START-NODE-SUCCESS',
@@ -346,6 +288,7 @@ export class Worker {
     }
     await supervisor.stop(drainTimeoutMs);
     this.#nodes.delete(nodeName);
+    this.#nodesChanged();
     this.#log.info({ nodeName }, 'node stopped');
     await this.#send({ kind: 'STOP-NODE-SUCCESS', requestId, nodeName }).catch(() => {});
   }
@@ -355,7 +298,10 @@ export class Worker {
     reason: string,
     outcome: { restarting: boolean; completed: boolean },
   ): void {
-    if (!outcome.restarting) this.#nodes.delete(supervisor.name);
+    if (!outcome.restarting) {
+      this.#nodes.delete(supervisor.name);
+      this.#nodesChanged();
+    }
     void this.#send({
       kind: 'NODE-EXITED',
       nodeName: supervisor.name,
@@ -372,6 +318,7 @@ export class Worker {
   }
 
   #send(message: MmopMessage): Promise<void> {
-    return this.#sender.send(this.#codec.encode(message));
+    if (!this.#link) return Promise.reject(new Error('the worker is not started'));
+    return this.#link.send(message);
   }
 }
