@@ -12,44 +12,26 @@
  *
  * Hot path: per message one context object and one outgoing message per output; a sync transform costs no promise.
  */
-import { BodyCodecError, StreamFailureError, UnknownRouteError, describeError } from './errors.js';
+import {
+  BodyCodecError,
+  RedeliveryLimitError,
+  UnknownRouteError,
+  describeError,
+} from './errors.js';
 import type { Step } from './errors.js';
 import type { BodyCodec } from './codecs.js';
-import type { NodeContext, Route, Transform } from './definition.js';
-import { backoffDelayMs, failHeaders, retryHeaders, shouldRetry } from './failure-policy.js';
+import type { Route, Transform } from './definition.js';
 import { checkInput } from './input-schema.js';
 import type { StandardSchemaV1 } from './input-schema.js';
-import type { HeldRetries } from './held-retries.js';
 import type { BatchOutcome } from './interceptors.js';
-import type { Logger } from './logger.js';
 import { BatchResult, OrderedSlots } from './batch-result.js';
 import type { MessageSink } from './batch-result.js';
 import { MessageContext } from './message-context.js';
-import type { NodeSpec } from './recipe.js';
-import type {
-  DelayedRetry,
-  DelayedRetryCapable,
-  Delivery,
-  OutgoingMessage,
-  StreamAdapter,
-  StreamConsumer,
-} from './stream-adapter.js';
+import { settleBatch } from './batch-settlement.js';
+import type { BatchEnvironment } from './batch-settlement.js';
+import type { Delivery, OutgoingMessage, StreamConsumer } from './stream-adapter.js';
 
-export interface BatchEnvironment {
-  readonly spec: NodeSpec;
-  readonly adapter: StreamAdapter;
-  /** The adapter, when it can retry later without the node holding anything. */
-  readonly delayedRetry: DelayedRetryCapable | undefined;
-  /** Retries held by the node when the adapter cannot retry later. */
-  readonly held: HeldRetries | undefined;
-  readonly shared: NodeContext;
-  readonly logger: Logger;
-  readonly random: () => number;
-  /** True once the node was told to stop now: failures then are the stop's doing, not the message's. */
-  readonly aborted: () => boolean;
-  /** True once the node gave up on its batch in flight (stopped past its drain timeout): settle nothing. */
-  readonly abandoned: () => boolean;
-}
+export type { BatchEnvironment } from './batch-settlement.js';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -70,9 +52,11 @@ export class BatchExecutor {
   private readonly singleQueue: string | undefined;
   private readonly fixedQueues: readonly string[];
   private readonly routes: ReadonlyMap<string, readonly string[]>;
+  private readonly maxRedeliveries: number;
 
   constructor(private readonly env: BatchEnvironment) {
     const { spec } = env;
+    this.maxRedeliveries = spec.retry.maxRedeliveries;
     this.transform = spec.definition.transform as Transform<unknown, unknown>;
     this.route = spec.definition.route as Route<unknown, string> | undefined;
     this.codec = spec.codec;
@@ -145,7 +129,7 @@ export class BatchExecutor {
     result: BatchResult,
   ): Promise<void> | undefined {
     const queue = this.singleQueue;
-    if (queue === undefined || this.inputSchema !== undefined)
+    if (queue === undefined || this.inputSchema !== undefined || delivery.redelivered)
       return this.transformOne(delivery, i, result);
     let input: unknown;
     try {
@@ -176,7 +160,7 @@ export class BatchExecutor {
       this.fail(result, i, delivery, 'place', codecError(this.codec, 'encode', error));
       return undefined;
     }
-    result.publishes.push({ queue, body });
+    result.ends[i] = result.publishes.push({ queue, body });
     result.processed += 1;
     return undefined;
   }
@@ -203,6 +187,15 @@ export class BatchExecutor {
     i: number,
     sink: MessageSink,
   ): Promise<void> | undefined {
+    // Only redeliveries are counted: a first delivery costs one property read. A message over the limit keeps
+    // crashing (or stalling) whoever runs it: fail it instead of running it again.
+    if (delivery.redelivered) {
+      const count = delivery.redeliveryCount;
+      if (count !== undefined && count > this.maxRedeliveries) {
+        this.fail(sink, i, delivery, 'pull', new RedeliveryLimitError(count, this.maxRedeliveries));
+        return undefined;
+      }
+    }
     let input: unknown;
     try {
       input = this.codec.decode(delivery.body);
@@ -313,158 +306,8 @@ export class BatchExecutor {
     result: BatchResult,
     consumer: StreamConsumer,
   ): Promise<BatchOutcome> {
-    return result.failures === undefined && result.giveBack === undefined
-      ? this.settleClean(size, result, consumer)
-      : this.settleWithFailures(size, result, consumer);
+    return settleBatch(this.env, size, result, consumer);
   }
-
-  /** `settleWithFailures` for the usual batch, where every message succeeded: publish, then ack. */
-  private async settleClean(
-    size: number,
-    result: BatchResult,
-    consumer: StreamConsumer,
-  ): Promise<BatchOutcome> {
-    const { publishes } = result;
-    const placed = result.done();
-    if (this.env.abandoned()) return abandonedOutcome(size);
-    if (publishes.length > 0) {
-      try {
-        await this.env.adapter.publish(publishes);
-      } catch (error) {
-        if (this.env.abandoned()) return abandonedOutcome(size);
-        await consumer.requeue(placed).catch(() => {});
-        throw new StreamFailureError(
-          'place',
-          this.env.shared.node.name,
-          error ?? new Error('publish failed'),
-        );
-      }
-      if (this.env.abandoned()) return abandonedOutcome(size);
-    }
-    try {
-      await consumer.ack(placed);
-    } catch (error) {
-      throw new StreamFailureError('place', this.env.shared.node.name, error);
-    }
-    return {
-      processed: result.processed,
-      failed: 0,
-      retried: 0,
-      requeued: 0,
-      published: publishes.length,
-    };
-  }
-
-  private async settleWithFailures(
-    size: number,
-    result: BatchResult,
-    consumer: StreamConsumer,
-  ): Promise<BatchOutcome> {
-    const { spec, shared, held, delayedRetry, logger } = this.env;
-    const node = shared.node;
-    const { publishes } = result;
-    const placed = result.done();
-    /** Acked once their retry copies are durable. */
-    const retriedLater: Delivery[] = [];
-    const retries: DelayedRetry[] = [];
-    const giveBack: Delivery[] = result.giveBack ?? [];
-    let failed = 0;
-    let retried = 0;
-
-    if (result.failures !== undefined) {
-      const nowIso = new Date().toISOString();
-      for (const { delivery, failure } of result.failures) {
-        if (shouldRetry(failure, delivery.attempt, spec.retry)) {
-          const delayMs = backoffDelayMs(delivery.attempt, spec.retry, this.env.random);
-          const headers = retryHeaders(failure, delivery, node, nowIso);
-          if (delayedRetry !== undefined) {
-            retries.push({ delivery, delayMs, headers });
-            retriedLater.push(delivery);
-          } else {
-            (held as HeldRetries).hold(delivery, delayMs, headers);
-          }
-          retried += 1;
-          logger.warn(
-            {
-              step: failure.step,
-              attempt: delivery.attempt,
-              delayMs,
-              error: describeError(failure.error),
-            },
-            'message failed; retrying later',
-          );
-        } else {
-          publishes.push({
-            queue: spec.failQueue,
-            body: delivery.body,
-            headers: failHeaders(failure, delivery, node, nowIso),
-          });
-          placed.push(delivery);
-          failed += 1;
-          logger.warn(
-            { step: failure.step, attempt: delivery.attempt, error: describeError(failure.error) },
-            'message failed; sent to the fail queue',
-          );
-        }
-      }
-    }
-
-    // Stopped past the drain timeout: the consumer is closed and the broker redelivers the batch; publishing now would
-    // only make duplicates.
-    if (this.env.abandoned()) return abandonedOutcome(size);
-
-    let publishError: unknown;
-    let retryError: unknown;
-    if (retries.length === 0) {
-      if (publishes.length > 0) {
-        try {
-          await this.env.adapter.publish(publishes);
-        } catch (error) {
-          publishError = error ?? new Error('publish failed');
-        }
-      }
-    } else {
-      const [published, stored] = await Promise.allSettled([
-        publishes.length > 0 ? this.env.adapter.publish(publishes) : undefined,
-        (delayedRetry as DelayedRetryCapable).retryLater(retries),
-      ]);
-      if (published.status === 'rejected')
-        publishError = published.reason ?? new Error('publish failed');
-      if (stored.status === 'rejected')
-        retryError = stored.reason ?? new Error('retryLater failed');
-    }
-    if (this.env.abandoned()) return abandonedOutcome(size);
-
-    let acks: Delivery[];
-    if (publishError === undefined) {
-      acks = placed;
-      if (retryError === undefined) for (const delivery of retriedLater) acks.push(delivery);
-    } else {
-      acks = retryError === undefined ? retriedLater : [];
-      for (const delivery of placed) giveBack.push(delivery);
-    }
-    if (retryError !== undefined) for (const delivery of retriedLater) giveBack.push(delivery);
-
-    try {
-      if (acks.length > 0) await consumer.ack(acks);
-      if (giveBack.length > 0) await consumer.requeue(giveBack);
-    } catch (error) {
-      throw new StreamFailureError('place', node.name, error);
-    }
-    const streamError = publishError ?? retryError;
-    if (streamError !== undefined) throw new StreamFailureError('place', node.name, streamError);
-    return {
-      processed: result.processed,
-      failed,
-      retried,
-      requeued: giveBack.length,
-      published: publishes.length - failed,
-    };
-  }
-}
-
-function abandonedOutcome(size: number): BatchOutcome {
-  return { processed: 0, failed: 0, retried: 0, requeued: size, published: 0 };
 }
 
 function codecError(codec: BodyCodec, operation: 'encode' | 'decode', error: unknown): unknown {

@@ -32,29 +32,55 @@ export class BatchResult implements MessageSink {
   failures: FailedMessage[] | undefined;
   giveBack: Delivery[] | undefined;
   processed = 0;
+  /**
+   * `ends[i]`: the length of `publishes` once message `i` was recorded, so the outputs of message `i` are
+   * `publishes[ends[i - 1] .. ends[i])`. One small array per batch; read only when a publish refused some messages,
+   * to find whose outputs they were (`ownerOf`).
+   */
+  readonly ends: Uint32Array;
 
-  constructor(readonly batch: readonly Delivery[]) {}
-
-  none(_index: number, _delivery: Delivery): void {
-    this.processed += 1;
+  constructor(readonly batch: readonly Delivery[]) {
+    this.ends = new Uint32Array(batch.length);
   }
 
-  one(_index: number, _delivery: Delivery, message: OutgoingMessage): void {
+  none(index: number, _delivery: Delivery): void {
+    this.processed += 1;
+    this.ends[index] = this.publishes.length;
+  }
+
+  one(index: number, _delivery: Delivery, message: OutgoingMessage): void {
     this.publishes.push(message);
     this.processed += 1;
+    this.ends[index] = this.publishes.length;
   }
 
-  many(_index: number, _delivery: Delivery, messages: OutgoingMessage[]): void {
+  many(index: number, _delivery: Delivery, messages: OutgoingMessage[]): void {
     for (const message of messages) this.publishes.push(message);
     this.processed += 1;
+    this.ends[index] = this.publishes.length;
   }
 
-  failed(_index: number, delivery: Delivery, failure: MessageFailure): void {
+  failed(index: number, delivery: Delivery, failure: MessageFailure): void {
     (this.failures ??= []).push({ delivery, failure });
+    this.ends[index] = this.publishes.length;
   }
 
-  aborted(_index: number, delivery: Delivery): void {
+  aborted(index: number, delivery: Delivery): void {
     (this.giveBack ??= []).push(delivery);
+    this.ends[index] = this.publishes.length;
+  }
+
+  /** The delivery whose output is `publishes[publishIndex]` (an output, not a fail-queue copy added after). */
+  ownerOf(publishIndex: number): Delivery {
+    const { ends } = this;
+    let lo = 0;
+    let hi = ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ends[mid] as number) > publishIndex) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.batch[lo] as Delivery;
   }
 
   /**

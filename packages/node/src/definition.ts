@@ -80,6 +80,12 @@ export interface RetryOptions {
   readonly multiplier?: number;
   /** A fraction from 0 to 1. @default 0.2 */
   readonly jitter?: number;
+  /**
+   * Times a message may come back to the node's queue (its node crashed or stalled on it, or it was requeued)
+   * before it goes to the fail queue with a `RedeliveryLimitError` instead of running again. Counted by the adapter
+   * (`Delivery.redeliveryCount`). @default 10
+   */
+  readonly maxRedeliveries?: number;
 }
 
 /**

@@ -79,6 +79,7 @@ export const StreamErrorCode = {
   ConsumerBusy: 'CONSUMER_BUSY',
   UnknownDelivery: 'UNKNOWN_DELIVERY',
   UnknownQueue: 'UNKNOWN_QUEUE',
+  MessagesRejected: 'MESSAGES_REJECTED',
 } as const;
 
 export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
@@ -141,14 +142,14 @@ export class ConsumerBusyError extends Error {
 const UNKNOWN_DELIVERY = brandOf('UnknownDeliveryError');
 
 /**
- * `ack` or `requeue` of a delivery this consumer does not hold: already settled, or handed out by another consumer.
+ * `ack`, `requeue` or `deadLetter` of a delivery this consumer does not hold: already settled, or handed out by another consumer.
  * Nothing in the call was settled.
  */
 export class UnknownDeliveryError extends Error {
   override readonly name = 'UnknownDeliveryError';
   readonly code = StreamErrorCode.UnknownDelivery;
 
-  constructor(operation: 'ack' | 'requeue', queue: string) {
+  constructor(operation: 'ack' | 'requeue' | 'dead-letter', queue: string) {
     super(
       `cannot ${operation}: a delivery is not held unacknowledged by this consumer of ${JSON.stringify(queue)} ` +
         '(settled already, or from another consumer); nothing in the call was settled',
@@ -177,6 +178,83 @@ export class UnknownQueueError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, UNKNOWN_QUEUE);
+  }
+}
+
+/** One message a publish refused: its index in the published array, and why. */
+export interface RejectedMessage {
+  readonly index: number;
+  /** Why, in words: "headers too large to encode", "body of 200000000 bytes over the limit of 134217728", ... */
+  readonly reason: string;
+  /** The backend's own error, when there is one (an `UnknownQueueError` for an unroutable message). */
+  readonly cause?: unknown;
+}
+
+const MESSAGES_REJECTED = brandOf('MessagesRejectedError');
+
+/**
+ * A publish refused particular messages (too large, headers that cannot be encoded, no route to their queue) and
+ * stored every other one of the call durably. `rejected` lists the refused ones by index into the published array, in
+ * ascending order; publishing the same bytes again would be refused again.
+ */
+export class MessagesRejectedError extends Error {
+  override readonly name = 'MessagesRejectedError';
+  readonly code = StreamErrorCode.MessagesRejected;
+  readonly rejected: readonly RejectedMessage[];
+  /** Messages in the call: `total - rejected.length` of them were stored. */
+  readonly total: number;
+
+  constructor(operation: string, rejected: readonly RejectedMessage[], total: number) {
+    const sorted = [...rejected].sort((a, b) => a.index - b.index);
+    const first = sorted[0];
+    super(
+      `${operation}: refused ${sorted.length} of ${total} messages, stored the others` +
+        (first === undefined
+          ? ''
+          : ` (message ${first.index}: ${first.reason}` + (sorted.length > 1 ? ', ...)' : ')')),
+    );
+    this.rejected = sorted;
+    this.total = total;
+    setBrand(this, MESSAGES_REJECTED);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, MESSAGES_REJECTED);
+  }
+}
+
+/**
+ * A message that the stream refuses to store, so retrying cannot help: the failure of a delivery whose output (or
+ * retry copy) a publish rejected. `reason` is the adapter's.
+ */
+export class MessageRefusedError extends NonRetryableError {
+  override readonly name = 'MessageRefusedError';
+  override readonly code = 'MESSAGE_REFUSED';
+  readonly reason: string;
+
+  constructor(what: string, reason: string, options?: { cause?: unknown }) {
+    super(`the stream refused ${what}: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/**
+ * A message came back more times than the node's `maxRedeliveries` (it keeps crashing or stalling whoever runs it):
+ * it goes to the fail queue instead of being run again.
+ */
+export class RedeliveryLimitError extends NonRetryableError {
+  override readonly name = 'RedeliveryLimitError';
+  override readonly code = 'REDELIVERY_LIMIT';
+  readonly redeliveries: number;
+  readonly limit: number;
+
+  constructor(redeliveries: number, limit: number) {
+    super(
+      `redelivered ${redeliveries} times, over the limit of ${limit}: the message keeps failing whoever runs it ` +
+        '(a crash or a stall), so it is not run again',
+    );
+    this.redeliveries = redeliveries;
+    this.limit = limit;
   }
 }
 

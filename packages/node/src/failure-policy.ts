@@ -88,11 +88,91 @@ export function failHeaders(
   node: NodeInfo,
   nowIso: string,
 ): MessageHeaders {
-  return {
-    ...delivery.headers,
-    ...failureFields(failure, delivery, node, nowIso),
-    [Headers.Attempt]: delivery.attempt,
-    [Headers.Attempts]: delivery.attempt,
-    [Headers.NonRetryable]: isNonRetryable(failure.error),
-  };
+  return { ...delivery.headers, ...failOwnFields(failure, delivery, node, nowIso) };
+}
+
+/** The fail-queue copy's own headers, without the original ones. */
+function failOwnFields(
+  failure: MessageFailure,
+  delivery: Delivery,
+  node: NodeInfo,
+  nowIso: string,
+): Record<string, HeaderValue> {
+  const fields = failureFields(failure, delivery, node, nowIso);
+  fields[Headers.Attempt] = delivery.attempt;
+  fields[Headers.Attempts] = delivery.attempt;
+  fields[Headers.NonRetryable] = isNonRetryable(failure.error);
+  if (delivery.redelivered && delivery.redeliveryCount !== undefined)
+    fields[Headers.Redeliveries] = delivery.redeliveryCount;
+  return fields;
+}
+
+/**
+ * The original headers a trimmed fail-queue copy keeps, in bytes (names and values as text): comfortably below what
+ * any broker takes (amqplib encodes at most 64 KiB of headers), and plenty for ordinary headers.
+ */
+export const TRIMMED_HEADER_BUDGET = 16 * 1024;
+/** The list of dropped header names is cut to this many characters. */
+const MAX_DROPPED_LIST_LENGTH = 1024;
+
+function headerSize(name: string, value: HeaderValue): number {
+  return name.length + (typeof value === 'string' ? value.length : 8);
+}
+
+function droppedList(names: readonly string[]): string {
+  const list = names.join(',');
+  return list.length <= MAX_DROPPED_LIST_LENGTH
+    ? list
+    : `${list.slice(0, MAX_DROPPED_LIST_LENGTH - 3)}...`;
+}
+
+/**
+ * Headers of a fail-queue copy trimmed to fit, for when the full copy was refused: the failure headers, and the
+ * original headers that fit in `budget` bytes, the largest dropped first, with `x-monomyth-dropped-headers` naming
+ * those left out.
+ */
+export function trimmedFailHeaders(
+  failure: MessageFailure,
+  delivery: Delivery,
+  node: NodeInfo,
+  nowIso: string,
+  budget = TRIMMED_HEADER_BUDGET,
+): MessageHeaders {
+  const own = failOwnFields(failure, delivery, node, nowIso);
+  const original = Object.entries(delivery.headers).filter(([name]) => !(name in own));
+  let size = 0;
+  for (const [name, value] of original) size += headerSize(name, value);
+  original.sort((a, b) => headerSize(b[0], b[1]) - headerSize(a[0], a[1]));
+  const dropped: string[] = [];
+  let i = 0;
+  while (size > budget && i < original.length) {
+    const [name, value] = original[i++] as [string, HeaderValue];
+    size -= headerSize(name, value);
+    dropped.push(name);
+  }
+  const kept: Record<string, HeaderValue> = {};
+  for (; i < original.length; i++) {
+    const [name, value] = original[i] as [string, HeaderValue];
+    kept[name] = value;
+  }
+  if (dropped.length > 0) own[Headers.DroppedHeaders] = droppedList(dropped);
+  return { ...kept, ...own };
+}
+
+/**
+ * Headers of a fail-queue copy without its body, the fallback when no copy with the body can be placed and the
+ * adapter cannot dead-letter the original: the failure headers, every original header name in
+ * `x-monomyth-dropped-headers`, and the dropped body's size in `x-monomyth-body-dropped`.
+ */
+export function bodylessFailHeaders(
+  failure: MessageFailure,
+  delivery: Delivery,
+  node: NodeInfo,
+  nowIso: string,
+): MessageHeaders {
+  const own = failOwnFields(failure, delivery, node, nowIso);
+  const names = Object.keys(delivery.headers).filter((name) => !(name in own));
+  if (names.length > 0) own[Headers.DroppedHeaders] = droppedList(names);
+  own[Headers.BodyDropped] = delivery.body.byteLength;
+  return own;
 }

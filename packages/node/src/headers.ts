@@ -31,6 +31,18 @@ export const Headers = {
   NonRetryable: 'x-monomyth-non-retryable',
   /** On a fail-queue copy of a message that did not match the node's input schema: the issues, as JSON. */
   ValidationIssues: 'x-monomyth-validation-issues',
+  /** On a fail-queue copy of a redelivered message: how many times it had come back, when the adapter knew. */
+  Redeliveries: 'x-monomyth-redeliveries',
+  /**
+   * On a fail-queue copy trimmed to fit (the full copy was refused): the original headers left out, largest first,
+   * as a comma-separated list of names.
+   */
+  DroppedHeaders: 'x-monomyth-dropped-headers',
+  /**
+   * On a fail-queue copy without its body (the stream refused every copy with it, and the adapter cannot dead-letter
+   * the original): the byte length of the body that was dropped.
+   */
+  BodyDropped: 'x-monomyth-body-dropped',
 } as const;
 
 export type HeaderName = (typeof Headers)[keyof typeof Headers];

@@ -31,6 +31,7 @@ export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_BATCH_TIMEOUT_MS,
   DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_REDELIVERIES,
   DEFAULT_RETRY,
   DEFAULT_UNACKED_BATCHES,
   RECIPE_LIMITS,
@@ -44,10 +45,15 @@ export type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.j
 export { backoffDelayMs, MAX_ERROR_MESSAGE_LENGTH } from './failure-policy.js';
 export { Headers, NO_HEADERS, attemptOf } from './headers.js';
 export type { HeaderName } from './headers.js';
-export { isDelayedRetryCapable, isQueueStatsCapable } from './stream-adapter.js';
+export {
+  isDeadLetterCapable,
+  isDelayedRetryCapable,
+  isQueueStatsCapable,
+} from './stream-adapter.js';
 export type {
   CloseOptions,
   ConsumeOptions,
+  DeadLetterCapable,
   DelayedRetry,
   DelayedRetryCapable,
   Delivery,
@@ -85,9 +91,12 @@ export {
   ConsumerClosedError,
   GeneratorFailedError,
   InvalidRecipeError,
+  MessageRefusedError,
+  MessagesRejectedError,
   NodeHookError,
   NodeStateError,
   NonRetryableError,
+  RedeliveryLimitError,
   StreamErrorCode,
   StreamFailureError,
   SystemDefinitionError,
@@ -98,4 +107,4 @@ export {
   UnknownRouteError,
   isNonRetryable,
 } from './errors.js';
-export type { Step } from './errors.js';
+export type { RejectedMessage, Step } from './errors.js';

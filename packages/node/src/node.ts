@@ -247,7 +247,10 @@ export class Node implements AsyncDisposable {
       }
       if (spec.source !== null && (this.currentState as NodeState) === 'starting') {
         try {
-          this.consumer = await adapter.consume(spec.source, { maxUnacked: spec.maxUnacked });
+          this.consumer = await adapter.consume(spec.source, {
+            maxUnacked: spec.maxUnacked,
+            failQueue: spec.failQueue,
+          });
         } catch (error) {
           throw new StreamFailureError('start', this.info.name, error);
         }

@@ -20,12 +20,18 @@ export const DEFAULT_BATCH_TIMEOUT_MS = 100;
 export const DEFAULT_CONCURRENCY = 1;
 /** maxUnacked is this many batches unless set: one in flight, the next one arriving. */
 export const DEFAULT_UNACKED_BATCHES = 2;
+/**
+ * Times a message may come back (its consumer crashed or stalled, or it was requeued) before it is failed to the fail
+ * queue instead of run again. RabbitMQ's quorum queues back it with a `x-delivery-limit` a little above.
+ */
+export const DEFAULT_MAX_REDELIVERIES = 10;
 export const DEFAULT_RETRY: CompiledRetry = Object.freeze({
   maxAttempts: 3,
   initialDelayMs: 1000,
   maxDelayMs: 60_000,
   multiplier: 2,
   jitter: 0.2,
+  maxRedeliveries: DEFAULT_MAX_REDELIVERIES,
 });
 
 /** Bounds a recipe is checked against. */
@@ -35,6 +41,7 @@ export const RECIPE_LIMITS = Object.freeze({
   maxConcurrency: 10_000,
   maxUnacked: 100_000,
   maxAttempts: 1_000,
+  maxRedeliveries: 1_000,
   maxDelayMs: 86_400_000,
   maxMultiplier: 100,
   /** Node types name queues and node names (`<TYPE>:<uuid>`, at most 256 characters in MMOP). */
@@ -52,6 +59,8 @@ export interface CompiledRetry {
   readonly maxDelayMs: number;
   readonly multiplier: number;
   readonly jitter: number;
+  /** See `DEFAULT_MAX_REDELIVERIES`. */
+  readonly maxRedeliveries: number;
 }
 
 /**
@@ -270,7 +279,22 @@ function compileRetry(
     fail('retry.maxDelayMs', `is below retry.initialDelayMs (${initialDelayMs})`);
   const multiplier = number(r.multiplier, 1, RECIPE_LIMITS.maxMultiplier, 'retry.multiplier', fail);
   const jitter = number(r.jitter, 0, 1, 'retry.jitter', fail);
-  return Object.freeze({ maxAttempts, initialDelayMs, maxDelayMs, multiplier, jitter });
+  // Absent from recipes of a master that predates it: the default then.
+  const maxRedeliveries = wholeNumber(
+    r.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
+    0,
+    RECIPE_LIMITS.maxRedeliveries,
+    'retry.maxRedeliveries',
+    fail,
+  );
+  return Object.freeze({
+    maxAttempts,
+    initialDelayMs,
+    maxDelayMs,
+    multiplier,
+    jitter,
+    maxRedeliveries,
+  });
 }
 
 function checkQueueName(

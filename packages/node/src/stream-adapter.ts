@@ -9,6 +9,10 @@
  * - Queues are durable and messages persistent: once `publish` resolves, the messages survive the adapter, the process
  *   and (for a real broker) a broker restart. `publish` resolves only then, and rejects if any message could not be
  *   stored (some of the batch may have been; callers treat a rejected batch as not placed and retry or requeue).
+ * - A refusal that belongs to particular messages (too large for the backend, headers it cannot encode, no route to
+ *   their queue) is theirs alone: `publish` skips them, stores every other message of the call durably, and then
+ *   rejects with `MessagesRejectedError`, whose `rejected` lists the refused ones by index and says why. Callers treat
+ *   the others as placed. Sending the same bytes again would be refused again, so nobody retries them as they are.
  * - Order within a queue: messages published to one queue by one caller are delivered in that order, apart from
  *   redeliveries.
  * - A consumer never holds more than `maxUnacked` deliveries unacknowledged (handed out, or prefetched for handing
@@ -31,8 +35,9 @@
  * - Decode or inspect bodies: bodies are bytes at this boundary; codecs live in the node.
  * - Log to the console or install signal handlers: it takes an injected logger, and only apps handle signals.
  *
- * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable`) are separate small interfaces; nodes test for
- * them with the `is*` guards and fall back when an adapter lacks them.
+ * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable` on the adapter, `DeadLetterCapable` on its
+ * consumers) are separate small interfaces; nodes test for them with the `is*` guards and fall back when an adapter
+ * lacks them.
  */
 
 /** A header value: what every backend can carry and give back unchanged. */
@@ -52,6 +57,13 @@ export interface Delivery {
   readonly attempt: number;
   /** True when this message was handed out before and came back (requeued, or its consumer went away). */
   readonly redelivered: boolean;
+  /**
+   * How many times this message was handed out before and came back, when the adapter knows (RabbitMQ's
+   * `x-delivery-count` on quorum queues, a count the adapter keeps otherwise); absent when it does not, and may be
+   * absent on a first delivery. Nodes read it only when `redelivered` is set, to stop a message that keeps crashing
+   * whoever runs it (`maxRedeliveries`).
+   */
+  readonly redeliveryCount?: number;
 }
 
 /** A message to publish. */
@@ -69,6 +81,11 @@ export interface ConsumeOptions {
    * and not yet settled. A whole number, at least 1. For RabbitMQ this is the channel's prefetch.
    */
   readonly maxUnacked: number;
+  /**
+   * The consuming node's fail queue (declared before): where `DeadLetterCapable.deadLetter` puts the messages it is
+   * given. Adapters that dead-letter on the broker set up the route at `consume`.
+   */
+  readonly failQueue?: string;
 }
 
 export interface NextBatchOptions {
@@ -138,9 +155,33 @@ export interface StreamAdapter {
   consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer>;
   /**
    * Publishes a batch, possibly to several queues. Resolves once every message is durable; rejects otherwise
-   * (`UnknownQueueError` when a queue was never declared). Order is kept per queue.
+   * (`UnknownQueueError`, storing nothing, when a queue was never declared). Order is kept per queue. Messages the
+   * backend refuses on their own account are skipped and the rest stored: it then rejects with
+   * `MessagesRejectedError` naming them (see the header).
    */
   publish(messages: readonly OutgoingMessage[]): Promise<void>;
+}
+
+/**
+ * Optional consumer capability: the last resort for a message whose fail-queue copy cannot be published (its body is
+ * too large to send again, say). `deadLetter` settles the deliveries by having the backend move each original, as
+ * stored and without re-encoding it, onto the consumer's `ConsumeOptions.failQueue` (RabbitMQ: `basic.nack` without
+ * requeue, on a source queue declared with a dead-letter exchange that the fail queue is bound to). It resolves when
+ * the backend took them; they do not come back to their queue. It rejects like `ack` for deliveries the consumer does
+ * not hold, and with a `TypeError` on a consumer opened without a `failQueue`.
+ *
+ * Without it, a node places a copy without the body (`x-monomyth-body-dropped` says how many bytes were dropped) and
+ * logs an error: the failure is recorded, the body is lost.
+ */
+export interface DeadLetterCapable {
+  deadLetter(deliveries: readonly Delivery[]): Promise<void>;
+}
+
+/** True when the consumer can have the backend move deliveries to its fail queue (see `DeadLetterCapable`). */
+export function isDeadLetterCapable<C extends StreamConsumer>(
+  consumer: C,
+): consumer is C & DeadLetterCapable {
+  return typeof (consumer as Partial<DeadLetterCapable>).deadLetter === 'function';
 }
 
 /** One message to bring back later: see `DelayedRetryCapable`. */

@@ -57,6 +57,7 @@ describe('defineSystem', () => {
         maxDelayMs: 60_000,
         multiplier: 2,
         jitter: 0.2,
+        maxRedeliveries: 10,
       },
       options: {},
     });

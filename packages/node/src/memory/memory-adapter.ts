@@ -6,7 +6,8 @@
  * "Durable" here means stored in the broker object: messages outlive the adapters connected to it, not the process.
  */
 import { DrainGate } from '../drain-gate.js';
-import { AdapterClosedError, UnknownQueueError } from '../errors.js';
+import { AdapterClosedError, MessagesRejectedError, UnknownQueueError } from '../errors.js';
+import type { RejectedMessage } from '../errors.js';
 import { NO_HEADERS, attemptOf } from '../headers.js';
 import type {
   CloseOptions,
@@ -30,6 +31,12 @@ export interface MemoryStreamAdapterOptions extends MemoryBrokerOptions {
    * whose delayed retries are released into their queues when the adapter closes.
    */
   readonly broker?: MemoryBroker;
+  /**
+   * The largest message this adapter stores, in bytes (the body, plus each header's name and value as text): a
+   * publish skips larger ones and rejects with `MessagesRejectedError`, as a real broker refuses what is over its
+   * limit. For tests of what a node does with a message the stream refuses. @default no limit
+   */
+  readonly maxMessageBytes?: number;
 }
 
 type AdapterState = 'created' | 'open' | 'closing' | 'closed';
@@ -46,8 +53,14 @@ export class MemoryStreamAdapter
   private closing: Promise<void> | undefined;
   private readonly drainGate = new DrainGate(() => this.isDrained());
   private readonly shutdownWaiters = new Set<() => void>();
+  private readonly maxMessageBytes: number;
 
   constructor(options: MemoryStreamAdapterOptions = {}) {
+    const max = options.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+    if (!(max === Number.POSITIVE_INFINITY || (Number.isSafeInteger(max) && max >= 1))) {
+      throw new RangeError(`maxMessageBytes must be a whole number >= 1, got ${String(max)}`);
+    }
+    this.maxMessageBytes = max;
     if (options.broker !== undefined && options.maxQueueLength !== undefined) {
       throw new TypeError(
         'maxQueueLength belongs to the broker: set it there, not beside a shared broker',
@@ -104,7 +117,13 @@ export class MemoryStreamAdapter
     }
     const source = this.broker.queue(queue);
     if (source === undefined) return Promise.reject(new UnknownQueueError('consume', queue));
-    const consumer = new MemoryConsumer(source, maxUnacked, this);
+    let failQueue: MemoryQueue | undefined;
+    if (options.failQueue !== undefined) {
+      failQueue = this.broker.queue(options.failQueue);
+      if (failQueue === undefined)
+        return Promise.reject(new UnknownQueueError('consume', options.failQueue));
+    }
+    const consumer = new MemoryConsumer(source, maxUnacked, this, failQueue);
     this.consumers.add(consumer);
     return Promise.resolve(consumer);
   }
@@ -114,10 +133,20 @@ export class MemoryStreamAdapter
     // Every queue is checked before anything is stored, so an unknown queue rejects a batch that left no trace.
     const queues: MemoryQueue[] = new Array<MemoryQueue>(messages.length);
     let last: MemoryQueue | undefined;
+    let rejected: RejectedMessage[] | undefined;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i] as OutgoingMessage;
       if (!(message.body instanceof Uint8Array)) {
         return Promise.reject(new TypeError(`message ${i}: the body must be a Uint8Array`));
+      }
+      if (this.maxMessageBytes !== Number.POSITIVE_INFINITY) {
+        const size = messageSize(message);
+        if (size > this.maxMessageBytes) {
+          (rejected ??= []).push({
+            index: i,
+            reason: `a message of ${size} bytes, over this adapter's maxMessageBytes of ${this.maxMessageBytes}`,
+          });
+        }
       }
       if (last === undefined || last.name !== message.queue) {
         last = this.broker.queue(message.queue);
@@ -126,9 +155,10 @@ export class MemoryStreamAdapter
       }
       queues[i] = last;
     }
+    if (rejected !== undefined) return this.publishSlowly(messages, queues, 0, rejected);
     for (let i = 0; i < messages.length; i++) {
       const queue = queues[i] as MemoryQueue;
-      if (!queue.hasRoom) return this.publishSlowly(messages, queues, i);
+      if (!queue.hasRoom) return this.publishSlowly(messages, queues, i, undefined);
       const message = messages[i] as OutgoingMessage;
       queue.push(MemoryDelivery.of(queue.name, message.body, message.headers));
       // Hand messages out as they come rather than after the whole batch: that keeps one queue's dispatch cheap and
@@ -141,7 +171,8 @@ export class MemoryStreamAdapter
   retryLater(retries: readonly DelayedRetry[]): Promise<void> {
     if (this.state !== 'open' && this.state !== 'closing') return this.refuse('retry later');
     const planned: [MemoryQueue, MemoryDelivery, number][] = [];
-    for (const { delivery, delayMs, headers } of retries) {
+    let rejected: RejectedMessage[] | undefined;
+    for (const [index, { delivery, delayMs, headers }] of retries.entries()) {
       const queue = this.broker.queue(delivery.queue);
       if (queue === undefined)
         return Promise.reject(new UnknownQueueError('retry later', delivery.queue));
@@ -149,6 +180,14 @@ export class MemoryStreamAdapter
         return Promise.reject(new RangeError(`delayMs must be >= 0, got ${String(delayMs)}`));
       }
       const merged = { ...delivery.headers, ...headers };
+      const size = messageSize({ queue: queue.name, body: delivery.body, headers: merged });
+      if (size > this.maxMessageBytes) {
+        (rejected ??= []).push({
+          index,
+          reason: `a message of ${size} bytes, over this adapter's maxMessageBytes of ${this.maxMessageBytes}`,
+        });
+        continue;
+      }
       planned.push([
         queue,
         new MemoryDelivery(queue.name, delivery.body, merged, attemptOf(merged), false),
@@ -156,6 +195,8 @@ export class MemoryStreamAdapter
       ]);
     }
     for (const [queue, copy, delayMs] of planned) this.broker.delay(queue, copy, delayMs);
+    if (rejected !== undefined)
+      return Promise.reject(new MessagesRejectedError('retry later', rejected, retries.length));
     return Promise.resolve();
   }
 
@@ -178,14 +219,21 @@ export class MemoryStreamAdapter
     this.drainGate.check();
   }
 
+  /** Publishing that may wait for room, or skips refused messages (`rejected`, ascending) and then rejects. */
   private async publishSlowly(
     messages: readonly OutgoingMessage[],
     queues: readonly MemoryQueue[],
     from: number,
+    rejected: readonly RejectedMessage[] | undefined,
   ): Promise<void> {
     this.waitingPublishes += 1;
+    let skip = 0;
     try {
       for (let i = from; i < messages.length; i++) {
+        if (rejected !== undefined && rejected[skip]?.index === i) {
+          skip += 1;
+          continue;
+        }
         const queue = queues[i] as MemoryQueue;
         while (!queue.hasRoom) {
           await this.untilShutdownOr(queue.waitForRoom());
@@ -199,6 +247,8 @@ export class MemoryStreamAdapter
       this.waitingPublishes -= 1;
       this.drainGate.check();
     }
+    if (rejected !== undefined)
+      throw new MessagesRejectedError('publish', rejected, messages.length);
   }
 
   private untilShutdownOr(promise: Promise<void>): Promise<void> {
@@ -222,4 +272,13 @@ export class MemoryStreamAdapter
     const state = this.state === 'created' ? 'not open' : this.state;
     return Promise.reject(new AdapterClosedError(operation, state === 'open' ? 'closing' : state));
   }
+}
+
+/** A message's size as `maxMessageBytes` counts it: the body, and each header's name and value as text. */
+function messageSize(message: OutgoingMessage): number {
+  let size = message.body.byteLength;
+  const headers = message.headers;
+  if (headers !== undefined)
+    for (const name in headers) size += name.length + String(headers[name]).length;
+  return size;
 }

@@ -29,6 +29,8 @@ export class MemoryDelivery implements Delivery {
     readonly headers: MessageHeaders,
     readonly attempt: number,
     readonly redelivered: boolean,
+    /** Times handed out and given back: exact, since the broker is in this process. */
+    readonly redeliveryCount = 0,
   ) {}
 
   static of(queue: string, body: Uint8Array, headers: MessageHeaders | undefined): MemoryDelivery {
@@ -38,7 +40,14 @@ export class MemoryDelivery implements Delivery {
 
   /** The same message, back in its queue after being handed out. */
   redelivery(): MemoryDelivery {
-    return new MemoryDelivery(this.queue, this.body, this.headers, this.attempt, true);
+    return new MemoryDelivery(
+      this.queue,
+      this.body,
+      this.headers,
+      this.attempt,
+      true,
+      this.redeliveryCount + 1,
+    );
   }
 }
 
@@ -192,7 +201,8 @@ export class MemoryBroker {
     this.delayed.clear();
   }
 
-  private release(queue: MemoryQueue, delivery: MemoryDelivery): void {
+  /** Stores a message past the queue's bound: for copies nothing waits on (delayed retries, dead letters). */
+  release(queue: MemoryQueue, delivery: MemoryDelivery): void {
     // A retry must not be lost to a full queue, and nothing waits on it: it goes in past the bound.
     queue.push(delivery);
     queue.dispatch();

@@ -1,22 +1,31 @@
 /**
  * A consumer of one in-memory queue. It takes ready messages only while it has room under `maxUnacked`, and only for a
  * pending `nextBatch` (no prefetch: the queue is in the same process). Arrivals and acks wake it; nothing polls.
+ * `deadLetter` moves deliveries, as they are, to the fail queue it was opened with, the way a broker's dead-letter
+ * exchange does.
  */
 import { BatchWaiter } from '../batch-waiter.js';
 import { ConsumerClosedError, UnknownDeliveryError } from '../errors.js';
-import type { Delivery, NextBatchOptions, StreamConsumer } from '../stream-adapter.js';
-import type { MemoryDelivery, MemoryQueue, QueueListener } from './memory-broker.js';
+import type {
+  DeadLetterCapable,
+  Delivery,
+  NextBatchOptions,
+  StreamConsumer,
+} from '../stream-adapter.js';
+import { MemoryDelivery } from './memory-broker.js';
+import type { MemoryBroker, MemoryQueue, QueueListener } from './memory-broker.js';
 
 /** What the consumer asks of its adapter. */
 export interface ConsumerOwner {
   /** False while the adapter drains: consumers stop taking new messages. */
   readonly handingOut: boolean;
+  readonly broker: MemoryBroker;
   /** Told when the consumer's unacknowledged set changes, so a draining adapter knows when it is done. */
   settled(): void;
   closed(consumer: MemoryConsumer): void;
 }
 
-export class MemoryConsumer implements StreamConsumer, QueueListener {
+export class MemoryConsumer implements StreamConsumer, DeadLetterCapable, QueueListener {
   /** In delivery order (a Set keeps insertion order), which is the order they go back on close. */
   private readonly unacked = new Set<MemoryDelivery>();
   private readonly waiter: BatchWaiter<MemoryDelivery>;
@@ -26,6 +35,8 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
     private readonly source: MemoryQueue,
     private readonly maxUnacked: number,
     private readonly owner: ConsumerOwner,
+    /** Where `deadLetter` puts messages: the consuming node's fail queue. */
+    private readonly failQueue: MemoryQueue | undefined = undefined,
   ) {
     this.waiter = new BatchWaiter(source.name, (batch, max) => this.fill(batch, max));
     source.attach(this);
@@ -66,6 +77,28 @@ export class MemoryConsumer implements StreamConsumer, QueueListener {
       return Promise.reject(new UnknownDeliveryError('requeue', this.queue));
     }
     this.source.returnToHead(deliveries as readonly MemoryDelivery[]);
+    this.afterSettle();
+    return Promise.resolve();
+  }
+
+  deadLetter(deliveries: readonly Delivery[]): Promise<void> {
+    if (this.isClosed) return Promise.reject(new ConsumerClosedError('dead-letter', this.queue));
+    const failQueue = this.failQueue;
+    if (failQueue === undefined) {
+      return Promise.reject(
+        new TypeError(
+          `the consumer of ${JSON.stringify(this.queue)} was opened without a failQueue`,
+        ),
+      );
+    }
+    if (!this.release(deliveries))
+      return Promise.reject(new UnknownDeliveryError('dead-letter', this.queue));
+    for (const delivery of deliveries) {
+      this.owner.broker.release(
+        failQueue,
+        MemoryDelivery.of(failQueue.name, delivery.body, delivery.headers),
+      );
+    }
     this.afterSettle();
     return Promise.resolve();
   }

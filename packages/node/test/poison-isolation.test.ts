@@ -1,0 +1,252 @@
+/**
+ * One bad message never stops a node: outputs and fail-queue copies the stream refuses cost only the message they
+ * came from, and a message that keeps coming back is failed instead of run again. Against the in-memory adapter with
+ * a `maxMessageBytes`, which refuses messages the way a broker does; the RabbitMQ tests repeat the main cases.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  InvalidRecipeError,
+  Headers,
+  MemoryBroker,
+  MemoryStreamAdapter,
+  compileRecipe,
+  createNode,
+  defineSystem,
+  jsonCodec,
+  type ConsumeOptions,
+  type Node,
+  type OutgoingMessage,
+  type StreamAdapter,
+  type StreamConsumer,
+} from '../src/index.js';
+import { push, take, takeValues } from './helpers.js';
+
+const LIMIT = 32 * 1024;
+const encoder = new TextEncoder();
+const running: Node[] = [];
+const adapters: StreamAdapter[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
+});
+
+/** A node's adapter that refuses messages over LIMIT bytes, and a feeder on the same broker that refuses nothing. */
+async function pair(): Promise<{ adapter: MemoryStreamAdapter; feeder: MemoryStreamAdapter }> {
+  const broker = new MemoryBroker();
+  const adapter = new MemoryStreamAdapter({ broker, maxMessageBytes: LIMIT });
+  const feeder = new MemoryStreamAdapter({ broker });
+  adapters.push(adapter, feeder);
+  await Promise.all([adapter.open(), feeder.open()]);
+  return { adapter, feeder };
+}
+
+async function started(node: Node): Promise<Node> {
+  running.push(node);
+  await node.start();
+  return node;
+}
+
+function raw(queue: string, body: string, headers?: Record<string, string>): OutgoingMessage {
+  return { queue, body: encoder.encode(body), headers };
+}
+
+/** Hides `deadLetter` from the consumers it opens: an adapter without the capability. */
+class NoDeadLetter implements StreamAdapter {
+  constructor(private readonly inner: StreamAdapter) {}
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  declareQueue(queue: string): Promise<void> {
+    return this.inner.declareQueue(queue);
+  }
+  async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
+    const consumer = await this.inner.consume(queue, options);
+    return {
+      queue: consumer.queue,
+      nextBatch: (o) => consumer.nextBatch(o),
+      ack: (d) => consumer.ack(d),
+      requeue: (d) => consumer.requeue(d),
+      close: () => consumer.close(),
+    };
+  }
+  publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    return this.inner.publish(messages);
+  }
+}
+
+const passSystem = defineSystem({
+  name: 'poison',
+  nodes: [
+    {
+      name: 'PASS',
+      batchSize: 5,
+      transform: (value: string) => (value === 'grow' ? 'x'.repeat(2 * LIMIT) : value),
+    },
+  ],
+});
+
+describe('poison isolation', () => {
+  it('poison - an output the stream refuses fails its message only; the rest of the batch is placed and acked', async () => {
+    const { adapter, feeder } = await pair();
+    const node = await started(createNode(passSystem, 'PASS', { adapter }));
+    await push(feeder, 'START-to-PASS', ['a', 'b', 'grow', 'c', 'd']);
+    expect(await takeValues(feeder, 'PASS-to-END', 4)).toEqual(['a', 'b', 'c', 'd']);
+    const [failed] = await take(feeder, 'PASS-fail', 1);
+    expect(jsonCodec.decode(failed!.body)).toBe('grow');
+    expect(failed!.headers).toMatchObject({
+      [Headers.ErrorName]: 'MessageRefusedError',
+      [Headers.Step]: 'place',
+      [Headers.NonRetryable]: true,
+    });
+    await node.drain(1000);
+    expect(node.state).toBe('stopped');
+    expect(node.stats()).toMatchObject({ processed: 4, failed: 1, batches: 1 });
+    expect(await feeder.queueStats('START-to-PASS')).toMatchObject({ ready: 0, unacked: 0 });
+    expect(await feeder.queueStats('PASS-to-END')).toMatchObject({ ready: 0 });
+  });
+
+  it('poison - a refused fail-queue copy is placed trimmed: failure headers and body, the largest headers dropped and named', async () => {
+    const { adapter, feeder } = await pair();
+    await started(createNode(passSystem, 'PASS', { adapter }));
+    await feeder.declareQueue('START-to-PASS');
+    await feeder.publish([
+      raw('START-to-PASS', '"ok-1"'),
+      // Not JSON, so it fails at decode, with a header that makes its full fail copy too large.
+      raw('START-to-PASS', 'not json', { trace: 't-9', big: 'h'.repeat(LIMIT) }),
+      raw('START-to-PASS', '"ok-2"'),
+    ]);
+    expect(await takeValues(feeder, 'PASS-to-END', 2)).toEqual(['ok-1', 'ok-2']);
+    const [failed] = await take(feeder, 'PASS-fail', 1);
+    expect(new TextDecoder().decode(failed!.body)).toBe('not json');
+    expect(failed!.headers).toMatchObject({
+      trace: 't-9',
+      [Headers.DroppedHeaders]: 'big',
+      [Headers.ErrorName]: 'BodyCodecError',
+      [Headers.Step]: 'pull',
+    });
+    expect(failed!.headers.big).toBeUndefined();
+  });
+
+  it('poison - a body too large for any copy is dead-lettered by the stream itself, unchanged', async () => {
+    const { adapter, feeder } = await pair();
+    await started(createNode(passSystem, 'PASS', { adapter }));
+    await feeder.declareQueue('START-to-PASS');
+    const huge = 'z'.repeat(2 * LIMIT);
+    await feeder.publish([
+      raw('START-to-PASS', '"ok-1"'),
+      raw('START-to-PASS', huge, { trace: 't-1' }),
+      raw('START-to-PASS', '"ok-2"'),
+    ]);
+    expect(await takeValues(feeder, 'PASS-to-END', 2)).toEqual(['ok-1', 'ok-2']);
+    const [failed] = await take(feeder, 'PASS-fail', 1);
+    expect(new TextDecoder().decode(failed!.body)).toBe(huge);
+    expect(failed!.headers).toEqual({ trace: 't-1' });
+    expect(await feeder.queueStats('START-to-PASS')).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  it('poison - without dead-lettering, the last resort is a copy without the body that says how much was dropped', async () => {
+    const { adapter, feeder } = await pair();
+    const node = await started(
+      createNode(passSystem, 'PASS', { adapter: new NoDeadLetter(adapter) }),
+    );
+    await feeder.declareQueue('START-to-PASS');
+    await feeder.publish([
+      raw('START-to-PASS', 'z'.repeat(2 * LIMIT), { trace: 't-1' }),
+      raw('START-to-PASS', '"ok"'),
+    ]);
+    expect(await takeValues(feeder, 'PASS-to-END', 1)).toEqual(['ok']);
+    const [failed] = await take(feeder, 'PASS-fail', 1);
+    expect(failed!.body.byteLength).toBe(0);
+    expect(failed!.headers).toMatchObject({
+      [Headers.BodyDropped]: 2 * LIMIT,
+      [Headers.DroppedHeaders]: 'trace',
+      [Headers.ErrorName]: 'BodyCodecError',
+    });
+    expect(node.state).toBe('running');
+  });
+
+  it('poison - a retry copy the stream refuses sends its message to the fail queue instead', async () => {
+    const { adapter, feeder } = await pair();
+    const system = defineSystem({
+      name: 'poison',
+      nodes: [
+        {
+          name: 'FLAKY',
+          retry: { maxAttempts: 3, initialDelayMs: 10 },
+          transform: (value: string) => {
+            if (value === 'flaky') throw new Error('try again');
+            return value;
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'FLAKY', { adapter }));
+    await feeder.declareQueue('START-to-FLAKY');
+    await feeder.publish([
+      raw('START-to-FLAKY', '"flaky"', { big: 'h'.repeat(LIMIT - 100) }),
+      raw('START-to-FLAKY', '"fine"'),
+    ]);
+    expect(await takeValues(feeder, 'FLAKY-to-END', 1)).toEqual(['fine']);
+    const [failed] = await take(feeder, 'FLAKY-fail', 1);
+    expect(failed!.headers).toMatchObject({ [Headers.ErrorName]: 'MessageRefusedError' });
+    expect(node.state).toBe('running');
+  });
+
+  it('redelivery - a message that came back more than maxRedeliveries times is failed without running; one within it runs', async () => {
+    const { feeder } = await pair();
+    let runs = 0;
+    const system = defineSystem({
+      name: 'poison',
+      nodes: [
+        {
+          name: 'CRASHY',
+          retry: { maxRedeliveries: 2 },
+          transform: (value: string) => {
+            runs += 1;
+            return value;
+          },
+        },
+      ],
+    });
+    // Hand them out and give them back, as if the nodes that held them had crashed: 'thrice' five times, 'twice'
+    // twice.
+    await push(feeder, 'START-to-CRASHY', ['thrice']);
+    const consumer = await feeder.consume('START-to-CRASHY', { maxUnacked: 2 });
+    for (let round = 0; round < 3; round++)
+      await consumer.requeue(await consumer.nextBatch({ max: 1, timeoutMs: 0 }));
+    await push(feeder, 'START-to-CRASHY', ['twice']);
+    for (let round = 0; round < 2; round++) {
+      const batch = await consumer.nextBatch({ max: 2, timeoutMs: 0 });
+      expect(batch).toHaveLength(2);
+      await consumer.requeue(batch);
+    }
+    await consumer.close();
+    await started(createNode(system, 'CRASHY', { adapter: feeder }));
+    expect(await takeValues(feeder, 'CRASHY-to-END', 1)).toEqual(['twice']);
+    const [failed] = await take(feeder, 'CRASHY-fail', 1);
+    expect(jsonCodec.decode(failed!.body)).toBe('thrice');
+    expect(failed!.headers).toMatchObject({
+      [Headers.ErrorName]: 'RedeliveryLimitError',
+      [Headers.Redeliveries]: 5,
+      [Headers.Step]: 'pull',
+    });
+    expect(runs).toBe(1);
+  });
+
+  it('redelivery - maxRedeliveries is checked like the other options', () => {
+    const system = defineSystem({
+      name: 's',
+      nodes: [{ name: 'N', transform: (v: unknown) => v }],
+    });
+    const recipe = system.recipe('N');
+    expect(recipe.retry.maxRedeliveries).toBe(10);
+    const bad = { ...recipe, retry: { ...recipe.retry, maxRedeliveries: -1 } };
+    expect(() => compileRecipe(bad, system.definition('N'))).toThrow(InvalidRecipeError);
+    const old = { ...recipe, retry: { ...recipe.retry, maxRedeliveries: undefined } };
+    expect(compileRecipe(old, system.definition('N')).retry.maxRedeliveries).toBe(10);
+  });
+});
