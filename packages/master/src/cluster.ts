@@ -13,6 +13,9 @@ export interface TypeCounters {
   failed: number;
 }
 
+/** How many start times of lost workers' nodes the master remembers. */
+const MAX_REMEMBERED_NODES = 10_000;
+
 export class Cluster {
   readonly #workers = new Map<string, WorkerRecord>();
   readonly #byIdentity = new Map<string, WorkerRecord>();
@@ -20,6 +23,11 @@ export class Cluster {
   readonly #catalog = new Map<string, Recipe>();
   readonly #desired = new Map<string, number>();
   readonly #counters = new Map<string, TypeCounters>();
+  /**
+   * When the nodes of removed workers started, by node name: a lost worker that comes back (it was paused, or cut off)
+   * lists the same nodes, and they keep their age, so the nodes placed in their stead are the newest. Bounded.
+   */
+  readonly #startedAt = new Map<string, number>();
 
   workers(): IterableIterator<WorkerRecord> {
     return this.#workers.values();
@@ -46,14 +54,16 @@ export class Cluster {
   }
 
   /**
-   * READY: a worker registers, or registers again (it lost its master, or the master restarted). Its running nodes are
-   * taken as they are, and the desired count of each type is raised to at least what runs, so that a restarted master
-   * keeps what the cluster was running.
+   * READY: a worker registers, or registers again (it lost its master, was declared lost, or the master restarted).
+   * Its running nodes are taken as they are. With `learnDesired` (a master just restarted, within its recovery window)
+   * the desired count of each type is raised to at least what runs, so the restarted master keeps what the cluster was
+   * running; otherwise desired counts stay as requests set them, and what runs beyond them is surplus to drain.
    */
   register(
     ready: MessageOf<'READY'>,
     identity: Buffer,
     now: number,
+    learnDesired: boolean,
   ): { worker: WorkerRecord; again: boolean } {
     const previous = this.#workers.get(ready.workerId);
     if (previous) this.#byIdentity.delete(previous.identity.toString('latin1'));
@@ -65,49 +75,84 @@ export class Cluster {
     worker.pid = ready.pid;
     worker.capacity = ready.capacity;
     worker.lastSeenAt = now;
+    worker.registeredAt = now;
+    worker.lagMs = 0;
     worker.recipes.clear();
     for (const recipe of ready.recipes) {
       worker.recipes.set(recipe.type, recipe);
       if (!this.#catalog.has(recipe.type)) this.#catalog.set(recipe.type, recipe);
     }
+    const before = new Map(worker.nodes);
     worker.nodes.clear();
+    worker.stopping.clear();
     for (const node of ready.nodes) {
-      worker.nodes.set(node.name, { name: node.name, type: node.type, status: undefined });
+      worker.nodes.set(node.name, {
+        name: node.name,
+        type: node.type,
+        status: undefined,
+        startedAt: before.get(node.name)?.startedAt ?? this.#takeStartedAt(node.name, now),
+      });
       if (!this.#catalog.has(node.type)) this.#catalog.set(node.type, node.recipe);
     }
     this.#workers.set(worker.id, worker);
     this.#byIdentity.set(identity.toString('latin1'), worker);
-    for (const type of new Set(ready.nodes.map((node) => node.type))) {
-      this.#desired.set(type, Math.max(this.desired(type), this.running(type)));
+    if (learnDesired) {
+      for (const type of new Set(ready.nodes.map((node) => node.type))) {
+        this.#desired.set(type, Math.max(this.desired(type), this.running(type)));
+      }
     }
     return { worker, again: previous !== undefined || ready.nodes.length > 0 };
   }
 
-  /** HEARTBEAT: the worker's full list of nodes replaces what the master had. */
-  heartbeat(worker: WorkerRecord, nodes: readonly NodeStatus[], now: number): void {
+  /** HEARTBEAT: the worker's full list of nodes replaces what the master had; its lag is noted. */
+  heartbeat(worker: WorkerRecord, nodes: readonly NodeStatus[], lagMs: number, now: number): void {
     worker.lastSeenAt = now;
+    worker.lagMs = lagMs;
+    const before = new Map(worker.nodes);
     worker.nodes.clear();
-    for (const status of nodes)
-      worker.nodes.set(status.name, { name: status.name, type: status.type, status });
+    for (const status of nodes) {
+      worker.nodes.set(status.name, {
+        name: status.name,
+        type: status.type,
+        status,
+        startedAt: before.get(status.name)?.startedAt ?? this.#takeStartedAt(status.name, now),
+      });
+    }
+    for (const name of worker.stopping) if (!worker.nodes.has(name)) worker.stopping.delete(name);
   }
 
   remove(worker: WorkerRecord): void {
     if (this.#workers.get(worker.id) !== worker) return;
     this.#workers.delete(worker.id);
     this.#byIdentity.delete(worker.identity.toString('latin1'));
+    for (const node of worker.nodes.values()) this.#startedAt.set(node.name, node.startedAt);
+    // Keep the memory bounded: the oldest entries (insertion order) go first.
+    for (const name of this.#startedAt.keys()) {
+      if (this.#startedAt.size <= MAX_REMEMBERED_NODES) break;
+      this.#startedAt.delete(name);
+    }
   }
 
-  nodeStarted(worker: WorkerRecord, type: string, nodeName: string): void {
+  nodeStarted(worker: WorkerRecord, type: string, nodeName: string, now: number): void {
+    const known = worker.nodes.get(nodeName);
     worker.nodes.set(nodeName, {
       name: nodeName,
       type,
-      status: worker.nodes.get(nodeName)?.status,
+      status: known?.status,
+      startedAt: known?.startedAt ?? now,
     });
+  }
+
+  #takeStartedAt(nodeName: string, now: number): number {
+    const remembered = this.#startedAt.get(nodeName);
+    this.#startedAt.delete(nodeName);
+    return remembered ?? now;
   }
 
   nodeGone(worker: WorkerRecord, nodeName: string): string | undefined {
     const node = worker.nodes.get(nodeName);
     worker.nodes.delete(nodeName);
+    worker.stopping.delete(nodeName);
     return node?.type;
   }
 
@@ -153,19 +198,38 @@ export class Cluster {
     return missing;
   }
 
+  /** Types with more nodes running (and not already being stopped) than desired, and how many too many. */
+  surpluses(): Map<string, number> {
+    const extra = new Map<string, number>();
+    const counts = new Map<string, number>();
+    for (const worker of this.#workers.values()) {
+      for (const node of worker.nodes.values()) {
+        if (!worker.stopping.has(node.name))
+          counts.set(node.type, (counts.get(node.type) ?? 0) + 1);
+      }
+    }
+    for (const [type, running] of counts) {
+      const over = running - this.desired(type);
+      if (over > 0) extra.set(type, over);
+    }
+    return extra;
+  }
+
   /** Workers silent for longer than `maxSilenceMs`. */
   silentWorkers(now: number, maxSilenceMs: number): WorkerRecord[] {
     return [...this.#workers.values()].filter((worker) => now - worker.lastSeenAt > maxSilenceMs);
   }
 
-  workerInfo(now: number): WorkerInfo[] {
+  /** The workers as WORKER-INFO reports them; a worker whose lag exceeds the liveness window is `stalled`. */
+  workerInfo(now: number, livenessWindowMs: number): WorkerInfo[] {
     return [...this.#workers.values()].map((worker) => ({
       workerId: worker.id,
       host: worker.host,
       pid: worker.pid,
       capacity: worker.capacity,
-      state: worker.state,
+      state: worker.stalled(livenessWindowMs) ? 'stalled' : worker.state,
       lastSeenMsAgo: Math.max(0, now - worker.lastSeenAt),
+      eventLoopLagMs: worker.lagMs,
       types: [...worker.recipes.keys()].sort(),
       nodes: [...worker.nodes.values()].map(
         (node) => node.status ?? placeholderStatus(node.name, node.type),

@@ -5,7 +5,7 @@
 import { Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
-import { reconcile, startOn, stopOn } from './node-placement.js';
+import { livenessWindowMs, reconcile, startOn, stopOn } from './node-placement.js';
 import type { StartOutcome } from './node-placement.js';
 import { chooseNodesToStop, chooseWorker } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -44,7 +44,7 @@ export async function startNodes(
   const now = context.now();
   const attempts: Promise<StartOutcome>[] = [];
   for (let i = 0; i < count; i++) {
-    const worker = chooseWorker(cluster.workers(), type, now);
+    const worker = chooseWorker(cluster.workers(), type, now, livenessWindowMs(context));
     if (!worker) break;
     attempts.push(startOn(context, worker, type));
   }

@@ -1,6 +1,8 @@
 /**
  * The master: one ROUTER that workers and control clients connect to. It registers workers, schedules nodes on them,
- * declares silent workers lost and places their nodes elsewhere, and answers control requests. It never imports user
+ * declares silent workers lost and places their nodes elsewhere, shows workers whose event loop is blocked as
+ * `stalled` (their nodes stay until the stall limit), drains nodes beyond the desired counts, and answers control
+ * requests. It never imports user
  * code or touches the data plane: nodes move data through the broker, the master only tells workers what to run.
  *
  * Nothing a peer sends can crash or stall it: frames that do not decode are logged (rate-limited) and, where they carry
@@ -13,7 +15,9 @@ import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import type { Logger } from './logger.js';
-import { reconcile } from './node-placement.js';
+import { livenessWindowMs, reconcile } from './node-placement.js';
+import { drainSurplus } from './surplus.js';
+import { checkLiveness, noteHeartbeat } from './liveness.js';
 import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
 import { PendingReplies } from './pending-replies.js';
@@ -46,6 +50,8 @@ export class Master {
   readonly #liveness: NodeJS.Timeout;
   #state: MasterState = 'running';
   #requestCount = 0;
+  /** Until when READYs may raise desired counts (a restarted master recovering its picture); see recoveryWindowMs. */
+  #learnsDesiredUntil: number;
   #closing: Promise<void> | undefined;
 
   /** Binds the master's ROUTER and starts serving. */
@@ -91,6 +97,7 @@ export class Master {
       nextRequestId: () => `${this.epoch}-${++this.#requestCount}`,
       now: () => Date.now(),
     };
+    this.#learnsDesiredUntil = Date.now() + options.recoveryWindowMs;
     this.#liveness = setInterval(() => this.#checkLiveness(), options.heartbeatIntervalMs);
     this.#receiving = this.#receive();
     this.#log.info({ endpoint: this.endpoint }, 'master listening');
@@ -107,7 +114,7 @@ export class Master {
 
   /** The registered workers, as WORKER-INFO reports them. */
   workers(): WorkerInfo[] {
-    return this.#cluster.workerInfo(Date.now());
+    return this.#cluster.workerInfo(Date.now(), livenessWindowMs(this.#context));
   }
 
   /** Every node type known, with its desired, running and outstanding counts, as RECIPE-INFO reports them. */
@@ -185,10 +192,18 @@ export class Master {
         return this.#onHeartbeat(identity, message);
       case 'START-NODE-SUCCESS':
       case 'START-NODE-FAILURE':
-        return this.#onLateOrAnswer(context.starts.answer(message.requestId, message), message);
+        return this.#onLateOrAnswer(
+          identity,
+          context.starts.answer(message.requestId, message),
+          message,
+        );
       case 'STOP-NODE-SUCCESS':
       case 'STOP-NODE-FAILURE':
-        return this.#onLateOrAnswer(context.stops.answer(message.requestId, message), message);
+        return this.#onLateOrAnswer(
+          identity,
+          context.stops.answer(message.requestId, message),
+          message,
+        );
       case 'NODE-EXITED':
         return this.#onNodeExited(identity, message);
       case 'BYE':
@@ -212,8 +227,10 @@ export class Master {
           recipes: this.recipes(),
         });
       case 'START-NODE-REQUEST':
+        this.#endRecovery();
         return this.#answer(identity, message.requestId, startNodes(context, message));
       case 'STOP-NODE-REQUEST':
+        this.#endRecovery();
         return this.#answer(identity, message.requestId, stopNodes(context, message));
       case 'STOP-WORKER-REQUEST':
         return this.#answer(identity, message.requestId, stopWorker(context, message));
@@ -236,8 +253,15 @@ export class Master {
     }
   }
 
+  /** An operator has spoken: from now on their counts rule, and READYs no longer raise them. */
+  #endRecovery(): void {
+    this.#learnsDesiredUntil = 0;
+  }
+
   #onReady(identity: Buffer, ready: MessageOf<'READY'>): void {
-    const { worker, again } = this.#cluster.register(ready, identity, Date.now());
+    const now = Date.now();
+    const learnDesired = now < this.#learnsDesiredUntil;
+    const { worker, again } = this.#cluster.register(ready, identity, now, learnDesired);
     this.#log.info(
       {
         workerId: worker.id,
@@ -247,6 +271,12 @@ export class Master {
       },
       again ? 'worker registered again' : 'worker registered',
     );
+    if (ready.nodes.length > 0 && !learnDesired) {
+      this.#log.info(
+        { workerId: worker.id, nodes: ready.nodes.length },
+        'desired counts are kept as requested: nodes beyond them are drained',
+      );
+    }
     this.#reply(identity, {
       kind: 'REGISTERED',
       workerId: worker.id,
@@ -255,6 +285,7 @@ export class Master {
       masterEpoch: this.epoch,
     });
     reconcile(this.#context);
+    drainSurplus(this.#context);
   }
 
   #onHeartbeat(identity: Buffer, heartbeat: MessageOf<'HEARTBEAT'>): void {
@@ -270,7 +301,7 @@ export class Master {
       );
       return;
     }
-    this.#cluster.heartbeat(worker, heartbeat.nodes, Date.now());
+    noteHeartbeat(this.#context, worker, heartbeat);
     this.#reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
   }
 
@@ -307,15 +338,7 @@ export class Master {
   }
 
   #checkLiveness(): void {
-    const maxSilenceMs = this.#options.heartbeatIntervalMs * this.#options.heartbeatMisses;
-    for (const worker of this.#cluster.silentWorkers(Date.now(), maxSilenceMs)) {
-      this.#log.warn(
-        { workerId: worker.id, silentMs: Date.now() - worker.lastSeenAt, nodes: worker.nodes.size },
-        'worker lost',
-      );
-      this.#forget(worker.id, `worker ${worker.id} was lost (silent for over ${maxSilenceMs} ms)`);
-    }
-    reconcile(this.#context);
+    checkLiveness(this.#context, (workerId, reason) => this.#forget(workerId, reason));
   }
 
   /** Removes a worker and settles everything that waited on it; its nodes are placed on the others. */
@@ -329,13 +352,18 @@ export class Master {
     reconcile(this.#context);
   }
 
-  #onLateOrAnswer(matched: boolean, message: StartAnswer | StopAnswer): void {
+  #onLateOrAnswer(identity: Buffer, matched: boolean, message: StartAnswer | StopAnswer): void {
     if (matched) return;
-    // An answer after its timeout: the next heartbeat brings the worker's true node list, so only note it.
     this.#log.info(
       { kind: message.kind, requestId: message.requestId },
       'late answer from a worker',
     );
+    // A start given up on (408) that started after all: the node runs, beyond what is desired; drain it now rather
+    // than wait for the next heartbeat to list it. Other late answers: the next heartbeat brings the true node list.
+    const worker = this.#cluster.workerByIdentity(identity);
+    if (message.kind !== 'START-NODE-SUCCESS' || !worker) return;
+    this.#cluster.nodeStarted(worker, message.type, message.nodeName, Date.now());
+    drainSurplus(this.#context);
   }
 
   #answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {

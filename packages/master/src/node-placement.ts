@@ -54,7 +54,7 @@ export async function startOn(
   worker.addOutstanding(type, -1);
   if (settlement.outcome === 'answered' && settlement.answer.kind === 'START-NODE-SUCCESS') {
     if (cluster.worker(worker.id) === worker)
-      cluster.nodeStarted(worker, type, settlement.answer.nodeName);
+      cluster.nodeStarted(worker, type, settlement.answer.nodeName, context.now());
     log.info({ workerId: worker.id, type, nodeName: settlement.answer.nodeName }, 'node started');
     return { ok: true, workerId: worker.id, nodeName: settlement.answer.nodeName };
   }
@@ -78,6 +78,8 @@ export async function stopOn(
   drainTimeoutMs: number,
 ): Promise<StopOutcome> {
   const requestId = context.nextRequestId();
+  // Counted as going, so that a surplus check meanwhile does not choose it again.
+  worker.stopping.add(nodeName);
   const settled = context.stops.expect(
     requestId,
     worker.id,
@@ -93,6 +95,7 @@ export async function stopOn(
       );
     });
   const settlement = await settled;
+  worker.stopping.delete(nodeName);
   if (settlement.outcome === 'answered') {
     if (settlement.answer.kind === 'STOP-NODE-FAILURE') {
       const { status, code, reason } = settlement.answer;
@@ -123,11 +126,16 @@ export async function stopOn(
  * many as have room. Called when a worker is lost or leaves, when a node exits for good, when a worker registers, and
  * on every liveness tick (so starts that failed are retried as the cluster changes).
  */
+/** How long a worker may be silent, or its event loop unanswering, before it is lost or stalled. */
+export function livenessWindowMs(context: MasterContext): number {
+  return context.options.heartbeatIntervalMs * context.options.heartbeatMisses;
+}
+
 export function reconcile(context: MasterContext): void {
   const now = context.now();
   for (const [type, missing] of context.cluster.deficits()) {
     for (let i = 0; i < missing; i++) {
-      const worker = chooseWorker(context.cluster.workers(), type, now);
+      const worker = chooseWorker(context.cluster.workers(), type, now, livenessWindowMs(context));
       if (!worker) {
         context.log.debug({ type, missing: missing - i }, 'no worker has room for missing nodes');
         break;

@@ -11,6 +11,19 @@ export interface MasterOptions {
   heartbeatIntervalMs?: number;
   /** Heartbeats a worker may miss before it is declared lost. @default 3 */
   heartbeatMisses?: number;
+  /**
+   * How long a worker whose heartbeats report its event loop blocked (`stalled`) keeps its nodes before it is treated
+   * as lost and they are placed elsewhere. Longer than the liveness window: a stalled worker still holds its messages,
+   * and placing its nodes again would process them twice. @default 300_000 (5 minutes)
+   */
+  stallLimitMs?: number;
+  /**
+   * How long after it starts the master takes desired counts from the nodes that registering workers report running
+   * (a restarted master recovering the cluster's picture). It ends early at the first start or stop request; after it,
+   * only requests change desired counts, and running nodes beyond them are drained.
+   * @default heartbeatIntervalMs x heartbeatMisses (the liveness window)
+   */
+  recoveryWindowMs?: number;
   /** How long a worker has to answer START-NODE. @default 10_000 */
   startTimeoutMs?: number;
   /** How long a node may take to drain when stopped, unless the request says otherwise. @default 30_000 */
@@ -31,6 +44,8 @@ export interface CompiledMasterOptions {
   readonly bind: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
+  readonly stallLimitMs: number;
+  readonly recoveryWindowMs: number;
   readonly startTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly stopGraceMs: number;
@@ -43,6 +58,7 @@ export interface CompiledMasterOptions {
 export const DEFAULT_MASTER_ENDPOINT = 'tcp://127.0.0.1:5555';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
+export const DEFAULT_STALL_LIMIT_MS = 300_000;
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -75,17 +91,37 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
       `expected a ZeroMQ endpoint such as ${DEFAULT_MASTER_ENDPOINT}, got ${JSON.stringify(bind)}`,
     );
   }
+  const heartbeatIntervalMs = positiveInteger(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs,
+    DEFAULT_HEARTBEAT_INTERVAL_MS,
+  );
+  const heartbeatMisses = positiveInteger(
+    'heartbeatMisses',
+    options.heartbeatMisses,
+    DEFAULT_HEARTBEAT_MISSES,
+  );
+  const livenessWindowMs = heartbeatIntervalMs * heartbeatMisses;
+  const stallLimitMs = positiveInteger(
+    'stallLimitMs',
+    options.stallLimitMs,
+    DEFAULT_STALL_LIMIT_MS,
+  );
+  if (stallLimitMs <= livenessWindowMs) {
+    throw new MasterOptionsError(
+      'stallLimitMs',
+      `must be longer than the liveness window (heartbeatIntervalMs x heartbeatMisses = ${livenessWindowMs} ms), got ${stallLimitMs}`,
+    );
+  }
   return {
     bind,
-    heartbeatIntervalMs: positiveInteger(
-      'heartbeatIntervalMs',
-      options.heartbeatIntervalMs,
-      DEFAULT_HEARTBEAT_INTERVAL_MS,
-    ),
-    heartbeatMisses: positiveInteger(
-      'heartbeatMisses',
-      options.heartbeatMisses,
-      DEFAULT_HEARTBEAT_MISSES,
+    heartbeatIntervalMs,
+    heartbeatMisses,
+    stallLimitMs,
+    recoveryWindowMs: positiveInteger(
+      'recoveryWindowMs',
+      options.recoveryWindowMs,
+      livenessWindowMs,
     ),
     startTimeoutMs: positiveInteger(
       'startTimeoutMs',

@@ -1,5 +1,6 @@
 /**
- * Where a new node of a type goes. Among the active workers that can run the type and have room: the fewest running +
+ * Where a new node of a type goes. Among the active workers that can run the type and have room (a stalled worker,
+ * whose event loop does not answer, has none): the fewest running +
  * outstanding nodes of that type, then the fewest nodes of all types, then the longest idle. Workers that recently
  * failed the type are used only when no other can take it. Choosing counts the start as outstanding in the same step,
  * so back-to-back choices spread out.
@@ -10,11 +11,17 @@ export function chooseWorker(
   workers: Iterable<WorkerRecord>,
   type: string,
   now: number,
+  livenessWindowMs = Infinity,
 ): WorkerRecord | undefined {
   let best: WorkerRecord | undefined;
   let bestAvoided = true;
   for (const worker of workers) {
-    if (worker.state !== 'active' || !worker.canRun(type) || worker.load() >= worker.capacity)
+    if (
+      worker.state !== 'active' ||
+      worker.stalled(livenessWindowMs) ||
+      !worker.canRun(type) ||
+      worker.load() >= worker.capacity
+    )
       continue;
     const avoided = worker.avoids(type, now);
     if (

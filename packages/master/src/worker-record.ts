@@ -1,6 +1,7 @@
 /**
  * What the master knows of one registered worker: where to reach it, what it can run, the nodes it runs, the starts
- * it has been asked for and not yet answered, and when it was last heard from.
+ * it has been asked for and not yet answered, when it was last heard from, and how long its event loop had not
+ * answered when it last said (a worker whose loop is blocked heartbeats on from a thread of its own: `stalled`).
  */
 import type { NodeStatus, Recipe } from '@monomyth/mmop';
 
@@ -11,6 +12,8 @@ export interface NodeRecord {
   readonly type: string;
   /** The latest status from a heartbeat; undefined until the first heartbeat that lists the node. */
   status: NodeStatus | undefined;
+  /** When this master first knew it to run (its start, or when a worker first reported it): surplus goes newest first. */
+  readonly startedAt: number;
 }
 
 export class WorkerRecord {
@@ -29,6 +32,12 @@ export class WorkerRecord {
   /** Node types that recently failed to start or crash-looped here, and until when to prefer other workers. */
   readonly avoid = new Map<string, number>();
   lastSeenAt: number;
+  /** When it last registered (READY). */
+  registeredAt: number;
+  /** The event loop lag its last heartbeat reported. */
+  lagMs = 0;
+  /** Nodes a STOP-NODE was sent for and not yet answered: not counted again as surplus. */
+  readonly stopping = new Set<string>();
   /** When a node was last assigned here: the scheduler's last tie-break prefers the longest idle. */
   lastAssignedAt = 0;
 
@@ -46,6 +55,17 @@ export class WorkerRecord {
     this.pid = pid;
     this.capacity = capacity;
     this.lastSeenAt = now;
+    this.registeredAt = now;
+  }
+
+  /** Its event loop has not answered for longer than the liveness window: it keeps its nodes but gets no new ones. */
+  stalled(livenessWindowMs: number): boolean {
+    return this.lagMs > livenessWindowMs;
+  }
+
+  /** Since when it has been stalled, as far as this master can tell (not before it registered here). */
+  stalledSince(): number {
+    return Math.max(this.registeredAt, this.lastSeenAt - this.lagMs);
   }
 
   canRun(type: string): boolean {

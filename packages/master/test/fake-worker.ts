@@ -23,6 +23,8 @@ export class FakeWorker {
   readonly received: MmopMessage[] = [];
   readonly nodes = new Map<string, { type: string; recipe: Recipe }>();
   startPolicy: StartPolicy;
+  /** The event loop lag its heartbeats report. */
+  eventLoopLagMs = 0;
   readonly #dealer: Dealer;
   readonly #sender: OrderedSender;
   readonly #codec = new MmopCodec();
@@ -73,9 +75,12 @@ export class FakeWorker {
   }
 
   beat(): Promise<void> {
-    return this.send({ kind: 'HEARTBEAT', masterEpoch: this.#epoch, nodes: this.statuses() }).catch(
-      () => {},
-    );
+    return this.send({
+      kind: 'HEARTBEAT',
+      masterEpoch: this.#epoch,
+      nodes: this.statuses(),
+      eventLoopLagMs: this.eventLoopLagMs,
+    }).catch(() => {});
   }
 
   statuses(): NodeStatus[] {

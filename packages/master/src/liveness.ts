@@ -1,0 +1,67 @@
+/**
+ * Liveness: which workers are alive, stalled or lost. A worker silent past the liveness window (heartbeat interval x
+ * misses) is lost: the process is gone, paused or cut off. A worker that heartbeats but reports its event loop blocked
+ * past that window is `stalled`: alive, holding its nodes' messages, just busy (a CPU-heavy transform). Placing its
+ * nodes again would process those messages twice, so it keeps them, gets no new ones, and is treated as lost only
+ * when the stall outlasts the stall limit.
+ */
+import type { MessageOf } from '@monomyth/mmop';
+import type { MasterContext } from './context.js';
+import { livenessWindowMs, reconcile } from './node-placement.js';
+import { drainSurplus } from './surplus.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/** HEARTBEAT: the worker's nodes and lag are taken in; a worker that stalls or recovers is logged once. */
+export function noteHeartbeat(
+  context: MasterContext,
+  worker: WorkerRecord,
+  heartbeat: MessageOf<'HEARTBEAT'>,
+): void {
+  const window = livenessWindowMs(context);
+  const wasStalled = worker.stalled(window);
+  context.cluster.heartbeat(worker, heartbeat.nodes, heartbeat.eventLoopLagMs ?? 0, context.now());
+  if (worker.stalled(window) === wasStalled) return;
+  const fields = { workerId: worker.id, lagMs: worker.lagMs, nodes: worker.nodes.size };
+  if (wasStalled) {
+    context.log.info(fields, 'worker answers again after a stall');
+  } else {
+    context.log.warn(
+      { ...fields, stallLimitMs: context.options.stallLimitMs },
+      'worker stalled: its event loop does not answer; its nodes stay until the stall limit',
+    );
+  }
+}
+
+/**
+ * Every heartbeat interval: workers silent past the liveness window are lost, and so are workers stalled past the
+ * stall limit; then missing nodes are placed and surplus nodes drained.
+ */
+export function checkLiveness(
+  context: MasterContext,
+  forget: (workerId: string, reason: string) => void,
+): void {
+  const { cluster, log } = context;
+  const now = context.now();
+  const window = livenessWindowMs(context);
+  for (const worker of cluster.silentWorkers(now, window)) {
+    log.warn(
+      { workerId: worker.id, silentMs: now - worker.lastSeenAt, nodes: worker.nodes.size },
+      'worker lost',
+    );
+    forget(worker.id, `worker ${worker.id} was lost (silent for over ${window} ms)`);
+  }
+  const { stallLimitMs } = context.options;
+  for (const worker of [...cluster.workers()]) {
+    if (!worker.stalled(window) || now - worker.stalledSince() <= stallLimitMs) continue;
+    log.warn(
+      { workerId: worker.id, lagMs: worker.lagMs, stallLimitMs, nodes: worker.nodes.size },
+      'worker stalled past the stall limit: treated as lost',
+    );
+    forget(
+      worker.id,
+      `worker ${worker.id} was stalled for over ${stallLimitMs} ms (its event loop did not answer)`,
+    );
+  }
+  reconcile(context);
+  drainSurplus(context);
+}
