@@ -162,6 +162,8 @@ const worker = new Worker({
   capacity: options.capacity,
   drainTimeoutMs: options.drainMs,
   logger,
+  // While a transform blocks the event loop, the logger (on that loop) cannot write: the link thread warns on stdout.
+  stallLogFd: 1,
 });
 
 let interrupts = 0;
