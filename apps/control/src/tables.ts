@@ -30,6 +30,7 @@ export function workersTable(workers: readonly WorkerInfo[]): string {
     worker.host,
     worker.pid,
     worker.state,
+    ago(worker.eventLoopLagMs ?? 0),
     worker.nodes.length,
     worker.capacity,
     worker.nodes.reduce((sum, node) => sum + node.processed, 0),
@@ -38,7 +39,7 @@ export function workersTable(workers: readonly WorkerInfo[]): string {
     worker.types.join(','),
   ]);
   return table(
-    ['WORKER', 'HOST', 'PID', 'STATE', 'NODES', 'CAPACITY', 'PROCESSED', 'FAILED', 'SEEN', 'TYPES'],
+    ['WORKER', 'HOST', 'PID', 'STATE', 'LAG', 'NODES', 'CAPACITY', 'PROCESSED', 'FAILED', 'SEEN', 'TYPES'],
     rows,
   );
 }

@@ -2,7 +2,7 @@
 /**
  * monomyth-master: runs a Monomyth master until SIGTERM or SIGINT (a second SIGINT exits at once).
  *
- *   monomyth-master --bind tcp://127.0.0.1:5555 [--heartbeat-ms 1000] [--log-level info]
+ *   monomyth-master --bind tcp://127.0.0.1:5555 [--heartbeat-ms 1000] [--stall-limit-ms 300000] [--log-level info]
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
@@ -12,7 +12,9 @@ import {
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_MASTER_ENDPOINT,
+  DEFAULT_STALL_LIMIT_MS,
   Master,
+  MasterOptionsError,
 } from '@monomyth/master';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -44,6 +46,17 @@ const program = new Command('monomyth-master')
     DEFAULT_HEARTBEAT_MISSES,
   )
   .option(
+    '--stall-limit-ms <ms>',
+    'how long a worker whose event loop is blocked (stalled) keeps its nodes before it is treated as lost',
+    positiveInteger,
+    DEFAULT_STALL_LIMIT_MS,
+  )
+  .option(
+    '--recovery-window-ms <ms>',
+    'how long after start the master takes desired counts from the nodes workers report (default: the liveness window)',
+    positiveInteger,
+  )
+  .option(
     '--start-timeout-ms <ms>',
     'how long a worker has to answer a start',
     positiveInteger,
@@ -67,6 +80,8 @@ const options = program.opts<{
   bind: string;
   heartbeatMs: number;
   heartbeatMisses: number;
+  stallLimitMs: number;
+  recoveryWindowMs?: number;
   startTimeoutMs: number;
   drainTimeoutMs: number;
   logLevel: string;
@@ -86,11 +101,18 @@ try {
     bind: options.bind,
     heartbeatIntervalMs: options.heartbeatMs,
     heartbeatMisses: options.heartbeatMisses,
+    stallLimitMs: options.stallLimitMs,
+    recoveryWindowMs: options.recoveryWindowMs,
     startTimeoutMs: options.startTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
     logger,
   });
 } catch (error) {
+  if (error instanceof MasterOptionsError) {
+    // Flags that do not fit together (a stall limit within the liveness window): a usage error.
+    console.error(`monomyth-master: ${error.message}`);
+    process.exit(2);
+  }
   logger.fatal({ err: error }, 'could not start the master');
   process.exit(1);
 }
