@@ -1,0 +1,221 @@
+/**
+ * A four-stage cluster as an operator runs it: one monomyth-master process, workers as monomyth-worker processes (each
+ * under a supervisor), nodes started through @monomyth/control, and the cluster's picture read back the same way.
+ */
+import { execFileSync } from 'node:child_process';
+import { ControlClient } from '@monomyth/control';
+import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { freePort } from '@monomyth/testing';
+import { AppProcess, Supervisor, appPath } from './processes.js';
+
+export type QueueType = 'classic' | 'quorum';
+
+export interface ClusterOptions {
+  readonly amqpUrl: string;
+  readonly queueType: QueueType;
+  /** The system module the workers load. */
+  readonly system: string;
+  readonly types: readonly string[];
+  readonly workers: number;
+  readonly perType: number;
+  readonly heartbeatMs: number;
+  readonly heartbeatMisses: number;
+  /** Extra environment for the workers (the chaos system reads its stall from it). */
+  readonly workerEnv?: NodeJS.ProcessEnv;
+}
+
+/** The cluster at the end of a scenario. */
+export interface ClusterState {
+  /** Node types with no node running. */
+  readonly stoppedTypes: string[];
+  /** Every type back at the count started, desired unchanged: no surplus, no shortfall. */
+  readonly converged: boolean;
+  readonly recipes: readonly Pick<RecipeInfo, 'type' | 'desired' | 'running'>[];
+  readonly workers: readonly Pick<WorkerInfo, 'workerId' | 'state'>[];
+  /** Node crashes and nodes that gave up, from every worker's log (every incarnation). */
+  readonly crashes: number;
+  readonly gaveUp: number;
+  /** Worker exits the chaos run did not cause. */
+  readonly workerExits: number;
+  /** Whether the master answered at the end. */
+  readonly masterAnswered: boolean;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const POLL_MS = 250;
+
+export class ChaosCluster {
+  readonly endpoint: string;
+  readonly control: ControlClient;
+  readonly workers: readonly Supervisor[];
+  readonly #options: ClusterOptions;
+  #master: AppProcess;
+
+  private constructor(endpoint: string, options: ClusterOptions) {
+    this.endpoint = endpoint;
+    this.#options = options;
+    this.#master = this.#startMaster();
+    this.control = new ControlClient({ master: endpoint, timeoutMs: 2_000 });
+    this.workers = Array.from(
+      { length: options.workers },
+      (_, index) =>
+        new Supervisor(
+          (counts) =>
+            new AppProcess(
+              'worker',
+              [
+                '--master',
+                endpoint,
+                '--system',
+                options.system,
+                '--name',
+                `chaos-${String.fromCharCode(97 + index)}`,
+                '--amqp',
+                options.amqpUrl,
+                '--drain-ms',
+                '5000',
+                ...queueTypeFlags(options.queueType),
+              ],
+              options.workerEnv ?? {},
+              counts,
+            ),
+        ),
+    );
+  }
+
+  /** Starts the master and the workers, waits for every worker, and starts `perType` nodes of each type. */
+  static async start(options: ClusterOptions): Promise<ChaosCluster> {
+    const cluster = new ChaosCluster(`tcp://127.0.0.1:${await freePort()}`, options);
+    try {
+      await cluster.waitForWorkers(options.workers, 30_000);
+      for (const type of options.types) {
+        const result = await cluster.control.startNode(type, options.perType, {
+          timeoutMs: START_TIMEOUT_MS,
+        });
+        if (result.started.length !== options.perType)
+          throw new Error(
+            `started ${result.started.length} of ${options.perType} ${type} nodes: ${JSON.stringify(result.failures)}`,
+          );
+      }
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get master(): AppProcess {
+    return this.#master;
+  }
+
+  /** SIGKILLs the master; `startMaster()` brings it back on the same endpoint. */
+  async killMaster(): Promise<void> {
+    await this.#master.kill();
+  }
+
+  startMaster(): void {
+    this.#master = this.#startMaster();
+  }
+
+  async waitForWorkers(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const workers = await this.control.workers().catch(() => []);
+      if (workers.length >= count) return;
+      if (Date.now() > deadline)
+        throw new Error(`${workers.length} of ${count} workers registered in ${timeoutMs} ms`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the cluster to converge (every type running `perType`, desired unchanged), then says
+   * how it stands, converged or not.
+   */
+  async settle(timeoutMs: number): Promise<ClusterState> {
+    const deadline = Date.now() + timeoutMs;
+    let recipes: RecipeInfo[] = [];
+    let workers: WorkerInfo[] = [];
+    let answered = false;
+    for (;;) {
+      try {
+        [recipes, workers] = await Promise.all([this.control.recipes(), this.control.workers()]);
+        answered = true;
+      } catch {
+        answered = false;
+      }
+      if (answered && this.#converged(recipes)) break;
+      if (Date.now() > deadline) break;
+      await sleep(POLL_MS);
+    }
+    const running = new Map(recipes.map((recipe) => [recipe.type, recipe.running]));
+    return {
+      stoppedTypes: this.#options.types.filter((type) => (running.get(type) ?? 0) === 0),
+      converged: answered && this.#converged(recipes),
+      recipes: recipes.map(({ type, desired, running }) => ({ type, desired, running })),
+      workers: workers.map(({ workerId, state }) => ({ workerId, state })),
+      crashes: sum(this.workers.map((worker) => worker.counts.crashes)),
+      gaveUp: sum(this.workers.map((worker) => worker.counts.gaveUp)),
+      workerExits: sum(this.workers.map((worker) => worker.ownExits)),
+      masterAnswered: answered,
+    };
+  }
+
+  /** What the processes last wrote, for a report when a scenario fails to run. */
+  logs(): string {
+    return [
+      `master:\n${this.#master.tail()}`,
+      ...this.workers.map((worker, index) => `worker ${index}:\n${worker.current.tail()}`),
+    ].join('\n');
+  }
+
+  async close(): Promise<void> {
+    this.control.close();
+    await Promise.all([...this.workers.map((worker) => worker.stop()), this.#master.kill()]);
+  }
+
+  #converged(recipes: readonly RecipeInfo[]): boolean {
+    const byType = new Map(recipes.map((recipe) => [recipe.type, recipe]));
+    return this.#options.types.every((type) => {
+      const recipe = byType.get(type);
+      return recipe?.running === this.#options.perType && recipe.desired === this.#options.perType;
+    });
+  }
+
+  #startMaster(): AppProcess {
+    return new AppProcess(
+      'master',
+      [
+        '--bind',
+        this.endpoint,
+        '--heartbeat-ms',
+        String(this.#options.heartbeatMs),
+        '--heartbeat-misses',
+        String(this.#options.heartbeatMisses),
+      ],
+      {},
+    );
+  }
+}
+
+let workerHelp: string | undefined;
+
+/**
+ * The worker's flag for a queue type: `--queue-type classic|quorum` where the worker has it, else the older
+ * `--quorum-queues` (whose default was classic). Read from the worker's own `--help`, once.
+ */
+export function queueTypeFlags(type: QueueType): string[] {
+  workerHelp ??= execFileSync(process.execPath, [appPath('worker'), '--help'], {
+    encoding: 'utf8',
+  });
+  if (workerHelp.includes('--queue-type')) return ['--queue-type', type];
+  return type === 'quorum' ? ['--quorum-queues'] : [];
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
