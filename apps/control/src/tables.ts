@@ -39,7 +39,19 @@ export function workersTable(workers: readonly WorkerInfo[]): string {
     worker.types.join(','),
   ]);
   return table(
-    ['WORKER', 'HOST', 'PID', 'STATE', 'LAG', 'NODES', 'CAPACITY', 'PROCESSED', 'FAILED', 'SEEN', 'TYPES'],
+    [
+      'WORKER',
+      'HOST',
+      'PID',
+      'STATE',
+      'LAG',
+      'NODES',
+      'CAPACITY',
+      'PROCESSED',
+      'FAILED',
+      'SEEN',
+      'TYPES',
+    ],
     rows,
   );
 }

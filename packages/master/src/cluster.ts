@@ -28,6 +28,12 @@ export class Cluster {
    * lists the same nodes, and they keep their age, so the nodes placed in their stead are the newest. Bounded.
    */
   readonly #startedAt = new Map<string, number>();
+  /**
+   * The lag of workers removed while stalled (past the stall limit), by id: one that registers again while still
+   * blocked is known as stalled from its READY on, before its first heartbeat says so, so its nodes are the ones
+   * drained as surplus rather than those placed in their stead. Taken on registration; bounded.
+   */
+  readonly #stalledWhenRemoved = new Map<string, { lagMs: number; at: number }>();
 
   workers(): IterableIterator<WorkerRecord> {
     return this.#workers.values();
@@ -76,7 +82,11 @@ export class Cluster {
     worker.capacity = ready.capacity;
     worker.lastSeenAt = now;
     worker.registeredAt = now;
-    worker.lagMs = 0;
+    const stalled = this.#stalledWhenRemoved.get(worker.id);
+    this.#stalledWhenRemoved.delete(worker.id);
+    // Registering says nothing of its event loop: a known worker keeps its lag; one removed while stalled is assumed
+    // to be stalled still, until its first heartbeat says otherwise.
+    if (!previous) worker.lagMs = stalled ? stalled.lagMs + (now - stalled.at) : 0;
     worker.recipes.clear();
     for (const recipe of ready.recipes) {
       worker.recipes.set(recipe.type, recipe);
@@ -121,11 +131,19 @@ export class Cluster {
     for (const name of worker.stopping) if (!worker.nodes.has(name)) worker.stopping.delete(name);
   }
 
-  remove(worker: WorkerRecord): void {
+  /** Removes a worker (lost, left, or stalled past the limit); `livenessWindowMs` tells whether it was stalled. */
+  remove(worker: WorkerRecord, livenessWindowMs: number): void {
     if (this.#workers.get(worker.id) !== worker) return;
     this.#workers.delete(worker.id);
     this.#byIdentity.delete(worker.identity.toString('latin1'));
     for (const node of worker.nodes.values()) this.#startedAt.set(node.name, node.startedAt);
+    if (worker.stalled(livenessWindowMs)) {
+      this.#stalledWhenRemoved.set(worker.id, { lagMs: worker.lagMs, at: worker.lastSeenAt });
+      for (const id of this.#stalledWhenRemoved.keys()) {
+        if (this.#stalledWhenRemoved.size <= MAX_REMEMBERED_NODES) break;
+        this.#stalledWhenRemoved.delete(id);
+      }
+    }
     // Keep the memory bounded: the oldest entries (insertion order) go first.
     for (const name of this.#startedAt.keys()) {
       if (this.#startedAt.size <= MAX_REMEMBERED_NODES) break;

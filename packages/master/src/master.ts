@@ -345,7 +345,7 @@ export class Master {
   #forget(workerId: string, reason: string): void {
     const worker = this.#cluster.worker(workerId);
     if (!worker) return;
-    this.#cluster.remove(worker);
+    this.#cluster.remove(worker, livenessWindowMs(this.#context));
     this.#context.starts.failWorker(workerId, reason);
     this.#context.stops.failWorker(workerId, reason);
     this.#context.shutdowns.failWorker(workerId, reason);
