@@ -12,12 +12,23 @@
  * exists (so a publish to an undeclared queue rejects with `UnknownQueueError` and leaves no trace); after that,
  * `mandatory` publishing catches a queue deleted under a running system.
  *
+ * Queues are quorum queues unless `queueType` says classic, declared with a dead-letter exchange so that a node can
+ * have the broker move a poison message to its fail queue untouched (`deadLetter`, see queue-arguments.ts); on quorum
+ * queues the broker's `x-delivery-limit` backs up the nodes' own redelivery limit. Deliveries carry a redelivery
+ * count: the quorum queue's `x-delivery-count`, or on classic queues a count this adapter keeps for redelivered
+ * messages (redelivery-counter.ts).
+ *
  * Connection loss (connection-keeper.ts): consumers pause and resume on a new channel, publishes in flight are sent
- * again, declarations are repeated. Once the keeper gives up, every operation rejects with `RabbitMqConnectionError`
+ * again, declarations and dead-letter bindings are repeated. Once the keeper gives up, every operation rejects with `RabbitMqConnectionError`
  * and consumers' `nextBatch` with it too, so nodes stop and their supervisor takes over.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { AdapterClosedError, DrainGate, UnknownQueueError } from '@monomyth/node';
+import {
+  AdapterClosedError,
+  DrainGate,
+  MessagesRejectedError,
+  UnknownQueueError,
+} from '@monomyth/node';
 import type {
   CloseOptions,
   ConsumeOptions,
@@ -42,12 +53,18 @@ import type {
   RabbitMqAdapterOptions,
 } from './options.js';
 import { Publisher } from './publisher.js';
+import {
+  DEAD_LETTER_EXCHANGE,
+  FAIL_QUEUE_SUFFIX,
+  baseArguments,
+  deadLettersByName,
+  queueArguments,
+} from './queue-arguments.js';
+import { RedeliveryCounter } from './redelivery-counter.js';
 import { retryBucketMs, retryQueueArguments, retryQueueName } from './retry-topology.js';
 
 type AdapterState = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
-/** Fail queues are `<type>-fail` (see @monomyth/node's `failQueueOf`). */
-const FAIL_QUEUE_SUFFIX = '-fail';
 /** Admin operations retried after a lost connection before they give up. */
 const MAX_ADMIN_ATTEMPTS = 5;
 
@@ -69,6 +86,8 @@ export class RabbitMqStreamAdapter
   private readonly known = new Set<string>();
   /** Fail queues bound to the dead-letter exchange. */
   private readonly bound = new Set<string>();
+  /** Fail queue -> the source queues whose dead letters it receives (bound on `DEAD_LETTER_EXCHANGE`). */
+  private readonly deadLetterRoutes = new Map<string, Set<string>>();
   private adminChannel: Channel | undefined;
   private adminQueue: Promise<unknown> = Promise.resolve();
   private publishing = 0;
@@ -95,6 +114,8 @@ export class RabbitMqStreamAdapter
       },
       logger: this.logger,
       reconnectDelayMs: Math.max(10, this.options.reconnect.minDelayMs),
+      redeliveries:
+        this.options.queueType === 'quorum' ? 'x-delivery-count' : new RedeliveryCounter(),
       settled: () => this.drainGate.check(),
       closed: (consumer) => {
         this.consumers.delete(consumer);
@@ -123,6 +144,7 @@ export class RabbitMqStreamAdapter
       this.logger,
       () => this.state === 'open' || this.state === 'closing',
       () => this.failure ?? new AdapterClosedError('publish', 'closed'),
+      this.options.maxMessageBytes,
     );
     this.opening = (async () => {
       try {
@@ -165,7 +187,7 @@ export class RabbitMqStreamAdapter
     if (typeof queue !== 'string' || queue.length === 0 || Buffer.byteLength(queue) > 255) {
       throw new TypeError('a queue name is a non-empty string of at most 255 bytes');
     }
-    const args: Arguments = { ...this.options.queueArguments };
+    const args = queueArguments(queue, this.options);
     await this.admin(`declare queue ${JSON.stringify(queue)}`, (channel) =>
       channel.assertQueue(queue, { durable: true, arguments: args }),
     );
@@ -192,8 +214,15 @@ export class RabbitMqStreamAdapter
         `maxUnacked must be a whole number from 1 to 65535 (RabbitMQ's prefetch), got ${String(maxUnacked)}`,
       );
     }
-    await this.ensureKnown([queue], 'consume');
-    const consumer = await RabbitMqConsumer.start(queue, maxUnacked, this.host);
+    const { failQueue } = options;
+    await this.ensureKnown(failQueue === undefined ? [queue] : [queue, failQueue], 'consume');
+    // Dead-lettering needs the source queue's arguments, known only for queues this adapter declared.
+    const deadLetterTo =
+      failQueue !== undefined && deadLettersByName(queue, this.declared.get(queue))
+        ? failQueue
+        : undefined;
+    if (deadLetterTo !== undefined) await this.bindDeadLetters(queue, deadLetterTo);
+    const consumer = await RabbitMqConsumer.start(queue, maxUnacked, this.host, deadLetterTo);
     if ((this.state as AdapterState) !== 'open') {
       await consumer.close();
       return this.refuse('consume');
@@ -238,7 +267,10 @@ export class RabbitMqStreamAdapter
         queue = retryQueueName(delivery.queue, bucket);
         if (!this.declared.has(queue)) await this.declareRetryQueue(delivery.queue, bucket);
       }
-      messages.push({ queue, body: delivery.body, headers: { ...delivery.headers, ...headers } });
+      const copyHeaders = { ...delivery.headers, ...headers };
+      // The copy is a new message: the broker's count of the original's deliveries does not follow it.
+      delete copyHeaders['x-delivery-count'];
+      messages.push({ queue, body: delivery.body, headers: copyHeaders });
     }
     await this.tracked(messages);
   }
@@ -265,6 +297,10 @@ export class RabbitMqStreamAdapter
       await (this.publisher as Publisher).publish(messages);
     } catch (error) {
       if (error instanceof UnknownQueueError) this.known.delete(error.queue);
+      if (error instanceof MessagesRejectedError) {
+        for (const { cause } of error.rejected)
+          if (cause instanceof UnknownQueueError) this.known.delete(cause.queue);
+      }
       if (error instanceof KeeperClosedError) {
         throw this.failure ?? new AdapterClosedError('publish', 'closed');
       }
@@ -277,7 +313,7 @@ export class RabbitMqStreamAdapter
 
   private async declareRetryQueue(source: string, bucketMs: number): Promise<void> {
     const queue = retryQueueName(source, bucketMs);
-    const args = retryQueueArguments(source, bucketMs, this.options.queueArguments);
+    const args = retryQueueArguments(source, bucketMs, baseArguments(this.options));
     if (args['x-queue-type'] === 'quorum') {
       // Quorum queues dead-letter at most once unless told otherwise: a retry must not be lost on the way back.
       args['x-dead-letter-strategy'] = 'at-least-once';
@@ -288,6 +324,21 @@ export class RabbitMqStreamAdapter
     );
     this.declared.set(queue, args);
     this.known.add(queue);
+  }
+
+  /** Binds `failQueue` to the dead-letter exchange for the dead letters of `source`. */
+  private async bindDeadLetters(source: string, failQueue: string): Promise<void> {
+    const sources = this.deadLetterRoutes.get(failQueue);
+    if (sources?.has(source) === true) return;
+    await this.admin(
+      `bind ${JSON.stringify(failQueue)} for the dead letters of ${JSON.stringify(source)}`,
+      async (channel) => {
+        await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
+        await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
+      },
+    );
+    if (sources === undefined) this.deadLetterRoutes.set(failQueue, new Set([source]));
+    else sources.add(source);
   }
 
   private async ensureKnown(queues: readonly string[], operation: string): Promise<void> {
@@ -389,6 +440,11 @@ export class RabbitMqStreamAdapter
         if (exchange !== undefined && this.bound.has(queue))
           await channel.bindQueue(queue, exchange, queue);
       }
+      if (this.deadLetterRoutes.size > 0)
+        await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
+      for (const [failQueue, sources] of this.deadLetterRoutes)
+        for (const source of sources)
+          await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
     } finally {
       await channel.close().catch(() => {});
     }

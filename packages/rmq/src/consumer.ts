@@ -12,6 +12,9 @@
  * close that with a 406). Meanwhile a pending `nextBatch` keeps waiting: the node pauses. The consumer opens a new
  * channel once the connection is up again and carries on; it fails for good (its `nextBatch` rejects) only when the
  * queue is gone, the channel keeps failing on a live connection, or the adapter gave up on the broker.
+ *
+ * Opened with a fail queue whose dead-letter route the adapter set up, it also has `deadLetter`: a `basic.nack`
+ * without requeue, after which the broker moves the message, as stored, to the fail queue.
  */
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import {
@@ -30,6 +33,7 @@ import type {
 } from '@monomyth/node';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
+import type { RedeliveryCounter } from './redelivery-counter.js';
 import { RabbitMqChannelError, messageOf, replyCodeOf } from './errors.js';
 import { fromAmqpHeaders } from './wire.js';
 
@@ -43,6 +47,8 @@ export interface ConsumerHost {
   readonly keeper: ConnectionKeeper;
   readonly logger: Logger;
   readonly reconnectDelayMs: number;
+  /** Where redelivery counts come from: quorum queues' header, or the adapter's own count. */
+  readonly redeliveries: 'x-delivery-count' | RedeliveryCounter;
   /** Told when the consumer's held set shrinks, so a draining adapter knows when it is done. */
   settled(): void;
   closed(consumer: RabbitMqConsumer): void;
@@ -60,6 +66,7 @@ export class RmqDelivery implements Delivery {
     /** Which of its consumer's channels it came on: a delivery of an earlier one can no longer be settled. */
     readonly channelEpoch: number,
     readonly consumer: RabbitMqConsumer,
+    readonly redeliveryCount: number | undefined,
   ) {}
 }
 
@@ -81,13 +88,22 @@ export class RabbitMqConsumer implements StreamConsumer {
   private readonly waiter: BatchWaiter<RmqDelivery>;
   private state: ConsumerState = 'opening';
   private failure: unknown;
+  /**
+   * Present when the consumer was opened with a fail queue the broker dead-letters to (see `DeadLetterCapable`):
+   * the broker moves each delivery, as stored, to that queue.
+   */
+  readonly deadLetter?: (deliveries: readonly Delivery[]) => Promise<void>;
 
   private constructor(
     readonly queue: string,
     private readonly maxUnacked: number,
     private readonly host: ConsumerHost,
+    /** The fail queue dead letters reach, when the adapter bound it. */
+    readonly deadLetterTo: string | undefined,
   ) {
     this.waiter = new BatchWaiter(queue, (batch, max) => this.fill(batch, max));
+    if (deadLetterTo !== undefined)
+      this.deadLetter = (deliveries) => this.settle(deliveries, 'dead-letter');
   }
 
   /** Opens the consumer's channel and starts consuming; rejects (with `UnknownQueueError` for a missing queue). */
@@ -95,8 +111,9 @@ export class RabbitMqConsumer implements StreamConsumer {
     queue: string,
     maxUnacked: number,
     host: ConsumerHost,
+    deadLetterTo?: string,
   ): Promise<RabbitMqConsumer> {
-    const consumer = new RabbitMqConsumer(queue, maxUnacked, host);
+    const consumer = new RabbitMqConsumer(queue, maxUnacked, host, deadLetterTo);
     const model = await host.keeper.whenUp();
     try {
       await consumer.attach(model);
@@ -207,19 +224,29 @@ export class RabbitMqConsumer implements StreamConsumer {
       return;
     }
     const headers = fromAmqpHeaders(message.properties.headers);
+    const { redelivered } = message.fields;
     this.buffer.push(
       new RmqDelivery(
         this.queue,
         message.content,
         headers,
         attemptOf(headers),
-        message.fields.redelivered,
+        redelivered,
         message.fields.deliveryTag,
         epoch,
         this,
+        redelivered ? this.redeliveryCount(headers, message.content) : undefined,
       ),
     );
     if (this.waiter.waiting) this.offer();
+  }
+
+  /** How many times a redelivered message came back; only redeliveries are counted. */
+  private redeliveryCount(headers: MessageHeaders, body: Buffer): number | undefined {
+    const source = this.host.redeliveries;
+    if (source !== 'x-delivery-count') return source.redelivered(this.queue, body);
+    const count = headers['x-delivery-count'];
+    return typeof count === 'number' ? count : undefined;
   }
 
   private channelClosed(channel: Channel): void {
@@ -288,7 +315,10 @@ export class RabbitMqConsumer implements StreamConsumer {
     }
   }
 
-  private async settle(deliveries: readonly Delivery[], how: 'ack' | 'requeue'): Promise<void> {
+  private async settle(
+    deliveries: readonly Delivery[],
+    how: 'ack' | 'requeue' | 'dead-letter',
+  ): Promise<void> {
     if (this.state === 'closed') throw new ConsumerClosedError(how, this.queue);
     const tags: number[] = [];
     let ascending = true;
@@ -338,9 +368,14 @@ export class RabbitMqConsumer implements StreamConsumer {
     if (this.waiter.waiting && this.head < this.buffer.length) this.offer();
   }
 
-  private send(channel: Channel, tag: number, multiple: boolean, how: 'ack' | 'requeue'): void {
+  private send(
+    channel: Channel,
+    tag: number,
+    multiple: boolean,
+    how: 'ack' | 'requeue' | 'dead-letter',
+  ): void {
     if (how === 'ack') channel.ack(tagOnly(tag), multiple);
-    else channel.nack(tagOnly(tag), multiple, true);
+    else channel.nack(tagOnly(tag), multiple, how === 'requeue');
   }
 
   private fill(batch: RmqDelivery[], max: number): void {

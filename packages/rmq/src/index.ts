@@ -13,10 +13,14 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_RECONNECT,
+  DEFAULT_QUEUE_TYPE,
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_MAX_MESSAGE_BYTES,
 } from './options.js';
 export type {
   CompiledRabbitMqOptions,
   QueueArgumentValue,
+  QueueType,
   RabbitMqAdapterOptions,
   ReconnectOptions,
 } from './options.js';
@@ -27,3 +31,4 @@ export {
 } from './errors.js';
 export type { ConnectionFailure } from './errors.js';
 export { retryBucketMs, retryQueueName } from './retry-topology.js';
+export { DEAD_LETTER_EXCHANGE } from './queue-arguments.js';

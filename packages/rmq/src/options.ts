@@ -23,8 +23,27 @@ export interface RabbitMqAdapterOptions {
   /** Reconnection after a lost connection: exponential backoff between these delays. */
   reconnect?: ReconnectOptions;
   /**
-   * Arguments every queue is declared with, retry queues included: `{ 'x-queue-type': 'quorum' }` for quorum queues.
-   * A queue that already exists with other arguments is refused by the broker (PRECONDITION_FAILED).
+   * The type of every queue the adapter declares. Quorum queues (replicated, Raft) replay far fewer acknowledged
+   * messages after a broker crash than classic ones, count redeliveries (`x-delivery-count`) and enforce
+   * `deliveryLimit`; classic queues are lighter on a single broker. A queue that already exists with another type is
+   * refused by the broker (PRECONDITION_FAILED): delete it, or keep its type here. @default 'quorum'
+   */
+  queueType?: QueueType;
+  /**
+   * Quorum queues only: the broker dead-letters a message to its node's fail queue once it was delivered this many
+   * times and came back each time (`x-delivery-limit`), a backstop a little above the nodes' own `maxRedeliveries`
+   * for consumers that die before they can fail it themselves. `Infinity` sets no limit. @default 15
+   */
+  deliveryLimit?: number;
+  /**
+   * The largest body the adapter publishes, in bytes: a larger one is refused on its own (the publish rejects with
+   * `MessagesRejectedError` for it and stores the rest) instead of being sent for the broker to close the channel
+   * over. Match the broker's `max_message_size`. @default 134_217_728 (RabbitMQ's default, 128 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * Other arguments every queue is declared with, retry queues included (`x-max-length`, ...), over the adapter's
+   * own. A queue that already exists with other arguments is refused by the broker (PRECONDITION_FAILED).
    */
   queueArguments?: Readonly<Record<string, QueueArgumentValue>>;
   /**
@@ -36,6 +55,9 @@ export interface RabbitMqAdapterOptions {
   /** Receives structured logs (pino's shape). @default a logger that writes nothing */
   logger?: Logger;
 }
+
+/** See `RabbitMqAdapterOptions.queueType`. */
+export type QueueType = 'quorum' | 'classic';
 
 export interface ReconnectOptions {
   /** Delay before the first reconnection attempt. @default 100 */
@@ -60,6 +82,10 @@ export interface CompiledRabbitMqOptions {
   readonly connectTimeoutMs: number;
   readonly heartbeatSeconds: number;
   readonly reconnect: Readonly<Required<ReconnectOptions>>;
+  readonly queueType: QueueType;
+  readonly deliveryLimit: number;
+  readonly maxMessageBytes: number;
+  /** Without `x-queue-type`: the type is `queueType`. */
   readonly queueArguments: Readonly<Record<string, QueueArgumentValue>>;
   readonly deadLetterExchange: string | undefined;
   readonly logger: Logger;
@@ -68,6 +94,11 @@ export interface CompiledRabbitMqOptions {
 export const DEFAULT_CONNECTION_NAME = 'monomyth';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 30;
+export const DEFAULT_QUEUE_TYPE: QueueType = 'quorum';
+/** A little above the nodes' default `maxRedeliveries` (10), so nodes fail such messages first, with reasons. */
+export const DEFAULT_DELIVERY_LIMIT = 15;
+/** RabbitMQ's default `max_message_size`. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
   minDelayMs: 100,
   maxDelayMs: 5_000,
@@ -185,6 +216,8 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
       );
     }
   }
+  const queueType = compileQueueType(options.queueType, queueArguments);
+  delete queueArguments['x-queue-type'];
   const deadLetterExchange = options.deadLetterExchange;
   if (
     deadLetterExchange !== undefined &&
@@ -222,8 +255,42 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
         true,
       ),
     }),
+    queueType,
+    deliveryLimit: number('deliveryLimit', options.deliveryLimit, DEFAULT_DELIVERY_LIMIT, 1, true),
+    maxMessageBytes: number(
+      'maxMessageBytes',
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+      1,
+      true,
+    ),
     queueArguments: Object.freeze(queueArguments),
     deadLetterExchange,
     logger: options.logger ?? noopLogger,
   });
+}
+
+/** `queueType`, or the `x-queue-type` of `queueArguments` (as earlier versions took it), not both unless they agree. */
+function compileQueueType(
+  given: unknown,
+  queueArguments: Readonly<Record<string, QueueArgumentValue>>,
+): QueueType {
+  const argument = queueArguments['x-queue-type'];
+  for (const [option, value] of [
+    ['queueType', given],
+    ["queueArguments['x-queue-type']", argument],
+  ] as const) {
+    if (value !== undefined && value !== 'quorum' && value !== 'classic')
+      throw new RabbitMqOptionsError(
+        option,
+        `must be 'quorum' or 'classic', got ${JSON.stringify(value)}`,
+      );
+  }
+  if (given !== undefined && argument !== undefined && given !== argument) {
+    throw new RabbitMqOptionsError(
+      'queueType',
+      `is ${JSON.stringify(given)} but queueArguments['x-queue-type'] is ${JSON.stringify(argument)}`,
+    );
+  }
+  return (given ?? argument ?? DEFAULT_QUEUE_TYPE) as QueueType;
 }

@@ -5,15 +5,22 @@
  * node's batch never waits behind another's: in practice a channel per publishing node. A batch is written in one go
  * (pausing only when the socket asks to, on 'drain') and shares one confirm callback and one promise, whatever its size.
  *
- * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`: a message the broker
- * cannot route (its queue was deleted) comes back as a basic.return before its ack, and the batch rejects with
- * `UnknownQueueError`. A nack rejects it with `RabbitMqPublishNackedError`. When the channel or the connection dies
- * before every confirm arrived, the batch is sent again, whole, on a new channel once the connection is back: a
- * publish in flight during a loss is retried, never dropped (and may be stored twice: at-least-once).
+ * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`. A nack rejects the
+ * batch with `RabbitMqPublishNackedError`. When the channel or the connection dies before every confirm arrived, the
+ * batch is sent again, whole, on a new channel once the connection is back: a publish in flight during a loss is
+ * retried, never dropped (and may be stored twice: at-least-once).
+ *
+ * A message refused on its own account costs only itself: the others are sent and confirmed, and the batch then
+ * rejects with `MessagesRejectedError` naming it. Three such refusals:
+ * - a body over `maxMessageBytes`: skipped before sending (the broker would close the channel with a 406);
+ * - headers amqplib cannot encode (over its 64 KiB field-table buffer, a value of no AMQP type): `channel.publish`
+ *   throws before writing anything, so the channel is untouched; the message is skipped;
+ * - no route (its queue was deleted): it comes back as a basic.return before its ack; every message of the batch
+ *   with that routing key is named, with an `UnknownQueueError` as cause.
  */
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import { UnknownQueueError } from '@monomyth/node';
-import type { Logger, OutgoingMessage } from '@monomyth/node';
+import { MessagesRejectedError, UnknownQueueError } from '@monomyth/node';
+import type { Logger, OutgoingMessage, RejectedMessage } from '@monomyth/node';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { RabbitMqChannelError, RabbitMqPublishNackedError, messageOf } from './errors.js';
 import { toBuffer } from './wire.js';
@@ -53,8 +60,8 @@ class PooledChannel {
     });
     channel.on('drain', () => this.drainWaiter?.());
     channel.on('return', (message: Message) => {
-      const queue = message.fields.routingKey;
-      for (const batch of this.batches) batch.returned(queue);
+      const { exchange, routingKey } = message.fields;
+      for (const batch of this.batches) batch.returned(exchange, routingKey);
     });
   }
 
@@ -74,7 +81,10 @@ class BatchSend {
   private remaining: number;
   private nacked = false;
   private lost: unknown;
-  private unroutable: string | undefined;
+  /** Routes (`exchange routingKey`) the broker returned a message of. */
+  private unroutable: Set<string> | undefined;
+  /** Messages skipped before sending, by index. */
+  private refused: RejectedMessage[] | undefined;
   private resolve!: () => void;
   private reject!: (error: unknown) => void;
   readonly done: Promise<void>;
@@ -88,19 +98,27 @@ class BatchSend {
   };
 
   constructor(
-    count: number,
+    private readonly messages: readonly OutgoingMessage[],
     readonly queues: readonly string[],
+    private readonly routeOf: RouteOf,
   ) {
-    this.remaining = count;
+    this.remaining = messages.length;
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
   }
 
-  /** The broker could not route a message to `queue`. */
-  returned(queue: string): void {
-    if (this.queues.includes(queue)) this.unroutable ??= queue;
+  /** The broker could not route a message published to `exchange` with `routingKey`. */
+  returned(exchange: string, routingKey: string): void {
+    (this.unroutable ??= new Set()).add(`${exchange} ${routingKey}`);
+  }
+
+  /** Message `index` was not sent, for a reason of its own: it takes no confirm. */
+  skipped(index: number, reason: string, cause?: unknown): void {
+    (this.refused ??= []).push({ index, reason, cause });
+    this.remaining -= 1;
+    if (this.remaining === 0) this.finish();
   }
 
   /** `count` messages were never written (the channel closed under the loop). */
@@ -111,11 +129,30 @@ class BatchSend {
   }
 
   private finish(): void {
-    if (this.unroutable !== undefined)
-      this.reject(new UnknownQueueError('publish', this.unroutable));
-    else if (this.lost !== undefined) this.reject(new ChannelLost(this.lost));
+    if (this.lost !== undefined) this.reject(new ChannelLost(this.lost));
     else if (this.nacked) this.reject(new RabbitMqPublishNackedError(this.queues));
+    else if (this.refused !== undefined || this.unroutable !== undefined)
+      this.reject(this.rejection());
     else this.resolve();
+  }
+
+  /** The messages refused: skipped ones, and (rare, so looked up only now) those with a returned route. */
+  private rejection(): MessagesRejectedError {
+    const rejected = this.refused ?? [];
+    const unroutable = this.unroutable;
+    if (unroutable !== undefined) {
+      const skipped = new Set(rejected.map((message) => message.index));
+      this.messages.forEach((message, index) => {
+        const { exchange, routingKey } = this.routeOf(message.queue);
+        if (skipped.has(index) || !unroutable.has(`${exchange} ${routingKey}`)) return;
+        rejected.push({
+          index,
+          reason: `no route to queue ${JSON.stringify(message.queue)} (it was deleted?)`,
+          cause: new UnknownQueueError('publish', message.queue),
+        });
+      });
+    }
+    return new MessagesRejectedError('publish', rejected, this.messages.length);
   }
 }
 
@@ -131,6 +168,8 @@ export class Publisher {
     private readonly retrying: () => boolean,
     /** The error a publish rejects with once the adapter stopped retrying. */
     private readonly closedError: () => unknown,
+    /** Bodies above this are refused before sending. */
+    private readonly maxMessageBytes: number,
   ) {}
 
   /**
@@ -148,6 +187,7 @@ export class Publisher {
         return;
       } catch (error) {
         if (!(error instanceof ChannelLost)) throw error;
+        // Messages refused for themselves are refused again on the next channel: the error names them.
         if (!this.retrying()) throw this.closedError();
         // A channel that died while its connection stayed up failed for a reason of its own: don't loop forever.
         if (this.keeper.current === pooled.model && ++failures >= MAX_CHANNEL_FAILURES) {
@@ -180,7 +220,8 @@ export class Publisher {
     queues: readonly string[],
   ): Promise<void> {
     const { channel } = pooled;
-    const batch = new BatchSend(messages.length, queues);
+    const batch = new BatchSend(messages, queues, this.routeOf);
+    const { maxMessageBytes } = this;
     pooled.batches.add(batch);
     try {
       let lastQueue: string | undefined;
@@ -190,6 +231,13 @@ export class Publisher {
         if (message.queue !== lastQueue) {
           lastQueue = message.queue;
           route = this.routeOf(lastQueue);
+        }
+        if (message.body.byteLength > maxMessageBytes) {
+          batch.skipped(
+            i,
+            `a body of ${message.body.byteLength} bytes, over maxMessageBytes (${maxMessageBytes})`,
+          );
+          continue;
         }
         const options: Options.Publish = {
           persistent: true,
@@ -206,6 +254,11 @@ export class Publisher {
             batch.onConfirm,
           );
         } catch (error) {
+          // amqplib encodes the frames before writing: a message it cannot encode left the channel untouched.
+          if (error instanceof RangeError || error instanceof TypeError) {
+            batch.skipped(i, `headers that cannot be encoded: ${messageOf(error)}`, error);
+            continue;
+          }
           batch.notSent(messages.length - i, error);
           break;
         }

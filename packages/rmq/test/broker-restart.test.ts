@@ -7,7 +7,7 @@ import type { Delivery, Logger, Node } from '@monomyth/node';
 import { RabbitMqServer } from '@monomyth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqStreamAdapter } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, valuesOf } from './helpers.js';
+import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
 
 /** The broker closes a channel whose delivery stays unacknowledged this long. */
 const CONSUMER_TIMEOUT_MS = 3_000;
@@ -195,6 +195,12 @@ describe('rabbitmq connection loss', () => {
       );
       expect(logLines).toContain('RabbitMQ consumer resumed');
       await node.drain(5_000);
+      // A quorum queue counts its consumers a moment after they leave.
+      await until(
+        'the consumer gone',
+        async () => (await adapter.queueStats(source)).consumers === 0,
+        5_000,
+      );
       expect(await adapter.queueStats(source)).toEqual({ ready: 0, unacked: 0, consumers: 0 });
     },
   );

@@ -3,4 +3,11 @@ import { runStreamAdapterConformance } from '../src/index.js';
 
 // One broker for the run: the suite reads through one adapter what it wrote through another.
 const broker = new MemoryBroker();
-runStreamAdapterConformance('in-memory', () => new MemoryStreamAdapter({ broker }));
+const maxMessageBytes = 64 * 1024;
+runStreamAdapterConformance(
+  'in-memory',
+  () => new MemoryStreamAdapter({ broker, maxMessageBytes }),
+  {
+    refusedMessage: () => ({ body: new Uint8Array(maxMessageBytes + 1) }),
+  },
+);

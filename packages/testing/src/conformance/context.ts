@@ -2,7 +2,7 @@
  * What every conformance case shares: a way to connect adapters (closed after each test), unique queue names, and a
  * few helpers that wait for deliveries without sleeping.
  */
-import type { Delivery, StreamAdapter, StreamConsumer } from '@monomyth/node';
+import type { Delivery, MessageHeaders, StreamAdapter, StreamConsumer } from '@monomyth/node';
 
 /**
  * Makes a new adapter, not yet opened. Every adapter it makes in one run must reach the same backend (the same broker,
@@ -23,11 +23,18 @@ export interface ConformanceOptions {
    * @default 200
    */
   readonly quietMs?: number;
+  /**
+   * A message (body and headers) the adapter refuses for itself: too large for it, or with headers it cannot encode.
+   * With it, the suite checks that a publish names such messages (`MessagesRejectedError`) and stores the others;
+   * without it, those cases pass without checking anything.
+   */
+  readonly refusedMessage?: () => { readonly body: Uint8Array; readonly headers?: MessageHeaders };
 }
 
 export interface ConformanceContext {
   readonly deliveryTimeoutMs: number;
   readonly quietMs: number;
+  readonly refusedMessage: ConformanceOptions['refusedMessage'];
   /** A new adapter from the factory, opened, and closed after the test. */
   connect(): Promise<StreamAdapter>;
   /** A new adapter from the factory, not opened, and closed after the test. */

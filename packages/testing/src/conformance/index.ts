@@ -18,6 +18,7 @@ import { capabilityCases } from './capability-cases.js';
 import type { ConformanceContext, ConformanceOptions, StreamAdapterFactory } from './context.js';
 import { deliveryCases } from './delivery-cases.js';
 import { lifecycleCases } from './lifecycle-cases.js';
+import { poisonCases } from './poison-cases.js';
 import { settleCases } from './settle-cases.js';
 
 export type { ConformanceOptions, StreamAdapterFactory } from './context.js';
@@ -39,6 +40,7 @@ export function runStreamAdapterConformance(
   const ctx: ConformanceContext = {
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 5000,
     quietMs: options.quietMs ?? 200,
+    refusedMessage: options.refusedMessage,
     connectUnopened,
     async connect() {
       const adapter = await connectUnopened();
@@ -65,5 +67,6 @@ export function runStreamAdapterConformance(
     deliveryCases(ctx);
     settleCases(ctx);
     capabilityCases(ctx);
+    poisonCases(ctx);
   });
 }

@@ -1,0 +1,185 @@
+/**
+ * Poison isolation on a real RabbitMQ: a message whose fail-queue copy amqplib cannot encode, a body over
+ * `maxMessageBytes`, an output too large, and messages that keep coming back. In each, the rest of the batch flows, the
+ * bad message ends in the fail queue, and the node keeps running.
+ */
+import { Headers, createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import type { Delivery, Node, StreamConsumer } from '@monomyth/node';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { RabbitMqStreamAdapter } from '../src/index.js';
+import type { RabbitMqAdapterOptions } from '../src/index.js';
+import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+
+let adapters: RabbitMqStreamAdapter[] = [];
+let nodes: Node[] = [];
+const encoder = new TextEncoder();
+
+async function open(
+  options: Omit<RabbitMqAdapterOptions, 'url'> = {},
+): Promise<RabbitMqStreamAdapter> {
+  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
+  adapters.push(adapter);
+  await adapter.open();
+  return adapter;
+}
+
+async function run(node: Node): Promise<Node> {
+  nodes.push(node);
+  await node.start();
+  return node;
+}
+
+afterEach(async () => {
+  await stopAll(nodes);
+  nodes = [];
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  adapters = [];
+});
+
+function upperSystem(type: string, extra: { maxRedeliveries?: number; calls?: string[] } = {}) {
+  return defineSystem({
+    name: 'poison',
+    nodes: [
+      {
+        name: type,
+        batchSize: 10,
+        batchTimeoutMs: 20,
+        retry: { maxRedeliveries: extra.maxRedeliveries },
+        transform: (value: string) => {
+          extra.calls?.push(value);
+          return value === 'grow' ? 'g'.repeat(20_000) : value.toUpperCase();
+        },
+      },
+    ],
+  });
+}
+
+async function pullOne(consumer: StreamConsumer): Promise<Delivery[]> {
+  return consumer.nextBatch({ max: 1, timeoutMs: 0, signal: AbortSignal.timeout(2_000) });
+}
+
+describe('rabbitmq poison isolation', () => {
+  it('poison - a fail copy amqplib cannot encode (headers over 64 KiB) is trimmed; the batch goes on, with no duplicates', async () => {
+    const adapter = await open();
+    const type = uniqueName('HEADERS');
+    const source = `START-to-${type}`;
+    const good = Array.from({ length: 10 }, (_, i) => `ok${i}`);
+    await adapter.declareQueue(source);
+    // A header table just under amqplib's 64 KiB buffer: the original can be published, its fail copy (with the
+    // failure headers added) cannot be encoded.
+    await adapter.publish([
+      ...good.slice(0, 5).map((value) => ({ queue: source, body: jsonCodec.encode(value) })),
+      {
+        queue: source,
+        body: encoder.encode('not json'),
+        headers: { big: 'h'.repeat(65_000), trace: 't-1' },
+      },
+      ...good.slice(5).map((value) => ({ queue: source, body: jsonCodec.encode(value) })),
+    ]);
+    const node = await run(createNode(upperSystem(type), type, { adapter }));
+
+    const failed = await collect(adapter, `${type}-fail`, (got) => got.length >= 1, 10_000);
+    expect(new TextDecoder().decode(failed[0]!.body)).toBe('not json');
+    expect(failed[0]!.headers).toMatchObject({
+      trace: 't-1',
+      [Headers.DroppedHeaders]: 'big',
+      [Headers.ErrorName]: 'BodyCodecError',
+      [Headers.Step]: 'pull',
+    });
+    const outputs = await collect(adapter, `${type}-to-END`, (got) => got.length >= 10, 10_000);
+    expect(valuesOf(outputs)).toEqual(good.map((value) => value.toUpperCase()));
+    expect(node.state).toBe('running');
+    await node.drain(5_000);
+    expect(node.stats()).toMatchObject({ processed: 10, failed: 1 });
+    expect(await adapter.queueStats(`${type}-to-END`)).toMatchObject({ ready: 0 });
+    expect(await adapter.queueStats(source)).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  it('poison - a body over maxMessageBytes is dead-lettered by the broker, untouched; an output over it fails its message', async () => {
+    const feeder = await open();
+    const adapter = await open({ maxMessageBytes: 10_000 });
+    const type = uniqueName('BIG');
+    const source = `START-to-${type}`;
+    const huge = 'z'.repeat(20_000);
+    await feeder.declareQueue(source);
+    await feeder.publish([
+      { queue: source, body: jsonCodec.encode('a') },
+      { queue: source, body: encoder.encode(huge), headers: { trace: 't-2' } },
+      { queue: source, body: jsonCodec.encode('grow') },
+      { queue: source, body: jsonCodec.encode('b') },
+    ]);
+    const node = await run(createNode(upperSystem(type), type, { adapter }));
+
+    const outputs = await collect(adapter, `${type}-to-END`, (got) => got.length >= 2, 10_000);
+    expect(valuesOf(outputs)).toEqual(['A', 'B']);
+    const failed = await collect(adapter, `${type}-fail`, (got) => got.length >= 2, 10_000);
+    const byBody = new Map(failed.map((d) => [new TextDecoder().decode(d.body), d]));
+    // The original, moved by the broker: its body and headers as published, no failure headers.
+    expect(byBody.get(huge)?.headers).toMatchObject({ trace: 't-2' });
+    expect(byBody.get(huge)?.headers[Headers.ErrorName]).toBeUndefined();
+    expect(byBody.get('"grow"')?.headers).toMatchObject({
+      [Headers.ErrorName]: 'MessageRefusedError',
+      [Headers.Step]: 'place',
+    });
+    expect(node.state).toBe('running');
+    await node.drain(5_000);
+    expect(await adapter.queueStats(source)).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
+  for (const queueType of ['quorum', 'classic'] as const) {
+    it(`redelivery - on ${queueType} queues, a message that came back more than maxRedeliveries times is failed without running`, async () => {
+      const adapter = await open({ queueType });
+      const type = uniqueName(`LOOP-${queueType}`);
+      const source = `START-to-${type}`;
+      await publishValues(adapter, source, ['loop']);
+      // Given back three times, as by three nodes that crashed on it.
+      const consumer = await adapter.consume(source, { maxUnacked: 1 });
+      for (let i = 0; i < 3; i++) await consumer.requeue(await pullOne(consumer));
+      await consumer.close();
+      await publishValues(adapter, source, ['fine']);
+      const calls: string[] = [];
+      await run(createNode(upperSystem(type, { maxRedeliveries: 2, calls }), type, { adapter }));
+      const outputs = await collect(adapter, `${type}-to-END`, (got) => got.length >= 1, 10_000);
+      expect(valuesOf(outputs)).toEqual(['FINE']);
+      const failed = await collect(adapter, `${type}-fail`, (got) => got.length >= 1, 10_000);
+      expect(jsonCodec.decode(failed[0]!.body)).toBe('loop');
+      expect(failed[0]!.headers).toMatchObject({
+        [Headers.ErrorName]: 'RedeliveryLimitError',
+        [Headers.Step]: 'pull',
+      });
+      expect(failed[0]!.headers[Headers.Redeliveries]).toBeGreaterThanOrEqual(3);
+      expect(calls).toEqual(['fine']);
+    });
+  }
+
+  it('delivery limit - on quorum queues the broker dead-letters a message given back past deliveryLimit to the fail queue', async () => {
+    const adapter = await open({ deliveryLimit: 2 });
+    const type = uniqueName('LIMIT');
+    const source = `START-to-${type}`;
+    const failQueue = `${type}-fail`;
+    await adapter.declareQueue(failQueue);
+    await publishValues(adapter, source, ['again']);
+    const consumer = await adapter.consume(source, { maxUnacked: 1, failQueue });
+    let returns = 0;
+    for (;;) {
+      const batch = await consumer.nextBatch({
+        max: 1,
+        timeoutMs: 0,
+        signal: AbortSignal.timeout(500),
+      });
+      if (batch.length === 0) break;
+      await consumer.requeue(batch);
+      returns += 1;
+      expect(returns).toBeLessThanOrEqual(3);
+    }
+    expect(returns).toBe(3);
+    const failed = await collect(adapter, failQueue, (got) => got.length >= 1, 5_000);
+    expect(valuesOf(failed)).toEqual(['again']);
+    await consumer.close();
+    await until(
+      'the source queue empty',
+      async () => (await adapter.queueStats(source)).ready === 0,
+      5_000,
+    );
+  });
+});

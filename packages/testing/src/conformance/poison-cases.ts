@@ -1,0 +1,100 @@
+/**
+ * Conformance of what isolates a poison message: a publish that refuses particular messages names them and stores the
+ * rest; `deadLetter` (for consumers that have it) moves originals to the fail queue; redelivery counts (for adapters
+ * that report them) go up each time a message comes back.
+ */
+import { StreamErrorCode, isDeadLetterCapable } from '@monomyth/node';
+import type { MessagesRejectedError } from '@monomyth/node';
+import { expect, it } from 'vitest';
+import type { ConformanceContext } from './context.js';
+import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+
+export function poisonCases(ctx: ConformanceContext): void {
+  const refused = ctx.refusedMessage;
+
+  it('publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order', async () => {
+    if (refused === undefined) return;
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    const bad = { queue, ...refused() };
+    const error = (await rejectionOf(
+      adapter.publish([
+        { queue, body: encoder.encode('a') },
+        bad,
+        { queue, body: encoder.encode('b') },
+        bad,
+        { queue, body: encoder.encode('c') },
+      ]),
+    )) as MessagesRejectedError;
+    expect(error).toMatchObject({ code: StreamErrorCode.MessagesRejected, total: 5 });
+    expect(error.rejected.map((message) => message.index)).toEqual([1, 3]);
+    for (const message of error.rejected) expect(message.reason).toEqual(expect.any(String));
+    const reader = await ctx.connect();
+    const consumer = await reader.consume(queue, { maxUnacked: 10 });
+    expect(texts(await pullExactly(consumer, 3, ctx.deliveryTimeoutMs))).toEqual(['a', 'b', 'c']);
+    expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);
+  });
+
+  it('publish - a call of refused messages only stores nothing, and the adapter goes on publishing', async () => {
+    if (refused === undefined) return;
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    const error = (await rejectionOf(
+      adapter.publish([{ queue, ...refused() }]),
+    )) as MessagesRejectedError;
+    expect(error.rejected.map((message) => message.index)).toEqual([0]);
+    await publishTexts(adapter, queue, ['after']);
+    const consumer = await adapter.consume(queue, { maxUnacked: 10 });
+    expect(texts(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs))).toEqual(['after']);
+    expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);
+  });
+
+  it('deadLetter - the original moves unchanged to the fail queue, and never comes back to its queue', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    const failQueue = await ctx.freshQueue(adapter, 'q-fail');
+    const consumer = await adapter.consume(queue, { maxUnacked: 10, failQueue });
+    if (!isDeadLetterCapable(consumer)) return;
+    await adapter.publish([
+      { queue, body: encoder.encode('poison'), headers: { keep: 'me' } },
+      { queue, body: encoder.encode('good') },
+    ]);
+    const got = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    const [poison, good] = [at(got, 0), at(got, 1)];
+    await consumer.deadLetter([poison]);
+    await consumer.ack([good]);
+    expect(await rejectionOf(consumer.deadLetter([poison]))).toMatchObject({
+      code: StreamErrorCode.UnknownDelivery,
+    });
+    await consumer.close();
+    const failed = at(
+      await pullExactly(
+        await adapter.consume(failQueue, { maxUnacked: 10 }),
+        1,
+        ctx.deliveryTimeoutMs,
+      ),
+      0,
+    );
+    expect(texts([failed])).toEqual(['poison']);
+    expect(failed.headers).toMatchObject({ keep: 'me' });
+    expect(
+      await pullFor(await adapter.consume(queue, { maxUnacked: 10 }), 10, ctx.quietMs),
+    ).toEqual([]);
+  });
+
+  it('redeliveryCount - when reported, it goes up by one each time a message comes back', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    await publishTexts(adapter, queue, ['again']);
+    const consumer = await adapter.consume(queue, { maxUnacked: 1 });
+    const first = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
+    await consumer.requeue([first]);
+    const second = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
+    expect(second.redelivered).toBe(true);
+    if (second.redeliveryCount === undefined) return;
+    await consumer.requeue([second]);
+    const third = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
+    expect(third.redeliveryCount).toBe(second.redeliveryCount + 1);
+    expect(second.redeliveryCount).toBeGreaterThanOrEqual(1);
+  });
+}
