@@ -41,7 +41,18 @@ export interface ClusterState {
   readonly masterAnswered: boolean;
 }
 
+/** What the master showed while a scenario ran, read every half second. */
+export interface ClusterWatch {
+  /** The most nodes of any one type the master counted running at once (more than started: nodes placed twice). */
+  readonly peakRunning: number;
+  /** Every worker state the master reported (`active`, `stalled`, ...). */
+  readonly statesSeen: readonly string[];
+  /** How many times a registered worker vanished from the master's list (declared lost, or left). */
+  readonly workerLosses: number;
+}
+
 const START_TIMEOUT_MS = 30_000;
+const WATCH_MS = 500;
 const POLL_MS = 250;
 
 export class ChaosCluster {
@@ -126,6 +137,40 @@ export class ChaosCluster {
         throw new Error(`${workers.length} of ${count} workers registered in ${timeoutMs} ms`);
       await sleep(POLL_MS);
     }
+  }
+
+  /** Reads the master's picture every half second until `stop()`, which says what was seen. */
+  watch(): { stop: () => Promise<ClusterWatch> } {
+    let peakRunning = 0;
+    const statesSeen = new Set<string>();
+    let workerLosses = 0;
+    let previous = new Set<string>();
+    let watching = true;
+    const loop = (async () => {
+      while (watching) {
+        try {
+          const [recipes, workers] = await Promise.all([
+            this.control.recipes(),
+            this.control.workers(),
+          ]);
+          for (const recipe of recipes) peakRunning = Math.max(peakRunning, recipe.running);
+          for (const worker of workers) statesSeen.add(worker.state);
+          const ids = new Set(workers.map((worker) => worker.workerId));
+          for (const id of previous) if (!ids.has(id)) workerLosses += 1;
+          previous = ids;
+        } catch {
+          // The master is away (a scenario killed it): nothing to read this time.
+        }
+        await sleep(WATCH_MS);
+      }
+    })();
+    return {
+      stop: async () => {
+        watching = false;
+        await loop;
+        return { peakRunning, statesSeen: [...statesSeen].sort(), workerLosses };
+      },
+    };
   }
 
   /**

@@ -13,8 +13,10 @@ export interface ScenarioResult {
   readonly missing: number;
   readonly wrong: number;
   readonly duplicates: number;
-  /** The worst, over the faults, of the time from a fault to the last output of the inputs confirmed before it; null if one never came. */
+  /** How long after a fault outputs still came late (the worst fault); null while an input is missing. */
   readonly recoveryMs: number | null;
+  /** The longest any input took from confirm to output. */
+  readonly slowestMs: number;
   /** The longest time with no output at all, from the first fault to the last expected output. */
   readonly longestGapMs: number | null;
   readonly faults: readonly { label: string; atMs: number }[];
@@ -24,12 +26,20 @@ export interface ScenarioResult {
   readonly poisonInFail: number;
   /** Messages left in the input and inner queues at the end. */
   readonly stuck: number;
+  /** Outputs that came after the run stopped reading (past the time limit and the quiet period). */
+  readonly unread: number;
   readonly stoppedTypes: readonly string[];
   readonly gaveUp: number;
   readonly crashes: number;
   readonly workerExits: number;
   /** Every type back at the count started, desired unchanged. */
   readonly converged: boolean;
+  /** The most nodes of one type running at once while the scenario ran (2 were started). */
+  readonly peakRunning: number;
+  /** Worker states the master reported while the scenario ran. */
+  readonly statesSeen: readonly string[];
+  /** Times a worker vanished from the master's list. */
+  readonly workerLosses: number;
   readonly recipes: readonly { type: string; desired: number; running: number }[];
   readonly workers: readonly { workerId: string; state: string }[];
   readonly timedOut: boolean;
@@ -66,12 +76,17 @@ export function formatLine(result: ScenarioResult): string {
   const notes = [
     `fail queues: ${failed || 'empty'}${result.poisonInFail > 0 ? ` (poison ${result.poisonInFail})` : ''}`,
     `stuck ${result.stuck}`,
+    ...(result.unread > 0 ? [`unread outputs ${result.unread}`] : []),
     `crashes ${result.crashes}`,
     `worker exits ${result.workerExits}`,
     `converged ${result.converged ? 'yes' : `no (${result.recipes.map((recipe) => `${recipe.type} ${recipe.running}/${recipe.desired}`).join(' ')})`}`,
+    `peak running ${result.peakRunning}`,
+    `worker losses ${result.workerLosses}`,
+    `states ${result.statesSeen.join('/') || 'none'}`,
+    `slowest ${seconds(result.slowestMs)}`,
     `gap ${seconds(result.longestGapMs)}`,
     ...(result.timedOut ? ['TIME LIMIT'] : []),
-    ...(result.error === undefined ? [] : [`error: ${result.error}`]),
+    ...(result.error === undefined ? [] : [`error: ${result.error.split('\n')[0]}`]),
   ];
   return [
     passed(result) ? 'PASS' : 'FAIL',

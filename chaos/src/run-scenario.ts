@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { randomInputs } from '@monomyth/example-four-stage/dist/inputs.js';
 import type { ChaosBroker } from './broker.js';
 import { ChaosCluster, sleep } from './cluster.js';
+import type { ClusterWatch } from './cluster.js';
 import { POISON_BODY } from './poison.js';
 import type { ScenarioResult } from './report.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
@@ -57,6 +58,7 @@ export async function runScenario(
   let error: string | undefined;
   let timedOut = false;
   let allInAt: number | undefined;
+  let watch: ClusterWatch | undefined;
   const say = (line: string): void => log(`${scenario.name}: ${line}`);
   try {
     cluster = await ChaosCluster.start({
@@ -76,6 +78,7 @@ export async function runScenario(
       reader ??= await OutputReader.open(url, OUTPUT_QUEUE, tally);
     };
     if (!scenario.readAfterFaults) await startReading();
+    const watcher = cluster.watch();
     const loadStarted = Date.now();
     const deadline = loadStarted + load.limitMs;
     const context: ScenarioContext = {
@@ -103,6 +106,7 @@ export async function runScenario(
     if (tally.counts().missing === 0) allInAt = Date.now();
     else timedOut = true;
     await sleep(short ? 2_000 : 3_000);
+    watch = await watcher.stop();
   } catch (caught) {
     error = caught instanceof Error ? caught.message : String(caught);
     say(`error: ${error}`);
@@ -113,6 +117,7 @@ export async function runScenario(
   const state = cluster ? await cluster.settle(short ? 8_000 : 15_000) : undefined;
   await reader?.close();
   await publisher?.close();
+  if (tally.wrongSamples.length > 0) extras.wrongSamples = tally.wrongSamples;
   const failQueues: Record<string, number> = {};
   let poisonInFail = 0;
   for (const type of TYPES) {
@@ -120,31 +125,37 @@ export async function runScenario(
     if (messages > 0) failQueues[`${type}-fail`] = messages;
     poisonInFail += poison;
   }
+  // Stuck is counted once the workers are gone: what a node still held unacknowledged is back in its queue by then.
+  await cluster?.close();
+  await sleep(500);
   let stuck = 0;
   for (const queue of INNER_QUEUES) stuck += await inspector.depth(queue);
+  const unread = await inspector.depth(OUTPUT_QUEUE);
   await inspector.close();
-  await cluster?.close();
 
   const counts = tally.counts();
-  const recoveries = faults.map((fault) => tally.recoveryMs(fault.at));
+  const recoveryMs = tally.recoveryMs(faults.map((fault) => fault.at));
   const firstFault = faults[0]?.at;
   return {
     scenario: scenario.name,
     queueType,
     ...counts,
-    recoveryMs: recoveries.some((ms) => ms === undefined)
-      ? null
-      : Math.max(0, ...(recoveries as number[])),
+    recoveryMs: recoveryMs ?? null,
+    slowestMs: tally.slowestMs(),
     longestGapMs: firstFault === undefined ? null : tally.longestGapMs(firstFault, end),
     faults: faults.map((fault) => ({ label: fault.label, atMs: fault.at - started })),
     failQueues,
     poisonInFail,
     stuck,
+    unread,
     stoppedTypes: state?.stoppedTypes ?? [...TYPES],
     gaveUp: state?.gaveUp ?? 0,
     crashes: state?.crashes ?? 0,
     workerExits: state?.workerExits ?? 0,
     converged: state?.converged ?? false,
+    peakRunning: watch?.peakRunning ?? 0,
+    statesSeen: watch?.statesSeen ?? [],
+    workerLosses: watch?.workerLosses ?? 0,
     recipes: state?.recipes ?? [],
     workers: state?.workers ?? [],
     timedOut,

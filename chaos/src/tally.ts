@@ -3,10 +3,13 @@
  * matched to an input by the example's expected transform (computed without the system), as multisets: the first
  * output for an input is its arrival, a further one a duplicate, one that matches no input is wrong.
  *
- * Recovery is measured per fault: from the fault to the arrival of the last output of the inputs confirmed before it
- * (their outputs were due; new inputs after the fault do not move the figure). It is undefined while one is still out.
+ * Recovery is read from the latencies (confirm to arrival): how long after a fault outputs still came late.
  */
 import { expectedOutput } from '@monomyth/example-four-stage/dist/inputs.js';
+
+/** Below this, an output is never late: a busy two-core machine has hiccups of a few hundred ms without any fault. */
+const MIN_LATE_MS = 1_000;
+const WRONG_SAMPLES = 5;
 
 interface Input {
   readonly confirmedAt: number;
@@ -36,6 +39,8 @@ export class Tally {
   readonly #arrivals: number[] = [];
   #missing = 0;
   #wrong = 0;
+  /** The first few wrong outputs, to tell what went wrong. */
+  readonly wrongSamples: string[] = [];
   #duplicates = 0;
 
   /** An input the broker confirmed at `at`. */
@@ -66,6 +71,7 @@ export class Tally {
       return 'duplicate';
     }
     this.#wrong += 1;
+    if (this.wrongSamples.length < WRONG_SAMPLES) this.wrongSamples.push(output.slice(0, 200));
     return 'wrong';
   }
 
@@ -79,15 +85,39 @@ export class Tally {
     };
   }
 
-  /** From `faultAt` to the arrival of the last output of the inputs confirmed before it; undefined while one is out. */
-  recoveryMs(faultAt: number): number | undefined {
-    let last = faultAt;
+  /**
+   * How long the faults disturbed the flow: for each fault, from the fault to the last late output that arrived
+   * before the next fault (or at all, for the last); the worst of them. An output is late when its input took longer
+   * than `max(1 s, 3 x the 99th percentile before the first fault)` from confirm to arrival, so an input held up after
+   * the fault counts as much as one that was in flight at it. Undefined while an input is missing.
+   */
+  recoveryMs(faults: readonly number[]): number | undefined {
+    if (this.#missing > 0) return undefined;
+    const first = faults[0];
+    if (first === undefined) return 0;
+    const before = this.#inputs
+      .filter((input) => (input.arrivedAt as number) < first)
+      .map((input) => (input.arrivedAt as number) - input.confirmedAt)
+      .sort((a, b) => a - b);
+    const p99 = before[Math.floor(before.length * 0.99)] ?? 0;
+    const lateMs = Math.max(MIN_LATE_MS, 3 * p99);
+    let worst = 0;
     for (const input of this.#inputs) {
-      if (input.confirmedAt > faultAt) continue;
-      if (input.arrivedAt === undefined) return undefined;
-      if (input.arrivedAt > last) last = input.arrivedAt;
+      const arrivedAt = input.arrivedAt as number;
+      if (arrivedAt < first || arrivedAt - input.confirmedAt <= lateMs) continue;
+      const fault = faults.findLast((at) => at <= arrivedAt) ?? first;
+      worst = Math.max(worst, arrivedAt - fault);
     }
-    return last - faultAt;
+    return worst;
+  }
+
+  /** The longest any input took from confirm to output (of those that arrived). */
+  slowestMs(): number {
+    let slowest = 0;
+    for (const input of this.#inputs)
+      if (input.arrivedAt !== undefined)
+        slowest = Math.max(slowest, input.arrivedAt - input.confirmedAt);
+    return slowest;
   }
 
   /** The longest time without any output between `from` and `to` (the first output after `from` included). */

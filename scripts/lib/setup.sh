@@ -47,3 +47,20 @@ ensure_rabbitmq() {
 MSG
   exit 1
 }
+
+# Python's pika, for the chaos run's poison message (a header table larger than amqplib can encode). Debian's package
+# installs it for /usr/bin/python3, which the chaos run uses. Without it only that scenario fails, saying so.
+ensure_pika() {
+  if /usr/bin/python3 -c 'import pika' >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing python3-pika from Debian's packages"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pika >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pika >/dev/null
+    fi
+    return
+  fi
+  log "python3-pika is missing (sudo apt-get install python3-pika): the chaos run's poison scenario will fail"
+}

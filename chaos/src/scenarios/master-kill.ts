@@ -19,7 +19,7 @@ export const masterKill: Scenario = {
     'SIGKILL of the master at a quarter and at 60% of the load, each time started again on the same endpoint 1 s later',
   load: (short) =>
     short
-      ? { inputs: 4_000, ratePerSec: 400, limitMs: 60_000 }
+      ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
       : { inputs: 12_000, ratePerSec: 600, limitMs: 120_000 },
   async act(context) {
     await publishWithFaults(context, [

@@ -15,7 +15,7 @@ export const poison: Scenario = {
   summary: `one message with a body that is not JSON and a ${HEADER_BYTES / 1024} KB header, published (with pika) among the good ones at a fifth of the load`,
   load: (short) =>
     short
-      ? { inputs: 3_000, ratePerSec: 500, limitMs: 60_000 }
+      ? { inputs: 3_000, ratePerSec: 500, limitMs: 40_000 }
       : { inputs: 10_000, ratePerSec: 600, limitMs: 120_000 },
   async act(context) {
     await publishWithFaults(context, [

@@ -16,7 +16,7 @@ function stallMs(short: boolean): number {
 
 const load = (short: boolean) =>
   short
-    ? { inputs: 4_000, ratePerSec: 400, limitMs: 60_000 }
+    ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
     : { inputs: 10_000, ratePerSec: 500, limitMs: 120_000 };
 
 export const stall: Scenario = {

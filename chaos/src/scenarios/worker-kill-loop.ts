@@ -12,7 +12,7 @@ export const workerKillLoop: Scenario = {
     'SIGKILL of one supervised worker every 2.5 s (3 times short, 6 times full) while inputs flow; the supervisor restarts it after 100 ms',
   load: (short) =>
     short
-      ? { inputs: 4_000, ratePerSec: 400, limitMs: 60_000 }
+      ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
       : { inputs: 12_000, ratePerSec: 600, limitMs: 120_000 },
   async act(context) {
     const victim = context.cluster.workers[1];
