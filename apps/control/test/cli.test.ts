@@ -130,7 +130,8 @@ describe('monomyth CLI', () => {
     );
     expect(table.stdout).toMatch(/TEST-NODE1\s+2\s+2\s+0\s+0\s+0\s+1/);
     const workerTable = await run('control', ['--master', master, 'workers']);
-    expect(workerTable.stdout).toMatch(/cli-worker-1\s+\S+\s+\d+\s+active\s+2\s+64/);
+    // STATE, then LAG (the event loop lag its last heartbeat reported), then NODES and CAPACITY.
+    expect(workerTable.stdout).toMatch(/cli-worker-1\s+\S+\s+\d+\s+active\s+\d+ ms\s+2\s+64/);
 
     const stopped = await control<{ stopped: unknown[] }>(master, [
       'stop-node',
