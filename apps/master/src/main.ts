@@ -53,7 +53,7 @@ const program = new Command('monomyth-master')
   )
   .option(
     '--recovery-window-ms <ms>',
-    'how long after start the master takes desired counts from the nodes workers report (default: the liveness window)',
+    'how long after start the master takes desired counts from the nodes workers report (default: the liveness window, at least 5000)',
     positiveInteger,
   )
   .option(

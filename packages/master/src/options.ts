@@ -21,7 +21,8 @@ export interface MasterOptions {
    * How long after it starts the master takes desired counts from the nodes that registering workers report running
    * (a restarted master recovering the cluster's picture). It ends early at the first start or stop request; after it,
    * only requests change desired counts, and running nodes beyond them are drained.
-   * @default heartbeatIntervalMs x heartbeatMisses (the liveness window)
+   * @default the liveness window (heartbeatIntervalMs x heartbeatMisses), and at least 5_000: workers that noticed the
+   * old master's silence send READY once a second, and a worker registering later than this has its surplus drained
    */
   recoveryWindowMs?: number;
   /** How long a worker has to answer START-NODE. @default 10_000 */
@@ -59,6 +60,8 @@ export const DEFAULT_MASTER_ENDPOINT = 'tcp://127.0.0.1:5555';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 export const DEFAULT_STALL_LIMIT_MS = 300_000;
+/** The shortest default recovery window; see MasterOptions.recoveryWindowMs. */
+export const MIN_DEFAULT_RECOVERY_WINDOW_MS = 5_000;
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -121,7 +124,7 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     recoveryWindowMs: positiveInteger(
       'recoveryWindowMs',
       options.recoveryWindowMs,
-      livenessWindowMs,
+      Math.max(livenessWindowMs, MIN_DEFAULT_RECOVERY_WINDOW_MS),
     ),
     startTimeoutMs: positiveInteger(
       'startTimeoutMs',

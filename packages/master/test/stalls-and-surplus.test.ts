@@ -83,6 +83,11 @@ describe('master - stalled workers', () => {
       compileMasterOptions({ heartbeatIntervalMs: 1000, heartbeatMisses: 3, stallLimitMs: 3000 }),
     ).toThrow(MasterOptionsError);
     expect(compileMasterOptions({}).stallLimitMs).toBe(300_000);
+    // The recovery window: the liveness window, and at least 5 s.
+    expect(compileMasterOptions({}).recoveryWindowMs).toBe(5_000);
+    expect(
+      compileMasterOptions({ heartbeatIntervalMs: 2_000, heartbeatMisses: 5 }).recoveryWindowMs,
+    ).toBe(10_000);
   });
 });
 
