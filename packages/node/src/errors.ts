@@ -3,24 +3,22 @@
  *
  * `instanceof` checks a brand registered with Symbol.for, not the prototype, so it holds when two copies of this package
  * are loaded (a user's system bundling its own copy, say). Subclasses inherit their parent's brand: a
- * `BodyCodecError` is also a `NonRetryableError`.
+ * `BodyCodecError` is also a `NonRetryableError`. The StreamAdapter contract's own errors are in stream-errors.ts,
+ * re-exported here.
  */
 
-function brandOf(name: string): symbol {
-  return Symbol.for(`@monomyth/node.${name}`);
-}
+import { brandOf, hasBrand, setBrand } from './brand.js';
 
-function hasBrand(value: unknown, brand: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true
-  );
-}
-
-function setBrand(target: object, brand: symbol): void {
-  Object.defineProperty(target, brand, { value: true });
-}
+export {
+  AdapterClosedError,
+  ConsumerBusyError,
+  ConsumerClosedError,
+  MessagesRejectedError,
+  StreamErrorCode,
+  UnknownDeliveryError,
+  UnknownQueueError,
+} from './stream-errors.js';
+export type { RejectedMessage } from './stream-errors.js';
 
 const NON_RETRYABLE = brandOf('NonRetryableError');
 
@@ -69,157 +67,6 @@ export class UnknownRouteError extends NonRetryableError {
     );
     this.destination = destination;
     this.knownDestinations = [...knownDestinations];
-  }
-}
-
-/** The stable codes of the stream adapter errors below. */
-export const StreamErrorCode = {
-  AdapterClosed: 'ADAPTER_CLOSED',
-  ConsumerClosed: 'CONSUMER_CLOSED',
-  ConsumerBusy: 'CONSUMER_BUSY',
-  UnknownDelivery: 'UNKNOWN_DELIVERY',
-  UnknownQueue: 'UNKNOWN_QUEUE',
-  MessagesRejected: 'MESSAGES_REJECTED',
-} as const;
-
-export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
-
-const ADAPTER_CLOSED = brandOf('AdapterClosedError');
-
-/** An adapter operation before `open()` resolved or after `close()` began. */
-export class AdapterClosedError extends Error {
-  override readonly name = 'AdapterClosedError';
-  readonly code = StreamErrorCode.AdapterClosed;
-
-  constructor(operation: string, state: 'not open' | 'closing' | 'closed') {
-    super(`cannot ${operation}: the stream adapter is ${state}`);
-    setBrand(this, ADAPTER_CLOSED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, ADAPTER_CLOSED);
-  }
-}
-
-const CONSUMER_CLOSED = brandOf('ConsumerClosedError');
-
-/** A consumer operation after the consumer (or its adapter) closed. */
-export class ConsumerClosedError extends Error {
-  override readonly name = 'ConsumerClosedError';
-  readonly code = StreamErrorCode.ConsumerClosed;
-  readonly queue: string;
-
-  constructor(operation: string, queue: string) {
-    super(`cannot ${operation}: the consumer of ${JSON.stringify(queue)} is closed`);
-    this.queue = queue;
-    setBrand(this, CONSUMER_CLOSED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONSUMER_CLOSED);
-  }
-}
-
-const CONSUMER_BUSY = brandOf('ConsumerBusyError');
-
-/** `nextBatch` called while another `nextBatch` on the same consumer is pending. */
-export class ConsumerBusyError extends Error {
-  override readonly name = 'ConsumerBusyError';
-  readonly code = StreamErrorCode.ConsumerBusy;
-
-  constructor(queue: string) {
-    super(
-      `a nextBatch on ${JSON.stringify(queue)} is already pending: a consumer serves one pull at a time`,
-    );
-    setBrand(this, CONSUMER_BUSY);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONSUMER_BUSY);
-  }
-}
-
-const UNKNOWN_DELIVERY = brandOf('UnknownDeliveryError');
-
-/**
- * `ack`, `requeue` or `deadLetter` of a delivery this consumer does not hold: already settled, or handed out by another consumer.
- * Nothing in the call was settled.
- */
-export class UnknownDeliveryError extends Error {
-  override readonly name = 'UnknownDeliveryError';
-  readonly code = StreamErrorCode.UnknownDelivery;
-
-  constructor(operation: 'ack' | 'requeue' | 'dead-letter', queue: string) {
-    super(
-      `cannot ${operation}: a delivery is not held unacknowledged by this consumer of ${JSON.stringify(queue)} ` +
-        '(settled already, or from another consumer); nothing in the call was settled',
-    );
-    setBrand(this, UNKNOWN_DELIVERY);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, UNKNOWN_DELIVERY);
-  }
-}
-
-const UNKNOWN_QUEUE = brandOf('UnknownQueueError');
-
-/** Consume from, or publish to, a queue that was never declared. Publishing never drops a message silently. */
-export class UnknownQueueError extends Error {
-  override readonly name = 'UnknownQueueError';
-  readonly code = StreamErrorCode.UnknownQueue;
-  readonly queue: string;
-
-  constructor(operation: string, queue: string, options?: { cause?: unknown }) {
-    super(`cannot ${operation}: no queue ${JSON.stringify(queue)} (declare it first)`, options);
-    this.queue = queue;
-    setBrand(this, UNKNOWN_QUEUE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, UNKNOWN_QUEUE);
-  }
-}
-
-/** One message a publish refused: its index in the published array, and why. */
-export interface RejectedMessage {
-  readonly index: number;
-  /** Why, in words: "headers too large to encode", "body of 200000000 bytes over the limit of 134217728", ... */
-  readonly reason: string;
-  /** The backend's own error, when there is one (an `UnknownQueueError` for an unroutable message). */
-  readonly cause?: unknown;
-}
-
-const MESSAGES_REJECTED = brandOf('MessagesRejectedError');
-
-/**
- * A publish refused particular messages (too large, headers that cannot be encoded, no route to their queue) and
- * stored every other one of the call durably. `rejected` lists the refused ones by index into the published array, in
- * ascending order; publishing the same bytes again would be refused again.
- */
-export class MessagesRejectedError extends Error {
-  override readonly name = 'MessagesRejectedError';
-  readonly code = StreamErrorCode.MessagesRejected;
-  readonly rejected: readonly RejectedMessage[];
-  /** Messages in the call: `total - rejected.length` of them were stored. */
-  readonly total: number;
-
-  constructor(operation: string, rejected: readonly RejectedMessage[], total: number) {
-    const sorted = [...rejected].sort((a, b) => a.index - b.index);
-    const first = sorted[0];
-    super(
-      `${operation}: refused ${sorted.length} of ${total} messages, stored the others` +
-        (first === undefined
-          ? ''
-          : ` (message ${first.index}: ${first.reason}` + (sorted.length > 1 ? ', ...)' : ')')),
-    );
-    this.rejected = sorted;
-    this.total = total;
-    setBrand(this, MESSAGES_REJECTED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, MESSAGES_REJECTED);
   }
 }
 
