@@ -6,7 +6,13 @@
  * delays pass; and a retry lives in this process, so a node that dies loses the delay (not the message: the broker
  * redelivers the original, with its attempt unchanged). On a graceful drain the held copies are published at once,
  * without waiting out their delay, so nothing stays held.
+ *
+ * A retry copy the stream refuses (`MessagesRejectedError`: the copy's headers no longer fit, say) would be refused
+ * every time: its message goes to the fail queue instead, down the ladder of fail-placement.ts.
  */
+import { MessageRefusedError, MessagesRejectedError } from './errors.js';
+import { Rung, UnplacedError, placeFailCopies } from './fail-placement.js';
+import type { FailPlacementEnv } from './fail-placement.js';
 import type { Logger } from './logger.js';
 import type { Delivery, MessageHeaders, StreamAdapter, StreamConsumer } from './stream-adapter.js';
 
@@ -25,6 +31,8 @@ export class HeldRetries {
     private readonly logger: Logger,
     /** Told when a retry could not be placed: the stream failed, and the node must stop. */
     private readonly onStreamFailure: (error: unknown) => void,
+    /** Where a message whose retry copy is refused goes instead. */
+    private readonly placement: FailPlacementEnv,
   ) {}
 
   get size(): number {
@@ -62,13 +70,46 @@ export class HeldRetries {
     if (!this.entries.delete(entry)) return;
     clearTimeout(entry.timer);
     const { delivery } = entry;
-    await this.adapter.publish([
-      {
-        queue: delivery.queue,
-        body: delivery.body,
-        headers: { ...delivery.headers, ...entry.headers },
-      },
-    ]);
+    try {
+      await this.adapter.publish([
+        {
+          queue: delivery.queue,
+          body: delivery.body,
+          headers: { ...delivery.headers, ...entry.headers },
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof MessagesRejectedError)) throw error;
+      await this.failRefused(delivery, error);
+      return;
+    }
     await this.consumer.ack([delivery]);
+  }
+
+  private async failRefused(delivery: Delivery, refusal: MessagesRejectedError): Promise<void> {
+    const reason = refusal.rejected[0]?.reason ?? 'refused';
+    const failure = {
+      step: 'place' as const,
+      error: new MessageRefusedError('a retry copy', reason),
+    };
+    this.logger.warn(
+      { reason },
+      'the stream refused a retry copy; its message goes to the fail queue',
+    );
+    let placed: Delivery[];
+    try {
+      placed = await placeFailCopies(
+        this.placement,
+        this.consumer,
+        [{ delivery, failure, rung: Rung.Full }],
+        new Date().toISOString(),
+      );
+    } catch (error) {
+      if (!(error instanceof UnplacedError)) throw error;
+      if (error.placed.length > 0) await this.consumer.ack(error.placed);
+      throw error.cause ?? error;
+    }
+    // A dead-lettered delivery is settled already; a placed copy's original is acked now.
+    if (placed.length > 0) await this.consumer.ack(placed);
   }
 }

@@ -287,8 +287,12 @@ export class Node implements AsyncDisposable {
     const { spec, adapter } = this;
     const delayedRetry = isDelayedRetryCapable(adapter) ? adapter : undefined;
     if (delayedRetry === undefined) {
-      this.held = new HeldRetries(adapter, consumer, this.logger, (error) =>
-        this.failFromOutside(error),
+      this.held = new HeldRetries(
+        adapter,
+        consumer,
+        this.logger,
+        (error) => this.failFromOutside(error),
+        { adapter, failQueue: spec.failQueue, node: this.info, logger: this.logger },
       );
     }
     const executor = new BatchExecutor({

@@ -196,6 +196,38 @@ describe('poison isolation', () => {
     expect(node.state).toBe('running');
   });
 
+  it('poison - on an adapter that cannot retry later, a held retry whose copy is refused goes to the fail queue', async () => {
+    const { adapter, feeder } = await pair();
+    const system = defineSystem({
+      name: 'poison',
+      nodes: [
+        {
+          name: 'HELD',
+          retry: { maxAttempts: 3, initialDelayMs: 10 },
+          transform: (value: string) => {
+            if (value === 'flaky') throw new Error('try again');
+            return value;
+          },
+        },
+      ],
+    });
+    // NoDeadLetter has no retryLater either: the node holds the retry and publishes its copy itself.
+    const node = await started(createNode(system, 'HELD', { adapter: new NoDeadLetter(adapter) }));
+    await feeder.declareQueue('START-to-HELD');
+    await feeder.publish([
+      raw('START-to-HELD', '"flaky"', { big: 'h'.repeat(LIMIT - 100) }),
+      raw('START-to-HELD', '"fine"'),
+    ]);
+    expect(await takeValues(feeder, 'HELD-to-END', 1)).toEqual(['fine']);
+    const [failed] = await take(feeder, 'HELD-fail', 1);
+    expect(failed!.headers).toMatchObject({
+      [Headers.ErrorName]: 'MessageRefusedError',
+      [Headers.DroppedHeaders]: 'big',
+    });
+    expect(node.state).toBe('running');
+    expect(await feeder.queueStats('START-to-HELD')).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
   it('redelivery - a message that came back more than maxRedeliveries times is failed without running; one within it runs', async () => {
     const { feeder } = await pair();
     let runs = 0;
