@@ -145,19 +145,23 @@ export class ChaosCluster {
     const statesSeen = new Set<string>();
     let workerLosses = 0;
     let previous = new Set<string>();
+    let epoch: string | undefined;
     let watching = true;
     const loop = (async () => {
       while (watching) {
         try {
-          const [recipes, workers] = await Promise.all([
+          const [{ masterEpoch }, recipes, workers] = await Promise.all([
+            this.control.ping(),
             this.control.recipes(),
             this.control.workers(),
           ]);
           for (const recipe of recipes) peakRunning = Math.max(peakRunning, recipe.running);
           for (const worker of workers) statesSeen.add(worker.state);
           const ids = new Set(workers.map((worker) => worker.workerId));
-          for (const id of previous) if (!ids.has(id)) workerLosses += 1;
+          // A restarted master starts with no workers: that is not a loss, so compare within one master's lifetime.
+          if (masterEpoch === epoch) for (const id of previous) if (!ids.has(id)) workerLosses += 1;
           previous = ids;
+          epoch = masterEpoch;
         } catch {
           // The master is away (a scenario killed it): nothing to read this time.
         }
