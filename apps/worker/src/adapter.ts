@@ -2,10 +2,12 @@
 import { MemoryStreamAdapter } from '@monomyth/node';
 import type { Logger, StreamAdapter } from '@monomyth/node';
 import { RabbitMqStreamAdapter, redactUrl } from '@monomyth/rmq';
+import type { QueueType } from '@monomyth/rmq';
 
-/** The queue types `--queue-type` offers. */
-export const QUEUE_TYPES = ['quorum', 'classic'] as const;
-export type QueueType = (typeof QUEUE_TYPES)[number];
+export type { QueueType };
+
+/** The queue types `--queue-type` offers (the RabbitMQ adapter's `queueType`). */
+export const QUEUE_TYPES: readonly QueueType[] = ['quorum', 'classic'];
 
 /**
  * `--amqp` (or MONOMYTH_AMQP_URL) as a list: one URL, or several separated by commas (a comma inside a password is
@@ -59,7 +61,7 @@ export async function openAdapter(choice: AdapterChoice, logger: Logger): Promis
       choice.reconnectAttempts === undefined
         ? undefined
         : { maxAttempts: choice.reconnectAttempts },
-    queueArguments: choice.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : undefined,
+    queueType: choice.queueType,
   });
   await adapter.open();
   return { adapter, failed: adapter.failed() };

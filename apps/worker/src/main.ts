@@ -64,7 +64,7 @@ const program = new Command('monomyth-worker')
     new Option(
       '--queue-type <type>',
       'how queues are declared: quorum (replicated across a cluster, no replay after a crash) or classic ' +
-        "(default: the adapter's)",
+        '(default: quorum)',
     ).choices(QUEUE_TYPES),
   )
   .addOption(
