@@ -6,11 +6,10 @@
  * its prefetch; confirm channels for publishing, one per batch in flight (consumer.ts, publisher.ts). Queues durable,
  * messages persistent, every publish confirmed before it resolves.
  *
- * Declarations and queue checks go through one admin channel on the consuming connection, one at a time: a failed
- * check (404) closes that channel and nothing else. The adapter remembers what it declared and declares it again on
- * every new connection before consumers resume. Publishing to a queue this adapter has not seen checks once that it
- * exists (so a publish to an undeclared queue rejects with `UnknownQueueError` and leaves no trace); after that,
- * `mandatory` publishing catches a queue deleted under a running system.
+ * Declarations and queue checks go through one admin channel (topology.ts), which remembers what it declared and
+ * declares it again on every new connection before consumers resume. Publishing to a queue this adapter has not seen
+ * checks once that it exists (so a publish to an undeclared queue rejects with `UnknownQueueError` and leaves no
+ * trace); after that, `mandatory` publishing catches a queue deleted under a running system.
  *
  * Queues are quorum queues unless `queueType` says classic, declared with a dead-letter exchange so that a node can
  * have the broker move a poison message to its fail queue untouched (`deadLetter`, see queue-arguments.ts); on quorum
@@ -19,10 +18,9 @@
  * messages (redelivery-counter.ts).
  *
  * Connection loss (connection-keeper.ts): consumers pause and resume on a new channel, publishes in flight are sent
- * again, declarations and dead-letter bindings are repeated. Once the keeper gives up, every operation rejects with `RabbitMqConnectionError`
- * and consumers' `nextBatch` with it too, so nodes stop and their supervisor takes over.
+ * again, declarations and dead-letter bindings are repeated. Once the keeper gives up, every operation rejects with
+ * `RabbitMqConnectionError` and consumers' `nextBatch` with it too, so nodes stop and their supervisor takes over.
  */
-import type { Channel, ChannelModel } from 'amqplib';
 import {
   AdapterClosedError,
   DrainGate,
@@ -45,30 +43,14 @@ import { ConnectionKeeper, KeeperClosedError } from './connection-keeper.js';
 import { RabbitMqConsumer } from './consumer.js';
 import type { ConsumerHost } from './consumer.js';
 import type { RabbitMqConnectionError } from './errors.js';
-import { RabbitMqChannelError, messageOf, replyCodeOf } from './errors.js';
 import { compileOptions } from './options.js';
-import type {
-  CompiledRabbitMqOptions,
-  QueueArgumentValue,
-  RabbitMqAdapterOptions,
-} from './options.js';
+import type { CompiledRabbitMqOptions, RabbitMqAdapterOptions } from './options.js';
 import { Publisher } from './publisher.js';
-import {
-  DEAD_LETTER_EXCHANGE,
-  FAIL_QUEUE_SUFFIX,
-  baseArguments,
-  deadLettersByName,
-  queueArguments,
-} from './queue-arguments.js';
 import { RedeliveryCounter } from './redelivery-counter.js';
-import { retryBucketMs, retryQueueArguments, retryQueueName } from './retry-topology.js';
+import { retryBucketMs } from './retry-topology.js';
+import { QueueTopology } from './topology.js';
 
 type AdapterState = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
-
-/** Admin operations retried after a lost connection before they give up. */
-const MAX_ADMIN_ATTEMPTS = 5;
-
-type Arguments = Record<string, QueueArgumentValue>;
 
 export class RabbitMqStreamAdapter
   implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable
@@ -80,16 +62,7 @@ export class RabbitMqStreamAdapter
   private publishKeeper: ConnectionKeeper | undefined;
   private publisher: Publisher | undefined;
   private readonly consumers = new Set<RabbitMqConsumer>();
-  /** Queues this adapter declared, with their arguments: declared again on every new connection. */
-  private readonly declared = new Map<string, Arguments>();
-  /** Queues known to exist: declared here, or checked. */
-  private readonly known = new Set<string>();
-  /** Fail queues bound to the dead-letter exchange. */
-  private readonly bound = new Set<string>();
-  /** Fail queue -> the source queues whose dead letters it receives (bound on `DEAD_LETTER_EXCHANGE`). */
-  private readonly deadLetterRoutes = new Map<string, Set<string>>();
-  private adminChannel: Channel | undefined;
-  private adminQueue: Promise<unknown> = Promise.resolve();
+  private readonly topology: QueueTopology;
   private publishing = 0;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -122,6 +95,17 @@ export class RabbitMqStreamAdapter
         this.drainGate.check();
       },
     };
+    this.topology = new QueueTopology({
+      options: this.options,
+      logger: this.logger,
+      get keeper() {
+        return adapter.consumeKeeper;
+      },
+      get over() {
+        return adapter.state === 'closed' || adapter.state === 'failed';
+      },
+      reconnectDelayMs: this.host.reconnectDelayMs,
+    });
   }
 
   /** Connects both connections; rejects with a `RabbitMqConnectionError` naming the (redacted) URL when it cannot. */
@@ -131,7 +115,7 @@ export class RabbitMqStreamAdapter
     if (this.state !== 'created') return this.refuse('open');
     this.state = 'opening';
     const consumeKeeper = new ConnectionKeeper('consume', this.options, (model) =>
-      this.declareAgain(model),
+      this.topology.declareAgain(model),
     );
     const publishKeeper = new ConnectionKeeper('publish', this.options);
     this.consumeKeeper = consumeKeeper;
@@ -140,7 +124,7 @@ export class RabbitMqStreamAdapter
     publishKeeper.onFailed = (error) => this.gaveUp(error);
     this.publisher = new Publisher(
       publishKeeper,
-      (queue) => this.routeOf(queue),
+      (queue) => this.topology.routeOf(queue),
       this.logger,
       () => this.state === 'open' || this.state === 'closing',
       () => this.failure ?? new AdapterClosedError('publish', 'closed'),
@@ -174,9 +158,7 @@ export class RabbitMqStreamAdapter
       this.state = 'closed';
       await Promise.all([...this.consumers].map((consumer) => consumer.close()));
       await this.publisher?.close();
-      const admin = this.adminChannel;
-      this.adminChannel = undefined;
-      await admin?.close().catch(() => {});
+      await this.topology.close();
       await Promise.all([this.consumeKeeper?.close(), this.publishKeeper?.close()]);
     })();
     return this.closing;
@@ -187,23 +169,7 @@ export class RabbitMqStreamAdapter
     if (typeof queue !== 'string' || queue.length === 0 || Buffer.byteLength(queue) > 255) {
       throw new TypeError('a queue name is a non-empty string of at most 255 bytes');
     }
-    const args = queueArguments(queue, this.options);
-    await this.admin(`declare queue ${JSON.stringify(queue)}`, (channel) =>
-      channel.assertQueue(queue, { durable: true, arguments: args }),
-    );
-    this.declared.set(queue, args);
-    this.known.add(queue);
-    const exchange = this.options.deadLetterExchange;
-    if (exchange !== undefined && queue.endsWith(FAIL_QUEUE_SUFFIX)) {
-      await this.admin(
-        `bind ${JSON.stringify(queue)} to ${JSON.stringify(exchange)}`,
-        async (channel) => {
-          await channel.assertExchange(exchange, 'topic', { durable: true });
-          await channel.bindQueue(queue, exchange, queue);
-        },
-      );
-      this.bound.add(queue);
-    }
+    await this.topology.declareQueue(queue);
   }
 
   async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
@@ -215,13 +181,14 @@ export class RabbitMqStreamAdapter
       );
     }
     const { failQueue } = options;
-    await this.ensureKnown(failQueue === undefined ? [queue] : [queue, failQueue], 'consume');
+    await this.topology.ensureKnown(
+      failQueue === undefined ? [queue] : [queue, failQueue],
+      'consume',
+    );
     // Dead-lettering needs the source queue's arguments, known only for queues this adapter declared.
     const deadLetterTo =
-      failQueue !== undefined && deadLettersByName(queue, this.declared.get(queue))
-        ? failQueue
-        : undefined;
-    if (deadLetterTo !== undefined) await this.bindDeadLetters(queue, deadLetterTo);
+      failQueue !== undefined && this.topology.deadLettersByName(queue) ? failQueue : undefined;
+    if (deadLetterTo !== undefined) await this.topology.bindDeadLetters(queue, deadLetterTo);
     const consumer = await RabbitMqConsumer.start(queue, maxUnacked, this.host, deadLetterTo);
     if ((this.state as AdapterState) !== 'open') {
       await consumer.close();
@@ -242,11 +209,11 @@ export class RabbitMqStreamAdapter
       }
       if (message.queue !== last) {
         last = message.queue;
-        if (!this.known.has(last)) (unknown ??= []).push(last);
+        if (!this.topology.isKnown(last)) (unknown ??= []).push(last);
       }
     }
     if (unknown === undefined) return this.tracked(messages);
-    return this.ensureKnown(unknown, 'publish').then(() => this.tracked(messages));
+    return this.topology.ensureKnown(unknown, 'publish').then(() => this.tracked(messages));
   }
 
   async retryLater(retries: readonly DelayedRetry[]): Promise<void> {
@@ -259,13 +226,11 @@ export class RabbitMqStreamAdapter
       }
       sources.add(delivery.queue);
     }
-    await this.ensureKnown([...sources], 'retry later');
+    await this.topology.ensureKnown([...sources], 'retry later');
     for (const { delivery, delayMs, headers } of retries) {
       let queue = delivery.queue;
       if (delayMs > 0) {
-        const bucket = retryBucketMs(delayMs);
-        queue = retryQueueName(delivery.queue, bucket);
-        if (!this.declared.has(queue)) await this.declareRetryQueue(delivery.queue, bucket);
+        queue = await this.topology.declareRetryQueue(delivery.queue, retryBucketMs(delayMs));
       }
       const copyHeaders = { ...delivery.headers, ...headers };
       // The copy is a new message: the broker's count of the original's deliveries does not follow it.
@@ -277,18 +242,11 @@ export class RabbitMqStreamAdapter
 
   async queueStats(queue: string): Promise<QueueStats> {
     if (this.state !== 'open') return this.refuse('read queue stats');
-    const reply = await this.check(queue, 'read queue stats');
+    const reply = await this.topology.check(queue, 'read queue stats');
     let unacked = 0;
     for (const consumer of this.consumers)
       if (consumer.queue === queue) unacked += consumer.unackedCount;
     return { ready: reply.messageCount, unacked, consumers: reply.consumerCount };
-  }
-
-  /** Where a message to `queue` is published: the dead-letter exchange for bound fail queues, else the queue itself. */
-  private routeOf(queue: string): { exchange: string; routingKey: string } {
-    const exchange = this.options.deadLetterExchange;
-    if (exchange !== undefined && this.bound.has(queue)) return { exchange, routingKey: queue };
-    return { exchange: '', routingKey: queue };
   }
 
   private async tracked(messages: readonly OutgoingMessage[]): Promise<void> {
@@ -296,10 +254,10 @@ export class RabbitMqStreamAdapter
     try {
       await (this.publisher as Publisher).publish(messages);
     } catch (error) {
-      if (error instanceof UnknownQueueError) this.known.delete(error.queue);
+      if (error instanceof UnknownQueueError) this.topology.forget(error.queue);
       if (error instanceof MessagesRejectedError) {
         for (const { cause } of error.rejected)
-          if (cause instanceof UnknownQueueError) this.known.delete(cause.queue);
+          if (cause instanceof UnknownQueueError) this.topology.forget(cause.queue);
       }
       if (error instanceof KeeperClosedError) {
         throw this.failure ?? new AdapterClosedError('publish', 'closed');
@@ -309,146 +267,6 @@ export class RabbitMqStreamAdapter
       this.publishing -= 1;
       this.drainGate.check();
     }
-  }
-
-  private async declareRetryQueue(source: string, bucketMs: number): Promise<void> {
-    const queue = retryQueueName(source, bucketMs);
-    const args = retryQueueArguments(source, bucketMs, baseArguments(this.options));
-    if (args['x-queue-type'] === 'quorum') {
-      // Quorum queues dead-letter at most once unless told otherwise: a retry must not be lost on the way back.
-      args['x-dead-letter-strategy'] = 'at-least-once';
-      args['x-overflow'] = 'reject-publish';
-    }
-    await this.admin(`declare retry queue ${JSON.stringify(queue)}`, (channel) =>
-      channel.assertQueue(queue, { durable: true, arguments: args }),
-    );
-    this.declared.set(queue, args);
-    this.known.add(queue);
-  }
-
-  /** Binds `failQueue` to the dead-letter exchange for the dead letters of `source`. */
-  private async bindDeadLetters(source: string, failQueue: string): Promise<void> {
-    const sources = this.deadLetterRoutes.get(failQueue);
-    if (sources?.has(source) === true) return;
-    await this.admin(
-      `bind ${JSON.stringify(failQueue)} for the dead letters of ${JSON.stringify(source)}`,
-      async (channel) => {
-        await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
-        await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
-      },
-    );
-    if (sources === undefined) this.deadLetterRoutes.set(failQueue, new Set([source]));
-    else sources.add(source);
-  }
-
-  private async ensureKnown(queues: readonly string[], operation: string): Promise<void> {
-    for (const queue of queues) {
-      if (this.known.has(queue)) continue;
-      await this.check(queue, operation);
-      this.known.add(queue);
-    }
-  }
-
-  private check(
-    queue: string,
-    operation: string,
-  ): Promise<{ messageCount: number; consumerCount: number }> {
-    return this.admin(`check queue ${JSON.stringify(queue)}`, (channel) =>
-      channel.checkQueue(queue),
-    ).catch((error: unknown) => {
-      if (
-        replyCodeOf(error) === 404 ||
-        (error instanceof RabbitMqChannelError && replyCodeOf(error.cause) === 404)
-      ) {
-        throw new UnknownQueueError(operation, queue, { cause: error });
-      }
-      throw error;
-    });
-  }
-
-  /**
-   * Runs `fn` on the admin channel, one operation at a time. A channel error (404, 406) closes that channel and
-   * rejects with the broker's reply; a lost connection is waited out and the operation tried again.
-   */
-  private admin<T>(what: string, fn: (channel: Channel) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        const keeper = this.consumeKeeper;
-        if (keeper === undefined) throw new AdapterClosedError(what, 'not open');
-        let model: ChannelModel;
-        try {
-          model = await keeper.whenUp();
-        } catch (error) {
-          if (error instanceof KeeperClosedError) throw new AdapterClosedError(what, 'closed');
-          throw error;
-        }
-        let channel: Channel;
-        try {
-          channel = await this.adminChannelOn(model);
-          return await fn(channel);
-        } catch (error) {
-          const code = replyCodeOf(error);
-          if (code !== undefined && code !== 320) {
-            if (code === 406) {
-              throw new RabbitMqChannelError(
-                `cannot ${what}: the broker refused it (${messageOf(error)}); an existing queue keeps the arguments ` +
-                  'it was declared with',
-                { cause: error },
-              );
-            }
-            throw error;
-          }
-          if (attempt >= MAX_ADMIN_ATTEMPTS || this.state === 'closed' || this.state === 'failed')
-            throw error;
-          await new Promise((resolve) => setTimeout(resolve, this.host.reconnectDelayMs));
-        }
-      }
-    };
-    const result = this.adminQueue.then(run, run);
-    this.adminQueue = result.catch(() => {});
-    return result;
-  }
-
-  private async adminChannelOn(model: ChannelModel): Promise<Channel> {
-    const current = this.adminChannel;
-    if (current !== undefined && current.connection === model.connection) {
-      return current;
-    }
-    const channel = await model.createChannel();
-    channel.on('error', (error: Error) =>
-      this.logger.debug({ error: messageOf(error) }, 'RabbitMQ admin channel closed by the broker'),
-    );
-    channel.on('close', () => {
-      if (this.adminChannel === channel) this.adminChannel = undefined;
-    });
-    this.adminChannel = channel;
-    return channel;
-  }
-
-  /** On a new consuming connection, before consumers resume: declare again what this adapter declared. */
-  private async declareAgain(model: ChannelModel): Promise<void> {
-    if (this.declared.size === 0) return;
-    const channel = await model.createChannel();
-    channel.on('error', () => {});
-    try {
-      const exchange = this.options.deadLetterExchange;
-      if (exchange !== undefined && this.bound.size > 0) {
-        await channel.assertExchange(exchange, 'topic', { durable: true });
-      }
-      for (const [queue, args] of this.declared) {
-        await channel.assertQueue(queue, { durable: true, arguments: args });
-        if (exchange !== undefined && this.bound.has(queue))
-          await channel.bindQueue(queue, exchange, queue);
-      }
-      if (this.deadLetterRoutes.size > 0)
-        await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
-      for (const [failQueue, sources] of this.deadLetterRoutes)
-        for (const source of sources)
-          await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
-    } finally {
-      await channel.close().catch(() => {});
-    }
-    this.logger.info({ queues: this.declared.size }, 'declared the queues again');
   }
 
   /**

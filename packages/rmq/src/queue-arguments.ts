@@ -20,6 +20,12 @@ import type { CompiledRabbitMqOptions, QueueArgumentValue } from './options.js';
 /** Where the broker sends dead-lettered messages; fail queues are bound to it by source queue name. */
 export const DEAD_LETTER_EXCHANGE = 'monomyth.dead-letter';
 
+/**
+ * The alternate exchange of `DEAD_LETTER_EXCHANGE`, and its queue: dead letters no fail queue is bound for end here
+ * rather than being dropped.
+ */
+export const UNROUTED_DEAD_LETTERS = 'monomyth.dead-letter.unrouted';
+
 /** Fail queues are `<type>-fail` (see @monomyth/node's `failQueueOf`). */
 export const FAIL_QUEUE_SUFFIX = '-fail';
 
@@ -36,6 +42,8 @@ export function baseArguments(options: QueueOptions): Arguments {
 
 /** The arguments of a queue declared with `declareQueue`. */
 export function queueArguments(queue: string, options: QueueOptions): Arguments {
+  // Where unrouted dead letters end: the same (no) arguments whoever declares it, whatever their queue type.
+  if (queue === UNROUTED_DEAD_LETTERS) return {};
   // A fail queue is where dead letters end: nothing to dead-letter it to, and nobody to crash on its messages.
   if (queue.endsWith(FAIL_QUEUE_SUFFIX)) return baseArguments(options);
   const args: Arguments = {

@@ -7,6 +7,7 @@ import { Headers, createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import type { Delivery, Node, StreamConsumer } from '@monomyth/node';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { RabbitMqStreamAdapter } from '../src/index.js';
+import { UNROUTED_DEAD_LETTERS } from '../src/queue-arguments.js';
 import type { RabbitMqAdapterOptions } from '../src/index.js';
 import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
 
@@ -151,6 +152,32 @@ describe('rabbitmq poison isolation', () => {
       expect(calls).toEqual(['fine']);
     });
   }
+
+  it('delivery limit - dead letters no fail queue is bound for are kept in monomyth.dead-letter.unrouted, not dropped', async () => {
+    const adapter = await open({ deliveryLimit: 1 });
+    const source = uniqueName('UNBOUND');
+    const value = uniqueName('lost-not');
+    await publishValues(adapter, source, [value]);
+    // A consumer without a failQueue: nothing binds a fail queue for this source's dead letters.
+    const consumer = await adapter.consume(source, { maxUnacked: 1 });
+    for (;;) {
+      const batch = await consumer.nextBatch({
+        max: 1,
+        timeoutMs: 0,
+        signal: AbortSignal.timeout(500),
+      });
+      if (batch.length === 0) break;
+      await consumer.requeue(batch);
+    }
+    await consumer.close();
+    const kept = await collect(
+      adapter,
+      UNROUTED_DEAD_LETTERS,
+      (got) => valuesOf(got).includes(value),
+      5_000,
+    );
+    expect(valuesOf(kept)).toContain(value);
+  });
 
   it('delivery limit - on quorum queues the broker dead-letters a message given back past deliveryLimit to the fail queue', async () => {
     const adapter = await open({ deliveryLimit: 2 });
