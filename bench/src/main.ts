@@ -3,12 +3,14 @@
  * line one JSON object with the figures and ratios, for scripts to compare runs.
  */
 import { runCodecBench } from './codec.js';
+import { runCrashBench } from './crash.js';
 import { runNodeBench } from './node.js';
 import { runOrchestrationBench } from './orchestration.js';
 import { runRmqBench } from './rmq.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   codec: runCodecBench,
+  crash: runCrashBench,
   node: runNodeBench,
   orchestration: runOrchestrationBench,
   rmq: runRmqBench,

@@ -12,6 +12,9 @@
  * every message once, A to B, and the next one B to A. Each round runs every contender once, in rotating order; the
  * ratio printed is the median of the rounds' ratios, and rates are medians too.
  *
+ * All of it runs once per queue type (BENCH_RMQ_QUEUE_TYPES, default `classic,quorum`): the adapter declares the
+ * queues with its `queueType` and the raw loops use the same queues, so each ratio compares like with like.
+ *
  * Broker: MONOMYTH_AMQP_URL if set, else a RabbitMQ of its own (started and stopped here).
  */
 import { connect } from 'amqplib';
@@ -19,6 +22,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { bytesCodec, createNode, defineSystem } from '@monomyth/node';
 import type { BatchInterceptor } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
+import type { QueueType } from '@monomyth/rmq';
 import { RabbitMqServer } from '@monomyth/testing';
 import { formatRate, median, round } from './measure.js';
 
@@ -26,15 +30,18 @@ const MESSAGES = Number(process.env.BENCH_RMQ_MESSAGES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCH_SIZES = (process.env.BENCH_RMQ_BATCH_SIZES ?? '10,100,1000').split(',').map(Number);
 const BODY = Buffer.alloc(100, 'x');
+const QUEUE_TYPES = (process.env.BENCH_RMQ_QUEUE_TYPES ?? 'classic,quorum').split(
+  ',',
+) as QueueType[];
 const RUN = `bench-rmq-${process.pid}`;
 
 type Contender = 'node' | 'raw-each' | 'raw-multiple';
 
-/** Fills `queue` with MESSAGES bodies, confirmed. */
+/** Fills `queue` (declared by the adapter, with its queue type) with MESSAGES bodies, confirmed. */
 async function fill(url: string, queue: string): Promise<void> {
   const connection = await connect(url);
   const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(queue, { durable: true });
+  await channel.checkQueue(queue);
   for (let sent = 0; sent < MESSAGES; sent += 1000) {
     for (let i = 0; i < 1000 && sent + i < MESSAGES; i++) {
       channel.sendToQueue(queue, BODY, { persistent: true });
@@ -127,11 +134,12 @@ async function runNode(
   to: string,
   batchSize: number,
 ): Promise<number> {
+  const name = `${RUN}-${adapter.options.queueType}-PASS`;
   const system = defineSystem({
     name: 'bench',
     nodes: [
       {
-        name: `${RUN}-PASS`,
+        name,
         source: from,
         dest: to,
         codec: bytesCodec,
@@ -152,7 +160,7 @@ async function runNode(
       return outcome;
     },
   };
-  const node = createNode(system, `${RUN}-PASS`, { adapter, interceptors: [counter] });
+  const node = createNode(system, name, { adapter, interceptors: [counter] });
   const started = performance.now();
   await node.start();
   await done;
@@ -163,10 +171,12 @@ async function runNode(
 
 /** Messages per second through three pass-through nodes, A -> B -> C -> D. */
 async function runPipeline(adapter: RabbitMqStreamAdapter, url: string): Promise<number> {
-  const queues = ['p0', 'p1', 'p2', 'p3'].map((q) => `${RUN}-${q}`);
+  const type = adapter.options.queueType;
+  const queues = ['p0', 'p1', 'p2', 'p3'].map((q) => `${RUN}-${type}-${q}`);
+  for (const queue of queues) await adapter.declareQueue(queue);
   await fill(url, queues[0]!);
   const nodes = [0, 1, 2].map((i) => ({
-    name: `${RUN}-STAGE${i}`,
+    name: `${RUN}-${type}-STAGE${i}`,
     source: queues[i]!,
     dest: queues[i + 1]!,
     codec: bytesCodec,
@@ -202,19 +212,21 @@ async function deleteQueues(url: string): Promise<void> {
   const connection = await connect(url);
   connection.on('error', () => {});
   const channel = await connection.createChannel();
-  for (const name of [
-    'a',
-    'b',
-    'p0',
-    'p1',
-    'p2',
-    'p3',
-    'STAGE0-fail',
-    'STAGE1-fail',
-    'STAGE2-fail',
-    'PASS-fail',
-  ]) {
-    await channel.deleteQueue(`${RUN}-${name}`);
+  for (const type of QUEUE_TYPES) {
+    for (const name of [
+      'a',
+      'b',
+      'p0',
+      'p1',
+      'p2',
+      'p3',
+      'STAGE0-fail',
+      'STAGE1-fail',
+      'STAGE2-fail',
+      'PASS-fail',
+    ]) {
+      await channel.deleteQueue(`${RUN}-${type}-${name}`);
+    }
   }
   await connection.close();
 }
@@ -223,7 +235,6 @@ export async function runRmqBench(): Promise<Record<string, unknown>> {
   const external = process.env.MONOMYTH_AMQP_URL;
   const server = external ? undefined : await RabbitMqServer.start();
   const url = external ?? server!.url;
-  const adapter = new RabbitMqStreamAdapter({ url, connectionName: 'bench' });
   const results: Record<string, unknown> = {
     bench: 'rmq',
     messages: MESSAGES,
@@ -231,16 +242,33 @@ export async function runRmqBench(): Promise<Record<string, unknown>> {
     rounds: ROUNDS,
   };
   try {
-    await adapter.open();
     console.log(
       `one-stage pass-through on RabbitMQ (${external ? 'MONOMYTH_AMQP_URL' : 'a broker of its own'}), ` +
         `${MESSAGES} messages of ${BODY.length} B per run, ${ROUNDS} rounds (medians; the ratio is the median of ` +
         'per-round ratios against the faster loop), prefetch 2 x batch size',
     );
-    const a = `${RUN}-a`;
-    const b = `${RUN}-b`;
-    await fill(url, a);
+    for (const queueType of QUEUE_TYPES) {
+      console.log(`${queueType} queues:`);
+      results[queueType] = await benchQueueType(url, queueType);
+    }
+  } finally {
+    if (server === undefined) await deleteQueues(url);
+    await server?.stop();
+  }
+  return results;
+}
+
+/** The batch sizes and the pipeline on queues of one type. */
+async function benchQueueType(url: string, queueType: QueueType): Promise<Record<string, unknown>> {
+  const adapter = new RabbitMqStreamAdapter({ url, connectionName: 'bench', queueType });
+  const results: Record<string, unknown> = {};
+  try {
+    await adapter.open();
+    const a = `${RUN}-${queueType}-a`;
+    const b = `${RUN}-${queueType}-b`;
+    await adapter.declareQueue(a);
     await adapter.declareQueue(b);
+    await fill(url, a);
     let forward = true;
     const move = async (contender: Contender, batchSize: number): Promise<number> => {
       const [from, to] = forward ? [a, b] : [b, a];
@@ -293,8 +321,6 @@ export async function runRmqBench(): Promise<Record<string, unknown>> {
     results.pipeline3MsgPerSec = Math.round(pipeline);
   } finally {
     await adapter.close();
-    if (server === undefined) await deleteQueues(url);
-    await server?.stop();
   }
   return results;
 }
