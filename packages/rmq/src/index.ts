@@ -31,4 +31,8 @@ export {
 } from './errors.js';
 export type { ConnectionFailure } from './errors.js';
 export { retryBucketMs, retryQueueName } from './retry-topology.js';
-export { DEAD_LETTER_EXCHANGE } from './queue-arguments.js';
+export {
+  DEAD_LETTER_EXCHANGE,
+  UNROUTED_DEAD_LETTERS,
+  queueArgumentsFor,
+} from './queue-arguments.js';

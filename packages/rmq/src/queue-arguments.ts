@@ -15,7 +15,12 @@
  * `x-overflow: reject-publish`) makes the broker keep the message until the fail queue confirmed it. Their
  * `x-delivery-limit` is the backstop for messages whose consumers die before they can fail them.
  */
-import type { CompiledRabbitMqOptions, QueueArgumentValue } from './options.js';
+import { compileOptions } from './options.js';
+import type {
+  CompiledRabbitMqOptions,
+  QueueArgumentValue,
+  RabbitMqAdapterOptions,
+} from './options.js';
 
 /** Where the broker sends dead-lettered messages; fail queues are bound to it by source queue name. */
 export const DEAD_LETTER_EXCHANGE = 'monomyth.dead-letter';
@@ -65,4 +70,17 @@ export function deadLettersByName(queue: string, args: Readonly<Arguments> | und
     args['x-dead-letter-exchange'] === DEAD_LETTER_EXCHANGE &&
     args['x-dead-letter-routing-key'] === queue
   );
+}
+
+/**
+ * The arguments an adapter with `options` declares `queue` with: for other clients (a producer, a reader of outputs)
+ * that declare the same queues, since the broker refuses a declaration whose arguments differ (PRECONDITION_FAILED).
+ * `channel.assertQueue(queue, { durable: true, arguments: queueArgumentsFor(queue) })` matches an adapter with
+ * default options.
+ */
+export function queueArgumentsFor(
+  queue: string,
+  options: Pick<RabbitMqAdapterOptions, 'queueType' | 'deliveryLimit' | 'queueArguments'> = {},
+): Record<string, QueueArgumentValue> {
+  return queueArguments(queue, compileOptions({ url: 'amqp://localhost', ...options }));
 }

@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   RabbitMqOptionsError,
   compileOptions,
+  queueArgumentsFor,
 } from '../src/index.js';
 import { DEAD_LETTER_EXCHANGE, queueArguments } from '../src/queue-arguments.js';
 
@@ -51,5 +52,9 @@ describe('rabbitmq queue options', () => {
       'x-dead-letter-routing-key': 'a-to-b',
     });
     expect(queueArguments('B-fail', classic)).toEqual({});
+    // For other clients that declare the same queues.
+    expect(queueArgumentsFor('a-to-b', { deliveryLimit: 7 })).toEqual(
+      queueArguments('a-to-b', quorum),
+    );
   });
 });
