@@ -57,6 +57,14 @@ describe('rabbitmq pipeline', () => {
         100,
       );
       await stopAll(nodes);
+      // A quorum queue counts its consumers a moment after they leave.
+      for (const queue of queues) {
+        await until(
+          `no consumers on ${queue}`,
+          async () => (await adapter!.queueStats(queue)).consumers === 0,
+          5_000,
+        );
+      }
 
       for (const queue of queues) {
         expect(await adapter.queueStats(queue), queue).toEqual({
