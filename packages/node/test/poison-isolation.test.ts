@@ -109,6 +109,35 @@ describe('poison isolation', () => {
     expect(await feeder.queueStats('PASS-to-END')).toMatchObject({ ready: 0 });
   });
 
+  it('poison - with fan-out and concurrent transforms, refused outputs are traced to their message, failed once', async () => {
+    const { adapter, feeder } = await pair();
+    const system = defineSystem({
+      name: 'poison',
+      nodes: [
+        {
+          name: 'FAN',
+          batchSize: 6,
+          concurrency: 3,
+          dest: ['FAN-left', 'FAN-right'],
+          transform: async (value: string) => {
+            await new Promise((resolve) => setTimeout(resolve, value === 'a' ? 20 : 1));
+            return value === 'grow' || value === 'swell' ? 'x'.repeat(2 * LIMIT) : value;
+          },
+        },
+      ],
+    });
+    const node = await started(createNode(system, 'FAN', { adapter }));
+    await push(feeder, 'START-to-FAN', ['a', 'grow', 'b', 'c', 'swell', 'd']);
+    for (const queue of ['FAN-left', 'FAN-right'])
+      expect(await takeValues(feeder, queue, 4)).toEqual(['a', 'b', 'c', 'd']);
+    const failed = await take(feeder, 'FAN-fail', 2);
+    expect(failed.map((d) => jsonCodec.decode(d.body))).toEqual(['grow', 'swell']);
+    await node.drain(1000);
+    expect(node.stats()).toMatchObject({ processed: 4, failed: 2 });
+    expect(await feeder.queueStats('FAN-fail')).toMatchObject({ ready: 0 });
+    expect(await feeder.queueStats('START-to-FAN')).toMatchObject({ ready: 0, unacked: 0 });
+  });
+
   it('poison - a refused fail-queue copy is placed trimmed: failure headers and body, the largest headers dropped and named', async () => {
     const { adapter, feeder } = await pair();
     await started(createNode(passSystem, 'PASS', { adapter }));
