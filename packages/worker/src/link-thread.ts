@@ -229,6 +229,15 @@ function writeWarning(lag: number, nodes: string[]): void {
 
 const watcher = setInterval(watch, TICK_MS);
 
+// An error escaping this thread would end it, and zeromq.js aborts the whole process when a thread ends while its
+// socket waits for a message: the worker and every node with it. Log it and go on instead.
+process.on('uncaughtException', (error) => {
+  log('error', { err: String(error) }, 'error in the link thread');
+});
+process.on('unhandledRejection', (error) => {
+  log('error', { err: String(error) }, 'error in the link thread');
+});
+
 port.on('message', (message: ToLink) => {
   switch (message.type) {
     case 'nodes':

@@ -126,11 +126,20 @@ export class MasterLink implements BatchInterceptor {
     this.#closing ??= (async () => {
       clearInterval(this.#ticker);
       if (this.#exited) return;
-      const exited = new Promise<void>((resolve) => this.#thread.once('exit', () => resolve()));
+      const exited = new Promise<boolean>((resolve) =>
+        this.#thread.once('exit', () => resolve(true)),
+      );
       this.#post({ type: 'close' });
-      const timer = setTimeout(() => void this.#thread.terminate(), 2000);
-      await exited;
-      clearTimeout(timer);
+      // Never terminate(): zeromq.js aborts the whole process when a thread is torn down while its socket waits for a
+      // message. The thread closes its socket and ends by itself; if it has not within 2 s, it stops keeping the
+      // process alive.
+      const timedOut = new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), 2000).unref(),
+      );
+      if (!(await Promise.race([exited, timedOut]))) {
+        this.#log.warn({}, 'the link thread did not end within 2 s of close');
+        this.#thread.unref();
+      }
     })();
     return this.#closing;
   }
