@@ -22,6 +22,7 @@ pnpm test
 if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null 2>&1; then
   ensure_pika
   log "chaos run (short)"
+  pnpm --filter @monomyth/chaos test
   pnpm chaos --short
 else
   log "skipping the chaos run: it starts (and kills) a RabbitMQ of its own, and rabbitmq-server is not installed"

@@ -45,7 +45,7 @@ export async function runScenario(
   log: (line: string) => void,
 ): Promise<ScenarioResult> {
   const load = scenario.load(short);
-  const queueType = scenario.queueType ?? 'classic';
+  const queueType = scenario.queueType ?? 'quorum';
   const url = broker.url(vhostOf(scenario));
   const tally = new Tally();
   const faults: { label: string; at: number }[] = [];
@@ -118,6 +118,7 @@ export async function runScenario(
   await reader?.close();
   await publisher?.close();
   if (tally.wrongSamples.length > 0) extras.wrongSamples = tally.wrongSamples;
+  if (tally.counts().missing > 0) extras.missingSamples = tally.missingSamples();
   const failQueues: Record<string, number> = {};
   let poisonInFail = 0;
   for (const type of TYPES) {

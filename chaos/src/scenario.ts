@@ -20,7 +20,7 @@ export interface Scenario {
   readonly name: string;
   /** One sentence: what is done to the cluster. */
   readonly summary: string;
-  /** @default 'classic' */
+  /** @default 'quorum', the project's default since the broker-kill figures (docs/rabbitmq.md) */
   readonly queueType?: QueueType;
   /**
    * Read outputs only once the faults are over (the scenario calls `startReading()`): for a broker kill, so that no

@@ -3,7 +3,11 @@
  * matched to an input by the example's expected transform (computed without the system), as multisets: the first
  * output for an input is its arrival, a further one a duplicate, one that matches no input is wrong.
  *
- * Recovery is read from the latencies (confirm to arrival): how long after a fault outputs still came late.
+ * An input is registered when it is published and counts once confirmed: the broker may deliver a message (and the
+ * system move it to the end) before it confirms it (classic queues confirm persistent messages after their fsync), so
+ * an output can arrive before its input's confirm. Inputs the broker refused count neither as inputs nor as missing.
+ *
+ * Recovery is read from the latencies (publish to arrival): how long after a fault outputs still came late.
  */
 import { expectedOutput } from '@monomyth/example-four-stage/dist/inputs.js';
 
@@ -11,8 +15,11 @@ import { expectedOutput } from '@monomyth/example-four-stage/dist/inputs.js';
 const MIN_LATE_MS = 1_000;
 const WRONG_SAMPLES = 5;
 
-interface Input {
-  readonly confirmedAt: number;
+/** One published input; the publisher marks it confirmed. */
+export interface Input {
+  readonly input: string;
+  readonly publishedAt: number;
+  confirmed: boolean;
   arrivedAt: number | undefined;
 }
 
@@ -37,22 +44,30 @@ export class Tally {
   readonly #inputs: Input[] = [];
   /** Arrival times of every output, in order: the output gaps after a fault are read from them. */
   readonly #arrivals: number[] = [];
+  #confirmed = 0;
   #missing = 0;
   #wrong = 0;
   /** The first few wrong outputs, to tell what went wrong. */
   readonly wrongSamples: string[] = [];
   #duplicates = 0;
 
-  /** An input the broker confirmed at `at`. */
-  confirmed(input: string, at = Date.now()): void {
+  /** An input sent to the broker at `at`; the publisher passes the entry to `confirmed()` when the broker confirms it. */
+  published(input: string, at = Date.now()): Input {
     const output = expectedOutput(input);
-    const entry: Input = { confirmedAt: at, arrivedAt: undefined };
+    const entry: Input = { input, publishedAt: at, confirmed: false, arrivedAt: undefined };
     this.#inputs.push(entry);
     const waiting = this.#waiting.get(output);
     if (waiting) waiting.push(entry);
     else this.#waiting.set(output, [entry]);
     this.#known.add(output);
-    this.#missing += 1;
+    return entry;
+  }
+
+  confirmed(entry: Input): void {
+    if (entry.confirmed) return;
+    entry.confirmed = true;
+    this.#confirmed += 1;
+    if (entry.arrivedAt === undefined) this.#missing += 1;
   }
 
   /** An output read at `at`; says what it was. */
@@ -63,7 +78,7 @@ export class Tally {
     if (entry) {
       entry.arrivedAt = at;
       if (waiting?.length === 0) this.#waiting.delete(output);
-      this.#missing -= 1;
+      if (entry.confirmed) this.#missing -= 1;
       return 'arrived';
     }
     if (this.#known.has(output)) {
@@ -77,7 +92,7 @@ export class Tally {
 
   counts(): TallyCounts {
     return {
-      inputs: this.#inputs.length,
+      inputs: this.#confirmed,
       outputs: this.#arrivals.length,
       missing: this.#missing,
       wrong: this.#wrong,
@@ -88,35 +103,46 @@ export class Tally {
   /**
    * How long the faults disturbed the flow: for each fault, from the fault to the last late output that arrived
    * before the next fault (or at all, for the last); the worst of them. An output is late when its input took longer
-   * than `max(1 s, 3 x the 99th percentile before the first fault)` from confirm to arrival, so an input held up after
+   * than `max(1 s, 3 x the 99th percentile before the first fault)` from publish to arrival, so an input held up after
    * the fault counts as much as one that was in flight at it. Undefined while an input is missing.
    */
   recoveryMs(faults: readonly number[]): number | undefined {
     if (this.#missing > 0) return undefined;
     const first = faults[0];
     if (first === undefined) return 0;
-    const before = this.#inputs
+    const arrived = this.#inputs.filter((input) => input.arrivedAt !== undefined);
+    const before = arrived
       .filter((input) => (input.arrivedAt as number) < first)
-      .map((input) => (input.arrivedAt as number) - input.confirmedAt)
+      .map((input) => (input.arrivedAt as number) - input.publishedAt)
       .sort((a, b) => a - b);
     const p99 = before[Math.floor(before.length * 0.99)] ?? 0;
     const lateMs = Math.max(MIN_LATE_MS, 3 * p99);
     let worst = 0;
-    for (const input of this.#inputs) {
+    for (const input of arrived) {
       const arrivedAt = input.arrivedAt as number;
-      if (arrivedAt < first || arrivedAt - input.confirmedAt <= lateMs) continue;
+      if (arrivedAt < first || arrivedAt - input.publishedAt <= lateMs) continue;
       const fault = faults.findLast((at) => at <= arrivedAt) ?? first;
       worst = Math.max(worst, arrivedAt - fault);
     }
     return worst;
   }
 
-  /** The longest any input took from confirm to output (of those that arrived). */
+  /** The first few inputs still missing, to tell what went wrong. */
+  missingSamples(): string[] {
+    const samples: string[] = [];
+    for (const input of this.#inputs) {
+      if (samples.length >= WRONG_SAMPLES) break;
+      if (input.confirmed && input.arrivedAt === undefined) samples.push(input.input);
+    }
+    return samples;
+  }
+
+  /** The longest any input took from publish to output (of those that arrived). */
   slowestMs(): number {
     let slowest = 0;
     for (const input of this.#inputs)
       if (input.arrivedAt !== undefined)
-        slowest = Math.max(slowest, input.arrivedAt - input.confirmedAt);
+        slowest = Math.max(slowest, input.arrivedAt - input.publishedAt);
     return slowest;
   }
 

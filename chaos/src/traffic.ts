@@ -98,11 +98,12 @@ export class InputPublisher {
     if (this.#nacked > 0) throw new Error(`the broker refused ${this.#nacked} inputs`);
   }
 
-  /** Sends one input; the tally counts it when the broker confirms it. */
+  /** Sends one input; the tally counts it once the broker confirms it. */
   async send(input: string): Promise<void> {
     while (this.#outstanding >= CONFIRM_WINDOW)
       await new Promise<void>((resolve) => (this.#confirmedOne = resolve));
     this.#outstanding += 1;
+    const entry = this.#tally.published(input);
     this.#channel.sendToQueue(
       this.#queue,
       Buffer.from(JSON.stringify(input)),
@@ -110,7 +111,7 @@ export class InputPublisher {
       (error) => {
         this.#outstanding -= 1;
         if (error) this.#nacked += 1;
-        else this.#tally.confirmed(input);
+        else this.#tally.confirmed(entry);
         const waiting = this.#confirmedOne;
         this.#confirmedOne = undefined;
         waiting?.();

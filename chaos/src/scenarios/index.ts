@@ -2,7 +2,7 @@
 import type { Scenario } from '../scenario.js';
 import { brokerKillClassic, brokerKillQuorum } from './broker-kill.js';
 import { masterKill } from './master-kill.js';
-import { poison } from './poison.js';
+import { poison, poisonClassic } from './poison.js';
 import { pause, stall } from './stall.js';
 import { workerKillLoop } from './worker-kill-loop.js';
 
@@ -12,6 +12,7 @@ export const SCENARIOS: readonly Scenario[] = [
   workerKillLoop,
   masterKill,
   poison,
+  poisonClassic,
   stall,
   pause,
 ];
