@@ -16,7 +16,7 @@ import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import type { Logger } from './logger.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
-import { drainSurplus } from './surplus.js';
+import { drainSurplus, lateStartSucceeded } from './surplus.js';
 import { checkLiveness, noteHeartbeat } from './liveness.js';
 import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
@@ -268,15 +268,11 @@ export class Master {
         host: worker.host,
         types: [...worker.recipes.keys()],
         nodes: ready.nodes.length,
+        // false: desired counts stay as requested, and nodes beyond them are drained.
+        learnDesired,
       },
       again ? 'worker registered again' : 'worker registered',
     );
-    if (ready.nodes.length > 0 && !learnDesired) {
-      this.#log.info(
-        { workerId: worker.id, nodes: ready.nodes.length },
-        'desired counts are kept as requested: nodes beyond them are drained',
-      );
-    }
     this.#reply(identity, {
       kind: 'REGISTERED',
       workerId: worker.id,
@@ -358,12 +354,10 @@ export class Master {
       { kind: message.kind, requestId: message.requestId },
       'late answer from a worker',
     );
-    // A start given up on (408) that started after all: the node runs, beyond what is desired; drain it now rather
-    // than wait for the next heartbeat to list it. Other late answers: the next heartbeat brings the true node list.
+    // Other late answers: the next heartbeat brings the worker's true node list.
     const worker = this.#cluster.workerByIdentity(identity);
-    if (message.kind !== 'START-NODE-SUCCESS' || !worker) return;
-    this.#cluster.nodeStarted(worker, message.type, message.nodeName, Date.now());
-    drainSurplus(this.#context);
+    if (message.kind === 'START-NODE-SUCCESS' && worker)
+      lateStartSucceeded(this.#context, worker, message);
   }
 
   #answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {

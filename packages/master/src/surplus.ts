@@ -9,6 +9,7 @@
  * then the newest, by when this master first knew each to run (a returning worker's nodes keep their age). Nodes a
  * STOP-NODE is already out for are not counted, so checks that overlap never stop more than the surplus.
  */
+import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import type { NodeRecord, WorkerRecord } from './worker-record.js';
 import { livenessWindowMs, stopOn } from './node-placement.js';
@@ -49,4 +50,17 @@ export function drainSurplus(context: MasterContext): void {
       });
     }
   }
+}
+
+/**
+ * A start given up on (408) that started after all: the node runs, beyond what is desired (the request lowered the
+ * count). It is counted and drained at once, rather than when the next heartbeat lists it.
+ */
+export function lateStartSucceeded(
+  context: MasterContext,
+  worker: WorkerRecord,
+  success: MessageOf<'START-NODE-SUCCESS'>,
+): void {
+  context.cluster.nodeStarted(worker, success.type, success.nodeName, context.now());
+  drainSurplus(context);
 }
