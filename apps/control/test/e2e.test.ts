@@ -54,7 +54,8 @@ async function resetQueues(): Promise<void> {
 
 async function publishInputs(inputs: readonly string[]): Promise<void> {
   const channel = await amqp.createConfirmChannel();
-  await channel.assertQueue(INPUT, { durable: true });
+  // The nodes declared their queues as they started, with the arguments they chose: check, do not redeclare.
+  await channel.checkQueue(INPUT);
   for (const input of inputs)
     channel.sendToQueue(INPUT, Buffer.from(JSON.stringify(input)), { persistent: true });
   await channel.waitForConfirms();
@@ -68,7 +69,7 @@ async function readOutputs(
   onEach?: (received: number) => void,
 ): Promise<string[]> {
   const channel = await amqp.createChannel();
-  await channel.assertQueue(OUTPUT, { durable: true });
+  await channel.checkQueue(OUTPUT);
   await channel.prefetch(1000);
   const outputs: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +96,7 @@ async function readOutputs(
 async function lateOutputs(quietMs: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, quietMs));
   const channel = await amqp.createChannel();
-  const { messageCount } = await channel.assertQueue(OUTPUT, { durable: true });
+  const { messageCount } = await channel.checkQueue(OUTPUT);
   await channel.close();
   return messageCount;
 }
