@@ -57,6 +57,9 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
+// Interrupted: exit, so that the exit hooks stop the apps and the broker this run started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

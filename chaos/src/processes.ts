@@ -14,6 +14,12 @@ const TAIL_LINES = 40;
 
 export type App = 'master' | 'worker' | 'control';
 
+/** Every app process still running: none outlives the chaos run, however it ends. */
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
+
 export function appPath(app: App): string {
   const path = `${APPS}${app}/dist/main.js`;
   if (!existsSync(path)) throw new Error(`${path} is missing: build first (pnpm build)`);
@@ -48,8 +54,12 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
+    LIVE.add(this.child);
     this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+      this.child.once('exit', (code, signal) => {
+        LIVE.delete(this.child);
+        resolve({ code, signal });
+      }),
     );
     this.child.stdout?.on('data', (chunk: Buffer) => this.#read(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => this.#read(chunk));

@@ -16,7 +16,7 @@ function poisonOn(queueType: QueueType, name: string): Scenario {
   return {
     name,
     queueType,
-    summary: `one message with a body that is not JSON and a ${HEADER_BYTES / 1024} KB header, published (with pika) among the good ones at a fifth of the load`,
+    summary: `one message with a body that is not JSON and a ${HEADER_BYTES / 1024} KB header, published (with pika) among the good ones at a fifth of the load, on ${queueType} queues`,
     load: (short) =>
       short
         ? { inputs: 3_000, ratePerSec: 500, limitMs: 40_000 }
