@@ -79,6 +79,23 @@ describe('monomyth CLI', () => {
     expect(notSystem.stderr).toContain('could not load the system module /no/such/system.js');
   });
 
+  it('cli - a master stall limit within the liveness window is a usage error (exit 2)', async () => {
+    const bind = `tcp://127.0.0.1:${await freePort()}`;
+    const result = await run('master', [
+      '--bind',
+      bind,
+      '--heartbeat-ms',
+      '1000',
+      '--heartbeat-misses',
+      '3',
+      '--stall-limit-ms',
+      '3000',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid master option stallLimitMs');
+    expect(result.stderr).toContain('must be longer than the liveness window');
+  });
+
   it('cli - an unreachable master exits 3 within the timeout, never hanging', async () => {
     const nobody = `tcp://127.0.0.1:${await freePort()}`;
     for (const command of [['ping'], ['workers'], ['start', 'A']]) {
