@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from './errors.js';
 import { backoffDelayMs, shouldRetry } from './failure-policy.js';
 
-const retry = { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, jitter: 0 };
+const retry = {
+  maxAttempts: 5,
+  initialDelayMs: 100,
+  maxDelayMs: 1000,
+  multiplier: 2,
+  jitter: 0,
+  maxRedeliveries: 10,
+};
 
 describe('failure policy', () => {
   it('backoff - grows by the multiplier from the initial delay and stops at maxDelayMs', () => {
