@@ -78,6 +78,30 @@ describe('master - stalled workers', () => {
     );
   });
 
+  it('master - a worker lost to the stall limit that registers again still blocked: its own nodes are the surplus drained', async () => {
+    harness = await Harness.start({ stallLimitMs: 1_000 });
+    const busy = await harness.worker({ types: ['A'] });
+    await harness.client().startNode('A', 2);
+    const other = await harness.worker({ types: ['A'] });
+    const stuck = [...busy.nodes.keys()].sort();
+    busy.eventLoopLagMs = 600;
+    const growing = setInterval(() => (busy.eventLoopLagMs += 100), 100);
+    try {
+      // Past the limit its nodes are placed on the other worker; it registers again (NOT_REGISTERED, READY) with
+      // them, still blocked: the master takes it back as stalled and stops its nodes, not the replacements.
+      const stops = [await busy.next('STOP-NODE'), await busy.next('STOP-NODE')];
+      expect(stops.map((stop) => stop.nodeName).sort()).toEqual(stuck);
+    } finally {
+      clearInterval(growing);
+    }
+    expect(other.nodes.size).toBe(2);
+    const recipe = await eventually(
+      () => harness.master.recipes()[0],
+      (info) => info?.running === 2 && info.outstanding === 0,
+    );
+    expect(recipe).toMatchObject({ desired: 2, running: 2 });
+  });
+
   it('master - the stall limit must be longer than the liveness window', () => {
     expect(() =>
       compileMasterOptions({ heartbeatIntervalMs: 1000, heartbeatMisses: 3, stallLimitMs: 3000 }),
