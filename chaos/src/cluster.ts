@@ -65,6 +65,8 @@ export class ChaosCluster {
   private constructor(endpoint: string, options: ClusterOptions) {
     this.endpoint = endpoint;
     this.#options = options;
+    // Before any process starts: reading the worker's flags may throw, and nothing may be left running then.
+    const queueType = queueTypeFlags(options.queueType);
     this.#master = this.#startMaster();
     this.control = new ControlClient({ master: endpoint, timeoutMs: 2_000 });
     this.workers = Array.from(
@@ -85,7 +87,7 @@ export class ChaosCluster {
                 options.amqpUrl,
                 '--drain-ms',
                 '5000',
-                ...queueTypeFlags(options.queueType),
+                ...queueType,
               ],
               options.workerEnv ?? {},
               counts,
