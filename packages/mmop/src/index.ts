@@ -1,6 +1,7 @@
 /**
  * @monomyth/mmop: MMOP/1, the Monomyth Orchestration Protocol. Message kinds and their typed bodies, a strict codec
- * from messages to ZeroMQ frames and back, and the ROUTER envelope helpers. Pure: it knows no sockets.
+ * from messages to ZeroMQ frames and back, the ROUTER envelope helpers, and ZeroMQ CURVE certificate files with
+ * their Z85 keys. It knows no sockets.
  */
 export { MmopCodec, DEFAULT_CODEC_LIMITS } from './codec.js';
 export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
@@ -26,3 +27,30 @@ export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } fr
 export type { MmopErrorDetails } from './errors.js';
 export { OrderedSender, SendQueueFullError, SenderClosedError } from './ordered-sender.js';
 export type { OrderedSenderOptions } from './ordered-sender.js';
+export {
+  CertificateError,
+  CertificateErrorCode,
+  curvePublicKeyOf,
+  generateCurveKeyPair,
+  parseCertificate,
+  readCertificate,
+  readPublicKeysDir,
+  readSecretCertificate,
+  writeCertificatePair,
+} from './certificates.js';
+export type {
+  Certificate,
+  CurveKeyPair,
+  SecretCertificate,
+  WriteCertificateOptions,
+  WrittenCertificatePair,
+} from './certificates.js';
+export {
+  CURVE_KEY_BYTES,
+  CURVE_KEY_Z85_LENGTH,
+  Z85Error,
+  curveKeyFromZ85,
+  curveKeyToZ85,
+  z85Decode,
+  z85Encode,
+} from './z85.js';

@@ -1,0 +1,412 @@
+/**
+ * ZeroMQ CURVE certificate files, as czmq and pyzmq's `zmq.auth` read and write them: `NAME.key` holds the public
+ * key, `NAME.key_secret` the secret key beside it, each a ZPL file with a `metadata` section and a `curve` section
+ * (`public-key = "..."`, `secret-key = "..."`, 40-character Z85). Keys made by either tool load here as they are, and
+ * pairs written here load in both.
+ *
+ * Keys are X25519 key pairs made with node:crypto: the same curve and 32-byte encoding as libsodium's
+ * `crypto_box_keypair`, which is what zeromq's `curveKeyPair()` calls, so this package needs no native module.
+ * Reading a secret certificate checks that its public key is the one its secret key derives, so a file whose halves
+ * do not belong together fails here by name instead of as a silent handshake failure.
+ *
+ * The secret file is created with mode 0600 from its first byte (exclusive create, or a fresh temporary file renamed
+ * over the old one), so it never exists with a wider mode, whatever the umask.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { basename, join } from 'node:path';
+import { curveKeyFromZ85, curveKeyToZ85, Z85Error } from './z85.js';
+import { parseZpl, quoteZplValue, zplChild, zplFind, ZPL_NAME, ZplSyntaxError } from './zpl.js';
+import type { ZplNode } from './zpl.js';
+
+/** Why a certificate could not be read or written. */
+export const CertificateErrorCode = {
+  /** The file or directory does not exist. */
+  NotFound: 'NOT_FOUND',
+  /** It exists but could not be read (permissions, a directory where a file was expected, ...). */
+  Unreadable: 'UNREADABLE',
+  /** The text is not ZPL. */
+  Malformed: 'MALFORMED',
+  /** No `public-key` (or, where a secret certificate is required, no `secret-key`). */
+  MissingKey: 'MISSING_KEY',
+  /** A key is not 40 characters of Z85. */
+  BadKey: 'BAD_KEY',
+  /** The public key is not the one the secret key derives. */
+  KeyMismatch: 'KEY_MISMATCH',
+  /** Writing would overwrite an existing file. */
+  Exists: 'EXISTS',
+  /** The certificate name is not a plain file name. */
+  BadName: 'BAD_NAME',
+  /** A metadata name or value that ZPL cannot carry. */
+  BadMetadata: 'BAD_METADATA',
+  /** The file system refused a write. */
+  WriteFailed: 'WRITE_FAILED',
+} as const;
+
+export type CertificateErrorCode = (typeof CertificateErrorCode)[keyof typeof CertificateErrorCode];
+
+const BRAND = Symbol.for('@monomyth/mmop.CertificateError');
+
+/** A certificate file that cannot be read or written; `file` names it, and the message says why. */
+export class CertificateError extends Error {
+  override readonly name = 'CertificateError';
+  readonly code: CertificateErrorCode;
+  readonly file: string;
+
+  constructor(code: CertificateErrorCode, file: string, message: string, cause?: unknown) {
+    super(`${file}: ${message}`, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.file = file;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[BRAND] === true
+    );
+  }
+}
+
+/** A certificate as read from a file: keys in Z85 (40 characters). */
+export interface Certificate {
+  readonly publicKey: string;
+  /** Present when the file holds the secret key (a `.key_secret` file). */
+  readonly secretKey?: string;
+  readonly metadata: Record<string, string>;
+}
+
+/** A certificate that holds its secret key. */
+export interface SecretCertificate extends Certificate {
+  readonly secretKey: string;
+}
+
+/** The files a pair was written to. */
+export interface WrittenCertificatePair {
+  readonly publicFile: string;
+  readonly secretFile: string;
+  readonly publicKey: string;
+}
+
+export interface WriteCertificateOptions {
+  /** Replace existing files (each replaced atomically). @default false: an existing file is a CertificateError EXISTS. */
+  readonly overwrite?: boolean;
+}
+
+/** A CURVE key pair in Z85. */
+export interface CurveKeyPair {
+  readonly publicKey: string;
+  readonly secretKey: string;
+}
+
+/** DER prefix of a PKCS#8 X25519 private key: the 32 raw bytes follow it. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/** A fresh CURVE key pair (X25519, as libsodium and zeromq make them). */
+export function generateCurveKeyPair(): CurveKeyPair {
+  const { privateKey } = generateKeyPairSync('x25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return {
+    publicKey: curveKeyToZ85(Buffer.from(jwk.x ?? '', 'base64url')),
+    secretKey: curveKeyToZ85(Buffer.from(jwk.d ?? '', 'base64url')),
+  };
+}
+
+/** The public key (Z85) that a secret key (Z85) derives. Throws Z85Error for a key that is not Z85 of 32 bytes. */
+export function curvePublicKeyOf(secretKey: string): string {
+  const raw = curveKeyFromZ85(secretKey);
+  const key = createPrivateKey({
+    key: Buffer.concat([X25519_PKCS8_PREFIX, raw]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return curveKeyToZ85(
+    Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x ?? '', 'base64url'),
+  );
+}
+
+/** Reads a certificate file (`NAME.key` or `NAME.key_secret`). Rejects with a CertificateError naming the file. */
+export async function readCertificate(path: string): Promise<Certificate> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT'
+      ? new CertificateError(CertificateErrorCode.NotFound, path, 'no such file', error)
+      : new CertificateError(
+          CertificateErrorCode.Unreadable,
+          path,
+          `cannot read: ${String(code)}`,
+          error,
+        );
+  }
+  return parseCertificate(text, path);
+}
+
+/** Reads a certificate that must hold its secret key (a process's own `--curve-secret-key`). */
+export async function readSecretCertificate(path: string): Promise<SecretCertificate> {
+  const cert = await readCertificate(path);
+  if (cert.secretKey === undefined) {
+    throw new CertificateError(
+      CertificateErrorCode.MissingKey,
+      path,
+      'no secret-key in the curve section: this is a public certificate; give the NAME.key_secret file',
+    );
+  }
+  return { ...cert, secretKey: cert.secretKey };
+}
+
+/** Parses certificate text; `file` names it in errors. Exported for tests and for callers that hold the text. */
+export function parseCertificate(text: string, file: string): Certificate {
+  let tree: ZplNode[];
+  try {
+    tree = parseZpl(text);
+  } catch (error) {
+    if (error instanceof ZplSyntaxError) {
+      throw new CertificateError(
+        CertificateErrorCode.Malformed,
+        file,
+        `not ZPL: ${error.message}`,
+        error,
+      );
+    }
+    throw error;
+  }
+  const curve = zplChild(tree, 'curve')?.children ?? [];
+  // pyzmq reads a key wherever its line is; so do we when the curve section does not hold it.
+  const publicNode = zplChild(curve, 'public-key') ?? zplFind(tree, 'public-key');
+  const secretNode = zplChild(curve, 'secret-key') ?? zplFind(tree, 'secret-key');
+  if (publicNode?.value === undefined) {
+    throw new CertificateError(
+      CertificateErrorCode.MissingKey,
+      file,
+      'no public-key in the curve section',
+    );
+  }
+  const publicKey = checkKey(publicNode, file);
+  const metadata: Record<string, string> = {};
+  for (const node of zplChild(tree, 'metadata')?.children ?? []) {
+    if (node.value !== undefined) metadata[node.name] = node.value;
+  }
+  if (secretNode?.value === undefined) return { publicKey, metadata };
+  const secretKey = checkKey(secretNode, file);
+  if (curvePublicKeyOf(secretKey) !== publicKey) {
+    throw new CertificateError(
+      CertificateErrorCode.KeyMismatch,
+      file,
+      'the public-key is not the one the secret-key derives: the two halves come from different pairs',
+    );
+  }
+  return { publicKey, secretKey, metadata };
+}
+
+function checkKey(node: ZplNode, file: string): string {
+  const value = node.value ?? '';
+  try {
+    curveKeyFromZ85(value);
+  } catch (error) {
+    if (error instanceof Z85Error) {
+      throw new CertificateError(
+        CertificateErrorCode.BadKey,
+        file,
+        `${node.name} on line ${String(node.line)} is not a CURVE key: ${error.message}`,
+        error,
+      );
+    }
+    throw error;
+  }
+  return value;
+}
+
+/**
+ * The public keys in a directory: every `*.key` file (not `.key_secret`, not hidden files), sorted by file name.
+ * A missing directory or any malformed file rejects with a CertificateError naming it: an allow-list that silently
+ * skips a file would lock out the peer it was meant to admit.
+ */
+export async function readPublicKeysDir(
+  dir: string,
+): Promise<{ publicKey: string; file: string }[]> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT'
+      ? new CertificateError(CertificateErrorCode.NotFound, dir, 'no such directory', error)
+      : new CertificateError(
+          CertificateErrorCode.Unreadable,
+          dir,
+          `cannot list: ${String(code)}`,
+          error,
+        );
+  }
+  const files = entries
+    .filter(
+      (entry) => entry.name.endsWith('.key') && !entry.name.startsWith('.') && !entry.isDirectory(),
+    )
+    .map((entry) => join(dir, entry.name))
+    .sort();
+  const keys: { publicKey: string; file: string }[] = [];
+  for (const file of files) {
+    keys.push({ publicKey: (await readCertificate(file)).publicKey, file });
+  }
+  return keys;
+}
+
+/**
+ * Makes a key pair and writes `DIR/NAME.key` (mode 0644) and `DIR/NAME.key_secret` (mode 0600), creating DIR (mode
+ * 0700) when it does not exist. Refuses to replace existing files unless `overwrite` is set.
+ */
+export async function writeCertificatePair(
+  dir: string,
+  name: string,
+  metadata: Record<string, string> = {},
+  options: WriteCertificateOptions = {},
+): Promise<WrittenCertificatePair> {
+  const publicFile = join(dir, `${name}.key`);
+  const secretFile = join(dir, `${name}.key_secret`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) || basename(name) !== name) {
+    throw new CertificateError(
+      CertificateErrorCode.BadName,
+      publicFile,
+      `a certificate name is letters, digits, ".", "_" and "-", not starting with "." or "-": ${JSON.stringify(name)}`,
+    );
+  }
+  const metadataText = formatMetadata(metadata, publicFile);
+  const pair = generateCurveKeyPair();
+  const now = new Date().toISOString();
+  const publicText =
+    `${PUBLIC_BANNER(now)}metadata\n${metadataText}curve\n` +
+    `    public-key = "${pair.publicKey}"\n`;
+  const secretText =
+    `${SECRET_BANNER(now)}metadata\n${metadataText}curve\n` +
+    `    public-key = "${pair.publicKey}"\n    secret-key = "${pair.secretKey}"\n`;
+
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new CertificateError(
+      CertificateErrorCode.WriteFailed,
+      dir,
+      'cannot create the directory',
+      error,
+    );
+  }
+  if (options.overwrite === true) {
+    await replaceFile(secretFile, secretText, 0o600);
+    await replaceFile(publicFile, publicText, 0o644);
+  } else {
+    for (const file of [publicFile, secretFile]) {
+      if (await exists(file)) {
+        throw new CertificateError(
+          CertificateErrorCode.Exists,
+          file,
+          'already exists; not overwritten',
+        );
+      }
+    }
+    await createFile(secretFile, secretText, 0o600);
+    try {
+      await createFile(publicFile, publicText, 0o644);
+    } catch (error) {
+      // Leave no half pair behind.
+      await fs.rm(secretFile, { force: true });
+      throw error;
+    }
+  }
+  return { publicFile, secretFile, publicKey: pair.publicKey };
+}
+
+function formatMetadata(metadata: Record<string, string>, file: string): string {
+  let text = '';
+  for (const [key, value] of Object.entries(metadata)) {
+    // pyzmq finds keys by line prefix, so a metadata name that starts like a key line would be read as one.
+    if (!ZPL_NAME.test(key) || key.startsWith('public-key') || key.startsWith('secret-key')) {
+      throw new CertificateError(
+        CertificateErrorCode.BadMetadata,
+        file,
+        `bad metadata name: ${JSON.stringify(key)}`,
+      );
+    }
+    const quoted = quoteZplValue(value);
+    if (quoted === undefined) {
+      throw new CertificateError(
+        CertificateErrorCode.BadMetadata,
+        file,
+        `metadata ${key}: a value holds no line breaks or control characters, and not both quote characters`,
+      );
+    }
+    text += `    ${key} = ${quoted}\n`;
+  }
+  return text;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Exclusive create: fails if the file appeared since the check, and the mode applies from the first byte. */
+async function createFile(file: string, text: string, mode: number): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    // The umask may have narrowed the mode further; a wider mode is impossible, but say exactly what we mean.
+    await handle.chmod(mode);
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code === 'EEXIST'
+      ? new CertificateError(
+          CertificateErrorCode.Exists,
+          file,
+          'already exists; not overwritten',
+          error,
+        )
+      : new CertificateError(
+          CertificateErrorCode.WriteFailed,
+          file,
+          `cannot write: ${String(code)}`,
+          error,
+        );
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Writes a fresh temporary file beside `file` with the final mode, then renames it over: atomic, never wider. */
+async function replaceFile(file: string, text: string, mode: number): Promise<void> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await createFile(temporary, text, mode);
+  try {
+    await fs.rename(temporary, file);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw new CertificateError(
+      CertificateErrorCode.WriteFailed,
+      file,
+      'cannot replace the file',
+      error,
+    );
+  }
+}
+
+const PUBLIC_BANNER = (now: string): string =>
+  `#   ****  Generated on ${now} by Monomyth  ****\n` +
+  '#   ZeroMQ CURVE Public Certificate\n' +
+  '#   Exchange securely, or use a secure mechanism to verify the contents\n' +
+  '#   of this file after exchange. Give it to the master in its --workers-keys\n' +
+  '#   or --controllers-keys directory, or to peers as --master-key.\n\n';
+
+const SECRET_BANNER = (now: string): string =>
+  `#   ****  Generated on ${now} by Monomyth  ****\n` +
+  '#   ZeroMQ CURVE **Secret** Certificate\n' +
+  '#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n';
