@@ -59,6 +59,8 @@ export class ChaosCluster {
   readonly endpoint: string;
   readonly control: ControlClient;
   readonly workers: readonly Supervisor[];
+  /** The workers' names (`--name`), in the order of `workers`. */
+  readonly workerIds: readonly string[];
   readonly #options: ClusterOptions;
   #master: AppProcess;
 
@@ -69,9 +71,12 @@ export class ChaosCluster {
     const queueType = queueTypeFlags(options.queueType);
     this.#master = this.#startMaster();
     this.control = new ControlClient({ master: endpoint, timeoutMs: 2_000 });
-    this.workers = Array.from(
+    this.workerIds = Array.from(
       { length: options.workers },
-      (_, index) =>
+      (_, index) => `chaos-${String.fromCharCode(97 + index)}`,
+    );
+    this.workers = this.workerIds.map(
+      (name) =>
         new Supervisor(
           (counts) =>
             new AppProcess(
@@ -82,7 +87,7 @@ export class ChaosCluster {
                 '--system',
                 options.system,
                 '--name',
-                `chaos-${String.fromCharCode(97 + index)}`,
+                name,
                 '--amqp',
                 options.amqpUrl,
                 '--drain-ms',
