@@ -17,7 +17,15 @@ import { constants, promises as fs } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
 import { curveKeyFromZ85, curveKeyToZ85, Z85Error } from './z85.js';
-import { parseZpl, quoteZplValue, zplChild, zplFind, ZPL_NAME, ZplSyntaxError } from './zpl.js';
+import {
+  parseZpl,
+  quoteZplValue,
+  zplChild,
+  zplFind,
+  zplSettings,
+  ZPL_NAME,
+  ZplSyntaxError,
+} from './zpl.js';
 import type { ZplNode } from './zpl.js';
 
 /** Why a certificate could not be read or written. */
@@ -175,10 +183,11 @@ export function parseCertificate(text: string, file: string): Certificate {
     }
     throw error;
   }
+  // Anything under a section counts as in it, however it is indented (a hand-edited file may mix tabs and spaces);
+  // and pyzmq reads a key wherever its line is, so do we when the curve section does not hold it.
   const curve = zplChild(tree, 'curve')?.children ?? [];
-  // pyzmq reads a key wherever its line is; so do we when the curve section does not hold it.
-  const publicNode = zplChild(curve, 'public-key') ?? zplFind(tree, 'public-key');
-  const secretNode = zplChild(curve, 'secret-key') ?? zplFind(tree, 'secret-key');
+  const publicNode = zplFind(curve, 'public-key') ?? zplFind(tree, 'public-key');
+  const secretNode = zplFind(curve, 'secret-key') ?? zplFind(tree, 'secret-key');
   if (publicNode?.value === undefined) {
     throw new CertificateError(
       CertificateErrorCode.MissingKey,
@@ -188,8 +197,8 @@ export function parseCertificate(text: string, file: string): Certificate {
   }
   const publicKey = checkKey(publicNode, file);
   const metadata: Record<string, string> = {};
-  for (const node of zplChild(tree, 'metadata')?.children ?? []) {
-    if (node.value !== undefined) metadata[node.name] = node.value;
+  for (const node of zplSettings(zplChild(tree, 'metadata')?.children ?? [])) {
+    metadata[node.name] = node.value;
   }
   if (secretNode?.value === undefined) return { publicKey, metadata };
   const secretKey = checkKey(secretNode, file);

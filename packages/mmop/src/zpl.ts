@@ -97,6 +97,14 @@ export function zplFind(nodes: readonly ZplNode[], name: string): ZplNode | unde
   return undefined;
 }
 
+/** Every node with a value among `nodes` and below them, depth first. */
+export function zplSettings(nodes: readonly ZplNode[]): (ZplNode & { readonly value: string })[] {
+  return nodes.flatMap((node) => [
+    ...(node.value === undefined ? [] : [{ ...node, value: node.value }]),
+    ...zplSettings(node.children),
+  ]);
+}
+
 /** Characters ZPL allows in a name. */
 export const ZPL_NAME = /^[A-Za-z0-9$\-_@.&+/]+$/;
 
