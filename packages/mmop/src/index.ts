@@ -20,7 +20,7 @@ export type {
 export { KIND_SPECS } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';
-export { Status } from './status.js';
+export { ReplyCode, Status } from './status.js';
 export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
@@ -54,3 +54,5 @@ export {
   z85Decode,
   z85Encode,
 } from './z85.js';
+export { newInstance, plainInstance, routingIdFor, RoutingIdVerifier } from './peer-identity.js';
+export type { CurveClientKeys, PeerIdentity } from './peer-identity.js';

@@ -20,3 +20,18 @@ export const Status = {
 } as const;
 
 export type StatusCode = (typeof Status)[keyof typeof Status];
+
+/**
+ * The `code` of ERROR replies that peers act on, beside the decode error codes. Other codes are free text for people.
+ */
+export const ReplyCode = {
+  /** To a HEARTBEAT from a worker the master does not know (lost, or the master restarted): send READY again. */
+  NotRegistered: 'NOT_REGISTERED',
+  /**
+   * To a READY under a worker name that another worker holds (status 409): a live worker from another process, or,
+   * with CURVE, a name bound to another key. The worker must not retry under that name.
+   */
+  NameTaken: 'NAME_TAKEN',
+} as const;
+
+export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode];
