@@ -4,7 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender } from '@monomyth/mmop';
+import {
+  MmopCodec,
+  OrderedSender,
+  curvePublicKeyOf,
+  newInstance,
+  routingIdFor,
+} from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { ControlClientClosedError, ControlRequestError, MasterUnreachableError } from './errors.js';
 
@@ -13,6 +19,13 @@ export interface ControlClientOptions {
   master?: string;
   /** How long ping and info requests wait for an answer. @default 5_000 */
   timeoutMs?: number;
+  /**
+   * This client's CURVE secret key (Z85), for a master with CURVE on; its public key must be in the master's
+   * controllers keys directory. Needs `masterKey`. @default undefined: plain MMOP
+   */
+  curveSecretKey?: string;
+  /** The master's CURVE public key (Z85). A wrong one gets no answer at all: calls time out. */
+  masterKey?: string;
 }
 
 export interface StartNodeOptions {
@@ -57,7 +70,7 @@ export class ControlClient {
   constructor(options: ControlClientOptions = {}) {
     this.master = options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555';
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
-    this.#dealer = new Dealer({ linger: 0 });
+    this.#dealer = new Dealer({ linger: 0, ...curveSocketOptions(options) });
     this.#dealer.connect(this.master);
     this.#sender = new OrderedSender((frames) => this.#dealer.send(frames));
     void this.#receive();
@@ -202,4 +215,27 @@ export class ControlClient {
       // The socket closed; close() has already failed every waiting call.
     }
   }
+}
+
+/** The DEALER options for CURVE (or none), and a routing id that proves the client's key to the master. */
+function curveSocketOptions(options: ControlClientOptions): Partial<Dealer> {
+  const { curveSecretKey, masterKey } = options;
+  if (curveSecretKey === undefined && masterKey === undefined) {
+    return { routingId: routingIdFor(newInstance()) as unknown as string };
+  }
+  if (curveSecretKey === undefined || masterKey === undefined) {
+    throw new TypeError('CURVE needs both curveSecretKey and masterKey');
+  }
+  const keys = {
+    publicKey: curvePublicKeyOf(curveSecretKey),
+    secretKey: curveSecretKey,
+    serverKey: masterKey,
+  };
+  return {
+    curvePublicKey: keys.publicKey,
+    curveSecretKey: keys.secretKey,
+    curveServerKey: keys.serverKey,
+    // zeromq.js takes a Buffer for a binary id, though its type says string.
+    routingId: routingIdFor(newInstance(), keys) as unknown as string,
+  };
 }

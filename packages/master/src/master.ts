@@ -9,7 +9,7 @@
  * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
  */
 import { Router } from 'zeromq';
-import { MmopCodec, OrderedSender, Status } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, ReplyCode, Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
@@ -22,6 +22,12 @@ import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
 import { PendingReplies } from './pending-replies.js';
 import { MalformedFrames } from './malformed-frames.js';
+import { MasterSecurity, roleFor } from './security.js';
+import type { KeysReloaded, PeerRoles } from './security.js';
+import { NameClaims } from './name-claims.js';
+import type { Claimant } from './name-claims.js';
+import { admitReady } from './admission.js';
+import { RateLimiter } from './rate-limited.js';
 
 export type MasterState = 'running' | 'closing' | 'closed';
 
@@ -46,6 +52,9 @@ export class Master {
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
   readonly #cluster = new Cluster();
+  readonly #security: MasterSecurity | undefined;
+  readonly #claims = new NameClaims();
+  readonly #refusals = new RateLimiter(10, 60_000);
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
   #state: MasterState = 'running';
@@ -57,28 +66,43 @@ export class Master {
   /** Binds the master's ROUTER and starts serving. */
   static async create(options: MasterOptions = {}): Promise<Master> {
     const compiled = compileMasterOptions(options);
+    const log = compiled.logger.child({ component: 'master', epoch: compiled.epoch });
+    // The ZAP handler binds in the master's own context before the ROUTER does, so no handshake goes unchecked.
+    const security = compiled.curve && (await MasterSecurity.create(compiled.curve, log));
     const router = new Router({
+      ...(security && {
+        context: security.context,
+        curveServer: true,
+        curveSecretKey: security.secretKey,
+      }),
       linger: 0,
       // Fail sends to peers that are gone instead of dropping them silently, and never block on a slow peer.
       mandatory: true,
       sendTimeout: 0,
-      // A worker that reconnects under its id takes its connection over.
-      handover: true,
+      // No peer takes over a routing id in use: a second connection under it is refused. Workers give each socket a
+      // fresh id, so one that reconnects never needs the old one.
+      handover: false,
       maxMessageSize: compiled.codecLimits.maxBodyBytes + FRAME_OVERHEAD_BYTES,
     });
     try {
       await router.bind(compiled.bind);
     } catch (error) {
       router.close();
+      await security?.close();
       throw new MasterBindError(`could not bind ${compiled.bind}: ${String(error)}`, {
         cause: error,
       });
     }
-    return new Master(router, compiled);
+    return new Master(router, compiled, security || undefined);
   }
 
-  private constructor(router: Router, options: CompiledMasterOptions) {
+  private constructor(
+    router: Router,
+    options: CompiledMasterOptions,
+    security: MasterSecurity | undefined,
+  ) {
     this.#router = router;
+    this.#security = security;
     this.#options = options;
     this.epoch = options.epoch;
     this.endpoint = router.lastEndpoint ?? options.bind;
@@ -100,7 +124,24 @@ export class Master {
     this.#learnsDesiredUntil = Date.now() + options.recoveryWindowMs;
     this.#liveness = setInterval(() => this.#checkLiveness(), options.heartbeatIntervalMs);
     this.#receiving = this.#receive();
-    this.#log.info({ endpoint: this.endpoint }, 'master listening');
+    this.#log.info({ endpoint: this.endpoint, curve: security !== undefined }, 'master listening');
+  }
+
+  /** The master's CURVE public key (Z85), or undefined when CURVE is off. */
+  get publicKey(): string | undefined {
+    return this.#security?.publicKey;
+  }
+
+  /**
+   * Reads the key directories again (the app calls it on SIGHUP). New lists apply to new connections at once and to
+   * connected peers at their next frame: a worker whose key is gone is dropped from the registry then, and the names
+   * bound to removed keys are free. On a missing or bad file the old lists stay and this rejects. Undefined without CURVE.
+   */
+  async reloadKeys(): Promise<KeysReloaded | undefined> {
+    if (!this.#security) return undefined;
+    const reloaded = await this.#security.reload();
+    this.#claims.release(reloaded.removed);
+    return reloaded;
   }
 
   get state(): MasterState {
@@ -137,6 +178,7 @@ export class Master {
       // The port is freed shortly after close(), on ZeroMQ's I/O thread.
       this.#router.close();
       await this.#receiving.catch(() => {});
+      await this.#security?.close();
       this.#state = 'closed';
       this.#log.info({}, 'master closed');
     })();
@@ -159,6 +201,13 @@ export class Master {
   }
 
   #onFrames(frames: Buffer[]): void {
+    let peer: PeerRoles | undefined;
+    if (this.#security) {
+      // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
+      const sender = frames[0];
+      peer = sender && this.#security.peer(sender);
+      if (!peer) return this.#refuse(sender, undefined, undefined);
+    }
     let identity: Buffer;
     let message: MmopMessage;
     try {
@@ -169,8 +218,12 @@ export class Master {
         this.#replyError(reply.identity, reply.requestId, reply.status, reply.code, reply.reason);
       return;
     }
+    if (peer) {
+      const role = roleFor(message.kind);
+      if (role !== undefined && !peer[role]) return this.#refuse(identity, peer, message.kind);
+    }
     try {
-      this.#dispatch(identity, message);
+      this.#dispatch(identity, message, peer);
     } catch (error) {
       this.#log.error({ err: error, kind: message.kind }, 'failed to handle a message');
       this.#replyError(
@@ -183,11 +236,44 @@ export class Master {
     }
   }
 
-  #dispatch(identity: Buffer, message: MmopMessage): void {
+  /**
+   * A frame from a peer without the right: dropped without an answer, logged at a bounded rate. A registered worker
+   * whose key is no longer a worker key is removed from the registry (a reload took its key away).
+   */
+  #refuse(
+    identity: Buffer | undefined,
+    peer: PeerRoles | undefined,
+    kind: string | undefined,
+  ): void {
+    const worker = identity && this.#cluster.workerByIdentity(identity);
+    if (worker && !peer?.worker) {
+      this.#log.warn(
+        { workerId: worker.id, publicKey: worker.publicKey },
+        'worker key removed: dropping the worker',
+      );
+      this.#forget(worker.id, `the key of worker ${worker.id} was removed`);
+    }
+    const { allowed, suppressed } = this.#refusals.take(Date.now());
+    if (suppressed > 0)
+      this.#log.warn({ suppressed }, 'more frames were dropped for want of a role');
+    if (!allowed) return;
+    this.#log.warn(
+      { publicKey: peer?.publicKey, kind },
+      peer
+        ? `dropped ${kind ?? 'a message'} from key ${peer.publicKey}: its key is not a ${peer.worker ? 'controller' : 'worker'} key`
+        : 'dropped frames from a peer whose routing id proves no listed key',
+    );
+  }
+
+  #dispatch(identity: Buffer, message: MmopMessage, peer: PeerRoles | undefined): void {
     const context = this.#context;
     switch (message.kind) {
       case 'READY':
-        return this.#onReady(identity, message);
+        return admitReady(context, this.#claims, identity, message, peer, {
+          admit: (claimant) => this.#onReady(claimant, message),
+          masterEpoch: this.epoch,
+          isRunning: () => this.#state === 'running',
+        });
       case 'HEARTBEAT':
         return this.#onHeartbeat(identity, message);
       case 'START-NODE-SUCCESS':
@@ -258,10 +344,14 @@ export class Master {
     this.#learnsDesiredUntil = 0;
   }
 
-  #onReady(identity: Buffer, ready: MessageOf<'READY'>): void {
+  #onReady(claimant: Claimant, ready: MessageOf<'READY'>): void {
+    const { identity } = claimant;
     const now = Date.now();
     const learnDesired = now < this.#learnsDesiredUntil;
     const { worker, again } = this.#cluster.register(ready, identity, now, learnDesired);
+    worker.instance = claimant.instance;
+    worker.publicKey = claimant.publicKey;
+    this.#claims.bind(worker.id, claimant.publicKey);
     this.#log.info(
       {
         workerId: worker.id,
@@ -292,7 +382,7 @@ export class Master {
         identity,
         undefined,
         Status.NotFound,
-        'NOT_REGISTERED',
+        ReplyCode.NotRegistered,
         'this master does not know you: send READY',
       );
       return;

@@ -39,6 +39,21 @@ export interface MasterOptions {
   logger?: Logger;
   /** This master's epoch, told to workers: a new one tells them the master restarted. @default random */
   epoch?: string;
+  /**
+   * The master's CURVE secret key (Z85, 40 characters): turns CURVE on. Every peer must then connect with its own key
+   * pair and the master's public key, and its key must be in `workersKeysDir` or `controllersKeysDir`.
+   * @default undefined: plain MMOP, anyone who reaches the port may do anything
+   */
+  curveSecretKey?: string;
+  /** A directory of public certificates (`*.key`) of workers: keys that may register, heartbeat and answer. */
+  workersKeysDir?: string;
+  /** A directory of public certificates (`*.key`) of controllers: keys that may send control and info requests. */
+  controllersKeysDir?: string;
+  /**
+   * Allow plain MMOP on an address other than loopback. Without CURVE, anyone who reaches the port can list the
+   * cluster, register workers and start or stop nodes. @default false: such a bind is refused
+   */
+  insecure?: boolean;
 }
 
 export interface CompiledMasterOptions {
@@ -54,6 +69,14 @@ export interface CompiledMasterOptions {
   readonly codecLimits: Readonly<CodecLimits>;
   readonly logger: Logger;
   readonly epoch: string;
+  /** CURVE settings, or undefined for plain MMOP. */
+  readonly curve:
+    | {
+        readonly secretKey: string;
+        readonly workersKeysDir: string | undefined;
+        readonly controllersKeysDir: string | undefined;
+      }
+    | undefined;
 }
 
 export const DEFAULT_MASTER_ENDPOINT = 'tcp://127.0.0.1:5555';
@@ -92,6 +115,13 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     throw new MasterOptionsError(
       'bind',
       `expected a ZeroMQ endpoint such as ${DEFAULT_MASTER_ENDPOINT}, got ${JSON.stringify(bind)}`,
+    );
+  }
+  const curve = compileCurve(options);
+  if (!curve && options.insecure !== true && !isLocalEndpoint(bind)) {
+    throw new MasterOptionsError(
+      'bind',
+      `${bind} is reachable from other hosts, and without CURVE anyone who reaches it controls the cluster: give the master a key (curveSecretKey, --curve-secret-key) or allow plain text explicitly (insecure, --insecure)`,
     );
   }
   const heartbeatIntervalMs = positiveInteger(
@@ -145,5 +175,42 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    curve,
   };
+}
+
+/** Whether an endpoint is reachable from this host only: ipc, inproc, or tcp on a loopback address. */
+export function isLocalEndpoint(endpoint: string): boolean {
+  if (!endpoint.startsWith('tcp://')) return true;
+  const address = endpoint.slice('tcp://'.length);
+  const host = address.startsWith('[')
+    ? address.slice(1, address.indexOf(']'))
+    : address.slice(0, address.lastIndexOf(':'));
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function compileCurve(options: MasterOptions): CompiledMasterOptions['curve'] {
+  const { curveSecretKey, workersKeysDir, controllersKeysDir } = options;
+  if (curveSecretKey === undefined) {
+    if (workersKeysDir !== undefined || controllersKeysDir !== undefined) {
+      throw new MasterOptionsError(
+        workersKeysDir !== undefined ? 'workersKeysDir' : 'controllersKeysDir',
+        'key directories need CURVE on: give the master its secret key (curveSecretKey, --curve-secret-key)',
+      );
+    }
+    return undefined;
+  }
+  if (!/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(curveSecretKey)) {
+    throw new MasterOptionsError(
+      'curveSecretKey',
+      'expected a CURVE secret key in Z85 (40 characters)',
+    );
+  }
+  if (workersKeysDir === undefined && controllersKeysDir === undefined) {
+    throw new MasterOptionsError(
+      'curveSecretKey',
+      'with CURVE on, only listed keys may connect: give workersKeysDir and/or controllersKeysDir (--workers-keys, --controllers-keys)',
+    );
+  }
+  return { secretKey: curveSecretKey, workersKeysDir, controllersKeysDir };
 }

@@ -20,6 +20,10 @@ export class WorkerRecord {
   readonly id: string;
   /** The ROUTER identity that reaches this worker. */
   identity: Buffer;
+  /** The process instance its routing id carries (undefined for ids of other shapes): its new sockets share it. */
+  instance: string | undefined;
+  /** The CURVE key (Z85) it registered with; undefined without security. */
+  publicKey: string | undefined;
   host: string;
   pid: number;
   capacity: number;
@@ -51,6 +55,8 @@ export class WorkerRecord {
   ) {
     this.id = id;
     this.identity = identity;
+    this.instance = undefined;
+    this.publicKey = undefined;
     this.host = host;
     this.pid = pid;
     this.capacity = capacity;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import { MmopCodec, OrderedSender } from '@monomyth/mmop';
-import type { MessageOf, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
+import type { CurveClientKeys, MessageOf, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
 
 export type StartPolicy = (recipe: Recipe) => 'succeed' | 'fail' | 'ignore';
 
@@ -14,6 +14,10 @@ export interface FakeWorkerOptions {
   capacity?: number;
   id?: string;
   startPolicy?: StartPolicy;
+  /** Its DEALER's routing id. @default the worker id */
+  routingId?: Buffer;
+  /** CURVE keys (its pair, the master's public key). @default plain */
+  curve?: CurveClientKeys;
   /** Re-register when the master answers a heartbeat with another epoch or NOT_REGISTERED. @default true */
   reRegister?: boolean;
 }
@@ -41,7 +45,16 @@ export class FakeWorker {
     this.#options = options;
     this.id = options.id ?? `monomyth-worker-${randomUUID().slice(0, 8)}`;
     this.startPolicy = options.startPolicy ?? (() => 'succeed');
-    this.#dealer = new Dealer({ linger: 0, routingId: this.id });
+    const curve = options.curve;
+    this.#dealer = new Dealer({
+      linger: 0,
+      routingId: (options.routingId ?? this.id) as unknown as string,
+      ...(curve && {
+        curvePublicKey: curve.publicKey,
+        curveSecretKey: curve.secretKey,
+        curveServerKey: curve.serverKey,
+      }),
+    });
     this.#dealer.connect(endpoint);
     this.#sender = new OrderedSender((frames) => this.#dealer.send(frames));
     void this.#receive();

@@ -12,7 +12,7 @@
  * Messages between threads are structured-cloned plain objects; the shared memory is a BigInt64Array of epoch
  * milliseconds (0 = none), written and read with Atomics so neither side ever sees a torn value.
  */
-import type { MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
+import type { CurveClientKeys, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
 
 /** How often the main thread proves it is alive. The lag the link thread reports is accurate to about this. */
 export const TICK_MS = 100;
@@ -33,6 +33,8 @@ export interface RunningNode {
 export interface LinkConfig {
   readonly workerId: string;
   readonly master: string;
+  /** CURVE keys (the worker's pair, the master's public key), or undefined for plain MMOP. */
+  readonly curve: CurveClientKeys | undefined;
   readonly host: string;
   readonly pid: number;
   readonly capacity: number;
@@ -81,6 +83,8 @@ export type FromLink =
       readonly fields: Record<string, unknown>;
       readonly msg: string;
     }
+  /** The master refused this worker for good (its name is taken): the worker must stop. */
+  | { readonly type: 'refused'; readonly code: string; readonly reason: string }
   /** The main thread answered again after being blocked past the warning threshold. */
   | { readonly type: 'stall'; readonly blockedMs: number; readonly nodes: readonly StalledNode[] }
   | { readonly type: 'closed' };

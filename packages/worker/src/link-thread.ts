@@ -8,12 +8,16 @@
  *
  * Everything else the master sends (START-NODE, STOP-NODE, SHUTDOWN) is passed to the main thread, which answers
  * through 'send'.
+ *
+ * A worker never stays cut off: when the master has said nothing for a liveness window, the thread closes its DEALER
+ * and opens a new one, under a new routing id (same process instance), and registers again. A DEALER that reconnects
+ * by itself would keep its old id, which the master's ROUTER may still hold for a connection it has not seen die.
  */
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, ReplyCode, newInstance, routingIdFor } from '@monomyth/mmop';
 import type { Frames, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type { FromLink, LinkConfig, RunningNode, StalledNode, ToLink } from './link-protocol.js';
@@ -23,14 +27,10 @@ const port: MessagePort = parentPort;
 const config = workerData as LinkConfig;
 const shared = new BigInt64Array(config.shared);
 const codec = new MmopCodec();
-// immediate: nothing is queued for a master that is not connected; sendTimeout 0: a send goes now or fails now, so a
-// master that is away never blocks the link (READY and heartbeats are simply tried again).
-const dealer = new Dealer({
-  linger: 0,
-  routingId: config.workerId,
-  immediate: true,
-  sendTimeout: 0,
-});
+/** This worker process's instance: every socket it opens carries it, so the master knows them for the same worker. */
+const instance = newInstance();
+let dealer = openDealer();
+let dealerOpenedAt = Date.now();
 const sender = new OrderedSender((frames) => dealer.send(frames));
 
 let state: 'registering' | 'registered' = 'registering';
@@ -39,7 +39,8 @@ let closed = false;
 let masterEpoch = '';
 let heartbeatIntervalMs = 0;
 let heartbeatMisses = 0;
-let lastHeardAt = 0;
+/** When the master last said anything. */
+let lastHeardAt = Date.now();
 let running: readonly RunningNode[] = [];
 let statuses: readonly NodeStatus[] = [];
 let slots: readonly (readonly [string, number])[] = [];
@@ -47,6 +48,53 @@ let heartbeat: NodeJS.Timeout | undefined;
 let registerRetry: NodeJS.Timeout | undefined;
 /** The stall being watched: the longest lag seen, the nodes seen in flight, and the lag at which to warn next. */
 let stall: { maxLagMs: number; nodes: Map<string, number>; warnAtMs: number } | undefined;
+
+/**
+ * A DEALER to the master, under a fresh routing id. immediate: nothing is queued for a master that is not connected;
+ * sendTimeout 0: a send goes now or fails now, so a master that is away never blocks the link (READY and heartbeats
+ * are simply tried again).
+ */
+function openDealer(): Dealer {
+  const curve = config.curve;
+  const socket = new Dealer({
+    linger: 0,
+    // zeromq.js takes a Buffer for a binary id, though its type says string.
+    routingId: routingIdFor(instance, curve) as unknown as string,
+    immediate: true,
+    sendTimeout: 0,
+    ...(curve && {
+      curvePublicKey: curve.publicKey,
+      curveSecretKey: curve.secretKey,
+      curveServerKey: curve.serverKey,
+    }),
+  });
+  socket.connect(config.master);
+  void receive(socket);
+  return socket;
+}
+
+/** How long the master may say nothing before the socket is replaced: its liveness window, once known. */
+function silenceLimitMs(): number {
+  return heartbeatIntervalMs > 0
+    ? heartbeatIntervalMs * heartbeatMisses
+    : Math.max(3 * config.registerRetryMs, 3000);
+}
+
+/** The master has said nothing for a liveness window: a new socket, in case this one is cut off for good. */
+function replaceSocketIfSilent(): void {
+  const now = Date.now();
+  const limit = silenceLimitMs();
+  if (now - lastHeardAt <= limit || now - dealerOpenedAt <= limit) return;
+  log(
+    'warn',
+    { silentMs: now - lastHeardAt },
+    'no answer from the master; opening a new connection',
+  );
+  const old = dealer;
+  dealer = openDealer();
+  dealerOpenedAt = now;
+  old.close();
+}
 
 function post(message: FromLink): void {
   port.postMessage(message);
@@ -80,6 +128,7 @@ function register(): void {
   clearTimeout(registerRetry);
   if (leaving || closed) return;
   state = 'registering';
+  replaceSocketIfSilent();
   void send({
     kind: 'READY',
     workerId: config.workerId,
@@ -131,11 +180,11 @@ function reRegister(): void {
 }
 
 function onMessage(message: MmopMessage): void {
+  lastHeardAt = Date.now();
   switch (message.kind) {
     case 'REGISTERED':
       return onRegistered(message);
     case 'HEARTBEAT-ACK':
-      lastHeardAt = Date.now();
       if (message.masterEpoch !== masterEpoch && !leaving) {
         log(
           'info',
@@ -146,7 +195,14 @@ function onMessage(message: MmopMessage): void {
       }
       return;
     case 'ERROR':
-      if (message.code === 'NOT_REGISTERED') {
+      if (message.code === ReplyCode.NameTaken && state === 'registering') {
+        // Another worker holds this name: trying again would not change that. The worker stops.
+        leaving = true;
+        clearTimeout(registerRetry);
+        post({ type: 'refused', code: message.code, reason: message.reason });
+        return;
+      }
+      if (message.code === ReplyCode.NotRegistered) {
         if (leaving) return;
         log('info', {}, 'the master does not know this worker; registering again');
         reRegister();
@@ -163,9 +219,9 @@ function onMessage(message: MmopMessage): void {
   }
 }
 
-async function receive(): Promise<void> {
+async function receive(socket: Dealer): Promise<void> {
   try {
-    for await (const frames of dealer) {
+    for await (const frames of socket) {
       let message: MmopMessage;
       try {
         message = codec.decode(frames);
@@ -176,7 +232,7 @@ async function receive(): Promise<void> {
       onMessage(message);
     }
   } catch (error) {
-    if (!closed) log('error', { err: String(error) }, 'worker socket failed');
+    if (!closed && socket === dealer) log('error', { err: String(error) }, 'worker socket failed');
   }
 }
 
@@ -270,6 +326,4 @@ port.on('message', (message: ToLink) => {
   }
 });
 
-dealer.connect(config.master);
-void receive();
 register();

@@ -27,6 +27,8 @@ export interface MasterLinkEvents {
   state(state: LinkState, masterEpoch: string): void;
   /** The event loop answered again after being blocked longer than the warning threshold. */
   stall(blockedMs: number, nodes: readonly StalledNode[]): void;
+  /** The master refused this worker for good (NAME_TAKEN): the link has stopped registering. */
+  refused(code: string, reason: string): void;
 }
 
 /** The link thread's code: the built file beside this one, or, when running from sources (tests), the .ts through tsx. */
@@ -186,6 +188,8 @@ export class MasterLink implements BatchInterceptor {
         return this.#log[message.level](message.fields, message.msg);
       case 'stall':
         return this.#events.stall(message.blockedMs, message.nodes);
+      case 'refused':
+        return this.#events.refused(message.code, message.reason);
       case 'closed':
         return;
     }

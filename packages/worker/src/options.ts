@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { noopLogger } from '@monomyth/node';
+import { curveKeyFromZ85, curvePublicKeyOf } from '@monomyth/mmop';
+import type { CurveClientKeys } from '@monomyth/mmop';
 import type { BatchInterceptor, Logger, StreamAdapter, System } from '@monomyth/node';
 
 /** How a worker restarts a node whose loop crashed, and when it gives up and tells the master. */
@@ -23,7 +25,14 @@ export interface WorkerOptions {
   adapter: StreamAdapter;
   /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
   master?: string;
-  /** This worker's id, also its ZeroMQ routing id. @default 'monomyth-worker-<random>' */
+  /**
+   * This worker's CURVE secret key (Z85), for a master with CURVE on; its public key must be in the master's workers
+   * keys directory. Needs `masterKey`. @default undefined: plain MMOP
+   */
+  curveSecretKey?: string;
+  /** The master's CURVE public key (Z85). A wrong one gets no answer: the worker keeps trying to register. */
+  masterKey?: string;
+  /** This worker's id: its name in the cluster. @default 'monomyth-worker-<random>' */
   id?: string;
   /** Most nodes this worker runs at once. @default 64 */
   capacity?: number;
@@ -55,6 +64,7 @@ export interface CompiledWorkerOptions {
   readonly system: System;
   readonly adapter: StreamAdapter;
   readonly master: string;
+  readonly curve: CurveClientKeys | undefined;
   readonly id: string;
   readonly capacity: number;
   readonly host: string;
@@ -115,7 +125,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   if (id.length === 0 || id.length > 255 || id.charCodeAt(0) === 0) {
     throw new WorkerOptionsError(
       'id',
-      'must be 1 to 255 characters and not start with a zero byte (it is a ZeroMQ routing id)',
+      'must be 1 to 255 characters and not start with a zero byte',
     );
   }
   const restart = { ...DEFAULT_RESTART_POLICY, ...options.restart };
@@ -123,6 +133,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     system: options.system,
     adapter: options.adapter,
     master: options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555',
+    curve: compileCurve(options),
     id,
     capacity: positive('capacity', options.capacity, DEFAULT_WORKER_CAPACITY),
     host: options.host ?? hostname(),
@@ -151,4 +162,24 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     interceptors: options.interceptors ?? [],
     logger: options.logger ?? noopLogger,
   };
+}
+
+function compileCurve(options: WorkerOptions): CurveClientKeys | undefined {
+  const { curveSecretKey, masterKey } = options;
+  if (curveSecretKey === undefined && masterKey === undefined) return undefined;
+  if (curveSecretKey === undefined)
+    throw new WorkerOptionsError(
+      'curveSecretKey',
+      "masterKey needs the worker's own curveSecretKey",
+    );
+  if (masterKey === undefined)
+    throw new WorkerOptionsError('masterKey', "curveSecretKey needs the master's public key");
+  let publicKey: string;
+  try {
+    publicKey = curvePublicKeyOf(curveSecretKey);
+    curveKeyFromZ85(masterKey);
+  } catch (error) {
+    throw new WorkerOptionsError('curveSecretKey', `expected CURVE keys in Z85: ${String(error)}`);
+  }
+  return { publicKey, secretKey: curveSecretKey, serverKey: masterKey };
 }

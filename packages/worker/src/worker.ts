@@ -40,6 +40,17 @@ export const StartFailureCategory = {
   Start: 'start',
 } as const;
 
+/** The master refused this worker for good: its name is held by another worker (`code` NAME_TAKEN). */
+export class WorkerRefusedError extends Error {
+  override readonly name = 'WorkerRefusedError';
+  readonly code: string;
+
+  constructor(code: string, reason: string) {
+    super(`the master refused this worker: ${reason}`);
+    this.code = code;
+  }
+}
+
 export class Worker {
   readonly id: string;
   readonly #options: CompiledWorkerOptions;
@@ -51,6 +62,7 @@ export class Worker {
   #state: WorkerState = 'registering';
   #masterEpoch = '';
   #closing: Promise<void> | undefined;
+  #refusal: WorkerRefusedError | undefined;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
@@ -78,6 +90,7 @@ export class Worker {
       {
         workerId: this.id,
         master: options.master,
+        curve: options.curve,
         host: options.host,
         pid: process.pid,
         capacity: options.capacity,
@@ -90,6 +103,7 @@ export class Worker {
         message: (message) => this.#onMessage(message),
         state: (state, masterEpoch) => this.#onLinkState(state, masterEpoch),
         stall: (blockedMs, nodes) => this.#onStall(blockedMs, nodes),
+        refused: (code, reason) => this.#onRefused(code, reason),
       },
       this.#log,
       () => this.nodes(),
@@ -97,10 +111,14 @@ export class Worker {
     this.#log.info({ master: options.master, types: options.system.types }, 'worker connecting');
   }
 
-  /** Starts the worker if needed; resolves when it has stopped (after SHUTDOWN or close()). */
-  run(): Promise<void> {
+  /**
+   * Starts the worker if needed; resolves when it has stopped (after SHUTDOWN or close()). Rejects with
+   * WorkerRefusedError once stopped if the master refused it (another worker holds its name).
+   */
+  async run(): Promise<void> {
     this.start();
-    return this.#stopped;
+    await this.#stopped;
+    if (this.#refusal) throw this.#refusal;
   }
 
   /** The statuses of the nodes this worker runs. */
@@ -152,6 +170,12 @@ export class Worker {
       { masterEpoch, nodes: this.#nodes.size },
       again ? 'registered again' : 'registered',
     );
+  }
+
+  #onRefused(code: string, reason: string): void {
+    this.#refusal = new WorkerRefusedError(code, reason);
+    this.#log.error({ code, reason }, 'the master refused this worker');
+    void this.close(0, 'refused by the master');
   }
 
   #onStall(blockedMs: number, nodes: readonly StalledNode[]): void {
