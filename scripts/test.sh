@@ -10,6 +10,7 @@ export TURBO_TELEMETRY_DISABLED=1
 ensure_pnpm
 install_dependencies
 ensure_rabbitmq
+ensure_pyzmq
 
 log "building"
 pnpm run build

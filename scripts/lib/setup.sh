@@ -64,3 +64,21 @@ ensure_pika() {
   fi
   log "python3-pika is missing (sudo apt-get install python3-pika): the chaos run's poison scenario will fail"
 }
+
+# Python's pyzmq, for the tests that check CURVE certificates against another implementation (zmq.auth writes and reads
+# ZeroMQ certificate files). Debian's package installs it for /usr/bin/python3, which those tests use. Without it they
+# are skipped, saying why.
+ensure_pyzmq() {
+  if /usr/bin/python3 -c 'import zmq.auth' >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing python3-zmq from Debian's packages"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zmq >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zmq >/dev/null
+    fi
+    return
+  fi
+  log "python3-zmq is missing (sudo apt-get install python3-zmq): the CURVE certificate interop tests will be skipped"
+}

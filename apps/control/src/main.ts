@@ -8,6 +8,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, ControlRequestError, MasterUnreachableError } from '@monomyth/control';
+import { registerKeygen } from './keygen.js';
 import { recipesTable, table, workersTable } from './tables.js';
 
 const EXIT_FAILURE_REPLY = 1;
@@ -200,5 +201,7 @@ program
       { pingFirst: true },
     ),
   );
+
+registerKeygen(program);
 
 await program.parseAsync();

@@ -61,11 +61,14 @@ export class CertificateError extends Error {
   override readonly name = 'CertificateError';
   readonly code: CertificateErrorCode;
   readonly file: string;
+  /** The message without the file name. */
+  readonly reason: string;
 
-  constructor(code: CertificateErrorCode, file: string, message: string, cause?: unknown) {
-    super(`${file}: ${message}`, cause === undefined ? undefined : { cause });
+  constructor(code: CertificateErrorCode, file: string, reason: string, cause?: unknown) {
+    super(`${file}: ${reason}`, cause === undefined ? undefined : { cause });
     this.code = code;
     this.file = file;
+    this.reason = reason;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -280,8 +283,8 @@ export async function writeCertificatePair(
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) || basename(name) !== name) {
     throw new CertificateError(
       CertificateErrorCode.BadName,
-      publicFile,
-      `a certificate name is letters, digits, ".", "_" and "-", not starting with "." or "-": ${JSON.stringify(name)}`,
+      dir,
+      `not a certificate name: ${JSON.stringify(name)} (letters, digits, ".", "_" and "-", not starting with "." or "-")`,
     );
   }
   const metadataText = formatMetadata(metadata, publicFile);
