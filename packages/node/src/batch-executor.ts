@@ -30,6 +30,7 @@ import { MessageContext } from './message-context.js';
 import { settleBatch } from './batch-settlement.js';
 import type { BatchEnvironment } from './batch-settlement.js';
 import type { Delivery, OutgoingMessage, StreamConsumer } from './stream-adapter.js';
+import type { PublishOrder } from './batch-settlement.js';
 
 export type { BatchEnvironment } from './batch-settlement.js';
 
@@ -67,18 +68,26 @@ export class BatchExecutor {
     this.routes = spec.dest.kind === 'routed' ? spec.dest.routes : new Map();
   }
 
-  /** Runs one batch; see the file header. */
-  execute(batch: readonly Delivery[], consumer: StreamConsumer): Promise<BatchOutcome> {
+  /**
+   * Runs one batch; see the file header. With `order` (batches overlap), its publish waits for the batch before it to
+   * publish, and `consumer` settles after that batch ended (see batch-pipeline.ts).
+   */
+  execute(
+    batch: readonly Delivery[],
+    consumer: StreamConsumer,
+    order?: PublishOrder,
+  ): Promise<BatchOutcome> {
     const n = batch.length;
     const result = new BatchResult(batch);
     if (Math.min(this.env.spec.concurrency, n) > 1)
-      return this.executeConcurrently(batch, result, consumer);
+      return this.executeConcurrently(batch, result, consumer, order);
     // Synchronous transforms run the whole batch without an await: one promise per batch, not one per message.
     for (let i = 0; i < n; i++) {
       const pending = this.transformInOrder(batch[i] as Delivery, i, result);
-      if (pending !== undefined) return this.continueInOrder(batch, i, pending, result, consumer);
+      if (pending !== undefined)
+        return this.continueInOrder(batch, i, pending, result, consumer, order);
     }
-    return this.settle(n, result, consumer);
+    return settleBatch(this.env, n, result, consumer, order);
   }
 
   /** The rest of an ordered batch once a transform returned a promise. */
@@ -88,19 +97,21 @@ export class BatchExecutor {
     pending: Promise<void>,
     result: BatchResult,
     consumer: StreamConsumer,
+    order: PublishOrder | undefined,
   ): Promise<BatchOutcome> {
     await pending;
     for (let i = from + 1; i < batch.length; i++) {
       const next = this.transformInOrder(batch[i] as Delivery, i, result);
       if (next !== undefined) await next;
     }
-    return this.settle(batch.length, result, consumer);
+    return settleBatch(this.env, batch.length, result, consumer, order);
   }
 
   private async executeConcurrently(
     batch: readonly Delivery[],
     result: BatchResult,
     consumer: StreamConsumer,
+    order: PublishOrder | undefined,
   ): Promise<BatchOutcome> {
     const n = batch.length;
     const slots = new OrderedSlots(n);
@@ -116,7 +127,7 @@ export class BatchExecutor {
     for (let k = 0; k < Math.min(this.env.spec.concurrency, n); k++) lanes.push(lane());
     await Promise.all(lanes);
     slots.replay(batch, result);
-    return this.settle(n, result, consumer);
+    return settleBatch(this.env, n, result, consumer, order);
   }
 
   /**
@@ -299,14 +310,6 @@ export class BatchExecutor {
   private fail(sink: MessageSink, i: number, delivery: Delivery, step: Step, error: unknown): void {
     if (this.env.aborted()) sink.aborted(i, delivery);
     else sink.failed(i, delivery, { step, error });
-  }
-
-  private settle(
-    size: number,
-    result: BatchResult,
-    consumer: StreamConsumer,
-  ): Promise<BatchOutcome> {
-    return settleBatch(this.env, size, result, consumer);
   }
 }
 

@@ -47,6 +47,16 @@ export interface BatchEnvironment {
   readonly aborted: () => boolean;
   /** True once the node gave up on its batch in flight (stopped past its drain timeout): settle nothing. */
   readonly abandoned: () => boolean;
+  /** Told of a stream failure before the batch requeues what it holds, so the node stops pulling first. */
+  readonly streamFailed: (error: unknown) => void;
+}
+
+/** A batch's place among overlapped batches: it publishes after the batch before it did (see batch-pipeline.ts). */
+export interface PublishOrder {
+  /** Undefined when the batch may publish now; else resolves when it may. */
+  beforePublish(): Promise<void> | undefined;
+  /** The batch called `publish`, or has nothing to publish. */
+  published(): void;
 }
 
 /** Publishes, stores retries, acks and requeues for one batch; see the file header. */
@@ -55,10 +65,15 @@ export function settleBatch(
   size: number,
   result: BatchResult,
   consumer: StreamConsumer,
+  order?: PublishOrder,
 ): Promise<BatchOutcome> {
+  if (order !== undefined) {
+    const wait = order.beforePublish();
+    if (wait !== undefined) return wait.then(() => settleBatch(env, size, result, consumer, order));
+  }
   return result.failures === undefined && result.giveBack === undefined
-    ? settleClean(env, size, result, consumer)
-    : settleWithFailures(env, size, result, consumer);
+    ? settleClean(env, size, result, consumer, order)
+    : settleWithFailures(env, size, result, consumer, order);
 }
 
 /** `settleWithFailures` for the usual batch, where every message succeeded: publish, then ack. */
@@ -67,13 +82,19 @@ async function settleClean(
   size: number,
   result: BatchResult,
   consumer: StreamConsumer,
+  order: PublishOrder | undefined,
 ): Promise<BatchOutcome> {
   const { publishes } = result;
   const placed = result.done();
-  if (env.abandoned()) return abandonedOutcome(size);
+  if (env.abandoned()) {
+    order?.published();
+    return abandonedOutcome(size);
+  }
   if (publishes.length > 0) {
     try {
-      await env.adapter.publish(publishes);
+      const confirmed = env.adapter.publish(publishes);
+      order?.published();
+      await confirmed;
     } catch (error) {
       if (env.abandoned()) return abandonedOutcome(size);
       // Some outputs refused, the rest stored: only the deliveries they came from fail.
@@ -85,6 +106,7 @@ async function settleClean(
         const acks = placed.filter((delivery) => !failedNow.has(delivery));
         return finish(env, consumer, tally, acks, [], refused, undefined);
       }
+      env.streamFailed(error);
       await consumer.requeue(placed).catch(() => {});
       throw new StreamFailureError(
         'place',
@@ -93,6 +115,8 @@ async function settleClean(
       );
     }
     if (env.abandoned()) return abandonedOutcome(size);
+  } else {
+    order?.published();
   }
   try {
     await consumer.ack(placed);
@@ -113,6 +137,7 @@ async function settleWithFailures(
   size: number,
   result: BatchResult,
   consumer: StreamConsumer,
+  order: PublishOrder | undefined,
 ): Promise<BatchOutcome> {
   const { spec, shared, held, delayedRetry, logger } = env;
   const node = shared.node;
@@ -161,12 +186,17 @@ async function settleWithFailures(
 
   // Stopped past the drain timeout: the consumer is closed and the broker redelivers the batch; publishing now would
   // only make duplicates.
-  if (env.abandoned()) return abandonedOutcome(size);
+  if (env.abandoned()) {
+    order?.published();
+    return abandonedOutcome(size);
+  }
 
-  const [published, stored] = await Promise.allSettled([
+  const publishing = Promise.allSettled([
     publishes.length > 0 ? env.adapter.publish(publishes) : undefined,
     retries.length > 0 ? (delayedRetry as DelayedRetryCapable).retryLater(retries) : undefined,
   ]);
+  order?.published();
+  const [published, stored] = await publishing;
   if (env.abandoned()) return abandonedOutcome(size);
 
   let placed = result.done();
@@ -298,6 +328,7 @@ async function finish(
   const { spec, shared, logger } = env;
   const node = shared.node;
   let error = streamError;
+  if (error !== undefined) env.streamFailed(error);
   if (toPlace.length > 0) {
     const placement = { adapter: env.adapter, failQueue: spec.failQueue, node, logger };
     try {
@@ -313,6 +344,7 @@ async function finish(
       for (const delivery of placementError.placed) acks.push(delivery);
       for (const delivery of placementError.unplaced) giveBack.push(delivery);
       error ??= placementError.cause ?? placementError;
+      env.streamFailed(error);
     }
   }
   try {

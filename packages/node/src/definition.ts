@@ -105,8 +105,15 @@ interface NodeOptions<Out, Keys extends string> {
   /** Transforms running at once within a batch. @default 1 */
   readonly concurrency?: number;
   /**
-   * Messages held unacknowledged at most: the batch in flight, the next one arriving, and retries held by a node
-   * whose adapter cannot retry later. At least `batchSize`. @default 2 * batchSize
+   * Batches in flight at once: while one waits for the broker's confirms, the next ones are pulled, transformed and
+   * published. Acks still follow confirms and go out in delivery order. 1 runs one batch at a time. Generators place
+   * one batch at a time whatever this says. @default 4
+   */
+  readonly batchesInFlight?: number;
+  /**
+   * Messages held unacknowledged at most: the batches in flight, the next one arriving, and retries held by a node
+   * whose adapter cannot retry later. It bounds everything in flight: below `batchesInFlight * batchSize`, fewer
+   * batches overlap. At least `batchSize`. @default (batchesInFlight + 1) * batchSize
    */
   readonly maxUnacked?: number;
   readonly retry?: RetryOptions;

@@ -33,7 +33,8 @@ export {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_REDELIVERIES,
   DEFAULT_RETRY,
-  DEFAULT_UNACKED_BATCHES,
+  DEFAULT_BATCHES_IN_FLIGHT,
+  defaultMaxUnacked,
   RECIPE_LIMITS,
 } from './recipe.js';
 export type { CompiledDestination, CompiledRetry, NodeRecipe, NodeSpec } from './recipe.js';

@@ -7,12 +7,14 @@
  *                              +--(start hook or stream fails)--> failed <-- (the stream fails while running)
  *
  * `run()` resolves when the node stops on purpose and rejects with the fatal error otherwise. `drain(timeoutMs)`
- * stops pulling, lets the batch in flight finish and settle, then closes; past the timeout it aborts `ctx.signal` and
- * abandons the batch, whose messages the broker redelivers. `stop()` is a drain that does not wait. Both are
+ * stops pulling, lets every batch in flight finish and settle, then closes; past the timeout it aborts `ctx.signal`
+ * and abandons them, and the broker redelivers their messages. A node reading a queue keeps up to `batchesInFlight`
+ * batches in flight (see batch-pipeline.ts). `stop()` is a drain that does not wait. Both are
  * idempotent and never reject. The node never opens or closes its adapter: the worker owns that.
  */
 import { randomUUID } from 'node:crypto';
 import { BatchExecutor } from './batch-executor.js';
+import { BatchWindow, SettleTurn } from './batch-pipeline.js';
 import type { NodeContext, NodeInfo } from './definition.js';
 import {
   ConsumerClosedError,
@@ -95,9 +97,10 @@ export class Node implements AsyncDisposable {
   /** A failure noticed outside the loop (a held retry that could not be placed): the loop stops on it. */
   private fatal: unknown;
   private batchId = 0;
-  /** The batch the interceptors are about to run (see `executeBatch`). */
-  private pendingRun: (() => Promise<BatchOutcome>) | undefined;
-  private currentBatchSize = 0;
+  /** The batches the interceptors are about to run, by batch id (see `executeBatch`). */
+  private readonly pendingRuns = new Map<number, () => Promise<BatchOutcome>>();
+  /** Messages of the batches in flight. */
+  private inFlightMessages = 0;
 
   constructor(spec: NodeSpec, options: NodeRuntimeOptions) {
     this.spec = spec;
@@ -120,7 +123,9 @@ export class Node implements AsyncDisposable {
       signal: this.stopController.signal,
       options: spec.options,
     });
-    this.runBatch = composeInterceptors(options.interceptors ?? [], () => this.executeBatch());
+    this.runBatch = composeInterceptors(options.interceptors ?? [], (info) =>
+      this.executeBatch(info.batchId),
+    );
   }
 
   get name(): string {
@@ -145,7 +150,7 @@ export class Node implements AsyncDisposable {
       processed: counters.processed,
       failed: counters.failed,
       retried: counters.retried,
-      inFlight: this.currentBatchSize + (this.held?.size ?? 0),
+      inFlight: this.inFlightMessages + (this.held?.size ?? 0),
       batches: counters.batches,
       published: counters.published,
       latencyP50Ms: counters.latency.percentile(0.5),
@@ -173,7 +178,7 @@ export class Node implements AsyncDisposable {
   }
 
   /**
-   * Stops pulling, finishes and settles the batch in flight, publishes held retries, closes the consumer and runs the
+   * Stops pulling, finishes and settles every batch in flight, publishes held retries, closes the consumer and runs the
    * stop hook. Past `timeoutMs` it stops without waiting (see `stop()`). Resolves when the node has stopped, whether
    * it stopped cleanly or not; idempotent.
    */
@@ -206,8 +211,8 @@ export class Node implements AsyncDisposable {
   }
 
   /**
-   * Stops now: aborts `ctx.signal`, abandons the batch in flight (its messages are redelivered, possibly after some
-   * of its outputs were published), drops held retries (their originals are redelivered), closes the consumer and
+   * Stops now: aborts `ctx.signal`, abandons the batches in flight (their messages are redelivered, possibly after some
+   * of their outputs were published), drops held retries (their originals are redelivered), closes the consumer and
    * runs the stop hook. Resolves when stopped; idempotent.
    */
   async stop(): Promise<void> {
@@ -273,7 +278,12 @@ export class Node implements AsyncDisposable {
     }
     this.currentState = 'running';
     this.logger.info(
-      { source: spec.source, batchSize: spec.batchSize, concurrency: spec.concurrency },
+      {
+        source: spec.source,
+        batchSize: spec.batchSize,
+        concurrency: spec.concurrency,
+        batchesInFlight: spec.batchesInFlight,
+      },
       'running',
     );
     const loop = this.consumer !== undefined ? this.pullLoop(this.consumer) : this.generatorLoop();
@@ -305,14 +315,20 @@ export class Node implements AsyncDisposable {
       random: this.random,
       aborted: () => this.stopController.signal.aborted,
       abandoned: () => this.abandonedBatch,
+      streamFailed: (error) => this.streamFailed(error),
     });
     const pull = {
       max: spec.batchSize,
       timeoutMs: spec.batchTimeoutMs,
       signal: this.pullController.signal,
     };
+    const window = spec.batchesInFlight > 1 ? new BatchWindow(spec.batchesInFlight) : undefined;
     const yielder = new EventLoopYielder();
     while (this.currentState === 'running') {
+      if (window?.full === true) {
+        await window.slot();
+        continue;
+      }
       let deliveries: Delivery[];
       try {
         deliveries = await consumer.nextBatch(pull);
@@ -324,13 +340,43 @@ export class Node implements AsyncDisposable {
       if (deliveries.length === 0) continue;
       // A drain that began while this batch was filling cut it short: it is in the node's hands, so it is finished
       // like any batch in flight (the loop ends after it).
-      await this.processBatch(deliveries.length, spec.source, () =>
-        executor.execute(deliveries, consumer),
-      );
+      if (window === undefined) {
+        await this.processBatch(deliveries.length, spec.source, () =>
+          executor.execute(deliveries, consumer),
+        );
+      } else {
+        this.overlap(window, deliveries, executor, consumer);
+      }
       if (this.fatal !== undefined) throw this.fatal;
       const turn = yielder.maybeYield();
       if (turn !== undefined) await turn;
     }
+    // Drain: every batch in flight finishes and settles before the consumer closes. (A failure does not wait: the
+    // consumer closes under the others, and their messages are redelivered.)
+    if (window !== undefined) await window.empty();
+    if (this.fatal !== undefined) throw this.fatal;
+  }
+
+  /** Starts a batch beside those in flight; it settles after them (see batch-pipeline.ts). */
+  private overlap(
+    window: BatchWindow,
+    deliveries: readonly Delivery[],
+    executor: BatchExecutor,
+    consumer: StreamConsumer,
+  ): void {
+    const ticket = window.enter(deliveries.length);
+    const turn = new SettleTurn(consumer, ticket);
+    this.processBatch(deliveries.length, this.spec.source, () =>
+      executor.execute(deliveries, turn, turn),
+    ).then(
+      () => window.leave(ticket),
+      (error: unknown) => {
+        window.leave(ticket);
+        if (this.fatal !== undefined || this.finalizing !== undefined) return;
+        this.fatal = error;
+        this.pullController.abort();
+      },
+    );
   }
 
   private async generatorLoop(): Promise<void> {
@@ -357,11 +403,12 @@ export class Node implements AsyncDisposable {
     run: () => Promise<BatchOutcome>,
   ): Promise<void> {
     const started = performance.now();
-    this.batchId += 1;
-    this.currentBatchSize = queue === null ? 0 : size;
-    this.pendingRun = run;
+    const batchId = ++this.batchId;
+    const held = queue === null ? 0 : size;
+    this.inFlightMessages += held;
+    this.pendingRuns.set(batchId, run);
     try {
-      const outcome = await this.runBatch({ node: this.info, batchId: this.batchId, size, queue });
+      const outcome = await this.runBatch({ node: this.info, batchId, size, queue });
       if (this.abandonedBatch) return;
       const { counters } = this;
       counters.processed += outcome.processed;
@@ -371,21 +418,31 @@ export class Node implements AsyncDisposable {
       counters.batches += 1;
       counters.latency.record(performance.now() - started);
     } finally {
-      this.pendingRun = undefined;
-      this.currentBatchSize = 0;
+      this.pendingRuns.delete(batchId);
+      this.inFlightMessages -= held;
     }
   }
 
   /** The innermost batch runner, under the interceptors: runs the batch `processBatch` was given, once. */
-  private executeBatch(): Promise<BatchOutcome> {
-    const run = this.pendingRun;
+  private executeBatch(batchId: number): Promise<BatchOutcome> {
+    const run = this.pendingRuns.get(batchId);
     if (run === undefined) {
       return Promise.reject(
         new Error('an interceptor called next() twice, or after its batch ended'),
       );
     }
-    this.pendingRun = undefined;
+    this.pendingRuns.delete(batchId);
     return run();
+  }
+
+  /**
+   * A batch met a stream failure and is about to requeue what it holds: stop pulling first, so that no batch of this
+   * node takes those messages again on its way down.
+   */
+  private streamFailed(error: unknown): void {
+    if (this.fatal !== undefined || this.finalizing !== undefined) return;
+    this.fatal = new StreamFailureError('place', this.info.name, error);
+    this.pullController.abort();
   }
 
   private failFromOutside(error: unknown): void {
@@ -405,8 +462,11 @@ export class Node implements AsyncDisposable {
     this.abandonedBatch = true;
     this.stopController.abort();
     this.generator?.abandon();
-    if (this.pendingRun !== undefined || this.currentBatchSize > 0)
-      this.logger.warn({ reason }, 'abandoning the batch in flight; it will be redelivered');
+    if (this.pendingRuns.size > 0 || this.inFlightMessages > 0)
+      this.logger.warn(
+        { reason, messages: this.inFlightMessages },
+        'abandoning the batches in flight; they will be redelivered',
+      );
     void this.finalize(undefined);
   }
 

@@ -22,10 +22,11 @@ import {
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_BATCH_TIMEOUT_MS,
+  DEFAULT_BATCHES_IN_FLIGHT,
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY,
-  DEFAULT_UNACKED_BATCHES,
   checkTypeName,
+  defaultMaxUnacked,
   compileRecipe,
   failQueueOf,
   isPlainObject,
@@ -315,6 +316,7 @@ function recipeOf(
     );
   }
   const batchSize = node.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchesInFlight = node.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT;
   return {
     type,
     source,
@@ -322,9 +324,12 @@ function recipeOf(
     batchSize,
     batchTimeoutMs: node.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS,
     concurrency: node.concurrency ?? DEFAULT_CONCURRENCY,
+    batchesInFlight,
     maxUnacked:
       node.maxUnacked ??
-      (typeof batchSize === 'number' ? batchSize * DEFAULT_UNACKED_BATCHES : batchSize),
+      (typeof batchSize === 'number' && typeof batchesInFlight === 'number'
+        ? defaultMaxUnacked(batchSize, batchesInFlight)
+        : batchSize),
     codec:
       typeof node.codec === 'object' && node.codec !== null
         ? node.codec.name

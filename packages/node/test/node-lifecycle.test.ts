@@ -76,7 +76,8 @@ describe('node lifecycle', () => {
     const held = heldTransform();
     const system = defineSystem({
       name: 't',
-      nodes: [{ name: 'H', batchSize: 3, transform: held.transform }],
+      // One batch at a time, so the fourth message is never pulled (node-overlap.test.ts drains several).
+      nodes: [{ name: 'H', batchSize: 3, batchesInFlight: 1, transform: held.transform }],
     });
     const node = track(createNode(system, 'H', { adapter }));
     await node.start();

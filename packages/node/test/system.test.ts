@@ -49,7 +49,9 @@ describe('defineSystem', () => {
       batchSize: 50,
       batchTimeoutMs: 100,
       concurrency: 1,
-      maxUnacked: 100,
+      // The batches in flight and one more arriving.
+      batchesInFlight: 4,
+      maxUnacked: 250,
       codec: 'json',
       retry: {
         maxAttempts: 3,
@@ -115,6 +117,9 @@ describe('defineSystem', () => {
     [{ batchSize: 2.5 }, 'batchSize', /got 2.5/],
     [{ batchTimeoutMs: -1 }, 'batchTimeoutMs', /from 0/],
     [{ concurrency: 0 }, 'concurrency', /from 1/],
+    [{ batchesInFlight: 0 }, 'batchesInFlight', /whole number from 1 to 64, got 0/],
+    [{ batchesInFlight: 1.5 }, 'batchesInFlight', /got 1.5/],
+    [{ batchesInFlight: 65 }, 'batchesInFlight', /from 1 to 64/],
     [{ batchSize: 10, maxUnacked: 5 }, 'maxUnacked', /below batchSize 10/],
     [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts', /from 1/],
     [
@@ -236,6 +241,9 @@ describe('recipes and createNode', () => {
       createNode(system, { ...system.recipe('ORDERS'), dest: { a: ['q'] } }, { adapter }),
     ).toThrow(/no route to choose/);
     expect(() => createNode(system, { type: 'ORDERS' }, { adapter })).toThrow(/batchSize/);
+    // A recipe from a master that predates batchesInFlight gets the default.
+    const { batchesInFlight: _omitted, ...older } = system.recipe('ORDERS');
+    expect(createNode(system, older, { adapter }).type).toBe('ORDERS');
     expect(() => createNode(system, { nope: 1 } as never, { adapter })).toThrow(
       /recipe names its node type/,
     );

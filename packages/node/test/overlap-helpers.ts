@@ -1,0 +1,135 @@
+/**
+ * An adapter wrapper for overlapped-batch tests: it stores every publish at once but holds its confirm until the test
+ * gives it (in any order),
+ * and logs publishes, confirms and settlements in the order they happen, so a test can tell what was acked before
+ * its outputs were confirmed, and in which order batches were settled.
+ */
+import {
+  jsonCodec,
+  type Delivery,
+  type OutgoingMessage,
+  type StreamAdapter,
+  type StreamConsumer,
+} from '../src/index.js';
+
+export type Event =
+  | { readonly kind: 'publish'; readonly call: number; readonly values: unknown[] }
+  | { readonly kind: 'confirm'; readonly call: number }
+  | { readonly kind: 'ack' | 'requeue'; readonly values: unknown[] };
+
+function values(messages: readonly { body: Uint8Array }[]): unknown[] {
+  return messages.map((message) => jsonCodec.decode(message.body));
+}
+
+export class ConfirmingAdapter implements StreamAdapter {
+  readonly log: Event[] = [];
+  /** Publishes not yet confirmed, by call number. */
+  private readonly held = new Map<number, () => void>();
+  private readonly failures = new Map<number, () => void>();
+  private calls = 0;
+  private heldWaiters: { count: number; wake: () => void }[] = [];
+  /** When false, publishes go through at once. */
+  holding = true;
+  /** The most publishes held at once. */
+  maxHeld = 0;
+
+  constructor(readonly inner: StreamAdapter) {}
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  declareQueue(queue: string): Promise<void> {
+    return this.inner.declareQueue(queue);
+  }
+  async consume(
+    queue: string,
+    options: { maxUnacked: number; failQueue?: string },
+  ): Promise<StreamConsumer> {
+    return new LoggingConsumer(await this.inner.consume(queue, options), this.log);
+  }
+
+  publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    const call = ++this.calls;
+    this.log.push({ kind: 'publish', call, values: values(messages) });
+    if (!this.holding) return this.inner.publish(messages);
+    // Stored at once, in call order, as a broker does; only the confirm waits for the test.
+    const stored = this.inner.publish(messages);
+    return new Promise<void>((resolve, reject) => {
+      this.held.set(call, () => {
+        this.failures.delete(call);
+        this.log.push({ kind: 'confirm', call });
+        stored.then(resolve, reject);
+      });
+      this.failures.set(call, () => reject(new Error('the broker nacked the publish')));
+      this.maxHeld = Math.max(this.maxHeld, this.held.size);
+      for (const waiter of this.heldWaiters) if (this.held.size >= waiter.count) waiter.wake();
+    });
+  }
+
+  /** Resolves once `count` publishes are held. */
+  whenHeld(count: number): Promise<void> {
+    if (this.held.size >= count) return Promise.resolve();
+    return new Promise((wake) => this.heldWaiters.push({ count, wake }));
+  }
+
+  /** Publish calls held now, oldest first. */
+  get heldCalls(): number[] {
+    return [...this.held.keys()];
+  }
+
+  /** Confirms publish `call`: it resolves. */
+  confirm(call: number): void {
+    const release = this.held.get(call);
+    if (release === undefined) throw new Error(`publish ${call} is not held`);
+    this.held.delete(call);
+    release();
+  }
+
+  /** Fails publish `call`: it rejects, as a broker's nack would make it. */
+  fail(call: number): void {
+    const release = this.failures.get(call);
+    if (release === undefined) throw new Error(`publish ${call} is not held`);
+    this.held.delete(call);
+    this.failures.delete(call);
+    release();
+  }
+
+  /** Stops holding, and confirms everything held. */
+  release(): void {
+    this.holding = false;
+    for (const call of [...this.held.keys()]) this.confirm(call);
+  }
+
+  /** The values acked, in the order the acks were made. */
+  acked(): unknown[] {
+    return this.log.flatMap((event) => (event.kind === 'ack' ? event.values : []));
+  }
+}
+
+class LoggingConsumer implements StreamConsumer {
+  constructor(
+    private readonly inner: StreamConsumer,
+    private readonly log: Event[],
+  ) {}
+
+  get queue(): string {
+    return this.inner.queue;
+  }
+  nextBatch(options: Parameters<StreamConsumer['nextBatch']>[0]): Promise<Delivery[]> {
+    return this.inner.nextBatch(options);
+  }
+  ack(deliveries: readonly Delivery[]): Promise<void> {
+    this.log.push({ kind: 'ack', values: values(deliveries) });
+    return this.inner.ack(deliveries);
+  }
+  requeue(deliveries: readonly Delivery[]): Promise<void> {
+    this.log.push({ kind: 'requeue', values: values(deliveries) });
+    return this.inner.requeue(deliveries);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
