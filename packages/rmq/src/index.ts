@@ -21,7 +21,9 @@ export type {
   CompiledRabbitMqOptions,
   QueueArgumentValue,
   QueueType,
+  PemInput,
   RabbitMqAdapterOptions,
+  RabbitMqTlsOptions,
   ReconnectOptions,
 } from './options.js';
 export {

@@ -52,8 +52,36 @@ export interface RabbitMqAdapterOptions {
    * published to the exchange, so a user's own bindings (`#-fail`, `orders-fail`) receive them too.
    */
   deadLetterExchange?: string;
+  /**
+   * TLS for `amqps://` URLs: the CA that signed the broker's certificate (a private or self-signed one), a client
+   * certificate, ... passed to Node's `tls.connect` for each connection. Only with `amqps://` URLs. See docs/security.md.
+   * @default none: Node's trusted CAs (and `NODE_EXTRA_CA_CERTS`) verify the broker
+   */
+  tls?: RabbitMqTlsOptions;
   /** Receives structured logs (pino's shape). @default a logger that writes nothing */
   logger?: Logger;
+}
+
+/** A PEM text or its bytes. */
+export type PemInput = string | Buffer;
+
+/** See `RabbitMqAdapterOptions.tls`. The fields are Node's `tls.connect` options of the same names. */
+export interface RabbitMqTlsOptions {
+  /** The CAs to trust, PEM: given, they replace Node's default list for these connections. */
+  ca?: PemInput | PemInput[];
+  /** A client certificate (PEM), for a broker that asks for one (`ssl_options.verify = verify_peer`). */
+  cert?: PemInput;
+  /** The client certificate's private key (PEM). */
+  key?: PemInput;
+  /** The passphrase of `key`. */
+  passphrase?: string;
+  /** The name the broker's certificate must carry. @default the URL's host name (none for an IP address) */
+  servername?: string;
+  /**
+   * Refuse a broker whose certificate does not verify. Turning it off gives encryption without knowing who answers:
+   * for experiments only. @default true
+   */
+  rejectUnauthorized?: boolean;
 }
 
 /** See `RabbitMqAdapterOptions.queueType`. */
@@ -88,6 +116,8 @@ export interface CompiledRabbitMqOptions {
   /** Without `x-queue-type`: the type is `queueType`. */
   readonly queueArguments: Readonly<Record<string, QueueArgumentValue>>;
   readonly deadLetterExchange: string | undefined;
+  /** Passed to `tls.connect` for `amqps://` URLs; undefined when not given. */
+  readonly tls: Readonly<RabbitMqTlsOptions> | undefined;
   readonly logger: Logger;
 }
 
@@ -266,8 +296,55 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
     ),
     queueArguments: Object.freeze(queueArguments),
     deadLetterExchange,
+    tls: compileTls(options.tls, urls),
     logger: options.logger ?? noopLogger,
   });
+}
+
+function isPem(value: unknown): boolean {
+  return typeof value === 'string' || Buffer.isBuffer(value);
+}
+
+/** Checks the TLS options' types, and that every URL is amqps:// (over amqp:// they would be silently unused). */
+function compileTls(
+  tls: RabbitMqTlsOptions | undefined,
+  urls: readonly string[],
+): Readonly<RabbitMqTlsOptions> | undefined {
+  if (tls === undefined) return undefined;
+  if (typeof tls !== 'object' || tls === null) {
+    throw new RabbitMqOptionsError('tls', 'must be an object ({ ca, cert, key, ... })');
+  }
+  const { ca, cert, key, passphrase, servername, rejectUnauthorized } = tls;
+  if (ca !== undefined && !(isPem(ca) || (Array.isArray(ca) && ca.every(isPem)))) {
+    throw new RabbitMqOptionsError('tls.ca', 'must be PEM text, a Buffer, or a list of them');
+  }
+  for (const [name, value] of [
+    ['cert', cert],
+    ['key', key],
+  ] as const) {
+    if (value !== undefined && !isPem(value)) {
+      throw new RabbitMqOptionsError(`tls.${name}`, 'must be PEM text or a Buffer');
+    }
+  }
+  for (const [name, value] of [
+    ['passphrase', passphrase],
+    ['servername', servername],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new RabbitMqOptionsError(`tls.${name}`, 'must be a string');
+    }
+  }
+  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
+    throw new RabbitMqOptionsError('tls.rejectUnauthorized', 'must be true or false');
+  }
+  const plain = urls.findIndex((url) => !url.startsWith('amqps://'));
+  if (plain >= 0) {
+    throw new RabbitMqOptionsError(
+      'tls',
+      `is given, but ${JSON.stringify(redactUrl(urls[plain] ?? ''))} is not amqps://: TLS applies only to amqps:// URLs`,
+    );
+  }
+  return Object.freeze({ ...tls });
 }
 
 /** `queueType`, or the `x-queue-type` of `queueArguments` (as earlier versions took it), not both unless they agree. */
