@@ -1,12 +1,13 @@
 /**
  * `pnpm bench rmq`: messages per second through a one-stage pass-through node on RabbitMQ, beside hand-written amqplib
  * pass-through loops doing the same job on the same broker in the same run: consume from A, publish to B with
- * confirms, ack A once B confirmed. Same prefetch (the node's default: 2 x batch size), same 100-byte persistent
- * messages, durable queues, separate connections for consuming and publishing.
+ * confirms, ack A once B confirmed. Same prefetch (the node's default maxUnacked: (batchesInFlight + 1) x batch size),
+ * same 100-byte persistent messages, durable queues, separate connections for consuming and publishing.
  *
- * Two loops, and the ratio is against the faster: `raw-each` acks each message when its confirm arrives (the loop most
- * people write); `raw-multiple` acks with `multiple` the longest run of confirmed messages, once per event-loop turn
- * (a hand-tuned loop). Then a 3-stage pipeline of pass-through nodes.
+ * Two loops (rmq-raw.ts), and the ratio is against the faster: `raw-each` acks each message when its confirm arrives
+ * (the loop most people write); `raw-multiple` acks with `multiple` the longest run of confirmed messages, once per
+ * event-loop turn (a hand-tuned loop). Beside each rate, the CPU seconds this process spent per 10,000 messages. Then
+ * the four-stage example's shape (rmq-pipeline.ts), nodes against hand-written stages: `pipeline4Ratio`.
  *
  * The same messages go back and forth between two queues, so nothing is refilled between rounds: each round moves
  * every message once, A to B, and the next one B to A. Each round runs every contender once, in rotating order; the
@@ -18,13 +19,26 @@
  * Broker: MONOMYTH_AMQP_URL if set, else a RabbitMQ of its own (started and stopped here).
  */
 import { connect } from 'amqplib';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { bytesCodec, createNode, defineSystem } from '@monomyth/node';
+import {
+  bytesCodec,
+  createNode,
+  defaultMaxUnacked,
+  defineSystem,
+  DEFAULT_BATCHES_IN_FLIGHT,
+} from '@monomyth/node';
 import type { BatchInterceptor } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';
 import { RabbitMqServer } from '@monomyth/testing';
 import { formatRate, median, round } from './measure.js';
+import { startRawStage } from './rmq-raw.js';
+import {
+  PIPELINE_PREFETCH,
+  pipelineQueues,
+  refillPipeline,
+  runNodePipeline,
+  runRawPipeline,
+} from './rmq-pipeline.js';
 
 const MESSAGES = Number(process.env.BENCH_RMQ_MESSAGES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -36,6 +50,22 @@ const QUEUE_TYPES = (process.env.BENCH_RMQ_QUEUE_TYPES ?? 'classic,quorum').spli
 const RUN = `bench-rmq-${process.pid}`;
 
 type Contender = 'node' | 'raw-each' | 'raw-multiple';
+
+/** A run's seconds, and the CPU seconds this process used meanwhile. */
+interface Run {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** CPU seconds per 10,000 messages. */
+function cpuPer10k(cpuSeconds: number): number {
+  return (cpuSeconds * 10_000) / MESSAGES;
+}
 
 /** Fills `queue` (declared by the adapter, with its queue type) with MESSAGES bodies, confirmed. */
 async function fill(url: string, queue: string): Promise<void> {
@@ -51,98 +81,51 @@ async function fill(url: string, queue: string): Promise<void> {
   await connection.close();
 }
 
-/** Seconds to move every message from `from` to `to` with a raw amqplib loop. */
+/** Moves every message from `from` to `to` with a raw amqplib loop. */
 async function runRaw(
   url: string,
   from: string,
   to: string,
   prefetch: number,
   ackMultiple: boolean,
-): Promise<number> {
+): Promise<Run> {
   const consuming = await connect(url);
   const publishing = await connect(url);
   consuming.on('error', () => {});
   publishing.on('error', () => {});
-  const input: Channel = await consuming.createChannel();
-  const output: ConfirmChannel = await publishing.createConfirmChannel();
-  await input.prefetch(prefetch);
   let moved = 0;
-  /**
-   * Deliveries taken: never more than MESSAGES. A quorum queue can hold a few more than MESSAGES (acks sent just
-   * before a channel closed may not be applied, so those messages come back), and those are left for the next round.
-   */
-  let taken = 0;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  let flush = (): void => {};
-  let finished = false;
+  const cpu = process.cpuUsage();
   const started = performance.now();
-
-  if (!ackMultiple) {
-    await input.consume(
-      from,
-      (message) => {
-        if (message === null || taken === MESSAGES) return;
-        taken += 1;
-        output.sendToQueue(to, message.content, { persistent: true }, (error) => {
-          if (error || finished) return; // the round is over (or the broker failed): nothing to ack
-          input.ack(message);
-          if (++moved === MESSAGES) finish();
-        });
-      },
-      { noAck: false },
-    );
-  } else {
-    // Confirms may come out of order: ack, with `multiple`, the longest run of confirmed messages from the oldest.
-    const confirmed = new Set<number>();
-    let next = 1; // the oldest delivery tag not acked yet
-    let scheduled = false;
-    flush = (): void => {
-      scheduled = false;
-      if (finished) return;
-      let last = 0;
-      while (confirmed.delete(next)) last = next++;
-      if (last > 0) input.ack({ fields: { deliveryTag: last } } as ConsumeMessage, true);
-    };
-    await input.consume(
-      from,
-      (message) => {
-        if (message === null || taken === MESSAGES) return;
-        taken += 1;
-        const tag = message.fields.deliveryTag;
-        output.sendToQueue(to, message.content, { persistent: true }, (error) => {
-          if (error || finished) return;
-          confirmed.add(tag);
-          if (!scheduled) {
-            scheduled = true;
-            setImmediate(flush);
-          }
-          if (++moved === MESSAGES) finish();
-        });
-      },
-      { noAck: false },
-    );
-  }
+  // Never more than MESSAGES: a quorum queue can hold a few more (acks sent just before a channel closed may not be
+  // applied, so those messages come back), and those are left for the next round.
+  const stage = await startRawStage(consuming, publishing, {
+    from,
+    to,
+    prefetch,
+    ackMultiple,
+    limit: MESSAGES,
+    moved: () => {
+      if (++moved === MESSAGES) finish();
+    },
+  });
   await done;
-  flush();
-  finished = true;
   const seconds = (performance.now() - started) / 1000;
-  // Let the last acks reach the queue (a quorum queue applies them after a channel's close otherwise returns them);
-  // closing the channel first makes sure the broker took every ack before the connection goes.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  await input.close();
+  const cpuSeconds = cpuSecondsSince(cpu);
+  await stage.stop();
   await consuming.close();
   await publishing.close();
-  return seconds;
+  return { seconds, cpuSeconds };
 }
 
-/** Seconds to move every message from `from` to `to` through a one-stage pass-through node. */
+/** Moves every message from `from` to `to` through a one-stage pass-through node. */
 async function runNode(
   adapter: RabbitMqStreamAdapter,
   from: string,
   to: string,
   batchSize: number,
-): Promise<number> {
+): Promise<Run> {
   const name = `${RUN}-${adapter.options.queueType}-PASS`;
   const system = defineSystem({
     name: 'bench',
@@ -170,50 +153,14 @@ async function runNode(
     },
   };
   const node = createNode(system, name, { adapter, interceptors: [counter] });
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await node.start();
   await done;
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu);
   await node.drain(10_000);
-  return seconds;
-}
-
-/** Messages per second through three pass-through nodes, A -> B -> C -> D. */
-async function runPipeline(adapter: RabbitMqStreamAdapter, url: string): Promise<number> {
-  const type = adapter.options.queueType;
-  const queues = ['p0', 'p1', 'p2', 'p3'].map((q) => `${RUN}-${type}-${q}`);
-  for (const queue of queues) await adapter.declareQueue(queue);
-  await fill(url, queues[0]!);
-  const nodes = [0, 1, 2].map((i) => ({
-    name: `${RUN}-${type}-STAGE${i}`,
-    source: queues[i]!,
-    dest: queues[i + 1]!,
-    codec: bytesCodec,
-    batchSize: 100,
-    batchTimeoutMs: 20,
-    transform: (body: Uint8Array) => body,
-  }));
-  const system = defineSystem({ name: 'bench-pipeline', nodes });
-  let arrived = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const last: BatchInterceptor = {
-    async interceptBatch(_info, next) {
-      const outcome = await next();
-      arrived += outcome.processed;
-      if (arrived >= MESSAGES) finish();
-      return outcome;
-    },
-  };
-  const started = performance.now();
-  const running = nodes.map((node, i) =>
-    createNode(system, node.name, { adapter, interceptors: i === 2 ? [last] : [] }),
-  );
-  for (const node of running) await node.start();
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  await Promise.all(running.map((node) => node.drain(10_000)));
-  return MESSAGES / seconds;
+  return { seconds, cpuSeconds };
 }
 
 /** On a broker that is not the bench's own, leave nothing behind. */
@@ -229,9 +176,11 @@ async function deleteQueues(url: string): Promise<void> {
       'p1',
       'p2',
       'p3',
+      'p4',
       'STAGE0-fail',
       'STAGE1-fail',
       'STAGE2-fail',
+      'STAGE3-fail',
       'PASS-fail',
     ]) {
       await channel.deleteQueue(`${RUN}-${type}-${name}`);
@@ -254,7 +203,8 @@ export async function runRmqBench(): Promise<Record<string, unknown>> {
     console.log(
       `one-stage pass-through on RabbitMQ (${external ? 'MONOMYTH_AMQP_URL' : 'a broker of its own'}), ` +
         `${MESSAGES} messages of ${BODY.length} B per run, ${ROUNDS} rounds (medians; the ratio is the median of ` +
-        'per-round ratios against the faster loop), prefetch 2 x batch size',
+        `per-round ratios against the faster loop), prefetch ${DEFAULT_BATCHES_IN_FLIGHT + 1} x batch size; ` +
+        'cpu = CPU seconds of this process per 10,000 messages',
     );
     for (const queueType of QUEUE_TYPES) {
       console.log(`${queueType} queues:`);
@@ -279,20 +229,24 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
     await adapter.declareQueue(b);
     await fill(url, a);
     let forward = true;
+    const cpu: Record<Contender, number[]> = { node: [], 'raw-each': [], 'raw-multiple': [] };
     const move = async (contender: Contender, batchSize: number): Promise<number> => {
       const [from, to] = forward ? [a, b] : [b, a];
       forward = !forward;
-      const seconds =
+      const prefetch = defaultMaxUnacked(batchSize, DEFAULT_BATCHES_IN_FLIGHT);
+      const run =
         contender === 'node'
           ? await runNode(adapter, from, to, batchSize)
-          : await runRaw(url, from, to, batchSize * 2, contender === 'raw-multiple');
-      return MESSAGES / seconds;
+          : await runRaw(url, from, to, prefetch, contender === 'raw-multiple');
+      cpu[contender].push(cpuPer10k(run.cpuSeconds));
+      return MESSAGES / run.seconds;
     };
     const sizes: Record<string, unknown> = {};
     const contenders: Contender[] = ['node', 'raw-each', 'raw-multiple'];
     for (const batchSize of BATCH_SIZES) {
       for (const contender of contenders) await move(contender, batchSize); // warm-up
       const rates: Record<Contender, number[]> = { node: [], 'raw-each': [], 'raw-multiple': [] };
+      for (const contender of contenders) cpu[contender].length = 0;
       const ratios: number[] = [];
       const ratiosVsEach: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
@@ -311,9 +265,13 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
       const each = median(rates['raw-each']);
       const multiple = median(rates['raw-multiple']);
       const ratio = median(ratios);
+      const nodeCpu = median(cpu.node);
+      const eachCpu = median(cpu['raw-each']);
+      const multipleCpu = median(cpu['raw-multiple']);
       console.log(
-        `  batch ${String(batchSize).padStart(4)}  node ${formatRate(node).padStart(9)}   ` +
-          `raw ack-each ${formatRate(each).padStart(9)}   raw ack-multiple ${formatRate(multiple).padStart(9)}   ` +
+        `  batch ${String(batchSize).padStart(4)}  node ${formatRate(node).padStart(9)} cpu ${round(nodeCpu)}   ` +
+          `raw ack-each ${formatRate(each).padStart(9)} cpu ${round(eachCpu)}   ` +
+          `raw ack-multiple ${formatRate(multiple).padStart(9)} cpu ${round(multipleCpu)}   ` +
           `ratio ${round(ratio)} (vs ack-each ${round(median(ratiosVsEach))})`,
       );
       sizes[String(batchSize)] = {
@@ -322,14 +280,61 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
         rawAckMultipleMsgPerSec: Math.round(multiple),
         ratio: round(ratio),
         ratioVsAckEach: round(median(ratiosVsEach)),
+        nodeCpuSecPer10k: round(nodeCpu),
+        rawAckEachCpuSecPer10k: round(eachCpu),
+        rawAckMultipleCpuSecPer10k: round(multipleCpu),
       };
     }
     results.batchSizes = sizes;
-    const pipeline = await runPipeline(adapter, url);
-    console.log(`  3-stage pipeline, batch 100: ${formatRate(pipeline)} end to end`);
-    results.pipeline3MsgPerSec = Math.round(pipeline);
+    Object.assign(results, await benchPipeline4(adapter, url, queueType));
   } finally {
     await adapter.close();
   }
   return results;
+}
+
+/** The four-stage shape, nodes against hand-written stages, in rounds of both (rotating which goes first). */
+async function benchPipeline4(
+  adapter: RabbitMqStreamAdapter,
+  url: string,
+  queueType: QueueType,
+): Promise<Record<string, unknown>> {
+  const prefix = `${RUN}-${queueType}`;
+  const queues = pipelineQueues(prefix);
+  for (const queue of queues) await adapter.declareQueue(queue);
+  const rates = { node: [] as number[], raw: [] as number[] };
+  const cpu = { node: [] as number[], raw: [] as number[] };
+  const ratios: number[] = [];
+  const once = async (contender: 'node' | 'raw'): Promise<number> => {
+    await refillPipeline(url, queues, MESSAGES, BODY);
+    const run =
+      contender === 'node'
+        ? await runNodePipeline(adapter, queues, prefix, MESSAGES)
+        : await runRawPipeline(url, queues, MESSAGES);
+    cpu[contender].push(cpuPer10k(run.cpuSeconds));
+    rates[contender].push(MESSAGES / run.seconds);
+    return MESSAGES / run.seconds;
+  };
+  await once('node'); // warm-up
+  await once('raw');
+  rates.node.length = rates.raw.length = cpu.node.length = cpu.raw.length = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const [first, second] = r % 2 === 0 ? (['node', 'raw'] as const) : (['raw', 'node'] as const);
+    const a = await once(first);
+    const b = await once(second);
+    ratios.push(first === 'node' ? a / b : b / a);
+  }
+  const ratio = median(ratios);
+  console.log(
+    `  4 stages x 2 nodes, batch 10, prefetch ${PIPELINE_PREFETCH}: nodes ${formatRate(median(rates.node))} ` +
+      `cpu ${round(median(cpu.node))}   raw ${formatRate(median(rates.raw))} cpu ${round(median(cpu.raw))}   ` +
+      `ratio ${round(ratio)}`,
+  );
+  return {
+    pipeline4MsgPerSec: Math.round(median(rates.node)),
+    pipeline4RawMsgPerSec: Math.round(median(rates.raw)),
+    pipeline4Ratio: round(ratio),
+    pipeline4NodeCpuSecPer10k: round(median(cpu.node)),
+    pipeline4RawCpuSecPer10k: round(median(cpu.raw)),
+  };
 }
