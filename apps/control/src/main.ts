@@ -2,12 +2,13 @@
 /**
  * monomyth: the control CLI. Asks the master to start and stop nodes and shows the cluster.
  *
- *   monomyth [--master URL] [--json] ping | workers | recipes | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
+ *   monomyth [--master URL] [--curve-secret-key FILE --master-key FILE] [--json] ping | workers | recipes | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
  *
  * Exit codes: 0 success, 1 the master answered with a failure, 2 bad usage, 3 the master did not answer in time.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, ControlRequestError, MasterUnreachableError } from '@monomyth/control';
+import { loadCurveKeys } from './curve-keys.js';
 import { registerKeygen } from './keygen.js';
 import { recipesTable, table, workersTable } from './tables.js';
 
@@ -19,6 +20,8 @@ interface GlobalOptions {
   master: string;
   json: boolean;
   timeoutMs: number;
+  curveSecretKey?: string;
+  masterKey?: string;
 }
 
 function count(value: string): number {
@@ -43,7 +46,17 @@ async function withClient(
   { pingFirst = false } = {},
 ): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const client = new ControlClient({ master: options.master, timeoutMs: options.timeoutMs });
+  const keys = await loadCurveKeys(options);
+  if ('error' in keys) {
+    console.error(`monomyth: ${keys.error}`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const client = new ControlClient({
+    master: options.master,
+    timeoutMs: options.timeoutMs,
+    ...keys,
+  });
   try {
     // Requests that wait on workers (start, stop) may legitimately take long; a master that is not there should
     // be reported within --timeout-ms all the same, so ask it for a PONG first.
@@ -80,6 +93,17 @@ const program = new Command('monomyth')
     new Option('--master <endpoint>', "the master's endpoint")
       .env('MONOMYTH_MASTER')
       .default('tcp://127.0.0.1:5555'),
+  )
+  .addOption(
+    new Option(
+      '--curve-secret-key <file>',
+      "this client's secret certificate (NAME.key_secret), for a master with CURVE on",
+    ).env('MONOMYTH_CURVE_SECRET_KEY'),
+  )
+  .addOption(
+    new Option('--master-key <file>', "the master's public certificate (NAME.key)").env(
+      'MONOMYTH_MASTER_KEY',
+    ),
   )
   .option('--json', 'print machine-readable JSON instead of tables', false)
   .option(

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 /**
- * monomyth-master: runs a Monomyth master until SIGTERM or SIGINT (a second SIGINT exits at once).
+ * monomyth-master: runs a Monomyth master until SIGTERM or SIGINT (a second SIGINT exits at once). SIGHUP reloads the
+ * key directories.
  *
  *   monomyth-master --bind tcp://127.0.0.1:5555 [--heartbeat-ms 1000] [--stall-limit-ms 300000] [--log-level info]
+ *                   [--curve-secret-key FILE --workers-keys DIR --controllers-keys DIR] [--insecure]
+ *
+ * Exit codes: 0 stopped, 1 failed, 2 bad usage (including a non-loopback bind without CURVE or --insecure).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { CertificateError, readSecretCertificate } from '@monomyth/mmop';
 import { pino } from 'pino';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -69,6 +74,29 @@ const program = new Command('monomyth-master')
     DEFAULT_DRAIN_TIMEOUT_MS,
   )
   .addOption(
+    new Option(
+      '--curve-secret-key <file>',
+      "the master's secret certificate (NAME.key_secret): turns CURVE on, so only listed keys may connect",
+    ).env('MONOMYTH_CURVE_SECRET_KEY'),
+  )
+  .addOption(
+    new Option(
+      '--workers-keys <dir>',
+      'public certificates (*.key) of the workers allowed to register; reloaded on SIGHUP',
+    ).env('MONOMYTH_WORKERS_KEYS'),
+  )
+  .addOption(
+    new Option(
+      '--controllers-keys <dir>',
+      'public certificates (*.key) of the controllers allowed to send control requests; reloaded on SIGHUP',
+    ).env('MONOMYTH_CONTROLLERS_KEYS'),
+  )
+  .option(
+    '--insecure',
+    'allow plain MMOP on an address other than loopback: anyone who reaches it controls the cluster',
+    false,
+  )
+  .addOption(
     new Option('--log-level <level>', 'least severe level logged')
       .choices(LOG_LEVELS)
       .default('info'),
@@ -84,8 +112,23 @@ const options = program.opts<{
   recoveryWindowMs?: number;
   startTimeoutMs: number;
   drainTimeoutMs: number;
+  curveSecretKey?: string;
+  workersKeys?: string;
+  controllersKeys?: string;
+  insecure: boolean;
   logLevel: string;
 }>();
+
+let curveSecretKey: string | undefined;
+if (options.curveSecretKey !== undefined) {
+  try {
+    curveSecretKey = (await readSecretCertificate(options.curveSecretKey)).secretKey;
+  } catch (error) {
+    if (!(error instanceof CertificateError)) throw error;
+    console.error(`monomyth-master: ${error.message}`);
+    process.exit(2);
+  }
+}
 const logger = pino({
   level: options.logLevel,
   base: { app: 'monomyth-master', pid: process.pid },
@@ -105,10 +148,14 @@ try {
     recoveryWindowMs: options.recoveryWindowMs,
     startTimeoutMs: options.startTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    curveSecretKey,
+    workersKeysDir: options.workersKeys,
+    controllersKeysDir: options.controllersKeys,
+    insecure: options.insecure,
     logger,
   });
 } catch (error) {
-  if (error instanceof MasterOptionsError) {
+  if (error instanceof MasterOptionsError || error instanceof CertificateError) {
     // Flags that do not fit together (a stall limit within the liveness window): a usage error.
     console.error(`monomyth-master: ${error.message}`);
     process.exit(2);
@@ -129,6 +176,16 @@ const shutdown = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// Key rotation without a restart: the directories are read again; a bad file keeps the old lists.
+process.on('SIGHUP', () => {
+  master.reloadKeys().then(
+    (reloaded) => {
+      if (!reloaded) logger.warn({}, 'SIGHUP: no keys to reload (CURVE is off)');
+    },
+    (error: unknown) =>
+      logger.error({ err: error }, 'SIGHUP: could not reload the keys; the old lists stay'),
+  );
+});
 
 try {
   await master.run();

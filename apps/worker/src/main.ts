@@ -5,13 +5,23 @@
  *
  *   monomyth-worker --master tcp://127.0.0.1:5555 --system ./path/to/system.js [--amqp amqp://guest:guest@127.0.0.1:5672] [--name NAME]
  *
+ * With a master that has CURVE on: `--curve-secret-key FILE` (this worker's secret certificate) and `--master-key FILE`
+ * (the master's public certificate). A master that refuses the worker's name (another live worker holds it) makes it
+ * exit 1 with one line.
+ *
  * `--amqp` takes one URL or a comma-separated list (the nodes of one RabbitMQ cluster): the worker connects to the
  * first that answers and, when that node goes away, to the next.
  */
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { DEFAULT_WORKER_CAPACITY, DEFAULT_WORKER_DRAIN_TIMEOUT_MS, Worker } from '@monomyth/worker';
+import { CertificateError, readCertificate, readSecretCertificate } from '@monomyth/mmop';
+import {
+  DEFAULT_WORKER_CAPACITY,
+  DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+  Worker,
+  WorkerRefusedError,
+} from '@monomyth/worker';
 import { QUEUE_TYPES, openAdapter, parseAmqpUrls } from './adapter.js';
 import type { QueueType } from './adapter.js';
 import { loadSystem } from './load-system.js';
@@ -73,6 +83,17 @@ const program = new Command('monomyth-worker')
       .hideHelp(),
   )
   .addOption(
+    new Option(
+      '--curve-secret-key <file>',
+      "this worker's secret certificate (NAME.key_secret), for a master with CURVE on",
+    ).env('MONOMYTH_CURVE_SECRET_KEY'),
+  )
+  .addOption(
+    new Option('--master-key <file>', "the master's public certificate (NAME.key)").env(
+      'MONOMYTH_MASTER_KEY',
+    ),
+  )
+  .addOption(
     new Option('--log-level <level>', 'least severe level logged')
       .choices(LOG_LEVELS)
       .default('info'),
@@ -91,8 +112,30 @@ const options = program.opts<{
   reconnectAttempts?: number;
   queueType?: QueueType;
   quorumQueues: boolean;
+  curveSecretKey?: string;
+  masterKey?: string;
   logLevel: string;
 }>();
+
+let curve: { curveSecretKey: string; masterKey: string } | undefined;
+if (options.curveSecretKey !== undefined || options.masterKey !== undefined) {
+  if (options.curveSecretKey === undefined || options.masterKey === undefined) {
+    console.error(
+      "monomyth-worker: CURVE needs both --curve-secret-key (this worker's secret certificate) and --master-key (the master's public certificate)",
+    );
+    process.exit(EXIT_USAGE);
+  }
+  try {
+    curve = {
+      curveSecretKey: (await readSecretCertificate(options.curveSecretKey)).secretKey,
+      masterKey: (await readCertificate(options.masterKey)).publicKey,
+    };
+  } catch (error) {
+    if (!(error instanceof CertificateError)) throw error;
+    console.error(`monomyth-worker: ${error.message}`);
+    process.exit(EXIT_USAGE);
+  }
+}
 
 if (!options.memory && !options.amqp) {
   console.error(
@@ -156,6 +199,7 @@ try {
 const { adapter } = opened;
 const worker = new Worker({
   master: options.master,
+  ...curve,
   system,
   adapter,
   id: workerId,
@@ -190,5 +234,12 @@ void opened.failed?.then((error) => {
 });
 
 logger.info({ workerId: worker.id, system: system.name, types: system.types }, 'worker starting');
-await worker.run();
+try {
+  await worker.run();
+} catch (error) {
+  if (!(error instanceof WorkerRefusedError)) throw error;
+  // Trying again under this name would be refused again: say why in one line and exit 1.
+  console.error(`monomyth-worker: ${error.message}`);
+  process.exitCode = 1;
+}
 await adapter.close();
