@@ -1,13 +1,15 @@
 /**
- * READY's gate: whether this peer may register under the name it gives (name-claims.ts decides), probing the current
- * holder's connection when the clock alone cannot tell. A refused peer gets ERROR 409 NAME_TAKEN and nothing changes.
+ * READY: whether this peer may register under the name it gives (name-claims.ts decides), probing the current
+ * holder's connection when the clock alone cannot tell, and the registration itself. A refused peer gets ERROR 409
+ * NAME_TAKEN and nothing changes.
  */
 import { ReplyCode, Status, plainInstance } from '@monomyth/mmop';
 import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { NameClaims } from './name-claims.js';
 import type { Claimant } from './name-claims.js';
-import { livenessWindowMs } from './node-placement.js';
+import { livenessWindowMs, reconcile } from './node-placement.js';
+import { drainSurplus } from './surplus.js';
 import type { PeerRoles } from './security.js';
 
 export interface Admission {
@@ -63,4 +65,46 @@ function refuse(context: MasterContext, claimant: Claimant, reason: string): voi
       reason,
     })
     .catch(() => {});
+}
+
+/**
+ * Registers (or registers again) an admitted worker and answers REGISTERED. With `learnDesired` (a restarted master in
+ * its recovery window) the nodes it runs raise the desired counts; otherwise nodes beyond them are drained.
+ */
+export function registerWorker(
+  context: MasterContext,
+  claims: NameClaims,
+  claimant: Claimant,
+  ready: MessageOf<'READY'>,
+  { learnDesired, masterEpoch }: { learnDesired: boolean; masterEpoch: string },
+): void {
+  const { identity } = claimant;
+  const { worker, again } = context.cluster.register(ready, identity, context.now(), learnDesired);
+  worker.instance = claimant.instance;
+  worker.publicKey = claimant.publicKey;
+  claims.bind(worker.id, claimant.publicKey);
+  context.log.info(
+    {
+      workerId: worker.id,
+      host: worker.host,
+      types: [...worker.recipes.keys()],
+      nodes: ready.nodes.length,
+      // false: desired counts stay as requested, and nodes beyond them are drained.
+      learnDesired,
+    },
+    again ? 'worker registered again' : 'worker registered',
+  );
+  context
+    .send(identity, {
+      kind: 'REGISTERED',
+      workerId: worker.id,
+      heartbeatIntervalMs: context.options.heartbeatIntervalMs,
+      heartbeatMisses: context.options.heartbeatMisses,
+      masterEpoch,
+    })
+    .catch((error: unknown) =>
+      context.log.warn({ workerId: worker.id, err: error }, 'could not send REGISTERED'),
+    );
+  reconcile(context);
+  drainSurplus(context);
 }

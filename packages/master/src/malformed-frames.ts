@@ -4,7 +4,7 @@
  * a peer speaking another MMOP version gets ERROR 505 naming the versions spoken; anything else (not MMOP at all, or
  * unattributable) gets nothing, since there is no one to correlate an answer with.
  */
-import { DecodeErrorCode, MmopDecodeError, Status } from '@monomyth/mmop';
+import { DecodeErrorCode, MmopDecodeError, Status, describeRoutingId } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limited.js';
 
@@ -34,7 +34,7 @@ export class MalformedFrames {
       this.#log.warn(
         {
           code: decodeError?.code,
-          peer: frames[0]?.toString('hex'),
+          peer: frames[0] && describeRoutingId(frames[0]),
           frames: frames.length,
           err: decodeError ? undefined : error,
         },

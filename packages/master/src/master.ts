@@ -9,25 +9,25 @@
  * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
  */
 import { Router } from 'zeromq';
-import { MmopCodec, OrderedSender, ReplyCode, Status } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, ReplyCode, Status, describeRoutingId } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import type { Logger } from './logger.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
-import { drainSurplus, lateStartSucceeded } from './surplus.js';
+import { lateStartSucceeded } from './surplus.js';
 import { checkLiveness, noteHeartbeat } from './liveness.js';
 import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
 import { PendingReplies } from './pending-replies.js';
 import { MalformedFrames } from './malformed-frames.js';
-import { MasterSecurity, roleFor } from './security.js';
+import { MasterSecurity } from './security.js';
+import { FrameGate } from './frame-gate.js';
 import type { KeysReloaded, PeerRoles } from './security.js';
 import { NameClaims } from './name-claims.js';
-import type { Claimant } from './name-claims.js';
-import { admitReady } from './admission.js';
-import { RateLimiter } from './rate-limited.js';
+import { admitReady, registerWorker } from './admission.js';
+import { nodeExited } from './node-exits.js';
 
 export type MasterState = 'running' | 'closing' | 'closed';
 
@@ -47,14 +47,13 @@ export class Master {
   readonly #router: Router;
   readonly #codec: MmopCodec;
   readonly #sender: OrderedSender;
-  readonly #options: CompiledMasterOptions;
   readonly #log: Logger;
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
   readonly #cluster = new Cluster();
   readonly #security: MasterSecurity | undefined;
   readonly #claims = new NameClaims();
-  readonly #refusals = new RateLimiter(10, 60_000);
+  readonly #gate: FrameGate | undefined;
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
   #state: MasterState = 'running';
@@ -103,12 +102,14 @@ export class Master {
   ) {
     this.#router = router;
     this.#security = security;
-    this.#options = options;
     this.epoch = options.epoch;
     this.endpoint = router.lastEndpoint ?? options.bind;
     this.#log = options.logger.child({ component: 'master', epoch: this.epoch });
     this.#codec = new MmopCodec(options.codecLimits);
     this.#malformed = new MalformedFrames(this.#log);
+    this.#gate =
+      security &&
+      new FrameGate(security, this.#log, (identity, peer) => this.#onRefused(identity, peer));
     this.#sender = new OrderedSender((frames) => this.#router.send(frames));
     this.#context = {
       cluster: this.#cluster,
@@ -201,13 +202,9 @@ export class Master {
   }
 
   #onFrames(frames: Buffer[]): void {
-    let peer: PeerRoles | undefined;
-    if (this.#security) {
-      // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
-      const sender = frames[0];
-      peer = sender && this.#security.peer(sender);
-      if (!peer) return this.#refuse(sender, undefined, undefined);
-    }
+    // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
+    const peer = this.#gate?.sender(frames);
+    if (this.#gate && !peer) return;
     let identity: Buffer;
     let message: MmopMessage;
     try {
@@ -218,10 +215,7 @@ export class Master {
         this.#replyError(reply.identity, reply.requestId, reply.status, reply.code, reply.reason);
       return;
     }
-    if (peer) {
-      const role = roleFor(message.kind);
-      if (role !== undefined && !peer[role]) return this.#refuse(identity, peer, message.kind);
-    }
+    if (peer && !this.#gate?.allows(identity, peer, message.kind)) return;
     try {
       this.#dispatch(identity, message, peer);
     } catch (error) {
@@ -236,33 +230,15 @@ export class Master {
     }
   }
 
-  /**
-   * A frame from a peer without the right: dropped without an answer, logged at a bounded rate. A registered worker
-   * whose key is no longer a worker key is removed from the registry (a reload took its key away).
-   */
-  #refuse(
-    identity: Buffer | undefined,
-    peer: PeerRoles | undefined,
-    kind: string | undefined,
-  ): void {
-    const worker = identity && this.#cluster.workerByIdentity(identity);
-    if (worker && !peer?.worker) {
-      this.#log.warn(
-        { workerId: worker.id, publicKey: worker.publicKey },
-        'worker key removed: dropping the worker',
-      );
-      this.#forget(worker.id, `the key of worker ${worker.id} was removed`);
-    }
-    const { allowed, suppressed } = this.#refusals.take(Date.now());
-    if (suppressed > 0)
-      this.#log.warn({ suppressed }, 'more frames were dropped for want of a role');
-    if (!allowed) return;
+  /** A refused frame came from a registered worker whose key is no longer a worker key: it is dropped. */
+  #onRefused(identity: Buffer, peer: PeerRoles | undefined): void {
+    const worker = this.#cluster.workerByIdentity(identity);
+    if (!worker || peer?.worker) return;
     this.#log.warn(
-      { publicKey: peer?.publicKey, kind },
-      peer
-        ? `dropped ${kind ?? 'a message'} from key ${peer.publicKey}: its key is not a ${peer.worker ? 'controller' : 'worker'} key`
-        : 'dropped frames from a peer whose routing id proves no listed key',
+      { workerId: worker.id, publicKey: worker.publicKey },
+      'worker key removed: dropping the worker',
     );
+    this.#forget(worker.id, `the key of worker ${worker.id} was removed`);
   }
 
   #dispatch(identity: Buffer, message: MmopMessage, peer: PeerRoles | undefined): void {
@@ -270,7 +246,11 @@ export class Master {
     switch (message.kind) {
       case 'READY':
         return admitReady(context, this.#claims, identity, message, peer, {
-          admit: (claimant) => this.#onReady(claimant, message),
+          admit: (claimant) =>
+            registerWorker(this.#context, this.#claims, claimant, message, {
+              learnDesired: Date.now() < this.#learnsDesiredUntil,
+              masterEpoch: this.epoch,
+            }),
           masterEpoch: this.epoch,
           isRunning: () => this.#state === 'running',
         });
@@ -324,7 +304,7 @@ export class Master {
         // A kind the master sends but never receives: the peer is confused, not malicious.
         const requestId = 'requestId' in message ? message.requestId : undefined;
         this.#log.warn(
-          { kind: message.kind, peer: identity.toString('hex') },
+          { kind: message.kind, peer: describeRoutingId(identity) },
           'unexpected message kind for a master',
         );
         if (requestId)
@@ -342,36 +322,6 @@ export class Master {
   /** An operator has spoken: from now on their counts rule, and READYs no longer raise them. */
   #endRecovery(): void {
     this.#learnsDesiredUntil = 0;
-  }
-
-  #onReady(claimant: Claimant, ready: MessageOf<'READY'>): void {
-    const { identity } = claimant;
-    const now = Date.now();
-    const learnDesired = now < this.#learnsDesiredUntil;
-    const { worker, again } = this.#cluster.register(ready, identity, now, learnDesired);
-    worker.instance = claimant.instance;
-    worker.publicKey = claimant.publicKey;
-    this.#claims.bind(worker.id, claimant.publicKey);
-    this.#log.info(
-      {
-        workerId: worker.id,
-        host: worker.host,
-        types: [...worker.recipes.keys()],
-        nodes: ready.nodes.length,
-        // false: desired counts stay as requested, and nodes beyond them are drained.
-        learnDesired,
-      },
-      again ? 'worker registered again' : 'worker registered',
-    );
-    this.#reply(identity, {
-      kind: 'REGISTERED',
-      workerId: worker.id,
-      heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
-      heartbeatMisses: this.#options.heartbeatMisses,
-      masterEpoch: this.epoch,
-    });
-    reconcile(this.#context);
-    drainSurplus(this.#context);
   }
 
   #onHeartbeat(identity: Buffer, heartbeat: MessageOf<'HEARTBEAT'>): void {
@@ -393,24 +343,7 @@ export class Master {
 
   #onNodeExited(identity: Buffer, exited: MessageOf<'NODE-EXITED'>): void {
     const worker = this.#cluster.workerByIdentity(identity);
-    if (!worker) return;
-    const fields = { workerId: worker.id, nodeName: exited.nodeName, reason: exited.reason };
-    if (exited.restarting) {
-      this.#log.warn(fields, 'node crashed; its worker restarts it');
-      return;
-    }
-    this.#cluster.nodeGone(worker, exited.nodeName);
-    if (exited.completed === true) {
-      // Its work is done: one node fewer is wanted, and none is placed in its stead.
-      this.#cluster.changeDesired(exited.type, -1);
-      this.#cluster.count(exited.type, 'completed');
-      this.#log.info(fields, 'node completed');
-      return;
-    }
-    this.#cluster.count(exited.type, 'failed');
-    worker.avoid.set(exited.type, Date.now() + this.#options.avoidAfterFailureMs);
-    this.#log.warn(fields, 'node exited; placing it again');
-    reconcile(this.#context);
+    if (worker) nodeExited(this.#context, worker, exited);
   }
 
   #onBye(identity: Buffer, bye: MessageOf<'BYE'>): void {
@@ -479,7 +412,7 @@ export class Master {
   #reply(identity: Buffer, message: MmopMessage): void {
     this.#send(identity, message).catch((error: unknown) => {
       this.#log.warn(
-        { kind: message.kind, peer: identity.toString('hex'), err: error },
+        { kind: message.kind, peer: describeRoutingId(identity), err: error },
         'could not send a reply',
       );
     });

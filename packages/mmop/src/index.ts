@@ -54,5 +54,11 @@ export {
   z85Decode,
   z85Encode,
 } from './z85.js';
-export { newInstance, plainInstance, routingIdFor, RoutingIdVerifier } from './peer-identity.js';
+export {
+  describeRoutingId,
+  newInstance,
+  plainInstance,
+  routingIdFor,
+  RoutingIdVerifier,
+} from './peer-identity.js';
 export type { CurveClientKeys, PeerIdentity } from './peer-identity.js';

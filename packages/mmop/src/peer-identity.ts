@@ -144,3 +144,15 @@ export class RoutingIdVerifier {
     };
   }
 }
+
+/**
+ * A routing id for logs. A CURVE id is shown as its key and instance, never whole: its MAC is what proves the key, and
+ * a log reader holding some other listed key could present a copied id as their own.
+ */
+export function describeRoutingId(identity: Buffer): string {
+  if (identity.length === CURVE_LENGTH && identity[0] === CURVE) {
+    const instance = identity.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + INSTANCE_BYTES);
+    return `curve:${curveKeyToZ85(identity.subarray(1, 1 + KEY_BYTES))}/${instance.toString('hex')}`;
+  }
+  return identity.toString('hex');
+}
