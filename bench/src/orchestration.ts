@@ -1,25 +1,41 @@
 /**
  * `pnpm bench orchestration`: the control plane's costs.
  * 1. Control round trips per second with 100 in flight (ControlClient.ping through the master), beside raw zeromq.js
- *    ROUTER/DEALER round trips with 100 in flight, in the same run and process. Goal: ratio >= 0.5.
+ *    ROUTER/DEALER round trips with 100 in flight, in the same run and process. Goal: ratio >= 0.5. The same again
+ *    with CURVE on both (the master with its key and a controllers directory, the raw pair with curveServer): goal
+ *    `curveRatio` >= 0.5.
  * 2. The time to start 200 nodes across 4 workers with one start request.
  * 3. The master's CPU and memory (it runs as its own process, the monomyth-master app) while 200 simulated workers,
- *    each with 4 nodes, heartbeat every second.
+ *    each with 4 nodes, heartbeat every second: in plain text, then with CURVE (each worker its own key).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Dealer, Router } from 'zeromq';
 import { ControlClient } from '@monomyth/control';
 import { Master } from '@monomyth/master';
-import { MmopCodec, OrderedSender } from '@monomyth/mmop';
-import type { NodeStatus } from '@monomyth/mmop';
+import {
+  MmopCodec,
+  OrderedSender,
+  generateCurveKeyPair,
+  newInstance,
+  routingIdFor,
+} from '@monomyth/mmop';
+import type { CurveKeyPair, NodeStatus } from '@monomyth/mmop';
 import { MemoryBroker, MemoryStreamAdapter, defineSystem } from '@monomyth/node';
 import { Worker } from '@monomyth/worker';
 import { formatRate, round } from './measure.js';
+import { curveClientOptions, curveServerOptions, curveSetup } from './orchestration-curve.js';
+import type { CurveSetup } from './orchestration-curve.js';
 
 const IN_FLIGHT = 100;
-const ROUND_TRIPS = 30_000;
+/** Round trips per contender and round. */
+const ROUND_TRIPS = 10_000;
+/**
+ * The four round-trip contenders run in turn this many times and each keeps its median: the machine's speed drifts
+ * (other processes share its cores), and turns spread the drift over all of them alike.
+ */
+const ROUNDS = 3;
 
 /** Keeps `inFlight` requests going until `total` have completed; returns completions per second. */
 async function pipelined(
@@ -41,12 +57,19 @@ async function pipelined(
 
 /**
  * The best plain zeromq.js loop for the same exchange: an echo ROUTER, and a DEALER that keeps 100 requests in flight
- * by sending the next one as each reply arrives, from its receive loop (no queue, no per-request promise).
+ * by sending the next one as each reply arrives, from its receive loop (no queue, no per-request promise). With
+ * `curve`, both sockets encrypt (no ZAP handler: it runs once per connection, not per message).
  */
-async function rawRoundTrips(): Promise<number> {
-  const router = new Router({ linger: 0 });
+async function rawRoundTrips(curve?: {
+  server: CurveKeyPair;
+  client: CurveKeyPair;
+}): Promise<number> {
+  const router = new Router({ linger: 0, ...(curve && curveServerOptions(curve.server)) });
   await router.bind('tcp://127.0.0.1:*');
-  const dealer = new Dealer({ linger: 0 });
+  const dealer = new Dealer({
+    linger: 0,
+    ...(curve && curveClientOptions(curve.client, curve.server.publicKey)),
+  });
   dealer.connect(router.lastEndpoint!);
   const serving = (async () => {
     for await (const frames of router) await router.send(frames);
@@ -71,9 +94,19 @@ async function rawRoundTrips(): Promise<number> {
   return rate;
 }
 
-async function controlRoundTrips(): Promise<number> {
-  const master = await Master.create({ bind: 'tcp://127.0.0.1:*' });
-  const client = new ControlClient({ master: master.endpoint, timeoutMs: 30_000 });
+async function controlRoundTrips(curve?: CurveSetup): Promise<number> {
+  const master = await Master.create({
+    bind: 'tcp://127.0.0.1:*',
+    ...(curve && {
+      curveSecretKey: curve.master.secretKey,
+      controllersKeysDir: curve.controllersDir,
+    }),
+  });
+  const client = new ControlClient({
+    master: master.endpoint,
+    timeoutMs: 30_000,
+    ...(curve && { curveSecretKey: curve.controller.secretKey, masterKey: curve.master.publicKey }),
+  });
   await client.ping();
   const rate = await pipelined(ROUND_TRIPS, IN_FLIGHT, () => client.ping());
   client.close();
@@ -128,17 +161,30 @@ function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
   return { cpuSeconds: ticks / 100, rssBytes: rssPages * 4096 };
 }
 
-async function heartbeatLoad(): Promise<{
+interface HeartbeatLoad {
   cpuPercent: number;
   rssMiB: number;
   heartbeatsPerSec: number;
-}> {
+  registered: number;
+}
+
+async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
   const masterBin = fileURLToPath(new URL('../../apps/master/dist/main.js', import.meta.url));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const endpoint = `tcp://127.0.0.1:${port}`;
+  const curveFlags = curve
+    ? [
+        '--curve-secret-key',
+        curve.master.secretFile,
+        '--workers-keys',
+        curve.workersDir,
+        '--controllers-keys',
+        curve.controllersDir,
+      ]
+    : [];
   const child = spawn(
     process.execPath,
-    [masterBin, '--bind', endpoint, '--heartbeat-ms', '1000', '--log-level', 'warn'],
+    [masterBin, '--bind', endpoint, '--heartbeat-ms', '1000', '--log-level', 'warn', ...curveFlags],
     {
       stdio: 'ignore',
     },
@@ -147,7 +193,19 @@ async function heartbeatLoad(): Promise<{
   const sockets: { dealer: Dealer; sender: OrderedSender; nodes: NodeStatus[] }[] = [];
   for (let i = 0; i < 200; i++) {
     const id = `sim-worker-${i}`;
-    const dealer = new Dealer({ linger: 0, routingId: id });
+    const keys = curve?.workers[i];
+    const dealer = new Dealer({
+      linger: 0,
+      // Under CURVE the routing id must name the worker's key and prove it, as the worker's own link does.
+      routingId:
+        curve && keys
+          ? (routingIdFor(newInstance(), {
+              ...keys,
+              serverKey: curve.master.publicKey,
+            }) as unknown as string)
+          : id,
+      ...(curve && keys && curveClientOptions(keys, curve.master.publicKey)),
+    });
     dealer.connect(endpoint);
     const sender = new OrderedSender((frames) => dealer.send(frames));
     const nodes = Array.from({ length: 4 }, (_, n) => ({
@@ -201,6 +259,20 @@ async function heartbeatLoad(): Promise<{
   const seconds = (performance.now() - begin) / 1000;
   const after = processUsage(child.pid!);
   clearInterval(beat);
+  // Every simulated worker must have registered, or the figure would flatter a master that refused them.
+  const client = new ControlClient({
+    master: endpoint,
+    timeoutMs: 10_000,
+    ...(curve && { curveSecretKey: curve.controller.secretKey, masterKey: curve.master.publicKey }),
+  });
+  const registered = (await client.workers()).length;
+  client.close();
+  if (registered !== sockets.length) {
+    child.kill('SIGTERM');
+    throw new Error(
+      `only ${registered} of ${sockets.length} simulated workers registered${curve ? ' under CURVE' : ''}`,
+    );
+  }
   for (const socket of sockets) {
     socket.sender.close();
     socket.dealer.close();
@@ -210,30 +282,90 @@ async function heartbeatLoad(): Promise<{
     cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
     rssMiB: after.rssBytes / 1024 / 1024,
     heartbeatsPerSec: (beats - beatsBefore) / seconds,
+    registered,
   };
 }
 
-export async function runOrchestrationBench(): Promise<Record<string, unknown>> {
-  const raw = await rawRoundTrips();
-  const controlRate = await controlRoundTrips();
-  console.log(`round trips, ${IN_FLIGHT} in flight (${ROUND_TRIPS} each)`);
-  console.log(`  raw zeromq.js ROUTER/DEALER     ${formatRate(raw)}`);
-  console.log(
-    `  control client -> master PING   ${formatRate(controlRate)}   ratio ${round(controlRate / raw)}`,
-  );
-  const startMs = await startManyNodes();
-  console.log(`start 200 nodes across 4 workers: ${Math.round(startMs)} ms`);
-  const load = await heartbeatLoad();
-  console.log(
-    `master with 200 workers x 4 nodes heartbeating every second: ${load.cpuPercent.toFixed(1)}% of a core, ${load.rssMiB.toFixed(0)} MiB resident (${Math.round(load.heartbeatsPerSec)} heartbeats/s)`,
-  );
-  return {
-    bench: 'orchestration',
-    rawRoundTripsPerSec: Math.round(raw),
-    controlRoundTripsPerSec: Math.round(controlRate),
-    ratio: round(controlRate / raw),
-    start200NodesMs: Math.round(startMs),
-    masterCpuPercentAt200Workers: round(load.cpuPercent, 1),
-    masterRssMiBAt200Workers: round(load.rssMiB, 1),
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function describeLoad(label: string, load: HeartbeatLoad): string {
+  return `master with 200 workers x 4 nodes heartbeating every second${label}: ${load.cpuPercent.toFixed(1)}% of a core, ${load.rssMiB.toFixed(0)} MiB resident (${Math.round(load.heartbeatsPerSec)} heartbeats/s, ${load.registered} registered)`;
+}
+
+interface RoundTrips {
+  raw: number;
+  control: number;
+  rawCurve: number;
+  controlCurve: number;
+}
+
+/** The four round-trip contenders, in turns; prints each one's median and turns, and returns the medians. */
+async function roundTrips(curve: CurveSetup): Promise<RoundTrips> {
+  const serverKeys = generateCurveKeyPair();
+  const clientKeys = generateCurveKeyPair();
+  const runs: Record<keyof RoundTrips, number[]> = {
+    raw: [],
+    control: [],
+    rawCurve: [],
+    controlCurve: [],
   };
+  for (let turn = 0; turn < ROUNDS; turn++) {
+    runs.raw.push(await rawRoundTrips());
+    runs.control.push(await controlRoundTrips());
+    // The master's ZAP handler lives in its own zeromq context, so it never sees the raw pair's handshake.
+    runs.rawCurve.push(await rawRoundTrips({ server: serverKeys, client: clientKeys }));
+    runs.controlCurve.push(await controlRoundTrips(curve));
+  }
+  const medians: RoundTrips = {
+    raw: median(runs.raw),
+    control: median(runs.control),
+    rawCurve: median(runs.rawCurve),
+    controlCurve: median(runs.controlCurve),
+  };
+  const line = (label: string, key: keyof RoundTrips, base?: keyof RoundTrips): void => {
+    const turns = runs[key].map((value) => Math.round(value)).join(', ');
+    const ratio = base === undefined ? '' : `   ratio ${round(medians[key] / medians[base])}`;
+    console.log(`  ${label.padEnd(38)} ${formatRate(medians[key])}${ratio}   (turns: ${turns})`);
+  };
+  console.log(
+    `round trips, ${IN_FLIGHT} in flight (median of ${ROUNDS} turns of ${ROUND_TRIPS} each)`,
+  );
+  line('raw zeromq.js ROUTER/DEALER', 'raw');
+  line('control client -> master PING', 'control', 'raw');
+  line('raw zeromq.js ROUTER/DEALER, CURVE', 'rawCurve');
+  line('control client -> master PING, CURVE', 'controlCurve', 'rawCurve');
+  return medians;
+}
+
+export async function runOrchestrationBench(): Promise<Record<string, unknown>> {
+  const curve = await curveSetup(200);
+  try {
+    const { raw, control, rawCurve, controlCurve } = await roundTrips(curve);
+    const startMs = await startManyNodes();
+    console.log(`start 200 nodes across 4 workers: ${Math.round(startMs)} ms`);
+    const load = await heartbeatLoad();
+    console.log(describeLoad('', load));
+    const curveLoad = await heartbeatLoad(curve);
+    console.log(describeLoad(', CURVE', curveLoad));
+    return {
+      bench: 'orchestration',
+      rawRoundTripsPerSec: Math.round(raw),
+      controlRoundTripsPerSec: Math.round(control),
+      ratio: round(control / raw),
+      rawCurveRoundTripsPerSec: Math.round(rawCurve),
+      controlCurveRoundTripsPerSec: Math.round(controlCurve),
+      curveRatio: round(controlCurve / rawCurve),
+      start200NodesMs: Math.round(startMs),
+      masterCpuPercentAt200Workers: round(load.cpuPercent, 1),
+      masterRssMiBAt200Workers: round(load.rssMiB, 1),
+      masterCpuPercentAt200CurveWorkers: round(curveLoad.cpuPercent, 1),
+      masterRssMiBAt200CurveWorkers: round(curveLoad.rssMiB, 1),
+      registeredCurveWorkers: curveLoad.registered,
+    };
+  } finally {
+    rmSync(curve.dir, { recursive: true, force: true });
+  }
 }
