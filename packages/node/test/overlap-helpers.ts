@@ -32,6 +32,8 @@ export class ConfirmingAdapter implements StreamAdapter {
   holding = true;
   /** The most publishes held at once. */
   maxHeld = 0;
+  /** The consumers opened through it. */
+  readonly consumers: LoggingConsumer[] = [];
 
   constructor(readonly inner: StreamAdapter) {}
 
@@ -48,7 +50,9 @@ export class ConfirmingAdapter implements StreamAdapter {
     queue: string,
     options: { maxUnacked: number; failQueue?: string },
   ): Promise<StreamConsumer> {
-    return new LoggingConsumer(await this.inner.consume(queue, options), this.log);
+    const consumer = new LoggingConsumer(await this.inner.consume(queue, options), this.log);
+    this.consumers.push(consumer);
+    return consumer;
   }
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
@@ -109,9 +113,9 @@ export class ConfirmingAdapter implements StreamAdapter {
   }
 }
 
-class LoggingConsumer implements StreamConsumer {
+export class LoggingConsumer implements StreamConsumer {
   constructor(
-    private readonly inner: StreamConsumer,
+    readonly inner: StreamConsumer,
     private readonly log: Event[],
   ) {}
 

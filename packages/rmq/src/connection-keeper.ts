@@ -18,6 +18,7 @@
  */
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
+import { coalesceWrites } from './coalesced-writes.js';
 import type { Logger } from '@monomyth/node';
 import { RabbitMqConnectionError, messageOf } from './errors.js';
 import { redactSecrets, redactUrl } from './options.js';
@@ -149,6 +150,7 @@ export class ConnectionKeeper {
     } catch (error) {
       throw connectionError(url, options.urls, error);
     }
+    coalesceWrites(model);
     model.on('error', (error: Error) => {
       this.logger.warn(
         { error: redactSecrets(messageOf(error), options.urls) },

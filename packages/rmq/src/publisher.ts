@@ -30,6 +30,9 @@ const MAX_IDLE_CHANNELS = 32;
 /** Channel failures in a row, with the connection up, before a batch gives up. */
 const MAX_CHANNEL_FAILURES = 3;
 
+/** The publish options of a message without headers. */
+const PLAIN: Options.Publish = Object.freeze({ persistent: true, mandatory: true });
+
 /** Where a message to `queue` goes: the exchange and routing key. */
 export type RouteOf = (queue: string) => { readonly exchange: string; readonly routingKey: string };
 
@@ -239,11 +242,11 @@ export class Publisher {
           );
           continue;
         }
-        const options: Options.Publish = {
-          persistent: true,
-          mandatory: true,
-          headers: message.headers,
-        };
+        // amqplib copies the options into the frame's fields: a message without headers shares one object.
+        const options: Options.Publish =
+          message.headers === undefined
+            ? PLAIN
+            : { persistent: true, mandatory: true, headers: message.headers };
         let ready: boolean;
         try {
           ready = channel.publish(

@@ -18,6 +18,7 @@ import { capabilityCases } from './capability-cases.js';
 import type { ConformanceContext, ConformanceOptions, StreamAdapterFactory } from './context.js';
 import { deliveryCases } from './delivery-cases.js';
 import { lifecycleCases } from './lifecycle-cases.js';
+import { overlapCases } from './overlap-cases.js';
 import { poisonCases } from './poison-cases.js';
 import { settleCases } from './settle-cases.js';
 
@@ -66,6 +67,7 @@ export function runStreamAdapterConformance(
     lifecycleCases(ctx);
     deliveryCases(ctx);
     settleCases(ctx);
+    overlapCases(ctx);
     capabilityCases(ctx);
     poisonCases(ctx);
   });

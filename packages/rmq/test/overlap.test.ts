@@ -1,0 +1,119 @@
+/**
+ * Overlapped batches on a real RabbitMQ, with confirms held until the test gives them (in any order): a node acks
+ * nothing before its outputs are confirmed, acks in delivery order with one `multiple` frame per batch, finishes every
+ * batch in flight on drain, and abandons them all to redelivery on stop.
+ */
+import { createNode, defineSystem } from '@monomyth/node';
+import type { Node } from '@monomyth/node';
+import type { Message } from 'amqplib';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { ConfirmingAdapter } from '../../node/test/overlap-helpers.js';
+import { RabbitMqStreamAdapter } from '../src/index.js';
+import { collect, publishValues, uniqueName, until, valuesOf } from './helpers.js';
+
+let adapter: RabbitMqStreamAdapter | undefined;
+let nodes: Node[] = [];
+
+afterEach(async () => {
+  await Promise.all(nodes.map((node) => node.stop()));
+  nodes = [];
+  await adapter?.close();
+  adapter = undefined;
+});
+
+interface Setup {
+  readonly confirming: ConfirmingAdapter;
+  readonly node: Node;
+  readonly source: string;
+  readonly output: string;
+  readonly rmq: RabbitMqStreamAdapter;
+}
+
+async function setup(values: readonly number[]): Promise<Setup> {
+  const rmq = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), connectionName: 'overlap' });
+  adapter = rmq;
+  await rmq.open();
+  const type = uniqueName('OV');
+  const system = defineSystem({
+    name: 'overlap',
+    nodes: [{ name: type, batchSize: 5, batchesInFlight: 3, transform: (v: number) => v * 10 }],
+  });
+  const source = `START-to-${type}`;
+  await publishValues(rmq, source, values);
+  const confirming = new ConfirmingAdapter(rmq);
+  const node = createNode(system, type, { adapter: confirming });
+  nodes.push(node);
+  await node.start();
+  return { confirming, node, source, output: `${type}-to-END`, rmq };
+}
+
+const input = Array.from({ length: 15 }, (_, i) => i + 1);
+
+describe('rabbitmq overlapped batches', () => {
+  it('overlap - acks follow confirms, in delivery order, one multiple frame per batch, when a later batch is confirmed first', async () => {
+    const { confirming, node, source, output, rmq } = await setup(input);
+    const consumer = confirming.consumers[0]!.inner as unknown as {
+      channel: { ack(message: Message, allUpTo?: boolean): void };
+    };
+    const ack = vi.spyOn(consumer.channel, 'ack');
+    await confirming.whenHeld(3);
+    expect(confirming.heldCalls).toEqual([1, 2, 3]);
+    confirming.confirm(3);
+    confirming.confirm(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(confirming.acked()).toEqual([]);
+    expect(ack).not.toHaveBeenCalled();
+    confirming.confirm(1);
+    await until('every ack', () => confirming.acked().length === 15, 5000);
+    expect(confirming.acked()).toEqual(input);
+    expect(
+      ack.mock.calls.map(([message, multiple]) => [message.fields.deliveryTag, multiple]),
+    ).toEqual([
+      [5, true],
+      [10, true],
+      [15, true],
+    ]);
+    await node.drain(5000);
+    await until(
+      'the source queue empty',
+      async () => {
+        const stats = await rmq.queueStats(source);
+        return stats.ready === 0 && stats.unacked === 0;
+      },
+      5000,
+    );
+    const out = await collect(rmq, output, (got) => got.length >= 15, 5000);
+    expect(valuesOf(out)).toEqual(input.map((v) => v * 10));
+  });
+
+  it('drain - every batch in flight finishes; nothing is left for redelivery', async () => {
+    const { confirming, node, source, output, rmq } = await setup(input);
+    await confirming.whenHeld(3);
+    const drain = node.drain(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(node.state).toBe('draining');
+    confirming.release();
+    await drain;
+    expect(node.state).toBe('stopped');
+    expect(confirming.acked()).toEqual(input);
+    await until(
+      'the source queue empty',
+      async () => {
+        const stats = await rmq.queueStats(source);
+        return stats.ready === 0 && stats.unacked === 0;
+      },
+      5000,
+    );
+    const out = await collect(rmq, output, (got) => got.length >= 15, 5000);
+    expect(valuesOf(out)).toEqual(input.map((v) => v * 10));
+  });
+
+  it('stop - every batch in flight is abandoned: nothing acked, all back in the source queue', async () => {
+    const { confirming, node, source, rmq } = await setup(input);
+    await confirming.whenHeld(3);
+    await node.stop();
+    confirming.release();
+    await until('all back', async () => (await rmq.queueStats(source)).ready === 15, 5000);
+    expect(confirming.acked()).toEqual([]);
+  });
+});

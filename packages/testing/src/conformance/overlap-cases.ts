@@ -1,0 +1,79 @@
+/**
+ * Conformance: what overlapped batches (a node's `batchesInFlight` > 1) ask of an adapter. A node holds several
+ * batches from one consumer at once, pulls the next while earlier ones are unsettled, settles them in delivery order
+ * with calls that overlap (the next `ack` starts before the previous one resolved), and publishes the next batch
+ * before the previous publish resolved.
+ */
+import { expect, it } from 'vitest';
+import type { ConformanceContext } from './context.js';
+import { encoder, publishTexts, pullExactly, pullFor, texts } from './context.js';
+
+export function overlapCases(ctx: ConformanceContext): void {
+  it('overlap - several batches held at once up to maxUnacked; settling the oldest lets a pending pull go on', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    await publishTexts(adapter, queue, ['a', 'b', 'c', 'd', 'e', 'f']);
+    const consumer = await adapter.consume(queue, { maxUnacked: 4 });
+    const first = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    const second = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    expect(texts([...first, ...second])).toEqual(['a', 'b', 'c', 'd']);
+    // Four held: a pull waits (maxUnacked) until the oldest batch is settled, then gets what follows.
+    const pending = consumer.nextBatch({
+      max: 2,
+      timeoutMs: 10,
+      signal: AbortSignal.timeout(ctx.deliveryTimeoutMs),
+    });
+    let early: string[] | undefined;
+    void pending.then((batch) => (early = texts(batch)));
+    await new Promise((resolve) => setTimeout(resolve, ctx.quietMs));
+    expect(early).toBeUndefined();
+    await consumer.ack(first);
+    const third = await pending;
+    expect(texts(third).length).toBeGreaterThan(0);
+    const rest =
+      third.length < 2 ? await pullExactly(consumer, 2 - third.length, ctx.deliveryTimeoutMs) : [];
+    expect(texts([...third, ...rest])).toEqual(['e', 'f']);
+    // Settled in delivery order, each call started before the one before it resolved.
+    const settling = [consumer.ack(second), consumer.ack(third)];
+    if (rest.length > 0) settling.push(consumer.ack(rest));
+    await Promise.all(settling);
+    await consumer.close();
+
+    const again = await adapter.consume(queue, { maxUnacked: 10 });
+    expect(await pullFor(again, 10, ctx.quietMs)).toEqual([]);
+  });
+
+  it('overlap - an ack and a requeue of consecutive batches, overlapping, each settle only their own', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    await publishTexts(adapter, queue, ['a', 'b', 'c', 'd']);
+    const consumer = await adapter.consume(queue, { maxUnacked: 4 });
+    const first = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    const second = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    await Promise.all([consumer.requeue(first), consumer.ack(second)]);
+    const back = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
+    expect(back.map((d) => [texts([d])[0], d.redelivered])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    await consumer.ack(back);
+    expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);
+  });
+
+  it('overlap - publishes that overlap each resolve once their own messages are durable, each in its order', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    const calls = [0, 1, 2, 3].map((call) =>
+      ['0', '1', '2', '3', '4'].map((i) => ({ queue, body: encoder.encode(`${call}.${i}`) })),
+    );
+    await Promise.all(calls.map((messages) => adapter.publish(messages)));
+    const reader = await ctx.connect();
+    const consumer = await reader.consume(queue, { maxUnacked: 20 });
+    const got = texts(await pullExactly(consumer, 20, ctx.deliveryTimeoutMs));
+    for (let call = 0; call < 4; call++) {
+      expect(got.filter((text) => text.startsWith(`${call}.`))).toEqual(
+        ['0', '1', '2', '3', '4'].map((i) => `${call}.${i}`),
+      );
+    }
+  });
+}
