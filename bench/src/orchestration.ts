@@ -36,6 +36,7 @@ const ROUND_TRIPS = 10_000;
  * (other processes share its cores), and turns spread the drift over all of them alike.
  */
 const ROUNDS = 3;
+const WARM_UP_ROUND_TRIPS = 3_000;
 
 /** Keeps `inFlight` requests going until `total` have completed; returns completions per second. */
 async function pipelined(
@@ -60,10 +61,15 @@ async function pipelined(
  * by sending the next one as each reply arrives, from its receive loop (no queue, no per-request promise). With
  * `curve`, both sockets encrypt (no ZAP handler: it runs once per connection, not per message).
  */
-async function rawRoundTrips(curve?: {
-  server: CurveKeyPair;
-  client: CurveKeyPair;
-}): Promise<number> {
+async function rawRoundTrips(
+  curve:
+    | {
+        server: CurveKeyPair;
+        client: CurveKeyPair;
+      }
+    | undefined,
+  total = ROUND_TRIPS,
+): Promise<number> {
   const router = new Router({ linger: 0, ...(curve && curveServerOptions(curve.server)) });
   await router.bind('tcp://127.0.0.1:*');
   const dealer = new Dealer({
@@ -81,20 +87,20 @@ async function rawRoundTrips(curve?: {
   let received = 0;
   for await (const _reply of dealer) {
     received += 1;
-    if (received === ROUND_TRIPS) break;
-    if (sent < ROUND_TRIPS) {
+    if (received === total) break;
+    if (sent < total) {
       sent += 1;
       await dealer.send(request);
     }
   }
-  const rate = (ROUND_TRIPS / (performance.now() - begin)) * 1000;
+  const rate = (total / (performance.now() - begin)) * 1000;
   dealer.close();
   router.close();
   await serving.catch(() => {});
   return rate;
 }
 
-async function controlRoundTrips(curve?: CurveSetup): Promise<number> {
+async function controlRoundTrips(curve?: CurveSetup, total = ROUND_TRIPS): Promise<number> {
   const master = await Master.create({
     bind: 'tcp://127.0.0.1:*',
     ...(curve && {
@@ -108,7 +114,7 @@ async function controlRoundTrips(curve?: CurveSetup): Promise<number> {
     ...(curve && { curveSecretKey: curve.controller.secretKey, masterKey: curve.master.publicKey }),
   });
   await client.ping();
-  const rate = await pipelined(ROUND_TRIPS, IN_FLIGHT, () => client.ping());
+  const rate = await pipelined(total, IN_FLIGHT, () => client.ping());
   client.close();
   await master.close();
   return rate;
@@ -312,8 +318,13 @@ async function roundTrips(curve: CurveSetup): Promise<RoundTrips> {
     rawCurve: [],
     controlCurve: [],
   };
+  // A short turn of each first, uncounted: the first runs of a process are slower while the JIT warms up.
+  await rawRoundTrips(undefined, WARM_UP_ROUND_TRIPS);
+  await controlRoundTrips(undefined, WARM_UP_ROUND_TRIPS);
+  await rawRoundTrips({ server: serverKeys, client: clientKeys }, WARM_UP_ROUND_TRIPS);
+  await controlRoundTrips(curve, WARM_UP_ROUND_TRIPS);
   for (let turn = 0; turn < ROUNDS; turn++) {
-    runs.raw.push(await rawRoundTrips());
+    runs.raw.push(await rawRoundTrips(undefined));
     runs.control.push(await controlRoundTrips());
     // The master's ZAP handler lives in its own zeromq context, so it never sees the raw pair's handshake.
     runs.rawCurve.push(await rawRoundTrips({ server: serverKeys, client: clientKeys }));

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RabbitMqServer, freePort } from '@monomyth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -167,6 +168,31 @@ describe('rabbitmq over TLS (amqps://)', () => {
     const error = await openError(adapter({ ca, servername: 'rabbit.example.com' }));
     expect(error).toBeInstanceOf(RabbitMqConnectionError);
     expect((error as Error).message).toMatch(/rabbit\.example\.com|altnames|Hostname/i);
+  });
+});
+
+/** Opens an adapter without the tls option in a new Node process with `env`; resolves with what it printed. */
+function openInChild(env: NodeJS.ProcessEnv): string {
+  const script = `
+    const { RabbitMqStreamAdapter } = await import('@monomyth/rmq');
+    const adapter = new RabbitMqStreamAdapter({ url: process.env.TLS_URL, connectTimeoutMs: 5000, reconnect: { maxAttempts: 0 } });
+    try { await adapter.open(); console.log('connected'); }
+    catch (error) { console.log('refused: ' + error.message); }
+    finally { await adapter.close(); }
+  `;
+  // The package imports itself by name (its exports map), as an app that depends on it would.
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, ...env, TLS_URL: tlsUrl },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+describe('rabbitmq over TLS, the CA from the environment', () => {
+  it('tls - NODE_EXTRA_CA_CERTS lets an adapter without the tls option (the worker app) trust the broker', () => {
+    expect(openInChild({ NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') })).toBe('connected\n');
+    expect(openInChild({ NODE_EXTRA_CA_CERTS: '' })).toMatch(/^refused: .*certificate/i);
   });
 });
 
