@@ -7,12 +7,24 @@ import { Dealer } from 'zeromq';
 import {
   MmopCodec,
   OrderedSender,
+  curveKeyFromZ85,
   curvePublicKeyOf,
   newInstance,
   routingIdFor,
 } from '@monomyth/mmop';
-import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
-import { ControlClientClosedError, ControlRequestError, MasterUnreachableError } from './errors.js';
+import type {
+  CurveClientKeys,
+  MessageOf,
+  MmopMessage,
+  RecipeInfo,
+  WorkerInfo,
+} from '@monomyth/mmop';
+import {
+  ControlClientClosedError,
+  ControlClientOptionsError,
+  ControlRequestError,
+  MasterUnreachableError,
+} from './errors.js';
 
 export interface ControlClientOptions {
   /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
@@ -223,14 +235,30 @@ function curveSocketOptions(options: ControlClientOptions): Partial<Dealer> {
   if (curveSecretKey === undefined && masterKey === undefined) {
     return { routingId: routingIdFor(newInstance()) as unknown as string };
   }
-  if (curveSecretKey === undefined || masterKey === undefined) {
-    throw new TypeError('CURVE needs both curveSecretKey and masterKey');
+  if (curveSecretKey === undefined)
+    throw new ControlClientOptionsError(
+      'curveSecretKey',
+      "masterKey needs the client's own secret key",
+    );
+  if (masterKey === undefined)
+    throw new ControlClientOptionsError(
+      'masterKey',
+      "curveSecretKey needs the master's public key",
+    );
+  let keys: CurveClientKeys;
+  try {
+    curveKeyFromZ85(masterKey);
+    keys = {
+      publicKey: curvePublicKeyOf(curveSecretKey),
+      secretKey: curveSecretKey,
+      serverKey: masterKey,
+    };
+  } catch (error) {
+    throw new ControlClientOptionsError(
+      'curveSecretKey',
+      `expected CURVE keys in Z85: ${String(error)}`,
+    );
   }
-  const keys = {
-    publicKey: curvePublicKeyOf(curveSecretKey),
-    secretKey: curveSecretKey,
-    serverKey: masterKey,
-  };
   return {
     curvePublicKey: keys.publicKey,
     curveSecretKey: keys.secretKey,

@@ -3,6 +3,7 @@
 const UNREACHABLE = Symbol.for('@monomyth/control.MasterUnreachableError');
 const REQUEST = Symbol.for('@monomyth/control.ControlRequestError');
 const CLOSED = Symbol.for('@monomyth/control.ControlClientClosedError');
+const OPTIONS = Symbol.for('@monomyth/control.ControlClientOptionsError');
 
 function branded(value: unknown, brand: symbol): boolean {
   return (
@@ -63,5 +64,22 @@ export class ControlClientClosedError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return branded(value, CLOSED);
+  }
+}
+
+/** The client's options do not fit together (CURVE needs both keys) or a key is not Z85; `option` names it. */
+export class ControlClientOptionsError extends Error {
+  override readonly name = 'ControlClientOptionsError';
+  readonly code = 'INVALID_OPTION';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`invalid control client option ${option}: ${message}`);
+    this.option = option;
+    Object.defineProperty(this, OPTIONS, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, OPTIONS);
   }
 }

@@ -13,4 +13,9 @@ export type {
   StartNodeResult,
   StopNodeResult,
 } from './control-client.js';
-export { MasterUnreachableError, ControlRequestError, ControlClientClosedError } from './errors.js';
+export {
+  MasterUnreachableError,
+  ControlRequestError,
+  ControlClientClosedError,
+  ControlClientOptionsError,
+} from './errors.js';

@@ -4,11 +4,12 @@
  */
 import { Router } from 'zeromq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MmopCodec } from '@monomyth/mmop';
+import { MmopCodec, generateCurveKeyPair, plainInstance } from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
 import {
   ControlClient,
   ControlClientClosedError,
+  ControlClientOptionsError,
   ControlRequestError,
   MasterUnreachableError,
 } from '../src/index.js';
@@ -113,5 +114,31 @@ describe('control client', () => {
     client.close();
     await expect(pinging).rejects.toBeInstanceOf(ControlClientClosedError);
     await expect(client.workers()).rejects.toBeInstanceOf(ControlClientClosedError);
+  });
+});
+
+describe('control client - options', () => {
+  it('control - CURVE needs both keys, in Z85; a half or malformed setting is ControlClientOptionsError', () => {
+    const pair = generateCurveKeyPair();
+    expect(() => new ControlClient({ curveSecretKey: pair.secretKey })).toThrow(
+      ControlClientOptionsError,
+    );
+    expect(() => new ControlClient({ masterKey: pair.publicKey })).toThrow(
+      ControlClientOptionsError,
+    );
+    expect(() => new ControlClient({ curveSecretKey: 'short', masterKey: pair.publicKey })).toThrow(
+      /Z85/,
+    );
+  });
+
+  it('control - its routing id is of the plain shape, one instance per client', async () => {
+    const ping = client.ping();
+    const { identity } = await receiveRequest();
+    expect(plainInstance(identity)).toMatch(/^[0-9a-f]{32}$/);
+    await router.send(
+      codec.encodeEnvelope(identity, { kind: 'PONG', requestId: 'x', masterEpoch: 'e' }),
+    );
+    client.close();
+    await ping.catch(() => {});
   });
 });

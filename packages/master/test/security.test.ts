@@ -15,6 +15,7 @@ import {
 } from '@monomyth/mmop';
 import type { CurveClientKeys, SecretCertificate } from '@monomyth/mmop';
 import { Master, MasterOptionsError } from '../src/index.js';
+import type { Logger } from '../src/index.js';
 import { FakeWorker } from './fake-worker.js';
 import { eventually } from './helpers.js';
 
@@ -228,6 +229,75 @@ describe('master - CURVE', () => {
     // Put the keys back as they were for the other tests.
     await writeFile(join(dir, 'workers', 'worker1.key'), removedFile);
     await unlink(join(dir, 'controllers', 'late-ops.key'));
+  });
+});
+
+describe('master - CURVE settings and key files', () => {
+  it('curve - key directories without a secret key, or a key without directories, are option errors', async () => {
+    await expect(
+      Master.create({ bind: 'tcp://127.0.0.1:*', workersKeysDir: join(dir, 'workers') }),
+    ).rejects.toMatchObject({ option: 'workersKeysDir' });
+    await expect(
+      Master.create({ bind: 'tcp://127.0.0.1:*', curveSecretKey: masterPair.secretKey }),
+    ).rejects.toMatchObject({ option: 'curveSecretKey' });
+    await expect(
+      Master.create({
+        bind: 'tcp://127.0.0.1:*',
+        curveSecretKey: 'not z85',
+        workersKeysDir: join(dir, 'workers'),
+      }),
+    ).rejects.toBeInstanceOf(MasterOptionsError);
+  });
+
+  it('curve - a missing key directory fails the start; a malformed file fails a reload, which keeps the old lists', async () => {
+    await expect(
+      Master.create({
+        bind: 'tcp://127.0.0.1:*',
+        curveSecretKey: masterPair.secretKey,
+        workersKeysDir: join(dir, 'no-such-dir'),
+      }),
+    ).rejects.toMatchObject({ name: 'CertificateError' });
+    await curveMaster();
+    await writeFile(join(dir, 'controllers', 'broken.key'), 'curve\n    public-key = "short"\n');
+    try {
+      await expect(master!.reloadKeys()).rejects.toMatchObject({ name: 'CertificateError' });
+    } finally {
+      await unlink(join(dir, 'controllers', 'broken.key'));
+    }
+    const ops = client(
+      { curveSecretKey: controllerPair.secretKey, masterKey: masterPair.publicKey },
+      5000,
+    );
+    expect((await ops.ping()).masterEpoch).toBe(master!.epoch);
+  });
+
+  it('curve - an unlisted key is logged once, with its Z85 text, however often it knocks', async () => {
+    const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+    const logger: Logger = {
+      child: () => logger,
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn: (fields: Record<string, unknown>, msg?: string) => {
+        lines.push({ fields, msg: msg ?? '' });
+      },
+      error: () => {},
+    };
+    master = await Master.create({
+      bind: 'tcp://127.0.0.1:*',
+      curveSecretKey: masterPair.secretKey,
+      controllersKeysDir: join(dir, 'controllers'),
+      logger,
+    });
+    const stranger = { curveSecretKey: strangerPair.secretKey, masterKey: masterPair.publicKey };
+    await Promise.all([
+      nothingBack(client(stranger, 400).ping()),
+      nothingBack(client(stranger, 400).ping()),
+      nothingBack(client(stranger, 400).ping()),
+    ]);
+    const refused = lines.filter((line) => line.msg.includes(strangerPair.publicKey));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.fields).toMatchObject({ publicKey: strangerPair.publicKey });
   });
 });
 
