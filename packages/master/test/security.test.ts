@@ -278,8 +278,9 @@ describe('master - CURVE settings and key files', () => {
       trace: () => {},
       debug: () => {},
       info: () => {},
-      warn: (fields: Record<string, unknown>, msg?: string) => {
-        lines.push({ fields, msg: msg ?? '' });
+      warn: (fields: object | string, msg?: string) => {
+        if (typeof fields === 'object')
+          lines.push({ fields: fields as Record<string, unknown>, msg: msg ?? '' });
       },
       error: () => {},
     };
