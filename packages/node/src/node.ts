@@ -26,8 +26,9 @@ import {
 import { GeneratorRunner } from './generator-runner.js';
 import { EventLoopYielder } from './event-loop.js';
 import { HeldRetries } from './held-retries.js';
-import { composeInterceptors } from './interceptors.js';
-import type { BatchInterceptor, BatchOutcome, BatchRunner } from './interceptors.js';
+import { BatchRuns } from './batch-runs.js';
+import { deferred } from './deferred.js';
+import type { BatchInterceptor } from './interceptors.js';
 import { noopLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { NodeCounters } from './node-stats.js';
@@ -55,24 +56,6 @@ export interface NodeRuntimeOptions {
   readonly random?: () => number;
 }
 
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // run() hands this promise out; a node nobody runs must not report an unhandled rejection.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
 export class Node implements AsyncDisposable {
   readonly info: NodeInfo;
   private readonly spec: NodeSpec;
@@ -85,7 +68,6 @@ export class Node implements AsyncDisposable {
   /** Aborted when the node stops pulling (drain): wakes a pending `nextBatch`. */
   private readonly pullController = new AbortController();
   private readonly shared: NodeContext;
-  private readonly runBatch: BatchRunner;
   private currentState: NodeState = 'created';
   private consumer: StreamConsumer | undefined;
   private held: HeldRetries | undefined;
@@ -96,11 +78,7 @@ export class Node implements AsyncDisposable {
   private abandonedBatch = false;
   /** A failure noticed outside the loop (a held retry that could not be placed): the loop stops on it. */
   private fatal: unknown;
-  private batchId = 0;
-  /** The batches the interceptors are about to run, by batch id (see `executeBatch`). */
-  private readonly pendingRuns = new Map<number, () => Promise<BatchOutcome>>();
-  /** Messages of the batches in flight. */
-  private inFlightMessages = 0;
+  private readonly runs: BatchRuns;
 
   constructor(spec: NodeSpec, options: NodeRuntimeOptions) {
     this.spec = spec;
@@ -123,8 +101,11 @@ export class Node implements AsyncDisposable {
       signal: this.stopController.signal,
       options: spec.options,
     });
-    this.runBatch = composeInterceptors(options.interceptors ?? [], (info) =>
-      this.executeBatch(info.batchId),
+    this.runs = new BatchRuns(
+      this.info,
+      options.interceptors ?? [],
+      this.counters,
+      () => this.abandonedBatch,
     );
   }
 
@@ -150,7 +131,7 @@ export class Node implements AsyncDisposable {
       processed: counters.processed,
       failed: counters.failed,
       retried: counters.retried,
-      inFlight: this.inFlightMessages + (this.held?.size ?? 0),
+      inFlight: this.runs.inFlightMessages + (this.held?.size ?? 0),
       batches: counters.batches,
       published: counters.published,
       latencyP50Ms: counters.latency.percentile(0.5),
@@ -341,7 +322,7 @@ export class Node implements AsyncDisposable {
       // A drain that began while this batch was filling cut it short: it is in the node's hands, so it is finished
       // like any batch in flight (the loop ends after it).
       if (window === undefined) {
-        await this.processBatch(deliveries.length, spec.source, () =>
+        await this.runs.run(deliveries.length, spec.source, () =>
           executor.execute(deliveries, consumer),
         );
       } else {
@@ -366,17 +347,17 @@ export class Node implements AsyncDisposable {
   ): void {
     const ticket = window.enter(deliveries.length);
     const turn = new SettleTurn(consumer, ticket);
-    this.processBatch(deliveries.length, this.spec.source, () =>
-      executor.execute(deliveries, turn, turn),
-    ).then(
-      () => window.leave(ticket),
-      (error: unknown) => {
-        window.leave(ticket);
-        if (this.fatal !== undefined || this.finalizing !== undefined) return;
-        this.fatal = error;
-        this.pullController.abort();
-      },
-    );
+    this.runs
+      .run(deliveries.length, this.spec.source, () => executor.execute(deliveries, turn, turn))
+      .then(
+        () => window.leave(ticket),
+        (error: unknown) => {
+          window.leave(ticket);
+          if (this.fatal !== undefined || this.finalizing !== undefined) return;
+          this.fatal = error;
+          this.pullController.abort();
+        },
+      );
   }
 
   private async generatorLoop(): Promise<void> {
@@ -386,7 +367,7 @@ export class Node implements AsyncDisposable {
       shared: this.shared,
       logger: this.logger,
       runBatch: (values): Promise<void> =>
-        this.processBatch(values.length, null, () => generator.placeBatch(values)),
+        this.runs.run(values.length, null, () => generator.placeBatch(values)),
     });
     this.generator = generator;
     await generator.run();
@@ -394,45 +375,6 @@ export class Node implements AsyncDisposable {
       this.logger.info('generator finished');
       this.currentState = 'draining';
     }
-  }
-
-  /** Runs one batch through the interceptors, `run` innermost, and counts it. */
-  private async processBatch(
-    size: number,
-    queue: string | null,
-    run: () => Promise<BatchOutcome>,
-  ): Promise<void> {
-    const started = performance.now();
-    const batchId = ++this.batchId;
-    const held = queue === null ? 0 : size;
-    this.inFlightMessages += held;
-    this.pendingRuns.set(batchId, run);
-    try {
-      const outcome = await this.runBatch({ node: this.info, batchId, size, queue });
-      if (this.abandonedBatch) return;
-      const { counters } = this;
-      counters.processed += outcome.processed;
-      counters.failed += outcome.failed;
-      counters.retried += outcome.retried;
-      counters.published += outcome.published;
-      counters.batches += 1;
-      counters.latency.record(performance.now() - started);
-    } finally {
-      this.pendingRuns.delete(batchId);
-      this.inFlightMessages -= held;
-    }
-  }
-
-  /** The innermost batch runner, under the interceptors: runs the batch `processBatch` was given, once. */
-  private executeBatch(batchId: number): Promise<BatchOutcome> {
-    const run = this.pendingRuns.get(batchId);
-    if (run === undefined) {
-      return Promise.reject(
-        new Error('an interceptor called next() twice, or after its batch ended'),
-      );
-    }
-    this.pendingRuns.delete(batchId);
-    return run();
   }
 
   /**
@@ -462,9 +404,9 @@ export class Node implements AsyncDisposable {
     this.abandonedBatch = true;
     this.stopController.abort();
     this.generator?.abandon();
-    if (this.pendingRuns.size > 0 || this.inFlightMessages > 0)
+    if (this.runs.busy)
       this.logger.warn(
-        { reason, messages: this.inFlightMessages },
+        { reason, messages: this.runs.inFlightMessages },
         'abandoning the batches in flight; they will be redelivered',
       );
     void this.finalize(undefined);
