@@ -14,9 +14,14 @@
  *   rejects with `MessagesRejectedError`, whose `rejected` lists the refused ones by index and says why. Callers treat
  *   the others as placed. Sending the same bytes again would be refused again, so nobody retries them as they are.
  * - Order within a queue: messages published to one queue by one caller are delivered in that order, apart from
- *   redeliveries.
+ *   redeliveries. (Across publish calls that overlap, call order is kept where the backend allows it: the in-memory
+ *   adapter always, RabbitMQ in practice.)
  * - A consumer never holds more than `maxUnacked` deliveries unacknowledged (handed out, or prefetched for handing
  *   out); `nextBatch` never polls: it wakes on arrival, on its timeout, or on its signal.
+ * - Several batches at once (a node's `batchesInFlight`): a consumer hands out a new batch while earlier ones are
+ *   unsettled, up to `maxUnacked`, and takes settle calls that overlap (the next `ack` may start before the previous
+ *   one resolved); `publish` takes a call while earlier ones still wait for durability, and each call resolves on its
+ *   own messages. Nodes settle batches in delivery order and publish them in batch order.
  * - A delivery is settled exactly once, by `ack` (done with) or `requeue` (back to its queue, `redelivered`). A
  *   delivery left unsettled when its consumer or adapter closes, or the process dies, goes back to its queue and is
  *   delivered again: nothing is dropped.
