@@ -4,6 +4,8 @@
  *
  *   monomyth [--master URL] [--curve-secret-key FILE --master-key FILE] [--json] ping | workers | recipes | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
  *
+ *   monomyth keygen NAME [--dir DIR] [--force]      writes a CURVE key pair (keygen.ts); needs no master
+ *
  * Exit codes: 0 success, 1 the master answered with a failure, 2 bad usage, 3 the master did not answer in time.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
