@@ -20,19 +20,22 @@ import { isDeadLetterCapable } from './stream-adapter.js';
 /** A batch's place in the settlement order: done once the batch ended. */
 export class Turn {
   done = false;
-  readonly ended: Promise<void>;
-  private resolve!: () => void;
+  private waiting: Promise<void> | undefined;
+  private resolve: (() => void) | undefined;
 
-  constructor() {
-    this.ended = new Promise<void>((resolve) => {
+  /** Resolves once the turn ended. Made only when someone waits: most turns end before anyone asks. */
+  get ended(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.waiting ??= new Promise<void>((resolve) => {
       this.resolve = resolve;
     });
+    return this.waiting;
   }
 
   end(): void {
     if (this.done) return;
     this.done = true;
-    this.resolve();
+    this.resolve?.();
   }
 }
 
