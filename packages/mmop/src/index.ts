@@ -36,15 +36,10 @@ export {
   readCertificate,
   readPublicKeysDir,
   readSecretCertificate,
-  writeCertificatePair,
 } from './certificates.js';
-export type {
-  Certificate,
-  CurveKeyPair,
-  SecretCertificate,
-  WriteCertificateOptions,
-  WrittenCertificatePair,
-} from './certificates.js';
+export type { Certificate, CurveKeyPair, SecretCertificate } from './certificates.js';
+export { writeCertificatePair } from './certificate-writer.js';
+export type { WriteCertificateOptions, WrittenCertificatePair } from './certificate-writer.js';
 export {
   CURVE_KEY_BYTES,
   CURVE_KEY_Z85_LENGTH,

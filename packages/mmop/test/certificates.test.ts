@@ -3,7 +3,18 @@
  * written here round trip, have the modes they promise and the layout of the golden template; every bad file is a
  * CertificateError that names the file and says why.
  */
-import { chmod, mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +98,13 @@ describe('certificates - reading files other tools wrote', () => {
     );
   });
 
+  it('certificates - an unquoted key holding "#" (a Z85 character) is read whole, not cut as a comment', () => {
+    let pair = generateCurveKeyPair();
+    while (!pair.publicKey.slice(1).includes('#')) pair = generateCurveKeyPair();
+    const text = `curve\n    public-key = ${pair.publicKey}   # a comment\n    secret-key = ${pair.secretKey}\n`;
+    expect(parseCertificate(text, 'x.key_secret')).toMatchObject(pair);
+  });
+
   it('certificates - the public key derives from the secret key as libzmq derives it', () => {
     expect(curvePublicKeyOf(ALICE_SECRET)).toBe(ALICE_PUBLIC);
     expect(curvePublicKeyOf(SERVER_SECRET)).toBe(SERVER_PUBLIC);
@@ -168,6 +186,28 @@ describe('certificates - writing a pair', () => {
     expect(second.publicKey).not.toBe(first.publicKey);
     expect((await readSecretCertificate(second.secretFile)).publicKey).toBe(second.publicKey);
     expect((await stat(second.secretFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it('certificates - overwrite leaves no temporary file behind, and a directory listing sees only the pair', async () => {
+    await writeCertificatePair(dir, 'm');
+    await writeCertificatePair(dir, 'm', {}, { overwrite: true });
+    expect((await readdir(dir)).sort()).toEqual(['m.key', 'm.key_secret']);
+  });
+
+  it('certificates - a symlink planted at the secret path is never written through', async () => {
+    const target = join(dir, 'elsewhere');
+    await writeFile(target, 'untouched');
+    await symlink(target, join(dir, 'm.key_secret'));
+    await expectCertificateError(
+      writeCertificatePair(dir, 'm'),
+      CertificateErrorCode.Exists,
+      join(dir, 'm.key_secret'),
+    );
+    // Replacing swaps the link itself for a new file; the file it pointed to keeps its content.
+    const written = await writeCertificatePair(dir, 'm', {}, { overwrite: true });
+    expect(await readFile(target, 'utf8')).toBe('untouched');
+    expect((await lstat(written.secretFile)).isSymbolicLink()).toBe(false);
+    expect((await stat(written.secretFile)).mode & 0o777).toBe(0o600);
   });
 
   it('certificates - a name that is not a plain file name is refused', async () => {
