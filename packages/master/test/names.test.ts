@@ -76,4 +76,31 @@ describe('master - worker names', () => {
     await again.register();
     expect(harness.master.workers().map((info) => info.workerId)).toEqual(['delta']);
   });
+
+  it('names - a peer connecting under a routing id in use takes nothing over: the first keeps working', async () => {
+    harness = await Harness.start();
+    const id = routingIdFor(newInstance());
+    const first = new FakeWorker(harness.master.endpoint, {
+      types: ['A'],
+      id: 'epsilon',
+      routingId: id,
+    });
+    harness.workers.push(first);
+    await first.register();
+    // Another peer, same routing id: with handover off the ROUTER refuses its connection.
+    const usurper = new FakeWorker(harness.master.endpoint, {
+      types: ['A'],
+      id: 'epsilon',
+      routingId: id,
+    });
+    harness.workers.push(usurper);
+    void usurper.register();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(usurper.received).toEqual([]);
+    // The first still gets its answers, and the master still reaches it.
+    first.received.length = 0;
+    await first.next('HEARTBEAT-ACK');
+    await harness.client().startNode('A', 1);
+    expect(first.nodes.size).toBe(1);
+  });
 });
