@@ -41,6 +41,8 @@ let heartbeatIntervalMs = 0;
 let heartbeatMisses = 0;
 /** When the master last said anything. */
 let lastHeardAt = Date.now();
+/** Whether a new connection was opened since the master last said anything. */
+let replacedSinceHeard = false;
 let running: readonly RunningNode[] = [];
 let statuses: readonly NodeStatus[] = [];
 let slots: readonly (readonly [string, number])[] = [];
@@ -85,11 +87,13 @@ function replaceSocketIfSilent(): void {
   const now = Date.now();
   const limit = silenceLimitMs();
   if (now - lastHeardAt <= limit || now - dealerOpenedAt <= limit) return;
+  // Once per silence at warn: a master that stays away (or refuses this worker's key) is not worth a line a window.
   log(
-    'warn',
+    replacedSinceHeard ? 'debug' : 'warn',
     { silentMs: now - lastHeardAt },
     'no answer from the master; opening a new connection',
   );
+  replacedSinceHeard = true;
   const old = dealer;
   dealer = openDealer();
   dealerOpenedAt = now;
@@ -181,6 +185,7 @@ function reRegister(): void {
 
 function onMessage(message: MmopMessage): void {
   lastHeardAt = Date.now();
+  replacedSinceHeard = false;
   switch (message.kind) {
     case 'REGISTERED':
       return onRegistered(message);
