@@ -41,8 +41,12 @@ let heartbeatIntervalMs = 0;
 let heartbeatMisses = 0;
 /** When the master last said anything. */
 let lastHeardAt = Date.now();
-/** Whether a new connection was opened since the master last said anything. */
-let replacedSinceHeard = false;
+/** New connections opened since the master last said anything. */
+let replacements = 0;
+/** The longest a socket is kept without an answer once several have gone unanswered. */
+const MAX_SOCKET_SILENCE_MS = 60_000;
+/** The shortest: time for a connection, a handshake and a round trip on a busy machine. */
+const MIN_SOCKET_SILENCE_MS = 1_000;
 let running: readonly RunningNode[] = [];
 let statuses: readonly NodeStatus[] = [];
 let slots: readonly (readonly [string, number])[] = [];
@@ -86,14 +90,21 @@ function silenceLimitMs(): number {
 function replaceSocketIfSilent(): void {
   const now = Date.now();
   const limit = silenceLimitMs();
-  if (now - lastHeardAt <= limit || now - dealerOpenedAt <= limit) return;
-  // Once per silence at warn: a master that stays away (or refuses this worker's key) is not worth a line a window.
+  // Each new socket gets twice as long as the one before to hear back, so a master that is slow to come back (or
+  // refuses this worker's key) does not see a new connection every window, and one that is merely slow is not lost by
+  // replacing the connection it was about to answer on.
+  const socketLimit = Math.min(
+    Math.max(limit * 2 ** replacements, MIN_SOCKET_SILENCE_MS),
+    MAX_SOCKET_SILENCE_MS,
+  );
+  if (now - lastHeardAt <= limit || now - dealerOpenedAt <= socketLimit) return;
+  // Once per silence at warn: not worth a line a window.
   log(
-    replacedSinceHeard ? 'debug' : 'warn',
+    replacements > 0 ? 'debug' : 'warn',
     { silentMs: now - lastHeardAt },
     'no answer from the master; opening a new connection',
   );
-  replacedSinceHeard = true;
+  replacements += 1;
   const old = dealer;
   dealer = openDealer();
   dealerOpenedAt = now;
@@ -185,7 +196,7 @@ function reRegister(): void {
 
 function onMessage(message: MmopMessage): void {
   lastHeardAt = Date.now();
-  replacedSinceHeard = false;
+  replacements = 0;
   switch (message.kind) {
     case 'REGISTERED':
       return onRegistered(message);
