@@ -29,7 +29,8 @@ export const DEFAULT_BATCHES_IN_FLIGHT = 4;
  * next batch.
  */
 export function defaultMaxUnacked(batchSize: number, batchesInFlight: number): number {
-  return batchSize * (batchesInFlight + 1);
+  // Capped at what a recipe may say: big batches times many in flight would otherwise refuse the default itself.
+  return Math.min(batchSize * (batchesInFlight + 1), RECIPE_LIMITS.maxUnacked);
 }
 /**
  * Times a message may come back (its consumer crashed or stalled, or it was requeued) before it is failed to the fail

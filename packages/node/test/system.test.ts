@@ -2,11 +2,13 @@ import { encode, decode } from '@monomyth/mmop';
 import { describe, expect, it } from 'vitest';
 import {
   createNode,
+  defaultMaxUnacked,
   defineNode,
   defineSystem,
   InvalidRecipeError,
   isSystem,
   MemoryStreamAdapter,
+  RECIPE_LIMITS,
   SystemDefinitionError,
   UnknownNodeTypeError,
   type AnyNodeDefinition,
@@ -264,5 +266,18 @@ describe('recipes and createNode', () => {
   it('defineNode - returns the definition unchanged', () => {
     const definition = { name: 'D', transform: (n: number) => n + 1 };
     expect(defineNode(definition)).toBe(definition);
+  });
+});
+
+describe('defaultMaxUnacked', () => {
+  it('defaults - the batches in flight and one more, capped at what a recipe may say', () => {
+    expect(defaultMaxUnacked(10, 4)).toBe(50);
+    expect(defaultMaxUnacked(100, 1)).toBe(200);
+    expect(defaultMaxUnacked(10_000, 64)).toBe(RECIPE_LIMITS.maxUnacked);
+    const system = defineSystem({
+      name: 'big',
+      nodes: [{ name: 'B', batchSize: 10_000, batchesInFlight: 64, transform: (v: unknown) => v }],
+    });
+    expect(system.recipe('B')).toMatchObject({ batchesInFlight: 64, maxUnacked: 100_000 });
   });
 });
