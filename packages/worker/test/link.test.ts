@@ -149,7 +149,8 @@ describe('worker - link', () => {
     await eventually(
       () => worker.masterEpoch,
       (epoch) => epoch === 'epoch-2',
-      { timeoutMs: 5000 },
+      // The link thread starts through tsx here, slowly on a busy machine; then about a second.
+      { timeoutMs: 15_000 },
     );
     expect(readies).toHaveLength(2);
     const [first, second] = readies as [Buffer, Buffer];
