@@ -12,7 +12,7 @@
  * Writing a pair is certificate-writer.ts.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { curveKeyFromZ85, curveKeyToZ85, Z85Error } from './z85.js';
@@ -119,10 +119,32 @@ export function curvePublicKeyOf(secretKey: string): string {
 
 /** Reads a certificate file (`NAME.key` or `NAME.key_secret`). Rejects with a CertificateError naming the file. */
 export async function readCertificate(path: string): Promise<Certificate> {
-  let text: string;
+  return parseCertificate(await readSmallFile(path), path);
+}
+
+/** A certificate is a few hundred bytes; anything much larger is not one (and is not read into memory). */
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+
+async function readSmallFile(path: string): Promise<string> {
+  let handle: fs.FileHandle | undefined;
   try {
-    text = await fs.readFile(path, 'utf8');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; regular files ignore the flag.
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await handle.stat();
+    // A FIFO or a device (/dev/zero) would block or never end: only regular files are read.
+    if (!stats.isFile()) {
+      throw new CertificateError(CertificateErrorCode.Unreadable, path, 'not a regular file');
+    }
+    if (stats.size > MAX_CERTIFICATE_BYTES) {
+      throw new CertificateError(
+        CertificateErrorCode.Malformed,
+        path,
+        `${String(stats.size)} bytes: larger than any certificate (at most ${String(MAX_CERTIFICATE_BYTES)})`,
+      );
+    }
+    return await handle.readFile('utf8');
   } catch (error) {
+    if (error instanceof CertificateError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw code === 'ENOENT'
       ? new CertificateError(CertificateErrorCode.NotFound, path, 'no such file', error)
@@ -132,8 +154,9 @@ export async function readCertificate(path: string): Promise<Certificate> {
           `cannot read: ${String(code)}`,
           error,
         );
+  } finally {
+    await handle?.close();
   }
-  return parseCertificate(text, path);
 }
 
 /** Reads a certificate that must hold its secret key (a process's own `--curve-secret-key`). */

@@ -30,6 +30,7 @@ export type { OrderedSenderOptions } from './ordered-sender.js';
 export {
   CertificateError,
   CertificateErrorCode,
+  MAX_CERTIFICATE_BYTES,
   curvePublicKeyOf,
   generateCurveKeyPair,
   parseCertificate,

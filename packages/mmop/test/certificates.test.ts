@@ -3,6 +3,7 @@
  * written here round trip, have the modes they promise and the layout of the golden template; every bad file is a
  * CertificateError that names the file and says why.
  */
+import { execFileSync } from 'node:child_process';
 import {
   chmod,
   lstat,
@@ -22,6 +23,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CertificateError,
   CertificateErrorCode,
+  MAX_CERTIFICATE_BYTES,
   curvePublicKeyOf,
   generateCurveKeyPair,
   parseCertificate,
@@ -247,6 +249,35 @@ describe('certificates - bad files', () => {
 
   it('certificates - a directory is UNREADABLE', async () => {
     await expectCertificateError(readCertificate(dir), CertificateErrorCode.Unreadable, dir);
+  });
+
+  it('certificates - a FIFO or a device is UNREADABLE at once (never waited on, never read to the end)', async () => {
+    const fifo = join(dir, 'fifo.key');
+    execFileSync('mkfifo', [fifo]);
+    await expectCertificateError(
+      readCertificate(fifo),
+      CertificateErrorCode.Unreadable,
+      fifo,
+      /regular file/,
+    );
+    await expectCertificateError(
+      readCertificate('/dev/zero'),
+      CertificateErrorCode.Unreadable,
+      '/dev/zero',
+    );
+  });
+
+  it('certificates - a file larger than any certificate is MALFORMED without being read', async () => {
+    const big = await file(
+      'big.key',
+      `curve\n    public-key = "${ALICE_PUBLIC}"\n${'#'.repeat(MAX_CERTIFICATE_BYTES)}\n`,
+    );
+    await expectCertificateError(
+      readCertificate(big),
+      CertificateErrorCode.Malformed,
+      big,
+      /larger than any certificate/,
+    );
   });
 
   it('certificates - text that is not ZPL is MALFORMED, with the line', async () => {
