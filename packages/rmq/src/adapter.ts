@@ -129,6 +129,7 @@ export class RabbitMqStreamAdapter
       () => this.state === 'open' || this.state === 'closing',
       () => this.failure ?? new AdapterClosedError('publish', 'closed'),
       this.options.maxMessageBytes,
+      this.options.nackRetryMs,
     );
     this.opening = (async () => {
       try {

@@ -16,6 +16,7 @@ export {
   DEFAULT_QUEUE_TYPE,
   DEFAULT_DELIVERY_LIMIT,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_NACK_RETRY_MS,
 } from './options.js';
 export type {
   CompiledRabbitMqOptions,

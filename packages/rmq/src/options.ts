@@ -42,6 +42,13 @@ export interface RabbitMqAdapterOptions {
    */
   maxMessageBytes?: number;
   /**
+   * How long a publish keeps sending again the messages the broker nacked (only those, with backoff from 50 ms to
+   * 2 s) before it rejects with `RabbitMqPublishNackedError`. A nack is the broker declining the message for now (a
+   * quorum queue electing a new leader after a node died, a full queue with `x-overflow: reject-publish`), not the
+   * message's fault; 0 rejects on the first nack. @default 60_000
+   */
+  nackRetryMs?: number;
+  /**
    * Other arguments every queue is declared with, retry queues included (`x-max-length`, ...), over the adapter's
    * own. A queue that already exists with other arguments is refused by the broker (PRECONDITION_FAILED).
    */
@@ -113,6 +120,7 @@ export interface CompiledRabbitMqOptions {
   readonly queueType: QueueType;
   readonly deliveryLimit: number;
   readonly maxMessageBytes: number;
+  readonly nackRetryMs: number;
   /** Without `x-queue-type`: the type is `queueType`. */
   readonly queueArguments: Readonly<Record<string, QueueArgumentValue>>;
   readonly deadLetterExchange: string | undefined;
@@ -129,6 +137,8 @@ export const DEFAULT_QUEUE_TYPE: QueueType = 'quorum';
 export const DEFAULT_DELIVERY_LIMIT = 15;
 /** RabbitMQ's default `max_message_size`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+/** How long nacked messages are sent again before a publish rejects (see `nackRetryMs`). */
+export const DEFAULT_NACK_RETRY_MS = 60_000;
 export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
   minDelayMs: 100,
   maxDelayMs: 5_000,
@@ -294,6 +304,7 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
       1,
       true,
     ),
+    nackRetryMs: number('nackRetryMs', options.nackRetryMs, DEFAULT_NACK_RETRY_MS, 0, false),
     queueArguments: Object.freeze(queueArguments),
     deadLetterExchange,
     tls: compileTls(options.tls, urls),

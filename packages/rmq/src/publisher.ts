@@ -5,8 +5,12 @@
  * node's batch never waits behind another's: in practice a channel per publishing node. A batch is written in one go
  * (pausing only when the socket asks to, on 'drain') and shares one confirm callback and one promise, whatever its size.
  *
- * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`. A nack rejects the
- * batch with `RabbitMqPublishNackedError`. When the channel or the connection dies before every confirm arrived, the
+ * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`. A nack is the
+ * broker declining a message for now (a quorum queue whose leader died nacks until a new one is elected and the
+ * channel finds it; a full queue with `x-overflow: reject-publish` nacks until it drains), not the message's fault:
+ * the nacked messages, and only they, are sent again, on a new channel (see `send`), with backoff (50 ms doubling to
+ * 2 s) for up to `nackRetryMs`; after that the batch rejects with `RabbitMqPublishNackedError`. Each message's confirm callback is a closure kept
+ * per channel and position in the batch, so a nack names its message without an allocation per message. When the channel or the connection dies before every confirm arrived, the
  * batch is sent again, whole, on a new channel once the connection is back: a publish in flight during a loss is
  * retried, never dropped (and may be stored twice: at-least-once).
  *
@@ -29,6 +33,9 @@ import { toBuffer } from './wire.js';
 const MAX_IDLE_CHANNELS = 32;
 /** Channel failures in a row, with the connection up, before a batch gives up. */
 const MAX_CHANNEL_FAILURES = 3;
+/** The first wait before nacked messages are sent again; doubles up to the maximum. */
+const NACK_MIN_DELAY_MS = 50;
+const NACK_MAX_DELAY_MS = 2000;
 
 /** The publish options of a message without headers. */
 const PLAIN: Options.Publish = Object.freeze({ persistent: true, mandatory: true });
@@ -47,6 +54,10 @@ class PooledChannel {
   alive = true;
   /** Batches waiting for confirms on this channel (at most one, but a return must find it). */
   readonly batches = new Set<BatchSend>();
+  /** The batch whose confirms the channel's confirm callbacks report to. */
+  sending: BatchSend | undefined;
+  /** Confirm callbacks by position in a batch, made once per channel and position. */
+  private readonly confirmers: ((error: unknown) => void)[] = [];
   private drainWaiter: (() => void) | undefined;
 
   constructor(
@@ -68,6 +79,16 @@ class PooledChannel {
     });
   }
 
+  /** The confirm callback of the message at `index` in the batch being sent. */
+  confirmer(index: number): (error: unknown) => void {
+    let confirm = this.confirmers[index];
+    if (confirm === undefined) {
+      confirm = (error) => this.sending?.confirmed(index, error);
+      this.confirmers[index] = confirm;
+    }
+    return confirm;
+  }
+
   /** Resolves when the channel can take more writes, or died. */
   waitForDrain(): Promise<void> {
     return new Promise((resolve) => {
@@ -82,7 +103,8 @@ class PooledChannel {
 /** One batch waiting for its confirms: one callback shared by all its messages. */
 class BatchSend {
   private remaining: number;
-  private nacked = false;
+  /** Positions of the messages the broker nacked. */
+  nacked: number[] | undefined;
   private lost: unknown;
   /** Routes (`exchange routingKey`) the broker returned a message of. */
   private unroutable: Set<string> | undefined;
@@ -91,18 +113,9 @@ class BatchSend {
   private resolve!: () => void;
   private reject!: (error: unknown) => void;
   readonly done: Promise<void>;
-  readonly onConfirm = (error: unknown): void => {
-    if (error !== null && error !== undefined) {
-      if (messageOf(error) === 'message nacked') this.nacked = true;
-      else this.lost ??= error;
-    }
-    this.remaining -= 1;
-    if (this.remaining === 0) this.finish();
-  };
 
   constructor(
     private readonly messages: readonly OutgoingMessage[],
-    readonly queues: readonly string[],
     private readonly routeOf: RouteOf,
   ) {
     this.remaining = messages.length;
@@ -110,6 +123,16 @@ class BatchSend {
       this.resolve = resolve;
       this.reject = reject;
     });
+  }
+
+  /** The broker confirmed (or nacked, or the channel lost) the message at `index`. */
+  confirmed(index: number, error: unknown): void {
+    if (error !== null && error !== undefined) {
+      if (messageOf(error) === 'message nacked') (this.nacked ??= []).push(index);
+      else this.lost ??= error;
+    }
+    this.remaining -= 1;
+    if (this.remaining === 0) this.finish();
   }
 
   /** The broker could not route a message published to `exchange` with `routingKey`. */
@@ -133,14 +156,12 @@ class BatchSend {
 
   private finish(): void {
     if (this.lost !== undefined) this.reject(new ChannelLost(this.lost));
-    else if (this.nacked) this.reject(new RabbitMqPublishNackedError(this.queues));
-    else if (this.refused !== undefined || this.unroutable !== undefined)
-      this.reject(this.rejection());
     else this.resolve();
   }
 
   /** The messages refused: skipped ones, and (rare, so looked up only now) those with a returned route. */
-  private rejection(): MessagesRejectedError {
+  rejected(): RejectedMessage[] | undefined {
+    if (this.refused === undefined && this.unroutable === undefined) return undefined;
     const rejected = this.refused ?? [];
     const unroutable = this.unroutable;
     if (unroutable !== undefined) {
@@ -155,7 +176,7 @@ class BatchSend {
         });
       });
     }
-    return new MessagesRejectedError('publish', rejected, this.messages.length);
+    return rejected;
   }
 }
 
@@ -173,21 +194,30 @@ export class Publisher {
     private readonly closedError: () => unknown,
     /** Bodies above this are refused before sending. */
     private readonly maxMessageBytes: number,
+    /** How long nacked messages are sent again before the publish rejects. */
+    private readonly nackRetryMs: number,
   ) {}
 
   /**
-   * Publishes `messages` and resolves once the broker confirmed every one. Retries the whole batch after a lost
-   * channel or connection; rejects when the keeper gives up or the adapter closes.
+   * Publishes `messages` and resolves once the broker confirmed every one. Retries what is unconfirmed after a lost
+   * channel or connection, and the nacked messages for up to `nackRetryMs`; rejects when the keeper gives up or the
+   * adapter closes.
    */
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const queues = distinctQueues(messages);
+    /** What is sent this round: all of `messages`, then only those nacked. */
+    let pending = messages;
+    /** Where each message of `pending` sits in `messages` (undefined while they are the same). */
+    let positions: number[] | undefined;
+    let rejected: RejectedMessage[] | undefined;
     let failures = 0;
+    let nackDeadline: number | undefined;
+    let nackDelayMs = NACK_MIN_DELAY_MS;
     for (;;) {
       const pooled = await this.acquire();
+      let batch: BatchSend;
       try {
-        await this.send(pooled, messages, queues);
-        return;
+        batch = await this.send(pooled, pending);
       } catch (error) {
         if (!(error instanceof ChannelLost)) throw error;
         // Messages refused for themselves are refused again on the next channel: the error names them.
@@ -200,13 +230,42 @@ export class Publisher {
           );
         }
         this.logger.warn(
-          { error: error.message, messages: messages.length },
+          { error: error.message, messages: pending.length },
           'publish interrupted; sending the batch again',
         );
+        continue;
       } finally {
         this.release(pooled);
       }
+      const refused = batch.rejected();
+      if (refused !== undefined) {
+        rejected ??= [];
+        for (const message of refused)
+          rejected.push(
+            positions === undefined
+              ? message
+              : { ...message, index: positions[message.index] as number },
+          );
+      }
+      const nacked = batch.nacked;
+      if (nacked === undefined) break;
+      const now = Date.now();
+      nackDeadline ??= now + this.nackRetryMs;
+      const again = nacked.map((index) => pending[index] as OutgoingMessage);
+      if (now >= nackDeadline || !this.retrying())
+        throw new RabbitMqPublishNackedError(distinctQueues(again));
+      this.logger.warn(
+        { nacked: nacked.length, messages: messages.length, delayMs: nackDelayMs },
+        'RabbitMQ nacked messages; sending them again',
+      );
+      await new Promise((resolve) => setTimeout(resolve, nackDelayMs));
+      nackDelayMs = Math.min(NACK_MAX_DELAY_MS, nackDelayMs * 2);
+      const before = positions;
+      positions = nacked.map((index) => (before === undefined ? index : (before[index] as number)));
+      pending = again;
     }
+    if (rejected !== undefined)
+      throw new MessagesRejectedError('publish', rejected, messages.length);
   }
 
   /** Closes every channel; batches still waiting reject (and are not retried once `retrying()` is false). */
@@ -217,15 +276,16 @@ export class Publisher {
     await Promise.all(all.map((pooled) => pooled.channel.close().catch(() => {})));
   }
 
+  /** Sends `messages` on `pooled` and resolves with their batch once every confirm arrived (ChannelLost if not). */
   private async send(
     pooled: PooledChannel,
     messages: readonly OutgoingMessage[],
-    queues: readonly string[],
-  ): Promise<void> {
+  ): Promise<BatchSend> {
     const { channel } = pooled;
-    const batch = new BatchSend(messages, queues, this.routeOf);
+    const batch = new BatchSend(messages, this.routeOf);
     const { maxMessageBytes } = this;
     pooled.batches.add(batch);
+    pooled.sending = batch;
     try {
       let lastQueue: string | undefined;
       let route = { exchange: '', routingKey: '' };
@@ -254,7 +314,7 @@ export class Publisher {
             route.routingKey,
             toBuffer(message.body),
             options,
-            batch.onConfirm,
+            pooled.confirmer(i),
           );
         } catch (error) {
           // amqplib encodes the frames before writing: a message it cannot encode left the channel untouched.
@@ -274,8 +334,17 @@ export class Publisher {
         }
       }
       await batch.done;
+      if (batch.nacked !== undefined) {
+        // A quorum queue's client state lives in the channel: one that first published while the queue's leader was
+        // dead keeps asking that dead node (RabbitMQ 3.10's rabbit_fifo_client) and nacks every publish to the queue
+        // for as long as the channel lives. A new channel reads the queue's current leader.
+        pooled.alive = false;
+        closeQuietly(channel);
+      }
+      return batch;
     } finally {
       pooled.batches.delete(batch);
+      if (pooled.sending === batch) pooled.sending = undefined;
     }
   }
 

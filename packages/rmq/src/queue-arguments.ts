@@ -47,8 +47,11 @@ export function baseArguments(options: QueueOptions): Arguments {
 
 /** The arguments of a queue declared with `declareQueue`. */
 export function queueArguments(queue: string, options: QueueOptions): Arguments {
-  // Where unrouted dead letters end: the same (no) arguments whoever declares it, whatever their queue type.
-  if (queue === UNROUTED_DEAD_LETTERS) return {};
+  // Where unrouted dead letters end: of the adapter's queue type and nothing else, so that on a cluster it survives
+  // the loss of a node as the other queues do (a classic queue lives on one node: while that node is down, it cannot
+  // be declared again). An adapter of the other type finds it declared already and keeps it (topology.ts).
+  if (queue === UNROUTED_DEAD_LETTERS)
+    return options.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
   // A fail queue is where dead letters end: nothing to dead-letter it to, and nobody to crash on its messages.
   if (queue.endsWith(FAIL_QUEUE_SUFFIX)) return baseArguments(options);
   const args: Arguments = {

@@ -30,8 +30,23 @@ import { retryQueueArguments, retryQueueName } from './retry-topology.js';
 
 /** Admin operations retried after a lost connection before they give up. */
 const MAX_ADMIN_ATTEMPTS = 5;
+/** The first wait before a declaration refused on a new connection is tried again; doubles up to the maximum. */
+const REDECLARE_MIN_DELAY_MS = 1000;
+const REDECLARE_MAX_DELAY_MS = 30_000;
 
 type Arguments = Record<string, QueueArgumentValue>;
+
+/** One declaration made again on a new connection, on its own: a refusal costs only itself. */
+interface RedeclareStep {
+  readonly what: string;
+  readonly run: (channel: Channel, model: ChannelModel) => Promise<unknown>;
+}
+
+/** A reply code the broker closes a channel with (403 access refused, 404 not found or down, 405, 406); 3xx and 5xx close the connection. */
+function isChannelRefusal(error: unknown): boolean {
+  const code = replyCodeOf(error);
+  return code !== undefined && code >= 400 && code < 500;
+}
 
 /** What the topology needs from its adapter. */
 export interface TopologyHost {
@@ -57,6 +72,10 @@ export class QueueTopology {
   private deadLetterExchange = false;
   private adminChannel: Channel | undefined;
   private adminQueue: Promise<unknown> = Promise.resolve();
+  /** Declarations a new connection could not make again, tried again later (see `declareAgain`). */
+  private refused: RedeclareStep[] = [];
+  private redeclareTimer: ReturnType<typeof setTimeout> | undefined;
+  private redeclareDelayMs = REDECLARE_MIN_DELAY_MS;
 
   constructor(private readonly host: TopologyHost) {}
 
@@ -83,8 +102,8 @@ export class QueueTopology {
     this.declared.set(queue, args);
     this.known.add(queue);
     if (args['x-dead-letter-exchange'] === DEAD_LETTER_EXCHANGE && !this.deadLetterExchange) {
-      await this.admin('declare the dead-letter exchange', (channel) =>
-        this.declareDeadLetterExchange(channel),
+      await this.admin('declare the dead-letter exchange', (channel, model) =>
+        this.declareDeadLetterExchange(channel, model),
       );
       this.deadLetterExchange = true;
     }
@@ -132,8 +151,8 @@ export class QueueTopology {
     if (sources?.has(source) === true) return;
     await this.admin(
       `bind ${JSON.stringify(failQueue)} for the dead letters of ${JSON.stringify(source)}`,
-      async (channel) => {
-        if (!this.deadLetterExchange) await this.declareDeadLetterExchange(channel);
+      async (channel, model) => {
+        if (!this.deadLetterExchange) await this.declareDeadLetterExchange(channel, model);
         await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
       },
     );
@@ -171,7 +190,10 @@ export class QueueTopology {
    * Runs `fn` on the admin channel, one operation at a time. A channel error (404, 406) closes that channel and
    * rejects with the broker's reply; a lost connection is waited out and the operation tried again.
    */
-  private admin<T>(what: string, fn: (channel: Channel) => Promise<T>): Promise<T> {
+  private admin<T>(
+    what: string,
+    fn: (channel: Channel, model: ChannelModel) => Promise<T>,
+  ): Promise<T> {
     const run = async (): Promise<T> => {
       for (let attempt = 1; ; attempt++) {
         const keeper = this.host.keeper;
@@ -186,7 +208,7 @@ export class QueueTopology {
         let channel: Channel;
         try {
           channel = await this.adminChannelOn(model);
-          return await fn(channel);
+          return await fn(channel, model);
         } catch (error) {
           const code = replyCodeOf(error);
           if (code !== undefined && code !== 320) {
@@ -228,50 +250,165 @@ export class QueueTopology {
     return channel;
   }
 
-  /** On a new consuming connection, before consumers resume: declare again what this adapter declared. */
+  /**
+   * On a new consuming connection, before consumers resume: declare again what this adapter declared, one declaration
+   * at a time. A declaration the broker refuses costs only itself: on a cluster, a queue whose only node is down
+   * cannot be declared again (404 "home node ... is down") and must not keep every consumer from resuming. It is
+   * logged and tried again later, with backoff, on the admin channel, until it succeeds; that is safe because every
+   * queue here was declared once already (it exists, or the retry creates it). Only a lost connection fails the whole:
+   * the keeper then tries the next URL.
+   */
   async declareAgain(model: ChannelModel): Promise<void> {
-    if (this.declared.size === 0) return;
-    const channel = await model.createChannel();
-    channel.on('error', () => {});
+    clearTimeout(this.redeclareTimer);
+    this.redeclareTimer = undefined;
+    this.refused = [];
+    this.redeclareDelayMs = REDECLARE_MIN_DELAY_MS;
+    const steps = this.redeclareSteps();
+    if (steps.length === 0) return;
+    const refused: RedeclareStep[] = [];
+    let channel: Channel | undefined;
     try {
-      const exchange = this.host.options.deadLetterExchange;
-      if (exchange !== undefined && this.bound.size > 0) {
-        await channel.assertExchange(exchange, 'topic', { durable: true });
+      for (const step of steps) {
+        if (channel === undefined) {
+          channel = await model.createChannel();
+          channel.on('error', () => {});
+        }
+        try {
+          await step.run(channel, model);
+        } catch (error) {
+          if (!isChannelRefusal(error)) throw error;
+          this.host.logger.warn(
+            { error: messageOf(error) },
+            `could not ${step.what} again on the new connection; trying it again later`,
+          );
+          refused.push(step);
+          // The broker closed the channel with its refusal: the next step takes a new one.
+          channel.close().catch(() => {});
+          channel = undefined;
+        }
       }
-      for (const [queue, args] of this.declared) {
-        await channel.assertQueue(queue, { durable: true, arguments: args });
-        if (exchange !== undefined && this.bound.has(queue))
-          await channel.bindQueue(queue, exchange, queue);
-      }
-      if (this.deadLetterExchange) await this.declareDeadLetterExchange(channel);
-      for (const [failQueue, sources] of this.deadLetterRoutes)
-        for (const source of sources)
-          await channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source);
     } finally {
-      await channel.close().catch(() => {});
+      await channel?.close().catch(() => {});
     }
-    this.host.logger.info({ queues: this.declared.size }, 'declared the queues again');
+    this.host.logger.info(
+      { queues: this.declared.size, refused: refused.length },
+      'declared the queues again',
+    );
+    if (refused.length > 0) {
+      this.refused = refused;
+      this.scheduleRedeclare();
+    }
+  }
+
+  /** What `declareAgain` declares, in order: exchanges before the queues bound to them, queues before bindings. */
+  private redeclareSteps(): RedeclareStep[] {
+    if (this.declared.size === 0) return [];
+    const steps: RedeclareStep[] = [];
+    const exchange = this.host.options.deadLetterExchange;
+    if (exchange !== undefined && this.bound.size > 0) {
+      steps.push({
+        what: `declare exchange ${JSON.stringify(exchange)}`,
+        run: (channel) => channel.assertExchange(exchange, 'topic', { durable: true }),
+      });
+    }
+    for (const [queue, args] of this.declared) {
+      steps.push({
+        what: `declare queue ${JSON.stringify(queue)}`,
+        run: async (channel) => {
+          await channel.assertQueue(queue, { durable: true, arguments: args });
+          if (exchange !== undefined && this.bound.has(queue))
+            await channel.bindQueue(queue, exchange, queue);
+        },
+      });
+    }
+    if (this.deadLetterExchange) {
+      steps.push({
+        what: 'declare the dead-letter exchange',
+        run: (channel, model) => this.declareDeadLetterExchange(channel, model),
+      });
+    }
+    for (const [failQueue, sources] of this.deadLetterRoutes)
+      for (const source of sources)
+        steps.push({
+          what: `bind ${JSON.stringify(failQueue)} for the dead letters of ${JSON.stringify(source)}`,
+          run: (channel) => channel.bindQueue(failQueue, DEAD_LETTER_EXCHANGE, source),
+        });
+    return steps;
+  }
+
+  private scheduleRedeclare(): void {
+    const delay = this.redeclareDelayMs;
+    this.redeclareDelayMs = Math.min(REDECLARE_MAX_DELAY_MS, delay * 2);
+    this.redeclareTimer = setTimeout(() => void this.redeclareRefused(), delay);
+    this.redeclareTimer.unref();
+  }
+
+  /** Tries the refused declarations again; those still refused wait for the next round. */
+  private async redeclareRefused(): Promise<void> {
+    this.redeclareTimer = undefined;
+    const steps = this.refused;
+    const still: RedeclareStep[] = [];
+    for (const step of steps) {
+      if (this.host.over) return;
+      try {
+        await this.admin(step.what, step.run);
+      } catch (error) {
+        still.push(step);
+        this.host.logger.debug({ error: messageOf(error) }, `could not ${step.what} yet`);
+      }
+    }
+    // A new connection meanwhile started over with its own list.
+    if (this.refused !== steps) return;
+    this.refused = still;
+    if (still.length === 0) {
+      this.host.logger.info('declared again what the new connection could not');
+      return;
+    }
+    if (!this.host.over) this.scheduleRedeclare();
   }
 
   /** Closes the admin channel (the adapter is closing). */
   async close(): Promise<void> {
+    clearTimeout(this.redeclareTimer);
+    this.redeclareTimer = undefined;
+    this.refused = [];
     const admin = this.adminChannel;
     this.adminChannel = undefined;
     await admin?.close().catch(() => {});
   }
 
   /** `DEAD_LETTER_EXCHANGE`, with an alternate exchange and queue for dead letters no fail queue is bound for. */
-  private async declareDeadLetterExchange(channel: Channel): Promise<void> {
+  private async declareDeadLetterExchange(channel: Channel, model: ChannelModel): Promise<void> {
     await channel.assertExchange(UNROUTED_DEAD_LETTERS, 'fanout', { durable: true });
-    // The same arguments whatever the adapter's queue type: adapters of both types may share a broker.
-    await channel.assertQueue(UNROUTED_DEAD_LETTERS, {
-      durable: true,
-      arguments: queueArguments(UNROUTED_DEAD_LETTERS, this.host.options),
-    });
+    await this.declareUnroutedQueue(model);
     await channel.bindQueue(UNROUTED_DEAD_LETTERS, UNROUTED_DEAD_LETTERS, '');
     await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', {
       durable: true,
       alternateExchange: UNROUTED_DEAD_LETTERS,
     });
+  }
+
+  /**
+   * The queue of unrouted dead letters, of this adapter's queue type. Adapters of both types may share a broker: when
+   * the other type declared it first (406, inequivalent arguments), it is kept as it is. On a channel of its own,
+   * since a 406 closes the channel it comes on.
+   */
+  private async declareUnroutedQueue(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', () => {});
+    try {
+      await channel.assertQueue(UNROUTED_DEAD_LETTERS, {
+        durable: true,
+        arguments: queueArguments(UNROUTED_DEAD_LETTERS, this.host.options),
+      });
+    } catch (error) {
+      if (replyCodeOf(error) !== 406) throw error;
+      this.host.logger.debug(
+        { error: messageOf(error) },
+        `${UNROUTED_DEAD_LETTERS} exists with other arguments (another queue type); kept as it is`,
+      );
+    } finally {
+      await channel.close().catch(() => {});
+    }
   }
 }

@@ -1,0 +1,221 @@
+/**
+ * Nacks and re-declarations, on the shared broker: a nacked message is the broker declining it for now, so the
+ * publisher sends again only what was nacked, for a bounded time; and a queue that cannot be declared again on a new
+ * connection costs only itself. Nacks come from a classic queue with `x-max-length` and `x-overflow: reject-publish`:
+ * it nacks exactly what does not fit, message by message, until a reader makes room (a quorum queue checks its limit
+ * after the fact and takes a whole batch in flight). The nacks of a quorum queue whose leader died are the cluster
+ * test's (apps/control/test/cluster.test.ts).
+ */
+import { connect } from 'amqplib';
+import { MessagesRejectedError, createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import type { Logger, Node } from '@monomyth/node';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { RabbitMqPublishNackedError, RabbitMqStreamAdapter } from '../src/index.js';
+import type { RabbitMqAdapterOptions } from '../src/index.js';
+import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+/** What makes a full queue nack rather than drop its oldest message. */
+const REJECT = { 'x-overflow': 'reject-publish' } as const;
+
+let adapters: RabbitMqStreamAdapter[] = [];
+let nodes: Node[] = [];
+let proxy: TcpProxy | undefined;
+
+afterEach(async () => {
+  await stopAll(nodes);
+  nodes = [];
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  adapters = [];
+  await proxy?.close();
+  proxy = undefined;
+});
+
+async function open(
+  options: Omit<RabbitMqAdapterOptions, 'url'> & { url?: string } = {},
+): Promise<RabbitMqStreamAdapter> {
+  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
+  adapters.push(adapter);
+  await adapter.open();
+  return adapter;
+}
+
+/**
+ * Reads `queue` straight from the broker, acking each message, from `delayMs` on; `stop()` closes the reader after a
+ * quiet spell and returns everything read, duplicates included.
+ */
+async function reader(
+  queue: string,
+  delayMs: number,
+): Promise<{ read: string[]; stop: () => Promise<string[]> }> {
+  const connection = await connect(inject('amqpUrl'));
+  const channel = await connection.createChannel();
+  const read: string[] = [];
+  const timer = setTimeout(() => {
+    void channel.consume(queue, (message) => {
+      if (message === null) return;
+      read.push(jsonCodec.decode(message.content) as string);
+      channel.ack(message);
+    });
+  }, delayMs);
+  return {
+    read,
+    stop: async () => {
+      clearTimeout(timer);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await connection.close();
+      return read;
+    },
+  };
+}
+
+/** A logger that keeps the messages it was given, for tests that check what was said. */
+function recordingLogger(lines: string[]): Logger {
+  const log = (fields: object | string, message?: string): void => {
+    lines.push(typeof fields === 'string' ? fields : String(message));
+  };
+  const logger: Logger = {
+    trace: log,
+    debug: log,
+    info: log,
+    warn: log,
+    error: log,
+    child: () => logger,
+  };
+  return logger;
+}
+
+describe('rabbitmq nacks', () => {
+  it('nack - only the nacked messages are sent again, until the queue takes them: none lost, none twice', async () => {
+    const adapter = await open({
+      queueType: 'classic',
+      queueArguments: { 'x-max-length': 2, ...REJECT },
+    });
+    const queue = uniqueName('NACKED');
+    await adapter.declareQueue(queue);
+    const values = Array.from({ length: 8 }, (_, i) => `v${i}`);
+    // The queue takes 2; the other 6 are nacked until the reader (starting 300 ms later) makes room.
+    const reading = await reader(queue, 300);
+    await adapter.publish(values.map((value) => ({ queue, body: jsonCodec.encode(value) })));
+    const read = await reading.stop();
+    // Resending the whole batch would store the first two again; giving up would lose six.
+    expect([...read].sort()).toEqual([...values].sort());
+    expect(await adapter.queueStats(queue)).toEqual({ ready: 0, unacked: 0, consumers: 0 });
+  });
+
+  it('nack - rejects with RabbitMqPublishNackedError naming the queue once nackRetryMs passed', async () => {
+    const adapter = await open({
+      queueType: 'classic',
+      queueArguments: { 'x-max-length': 1, ...REJECT },
+      nackRetryMs: 300,
+    });
+    const queue = uniqueName('FULL');
+    await adapter.declareQueue(queue);
+    const started = Date.now();
+    const publishing = adapter.publish(
+      ['a', 'b', 'c'].map((value) => ({ queue, body: jsonCodec.encode(value) })),
+    );
+    await expect(publishing).rejects.toThrow(RabbitMqPublishNackedError);
+    await expect(publishing).rejects.toThrow(queue);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(5000);
+    expect(await adapter.queueStats(queue)).toMatchObject({ ready: 1 });
+  });
+
+  it('nack - a message refused for itself is still named at its place in the batch when others were nacked and sent again', async () => {
+    const adapter = await open({
+      queueType: 'classic',
+      queueArguments: { 'x-max-length': 1, ...REJECT },
+      maxMessageBytes: 64,
+    });
+    const queue = uniqueName('MIXED');
+    await adapter.declareQueue(queue);
+    const bodies = ['a', 'x'.repeat(100), 'b', 'c'].map((value) => jsonCodec.encode(value));
+    const reading = await reader(queue, 200);
+    const error = await adapter.publish(bodies.map((body) => ({ queue, body }))).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MessagesRejectedError);
+    const rejected = (error as MessagesRejectedError).rejected;
+    expect(rejected.map((message) => message.index)).toEqual([1]);
+    expect([...(await reading.stop())].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('nack - the default nackRetryMs is a minute, and 0 rejects at the first nack', async () => {
+    const adapter = await open({
+      queueType: 'classic',
+      queueArguments: { 'x-max-length': 1, ...REJECT },
+      nackRetryMs: 0,
+    });
+    expect(adapter.options.nackRetryMs).toBe(0);
+    expect((await open()).options.nackRetryMs).toBe(60_000);
+    const queue = uniqueName('NORETRY');
+    await adapter.declareQueue(queue);
+    const started = Date.now();
+    await expect(
+      adapter.publish(['a', 'b'].map((value) => ({ queue, body: jsonCodec.encode(value) }))),
+    ).rejects.toThrow(RabbitMqPublishNackedError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('rabbitmq declarations on a new connection', () => {
+  it('redeclare - a queue the broker refuses to declare again does not keep the others from resuming; it is tried again later', async () => {
+    proxy = await TcpProxy.start(inject('amqpUrl'));
+    const lines: string[] = [];
+    const adapter = await open({
+      url: proxy.urlFor(inject('amqpUrl')),
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      logger: recordingLogger(lines),
+    });
+    const direct = await open();
+    const type = uniqueName('REDECLARE');
+    const source = `START-to-${type}`;
+    const blocked = uniqueName('BLOCKED');
+    await adapter.declareQueue(blocked);
+    const system = defineSystem({
+      name: 'redeclare',
+      nodes: [{ name: type, batchSize: 10, batchTimeoutMs: 5, transform: (n: number) => n }],
+    });
+    const node = createNode(system, type, { adapter });
+    nodes.push(node);
+    await node.start();
+
+    // Behind the adapter's back, the queue comes back as a classic queue: declaring it again as quorum is refused (406).
+    const connection = await connect(inject('amqpUrl'));
+    const channel = await connection.createChannel();
+    await channel.deleteQueue(blocked);
+    await channel.assertQueue(blocked, { durable: true });
+    await proxy.cut({ refuse: false });
+    await publishValues(direct, source, [1, 2, 3]);
+    const outputs = await collect(direct, `${type}-to-END`, (got) => got.length >= 3, 15_000);
+    expect(valuesOf(outputs).sort()).toEqual([1, 2, 3]);
+    expect(node.state).toBe('running');
+    expect(lines).toContain(
+      `could not declare queue ${JSON.stringify(blocked)} again on the new connection; trying it again later`,
+    );
+
+    // Once the classic queue is gone, the retry declares it again, as the adapter declared it.
+    await channel.deleteQueue(blocked);
+    await connection.close();
+    await until(
+      'the refused declaration made',
+      () => lines.includes('declared again what the new connection could not'),
+      10_000,
+    );
+    expect(await direct.queueStats(blocked)).toMatchObject({ ready: 0 });
+    const check = await connect(inject('amqpUrl'));
+    try {
+      const checkChannel = await check.createChannel();
+      // Quorum again: a classic declaration of it is now the one refused.
+      checkChannel.on('error', () => {});
+      await expect(checkChannel.assertQueue(blocked, { durable: true })).rejects.toThrow(
+        /inequivalent/,
+      );
+    } finally {
+      await check.close().catch(() => {});
+    }
+  });
+});
