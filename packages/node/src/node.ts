@@ -27,6 +27,7 @@ import { GeneratorRunner } from './generator-runner.js';
 import { EventLoopYielder } from './event-loop.js';
 import { HeldRetries } from './held-retries.js';
 import { BatchRuns } from './batch-runs.js';
+import { PublishQueue } from './publish-queue.js';
 import { deferred } from './deferred.js';
 import type { BatchInterceptor } from './interceptors.js';
 import { noopLogger } from './logger.js';
@@ -288,7 +289,8 @@ export class Node implements AsyncDisposable {
     }
     const executor = new BatchExecutor({
       spec,
-      adapter,
+      // Batches in flight publish one call at a time, the waiting ones together, so outputs keep their order.
+      adapter: spec.batchesInFlight > 1 ? new PublishQueue(adapter) : adapter,
       delayedRetry,
       held: this.held,
       shared: this.shared,

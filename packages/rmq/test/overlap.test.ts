@@ -50,20 +50,21 @@ async function setup(values: readonly number[]): Promise<Setup> {
 const input = Array.from({ length: 15 }, (_, i) => i + 1);
 
 describe('rabbitmq overlapped batches', () => {
-  it('overlap - acks follow confirms, in delivery order, one multiple frame per batch, when a later batch is confirmed first', async () => {
+  it('overlap - acks follow confirms, in delivery order, one multiple frame per batch; batches waiting publish together', async () => {
     const { confirming, node, source, output, rmq } = await setup(input);
     const consumer = confirming.consumers[0]!.inner as unknown as {
       channel: { ack(message: Message, allUpTo?: boolean): void };
     };
     const ack = vi.spyOn(consumer.channel, 'ack');
-    await confirming.whenHeld(3);
-    expect(confirming.heldCalls).toEqual([1, 2, 3]);
-    confirming.confirm(3);
-    confirming.confirm(2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await confirming.whenHeld(1);
+    await until('three batches in flight', () => node.stats().inFlight === 15, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(confirming.acked()).toEqual([]);
     expect(ack).not.toHaveBeenCalled();
     confirming.confirm(1);
+    await until('the next publish', () => confirming.heldCalls[0] === 2, 5000);
+    expect(confirming.acked()).toEqual([1, 2, 3, 4, 5]);
+    confirming.confirm(2);
     await until('every ack', () => confirming.acked().length === 15, 5000);
     expect(confirming.acked()).toEqual(input);
     expect(
@@ -88,7 +89,8 @@ describe('rabbitmq overlapped batches', () => {
 
   it('drain - every batch in flight finishes; nothing is left for redelivery', async () => {
     const { confirming, node, source, output, rmq } = await setup(input);
-    await confirming.whenHeld(3);
+    await confirming.whenHeld(1);
+    await until('three batches in flight', () => node.stats().inFlight === 15, 5000);
     const drain = node.drain(10_000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(node.state).toBe('draining');
@@ -110,7 +112,8 @@ describe('rabbitmq overlapped batches', () => {
 
   it('stop - every batch in flight is abandoned: nothing acked, all back in the source queue', async () => {
     const { confirming, node, source, rmq } = await setup(input);
-    await confirming.whenHeld(3);
+    await confirming.whenHeld(1);
+    await until('three batches in flight', () => node.stats().inFlight === 15, 5000);
     await node.stop();
     confirming.release();
     await until('all back', async () => (await rmq.queueStats(source)).ready === 15, 5000);
