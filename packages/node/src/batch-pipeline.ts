@@ -9,8 +9,8 @@
  *   (RabbitMQ then acks each batch with one `multiple` frame), and no adapter sees a younger batch settled while an
  *   older one is still outstanding. Nothing is acked before its own outputs are durable: that stays the batch's job.
  * - It also makes a batch's publish wait until the batch before it has called `publish`: transforms overlap, but
- *   outputs reach the adapter in input order, so a node's outputs keep their order in the next queue (for adapters
- *   that keep the order of successive publish calls, as both built-in ones do).
+ *   outputs reach the adapter in input order. publish-queue.ts then sends them one call at a time (the batches that
+ *   got ready meanwhile together), so a node's outputs keep their order in the next queue on any adapter.
  *
  * Per batch this costs two turn objects and, only when an elder has not got there yet, a promise per wait.
  */

@@ -20,8 +20,9 @@
  *   out); `nextBatch` never polls: it wakes on arrival, on its timeout, or on its signal.
  * - Several batches at once (a node's `batchesInFlight`): a consumer hands out a new batch while earlier ones are
  *   unsettled, up to `maxUnacked`, and takes settle calls that overlap (the next `ack` may start before the previous
- *   one resolved); `publish` takes a call while earlier ones still wait for durability, and each call resolves on its
- *   own messages. Nodes settle batches in delivery order and publish them in batch order.
+ *   one resolved); `publish` takes a call while earlier ones still wait for durability (other nodes, held retries),
+ *   and each call resolves on its own messages. A node settles its batches in delivery order and makes its own
+ *   publish calls one at a time, in batch order.
  * - A delivery is settled exactly once, by `ack` (done with) or `requeue` (back to its queue, `redelivered`). A
  *   delivery left unsettled when its consumer or adapter closes, or the process dies, goes back to its queue and is
  *   delivered again: nothing is dropped.
