@@ -5,7 +5,7 @@
  *
  * Declarations and queue checks go through one admin channel on the consuming connection, one at a time: a failed
  * check (404) closes that channel and nothing else. Everything declared is declared again on every new connection,
- * before consumers resume.
+ * before consumers resume; a declaration the broker refuses then costs only itself (refused-declarations.ts).
  *
  * Dead letters no fail queue is bound for (a queue read by a consumer that gave no `failQueue`, say) are not dropped:
  * `monomyth.dead-letter` has an alternate exchange, `monomyth.dead-letter.unrouted`, whose queue of the same name keeps
@@ -26,27 +26,13 @@ import {
   deadLettersByName,
   queueArguments,
 } from './queue-arguments.js';
+import { RefusedDeclarations, isChannelRefusal } from './refused-declarations.js';
+import type { RedeclareStep } from './refused-declarations.js';
 import { retryQueueArguments, retryQueueName } from './retry-topology.js';
 
 /** Admin operations retried after a lost connection before they give up. */
 const MAX_ADMIN_ATTEMPTS = 5;
-/** The first wait before a declaration refused on a new connection is tried again; doubles up to the maximum. */
-const REDECLARE_MIN_DELAY_MS = 1000;
-const REDECLARE_MAX_DELAY_MS = 30_000;
-
 type Arguments = Record<string, QueueArgumentValue>;
-
-/** One declaration made again on a new connection, on its own: a refusal costs only itself. */
-interface RedeclareStep {
-  readonly what: string;
-  readonly run: (channel: Channel, model: ChannelModel) => Promise<unknown>;
-}
-
-/** A reply code the broker closes a channel with (403 access refused, 404 not found or down, 405, 406); 3xx and 5xx close the connection. */
-function isChannelRefusal(error: unknown): boolean {
-  const code = replyCodeOf(error);
-  return code !== undefined && code >= 400 && code < 500;
-}
 
 /** What the topology needs from its adapter. */
 export interface TopologyHost {
@@ -73,11 +59,15 @@ export class QueueTopology {
   private adminChannel: Channel | undefined;
   private adminQueue: Promise<unknown> = Promise.resolve();
   /** Declarations a new connection could not make again, tried again later (see `declareAgain`). */
-  private refused: RedeclareStep[] = [];
-  private redeclareTimer: ReturnType<typeof setTimeout> | undefined;
-  private redeclareDelayMs = REDECLARE_MIN_DELAY_MS;
+  private readonly refused: RefusedDeclarations;
 
-  constructor(private readonly host: TopologyHost) {}
+  constructor(private readonly host: TopologyHost) {
+    this.refused = new RefusedDeclarations(
+      host.logger,
+      (step) => this.admin(step.what, step.run),
+      () => host.over,
+    );
+  }
 
   isKnown(queue: string): boolean {
     return this.known.has(queue);
@@ -259,10 +249,7 @@ export class QueueTopology {
    * the keeper then tries the next URL.
    */
   async declareAgain(model: ChannelModel): Promise<void> {
-    clearTimeout(this.redeclareTimer);
-    this.redeclareTimer = undefined;
-    this.refused = [];
-    this.redeclareDelayMs = REDECLARE_MIN_DELAY_MS;
+    this.refused.clear();
     const steps = this.redeclareSteps();
     if (steps.length === 0) return;
     const refused: RedeclareStep[] = [];
@@ -294,10 +281,7 @@ export class QueueTopology {
       { queues: this.declared.size, refused: refused.length },
       'declared the queues again',
     );
-    if (refused.length > 0) {
-      this.refused = refused;
-      this.scheduleRedeclare();
-    }
+    this.refused.retry(refused);
   }
 
   /** What `declareAgain` declares, in order: exchanges before the queues bound to them, queues before bindings. */
@@ -336,42 +320,9 @@ export class QueueTopology {
     return steps;
   }
 
-  private scheduleRedeclare(): void {
-    const delay = this.redeclareDelayMs;
-    this.redeclareDelayMs = Math.min(REDECLARE_MAX_DELAY_MS, delay * 2);
-    this.redeclareTimer = setTimeout(() => void this.redeclareRefused(), delay);
-    this.redeclareTimer.unref();
-  }
-
-  /** Tries the refused declarations again; those still refused wait for the next round. */
-  private async redeclareRefused(): Promise<void> {
-    this.redeclareTimer = undefined;
-    const steps = this.refused;
-    const still: RedeclareStep[] = [];
-    for (const step of steps) {
-      if (this.host.over) return;
-      try {
-        await this.admin(step.what, step.run);
-      } catch (error) {
-        still.push(step);
-        this.host.logger.debug({ error: messageOf(error) }, `could not ${step.what} yet`);
-      }
-    }
-    // A new connection meanwhile started over with its own list.
-    if (this.refused !== steps) return;
-    this.refused = still;
-    if (still.length === 0) {
-      this.host.logger.info('declared again what the new connection could not');
-      return;
-    }
-    if (!this.host.over) this.scheduleRedeclare();
-  }
-
   /** Closes the admin channel (the adapter is closing). */
   async close(): Promise<void> {
-    clearTimeout(this.redeclareTimer);
-    this.redeclareTimer = undefined;
-    this.refused = [];
+    this.refused.clear();
     const admin = this.adminChannel;
     this.adminChannel = undefined;
     await admin?.close().catch(() => {});
