@@ -86,8 +86,8 @@ export class QueueTopology {
   /** Declares a queue with its arguments (and binds a fail queue to the user's exchange). */
   async declareQueue(queue: string): Promise<void> {
     const args = queueArguments(queue, this.host.options);
-    await this.admin(`declare queue ${JSON.stringify(queue)}`, (channel) =>
-      channel.assertQueue(queue, { durable: true, arguments: args }),
+    await this.admin(`declare queue ${JSON.stringify(queue)}`, (channel, model) =>
+      this.assertQueue(channel, model, queue, args),
     );
     this.declared.set(queue, args);
     this.known.add(queue);
@@ -298,8 +298,8 @@ export class QueueTopology {
     for (const [queue, args] of this.declared) {
       steps.push({
         what: `declare queue ${JSON.stringify(queue)}`,
-        run: async (channel) => {
-          await channel.assertQueue(queue, { durable: true, arguments: args });
+        run: async (channel, model) => {
+          await this.assertQueue(channel, model, queue, args);
           if (exchange !== undefined && this.bound.has(queue))
             await channel.bindQueue(queue, exchange, queue);
         },
@@ -337,6 +337,17 @@ export class QueueTopology {
       durable: true,
       alternateExchange: UNROUTED_DEAD_LETTERS,
     });
+  }
+
+  /** Declares `queue` with `args`; the queue of unrouted dead letters as `declareUnroutedQueue` does. */
+  private async assertQueue(
+    channel: Channel,
+    model: ChannelModel,
+    queue: string,
+    args: Arguments,
+  ): Promise<void> {
+    if (queue === UNROUTED_DEAD_LETTERS) await this.declareUnroutedQueue(model);
+    else await channel.assertQueue(queue, { durable: true, arguments: args });
   }
 
   /**

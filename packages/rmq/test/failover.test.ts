@@ -1,5 +1,6 @@
 /**
- * Nacks and re-declarations, on the shared broker: a nacked message is the broker declining it for now, so the
+ * What a cluster's failover needs of the adapter, on the shared broker: nacks, re-declarations, and the queue of
+ * unrouted dead letters. a nacked message is the broker declining it for now, so the
  * publisher sends again only what was nacked, for a bounded time; and a queue that cannot be declared again on a new
  * connection costs only itself. Nacks come from a classic queue with `x-max-length` and `x-overflow: reject-publish`:
  * it nacks exactly what does not fit, message by message, until a reader makes room (a quorum queue checks its limit
@@ -10,7 +11,12 @@ import { connect } from 'amqplib';
 import { MessagesRejectedError, createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RabbitMqPublishNackedError, RabbitMqStreamAdapter } from '../src/index.js';
+import {
+  RabbitMqPublishNackedError,
+  RabbitMqStreamAdapter,
+  UNROUTED_DEAD_LETTERS,
+  queueArgumentsFor,
+} from '../src/index.js';
 import type { RabbitMqAdapterOptions } from '../src/index.js';
 import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -216,6 +222,20 @@ describe('rabbitmq declarations on a new connection', () => {
       );
     } finally {
       await check.close().catch(() => {});
+    }
+  });
+});
+
+describe('rabbitmq unrouted dead letters', () => {
+  it('unrouted - monomyth.dead-letter.unrouted has the queue type (on a cluster a classic queue dies with its node); adapters of both types share it', async () => {
+    expect(queueArgumentsFor(UNROUTED_DEAD_LETTERS)).toEqual({ 'x-queue-type': 'quorum' });
+    expect(queueArgumentsFor(UNROUTED_DEAD_LETTERS, { queueType: 'classic' })).toEqual({});
+    // Whichever type declared it first on this broker, the adapter of the other type keeps it (a 406 is not an error).
+    for (const queueType of ['classic', 'quorum'] as const) {
+      const adapter = await open({ queueType });
+      await adapter.declareQueue(uniqueName(`UNROUTED-${queueType}`));
+      await adapter.declareQueue(UNROUTED_DEAD_LETTERS);
+      expect(await adapter.queueStats(UNROUTED_DEAD_LETTERS)).toMatchObject({ unacked: 0 });
     }
   });
 });
