@@ -3,16 +3,18 @@
  *
  * Each batch takes a confirm channel of its own from a small pool for as long as it waits for its confirms, so one
  * node's batch never waits behind another's: in practice a channel per publishing node. A batch is written in one go
- * (pausing only when the socket asks to, on 'drain') and shares one confirm callback and one promise, whatever its size.
+ * (pausing only when the socket asks to, on 'drain') and shares one promise, whatever its size; its confirm callbacks
+ * are closures kept per channel and position in the batch, so a confirm names its message without an allocation per
+ * message.
  *
  * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`. A nack is the
  * broker declining a message for now (a quorum queue whose leader died nacks until a new one is elected and the
  * channel finds it; a full queue with `x-overflow: reject-publish` nacks until it drains), not the message's fault:
  * the nacked messages, and only they, are sent again, on a new channel (see `send`), with backoff (50 ms doubling to
- * 2 s) for up to `nackRetryMs`; after that the batch rejects with `RabbitMqPublishNackedError`. Each message's confirm callback is a closure kept
- * per channel and position in the batch, so a nack names its message without an allocation per message. When the channel or the connection dies before every confirm arrived, the
- * batch is sent again, whole, on a new channel once the connection is back: a publish in flight during a loss is
- * retried, never dropped (and may be stored twice: at-least-once).
+ * 2 s) for up to `nackRetryMs`; after that the batch rejects with `RabbitMqPublishNackedError`. When the channel or the
+ * connection dies before every confirm arrived, what was being sent is sent again, whole, on a new channel once the
+ * connection is back: a publish in flight during a loss is retried, never dropped (and may be stored twice:
+ * at-least-once).
  *
  * A message refused on its own account costs only itself: the others are sent and confirmed, and the batch then
  * rejects with `MessagesRejectedError` naming it. Three such refusals:
@@ -100,7 +102,7 @@ class PooledChannel {
   }
 }
 
-/** One batch waiting for its confirms: one callback shared by all its messages. */
+/** One batch waiting for its confirms. */
 class BatchSend {
   private remaining: number;
   /** Positions of the messages the broker nacked. */

@@ -189,7 +189,8 @@ describe('rabbitmq declarations on a new connection', () => {
     nodes.push(node);
     await node.start();
 
-    // Behind the adapter's back, the queue comes back as a classic queue: declaring it again as quorum is refused (406).
+    // Behind the adapter's back, the queue comes back as a classic queue: declaring it again as quorum is refused
+    // (406).
     const connection = await connect(inject('amqpUrl'));
     const channel = await connection.createChannel();
     await channel.deleteQueue(blocked);
