@@ -2,7 +2,13 @@
  * Against a RabbitMQ of this file's own (so the shared broker is never disturbed): the broker killed and restarted in
  * the middle of a run, and a delivery held past the broker's consumer_timeout. Sequential, in one file.
  */
-import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import {
+  createNode,
+  defaultMaxUnacked,
+  defineSystem,
+  DEFAULT_BATCHES_IN_FLIGHT,
+  jsonCodec,
+} from '@monomyth/node';
 import type { Delivery, Logger, Node } from '@monomyth/node';
 import { RabbitMqServer } from '@monomyth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +79,7 @@ describe('rabbitmq connection loss', () => {
     async () => {
       const MESSAGES = 10_000;
       const BATCH = 100;
-      const MAX_UNACKED = 2 * BATCH; // the node's default
+      const MAX_UNACKED = defaultMaxUnacked(BATCH, DEFAULT_BATCHES_IN_FLIGHT); // the node's default
       const READER_UNACKED = 500;
       const logLines: string[] = [];
       const adapter = await open(logLines);
@@ -164,6 +170,8 @@ describe('rabbitmq connection loss', () => {
           {
             name: type,
             batchSize: 1,
+            // One batch at a time: the slow one alone is held when the broker gives up on it, so one duplicate.
+            batchesInFlight: 1,
             transform: async (value: string, ctx) => {
               seen.push([value, ctx.redelivered]);
               if (value === 'slow' && ++slowCalls === 1) {
