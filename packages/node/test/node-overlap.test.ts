@@ -85,7 +85,7 @@ describe('overlapped batches', () => {
       }
     }
     // One ack per batch, in batch order.
-    expect(adapter.log.filter((event) => event.kind === 'ack').map((e) => e.values)).toEqual([
+    expect(adapter.log.flatMap((event) => (event.kind === 'ack' ? [event.values] : []))).toEqual([
       [1, 2],
       [3, 4],
       [5, 6],
