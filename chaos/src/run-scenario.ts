@@ -33,6 +33,8 @@ const SYSTEM = fileURLToPath(new URL('./chaos-system.js', import.meta.url));
  */
 const HEARTBEAT_MS = 500;
 const HEARTBEAT_MISSES = 4;
+/** How long reading outputs is tried again after a broker restart. */
+const READER_RETRY_MS = 30_000;
 
 export function vhostOf(scenario: Scenario): string {
   return `chaos-${scenario.name}`;
@@ -74,8 +76,18 @@ export async function runScenario(
     });
     say(`cluster up in ${Date.now() - started} ms; ${load.inputs} inputs`);
     publisher = await InputPublisher.open(url, INPUT_QUEUE, tally);
+    // After a broker restart its queues come back one by one (a quorum queue elects its leader first): a consume that
+    // comes too early ends its channel. Try again for a while rather than count the run's own haste as the system's.
     const startReading = async (): Promise<void> => {
-      reader ??= await OutputReader.open(url, OUTPUT_QUEUE, tally);
+      const giveUpAt = Date.now() + READER_RETRY_MS;
+      while (reader === undefined) {
+        try {
+          reader = await OutputReader.open(url, OUTPUT_QUEUE, tally);
+        } catch (caught) {
+          if (Date.now() > giveUpAt) throw caught;
+          await sleep(500);
+        }
+      }
     };
     if (!scenario.readAfterFaults) await startReading();
     const watcher = cluster.watch();

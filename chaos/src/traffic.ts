@@ -134,6 +134,20 @@ export class OutputReader {
 
   static async open(url: string, queue: string, tally: Tally): Promise<OutputReader> {
     const connection = await open(url);
+    try {
+      await OutputReader.consume(connection, queue, tally);
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
+    return new OutputReader(connection);
+  }
+
+  private static async consume(
+    connection: ChannelModel,
+    queue: string,
+    tally: Tally,
+  ): Promise<void> {
     await waitForQueue(connection, queue);
     const channel = await connection.createChannel();
     channel.on('error', () => {});
@@ -150,7 +164,6 @@ export class OutputReader {
       tally.received(typeof output === 'string' ? output : `\u0000${message.content.length}`);
       channel.ack(message);
     });
-    return new OutputReader(connection);
   }
 
   async close(): Promise<void> {
