@@ -8,21 +8,20 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'amqplib';
-import type { ChannelModel } from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@monomyth/testing';
 import type { WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
-import { FOUR_STAGE_SYSTEM, Processes, eventually, exited, run } from './processes.js';
+import type { Processes } from './processes.js';
+import { FOUR_STAGE_SYSTEM, eventually, exited, run } from './processes.js';
+import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
 const INPUT = 'START-to-TEST-NODE1';
 const OUTPUT = 'TEST-NODE4-to-END';
 
 const amqpUrl = inject('amqpUrl');
-const processes = new Processes();
-let amqp: ChannelModel;
+const { processes, amqp, deleteQueues } = useTestCluster();
 let keys: string;
 
 /** `monomyth keygen NAME --dir DIR`, as the quick start does it. */
@@ -32,8 +31,6 @@ async function keygen(name: string, dir: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  amqp = await connect(amqpUrl);
-  amqp.on('error', () => {});
   keys = await mkdtemp(join(tmpdir(), 'monomyth-keys-'));
   await Promise.all([
     keygen('master', 'master'),
@@ -45,12 +42,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  processes.killAll();
-  await amqp.close();
   await rm(keys, { recursive: true, force: true });
 });
-
-afterEach(() => processes.killAll());
 
 const masterKey = (): string => join(keys, 'master', 'master.key');
 
@@ -95,8 +88,8 @@ async function startSecureMaster(): Promise<{
 
 describe('a secured cluster', () => {
   it('curve e2e - master, two workers and the CLI with keys move 2,000 inputs through four stages', async () => {
-    const channel = await amqp.createChannel();
-    for (const queue of [INPUT, OUTPUT]) await channel.deleteQueue(queue);
+    await deleteQueues([INPUT, OUTPUT]);
+    const channel = await amqp().createChannel();
     const { master } = await startSecureMaster();
     for (const name of ['worker-a', 'worker-b']) {
       processes.start(

@@ -4,13 +4,13 @@
  * the failures an operator meets: a worker killed with SIGKILL, a worker stopped on purpose, the master killed and
  * restarted, all while data flows.
  */
-import { connect } from 'amqplib';
-import type { ChannelModel } from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { RabbitMqServer, freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
-import { FOUR_STAGE_SYSTEM, Processes, control, eventually, exited, run } from './processes.js';
+import type { Processes } from './processes.js';
+import { FOUR_STAGE_SYSTEM, control, eventually, exited, run } from './processes.js';
+import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
 const INPUT = 'START-to-TEST-NODE1';
@@ -31,29 +31,10 @@ const HEARTBEAT_MS = 400;
 const HEARTBEAT_MISSES = 4;
 
 const amqpUrl = inject('amqpUrl');
-const processes = new Processes();
-let amqp: ChannelModel;
-
-beforeAll(async () => {
-  amqp = await connect(amqpUrl);
-  amqp.on('error', () => {});
-});
-
-afterAll(async () => {
-  processes.killAll();
-  await amqp.close();
-});
-
-afterEach(() => processes.killAll());
-
-async function resetQueues(): Promise<void> {
-  const channel = await amqp.createChannel();
-  for (const queue of QUEUES) await channel.deleteQueue(queue);
-  await channel.close();
-}
+const { processes, amqp, deleteQueues } = useTestCluster();
 
 async function publishInputs(inputs: readonly string[]): Promise<void> {
-  const channel = await amqp.createConfirmChannel();
+  const channel = await amqp().createConfirmChannel();
   // The nodes declared their queues as they started, with the arguments they chose: check, do not redeclare.
   await channel.checkQueue(INPUT);
   for (const input of inputs)
@@ -68,7 +49,7 @@ async function readOutputs(
   timeoutMs = 60_000,
   onEach?: (received: number) => void,
 ): Promise<string[]> {
-  const channel = await amqp.createChannel();
+  const channel = await amqp().createChannel();
   await channel.checkQueue(OUTPUT);
   await channel.prefetch(1000);
   const outputs: string[] = [];
@@ -95,7 +76,7 @@ async function readOutputs(
 /** After the expected count, anything more that arrives within `quietMs` is a duplicate too. */
 async function lateOutputs(quietMs: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, quietMs));
-  const channel = await amqp.createChannel();
+  const channel = await amqp().createChannel();
   const { messageCount } = await channel.checkQueue(OUTPUT);
   await channel.close();
   return messageCount;
@@ -152,7 +133,7 @@ async function runningCluster(
   masterProcess: ReturnType<Processes['start']>;
   workers: [ReturnType<Processes['start']>, ReturnType<Processes['start']>];
 }> {
-  await resetQueues();
+  await deleteQueues(QUEUES);
   const { master, masterProcess } = await startCluster();
   const workers: [ReturnType<Processes['start']>, ReturnType<Processes['start']>] = [
     startWorker(master, first),

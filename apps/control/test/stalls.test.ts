@@ -6,12 +6,12 @@
  * DESIRED, which never moves.
  */
 import { fileURLToPath } from 'node:url';
-import { connect } from 'amqplib';
-import type { ChannelModel } from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
-import { Processes, control, eventually, run } from './processes.js';
+import type { Processes } from './processes.js';
+import { control, eventually, run } from './processes.js';
+import { useTestCluster } from './test-cluster.js';
 
 const SPIN_SYSTEM = fileURLToPath(new URL('./fixtures/spin-system.js', import.meta.url));
 const INPUT = 'START-to-SPIN';
@@ -23,30 +23,12 @@ const WINDOW_MS = HEARTBEAT_MS * HEARTBEAT_MISSES;
 const TEST_TIMEOUT_MS = 90_000;
 
 const amqpUrl = inject('amqpUrl');
-const processes = new Processes();
-let amqp: ChannelModel;
-
-beforeAll(async () => {
-  amqp = await connect(amqpUrl);
-  amqp.on('error', () => {});
-});
-
-afterAll(async () => {
-  processes.killAll();
-  await amqp.close();
-});
-
-afterEach(() => processes.killAll());
-
-async function resetQueues(): Promise<void> {
-  const channel = await amqp.createChannel();
-  for (const queue of [INPUT, 'SPIN-to-END', 'SPIN-fail']) await channel.deleteQueue(queue);
-  await channel.close();
-}
+const { processes, amqp, deleteQueues } = useTestCluster();
+const resetQueues = (): Promise<void> => deleteQueues([INPUT, 'SPIN-to-END', 'SPIN-fail']);
 
 /** One input: SPIN keeps the CPU for this many milliseconds. */
 async function spin(ms: number): Promise<void> {
-  const channel = await amqp.createConfirmChannel();
+  const channel = await amqp().createConfirmChannel();
   // Declared by the SPIN node as it started, with the arguments it chose.
   await channel.checkQueue(INPUT);
   channel.sendToQueue(INPUT, Buffer.from(JSON.stringify(ms)), { persistent: true });
