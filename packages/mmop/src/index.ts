@@ -3,6 +3,7 @@
  * from messages to ZeroMQ frames and back, the ROUTER envelope helpers, and ZeroMQ CURVE certificate files with
  * their Z85 keys. It knows no sockets.
  */
+export { MonomythError, brandError, describeError } from './monomyth-error.js';
 export { MmopCodec, DEFAULT_CODEC_LIMITS } from './codec.js';
 export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
 export { encode, encodeEnvelope, decode, decodeEnvelope } from './default-codec.js';
