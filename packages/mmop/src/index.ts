@@ -4,6 +4,19 @@
  * their Z85 keys. It knows no sockets.
  */
 export { MonomythError, brandError, describeError } from './monomyth-error.js';
+export {
+  InvalidOptionError,
+  MAX_TIMER_MS,
+  OptionChecker,
+  describeValue,
+  durationProblem,
+  endpointProblem,
+  numberProblem,
+  oneOfProblem,
+  parseWholeNumber,
+  wholeNumberProblem,
+} from './options.js';
+export type { DurationBounds, NumberBounds } from './options.js';
 export { MmopCodec, DEFAULT_CODEC_LIMITS } from './codec.js';
 export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
 export { encode, encodeEnvelope, decode, decodeEnvelope } from './default-codec.js';
@@ -26,6 +39,13 @@ export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
 export type { MmopErrorDetails } from './errors.js';
+export { IllegalTransitionError, Lifecycle } from './lifecycle.js';
+export type {
+  CloseOptions,
+  LifecycleLog,
+  LifecycleLogLevel,
+  LifecycleOptions,
+} from './lifecycle.js';
 export { OrderedSender, SendQueueFullError, SenderClosedError } from './ordered-sender.js';
 export type { OrderedSenderOptions } from './ordered-sender.js';
 export {
