@@ -19,7 +19,7 @@ import {
   DEFAULT_MASTER_ENDPOINT,
   DEFAULT_STALL_LIMIT_MS,
   Master,
-  MasterOptionsError,
+  InvalidOptionError,
 } from '@monomyth/master';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -155,7 +155,7 @@ try {
     logger,
   });
 } catch (error) {
-  if (error instanceof MasterOptionsError || error instanceof CertificateError) {
+  if (error instanceof InvalidOptionError || error instanceof CertificateError) {
     // Flags that do not fit together (a stall limit within the liveness window): a usage error.
     console.error(`monomyth-master: ${error.message}`);
     process.exit(2);

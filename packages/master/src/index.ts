@@ -6,7 +6,6 @@ export { Master, MasterBindError } from './master.js';
 export type { MasterState } from './master.js';
 export {
   compileMasterOptions,
-  MasterOptionsError,
   DEFAULT_MASTER_ENDPOINT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HEARTBEAT_MISSES,
@@ -18,4 +17,6 @@ export {
   DEFAULT_AVOID_AFTER_FAILURE_MS,
 } from './options.js';
 export type { MasterOptions, CompiledMasterOptions } from './options.js';
+/** What `compileMasterOptions` and `Master.create` throw for a bad option (component `'master'`). */
+export { InvalidOptionError } from '@monomyth/mmop';
 export type { Logger } from './logger.js';

@@ -1,6 +1,6 @@
 /** The master's options: all optional, with documented defaults, compiled once into validated, complete options. */
 import type { CodecLimits } from '@monomyth/mmop';
-import { DEFAULT_CODEC_LIMITS } from '@monomyth/mmop';
+import { DEFAULT_CODEC_LIMITS, OptionChecker } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 import { noopLogger } from './logger.js';
 
@@ -90,58 +90,44 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
 
-/** An option is out of range; `option` names it. */
-export class MasterOptionsError extends Error {
-  override readonly name = 'MasterOptionsError';
-  readonly code = 'INVALID_OPTION';
-  readonly option: string;
+type DurationOption =
+  | 'heartbeatIntervalMs'
+  | 'stallLimitMs'
+  | 'recoveryWindowMs'
+  | 'startTimeoutMs'
+  | 'drainTimeoutMs'
+  | 'stopGraceMs'
+  | 'avoidAfterFailureMs';
 
-  constructor(option: string, message: string) {
-    super(`invalid master option ${option}: ${message}`);
-    this.option = option;
-  }
-}
+/** Throws `InvalidOptionError`s of component `'master'`. */
+const check = new OptionChecker('master');
 
-function positiveInteger(option: string, value: number | undefined, fallback: number): number {
-  const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < 1)
-    throw new MasterOptionsError(option, `expected a positive integer, got ${value}`);
-  return chosen;
-}
-
+/**
+ * Fills in the defaults and checks every option; throws an `InvalidOptionError` (component `'master'`) naming the
+ * first bad one.
+ */
 export function compileMasterOptions(options: MasterOptions = {}): CompiledMasterOptions {
-  const bind = options.bind ?? DEFAULT_MASTER_ENDPOINT;
-  if (!/^(tcp|ipc|inproc):\/\/.+/.test(bind)) {
-    throw new MasterOptionsError(
-      'bind',
-      `expected a ZeroMQ endpoint such as ${DEFAULT_MASTER_ENDPOINT}, got ${JSON.stringify(bind)}`,
-    );
-  }
+  const bind = check.endpoint('bind', options.bind ?? DEFAULT_MASTER_ENDPOINT);
   const curve = compileCurve(options);
   if (!curve && options.insecure !== true && !isLocalEndpoint(bind)) {
-    throw new MasterOptionsError(
+    check.fail(
       'bind',
       `${bind} is reachable from other hosts, and without CURVE anyone who reaches it controls the cluster: give the master a key (curveSecretKey, --curve-secret-key) or allow plain text explicitly (insecure, --insecure)`,
     );
   }
-  const heartbeatIntervalMs = positiveInteger(
-    'heartbeatIntervalMs',
-    options.heartbeatIntervalMs,
-    DEFAULT_HEARTBEAT_INTERVAL_MS,
-  );
-  const heartbeatMisses = positiveInteger(
+  // Durations the master sends in MMOP (heartbeat interval, drain timeouts) are whole milliseconds there.
+  const duration = (option: DurationOption, fallback: number): number =>
+    check.duration(option, options[option] ?? fallback, { min: 1 });
+  const heartbeatIntervalMs = duration('heartbeatIntervalMs', DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const heartbeatMisses = check.wholeNumber(
     'heartbeatMisses',
-    options.heartbeatMisses,
-    DEFAULT_HEARTBEAT_MISSES,
+    options.heartbeatMisses ?? DEFAULT_HEARTBEAT_MISSES,
+    { min: 1 },
   );
   const livenessWindowMs = heartbeatIntervalMs * heartbeatMisses;
-  const stallLimitMs = positiveInteger(
-    'stallLimitMs',
-    options.stallLimitMs,
-    DEFAULT_STALL_LIMIT_MS,
-  );
+  const stallLimitMs = duration('stallLimitMs', DEFAULT_STALL_LIMIT_MS);
   if (stallLimitMs <= livenessWindowMs) {
-    throw new MasterOptionsError(
+    check.fail(
       'stallLimitMs',
       `must be longer than the liveness window (heartbeatIntervalMs x heartbeatMisses = ${livenessWindowMs} ms), got ${stallLimitMs}`,
     );
@@ -151,27 +137,14 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     heartbeatIntervalMs,
     heartbeatMisses,
     stallLimitMs,
-    recoveryWindowMs: positiveInteger(
+    recoveryWindowMs: duration(
       'recoveryWindowMs',
-      options.recoveryWindowMs,
       Math.max(livenessWindowMs, MIN_DEFAULT_RECOVERY_WINDOW_MS),
     ),
-    startTimeoutMs: positiveInteger(
-      'startTimeoutMs',
-      options.startTimeoutMs,
-      DEFAULT_START_TIMEOUT_MS,
-    ),
-    drainTimeoutMs: positiveInteger(
-      'drainTimeoutMs',
-      options.drainTimeoutMs,
-      DEFAULT_DRAIN_TIMEOUT_MS,
-    ),
-    stopGraceMs: positiveInteger('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
-    avoidAfterFailureMs: positiveInteger(
-      'avoidAfterFailureMs',
-      options.avoidAfterFailureMs,
-      DEFAULT_AVOID_AFTER_FAILURE_MS,
-    ),
+    startTimeoutMs: duration('startTimeoutMs', DEFAULT_START_TIMEOUT_MS),
+    drainTimeoutMs: duration('drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
+    stopGraceMs: duration('stopGraceMs', DEFAULT_STOP_GRACE_MS),
+    avoidAfterFailureMs: duration('avoidAfterFailureMs', DEFAULT_AVOID_AFTER_FAILURE_MS),
     codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
@@ -193,7 +166,7 @@ function compileCurve(options: MasterOptions): CompiledMasterOptions['curve'] {
   const { curveSecretKey, workersKeysDir, controllersKeysDir } = options;
   if (curveSecretKey === undefined) {
     if (workersKeysDir !== undefined || controllersKeysDir !== undefined) {
-      throw new MasterOptionsError(
+      check.fail(
         workersKeysDir !== undefined ? 'workersKeysDir' : 'controllersKeysDir',
         'key directories need CURVE on: give the master its secret key (curveSecretKey, --curve-secret-key)',
       );
@@ -201,13 +174,10 @@ function compileCurve(options: MasterOptions): CompiledMasterOptions['curve'] {
     return undefined;
   }
   if (!/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(curveSecretKey)) {
-    throw new MasterOptionsError(
-      'curveSecretKey',
-      'expected a CURVE secret key in Z85 (40 characters)',
-    );
+    check.fail('curveSecretKey', 'expected a CURVE secret key in Z85 (40 characters)');
   }
   if (workersKeysDir === undefined && controllersKeysDir === undefined) {
-    throw new MasterOptionsError(
+    check.fail(
       'curveSecretKey',
       'with CURVE on, only listed keys may connect: give workersKeysDir and/or controllersKeysDir (--workers-keys, --controllers-keys)',
     );

@@ -14,7 +14,7 @@ import {
   writeCertificatePair,
 } from '@monomyth/mmop';
 import type { CurveClientKeys, SecretCertificate } from '@monomyth/mmop';
-import { Master, MasterOptionsError } from '../src/index.js';
+import { InvalidOptionError, Master } from '../src/index.js';
 import type { Logger } from '../src/index.js';
 import { FakeWorker } from './fake-worker.js';
 import { eventually } from './helpers.js';
@@ -246,7 +246,7 @@ describe('master - CURVE settings and key files', () => {
         curveSecretKey: 'not z85',
         workersKeysDir: join(dir, 'workers'),
       }),
-    ).rejects.toBeInstanceOf(MasterOptionsError);
+    ).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
   it('curve - a missing key directory fails the start; a malformed file fails a reload, which keeps the old lists', async () => {
@@ -304,7 +304,7 @@ describe('master - CURVE settings and key files', () => {
 
 describe('master - plain text off loopback', () => {
   it('bind - a non-loopback address without CURVE is refused, and allowed with insecure or CURVE', async () => {
-    await expect(Master.create({ bind: 'tcp://0.0.0.0:*' })).rejects.toThrow(MasterOptionsError);
+    await expect(Master.create({ bind: 'tcp://0.0.0.0:*' })).rejects.toThrow(InvalidOptionError);
     await expect(Master.create({ bind: 'tcp://*:*' })).rejects.toThrow(/--insecure/);
     master = await Master.create({ bind: 'tcp://0.0.0.0:*', insecure: true });
     await master.close();

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlRequestError } from '@monomyth/control';
-import { MasterOptionsError, compileMasterOptions } from '../src/index.js';
+import { InvalidOptionError, compileMasterOptions } from '../src/index.js';
 import { Harness, eventually, rebind } from './helpers.js';
 
 let harness: Harness;
@@ -105,7 +105,7 @@ describe('master - stalled workers', () => {
   it('master - the stall limit must be longer than the liveness window', () => {
     expect(() =>
       compileMasterOptions({ heartbeatIntervalMs: 1000, heartbeatMisses: 3, stallLimitMs: 3000 }),
-    ).toThrow(MasterOptionsError);
+    ).toThrow(InvalidOptionError);
     expect(compileMasterOptions({}).stallLimitMs).toBe(300_000);
     // The recovery window: the liveness window, and at least 5 s.
     expect(compileMasterOptions({}).recoveryWindowMs).toBe(5_000);

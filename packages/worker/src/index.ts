@@ -8,7 +8,6 @@ export { NodeSupervisor } from './node-supervisor.js';
 export type { SupervisorEvents, SupervisorState } from './node-supervisor.js';
 export {
   compileWorkerOptions,
-  WorkerOptionsError,
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   DEFAULT_REGISTER_RETRY_MS,
@@ -16,3 +15,5 @@ export {
   DEFAULT_RESTART_POLICY,
 } from './options.js';
 export type { WorkerOptions, CompiledWorkerOptions, RestartPolicy } from './options.js';
+/** What `compileWorkerOptions` and `new Worker` throw for a bad option (component `'worker'`). */
+export { InvalidOptionError } from '@monomyth/mmop';

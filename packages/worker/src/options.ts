@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { noopLogger } from '@monomyth/node';
-import { curveKeyFromZ85, curvePublicKeyOf } from '@monomyth/mmop';
+import { OptionChecker, curveKeyFromZ85, curvePublicKeyOf } from '@monomyth/mmop';
 import type { CurveClientKeys } from '@monomyth/mmop';
 import type { BatchInterceptor, Logger, StreamAdapter, System } from '@monomyth/node';
 
@@ -88,77 +88,74 @@ export const DEFAULT_RESTART_POLICY: Readonly<Required<RestartPolicy>> = Object.
   windowMs: 60_000,
 });
 
-/** An option is missing or out of range; `option` names it. */
-export class WorkerOptionsError extends Error {
-  override readonly name = 'WorkerOptionsError';
-  readonly code = 'INVALID_OPTION';
-  readonly option: string;
+/** Throws `InvalidOptionError`s of component `'worker'`. */
+const check = new OptionChecker('worker');
 
-  constructor(option: string, message: string) {
-    super(`invalid worker option ${option}: ${message}`);
-    this.option = option;
-  }
-}
-
-function positive(
-  option: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
-  const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < (allowZero ? 0 : 1)) {
-    throw new WorkerOptionsError(
-      option,
-      `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`,
-    );
-  }
-  return chosen;
-}
-
+/**
+ * Fills in the defaults and checks every option; throws an `InvalidOptionError` (component `'worker'`) naming the
+ * first bad one.
+ */
 export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOptions {
-  if (!options.system)
-    throw new WorkerOptionsError('system', 'a worker needs the system whose nodes it runs');
-  if (!options.adapter)
-    throw new WorkerOptionsError('adapter', 'a worker needs a stream adapter for its nodes');
+  if (!options.system) check.fail('system', 'a worker needs the system whose nodes it runs');
+  if (!options.adapter) check.fail('adapter', 'a worker needs a stream adapter for its nodes');
   const id = options.id ?? `monomyth-worker-${randomUUID().slice(0, 8)}`;
   if (id.length === 0 || id.length > 255 || id.charCodeAt(0) === 0) {
-    throw new WorkerOptionsError(
-      'id',
-      'must be 1 to 255 characters and not start with a zero byte',
-    );
+    check.fail('id', 'must be 1 to 255 characters and not start with a zero byte');
   }
-  const restart = { ...DEFAULT_RESTART_POLICY, ...options.restart };
+  const restart = options.restart ?? {};
   return {
     system: options.system,
     adapter: options.adapter,
-    master: options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555',
+    master: check.endpoint(
+      'master',
+      options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555',
+    ),
     curve: compileCurve(options),
     id,
-    capacity: positive('capacity', options.capacity, DEFAULT_WORKER_CAPACITY),
+    capacity: check.wholeNumber('capacity', options.capacity ?? DEFAULT_WORKER_CAPACITY, {
+      min: 1,
+    }),
     host: options.host ?? hostname(),
-    drainTimeoutMs: positive(
+    drainTimeoutMs: check.duration(
       'drainTimeoutMs',
-      options.drainTimeoutMs,
-      DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
-      true,
+      options.drainTimeoutMs ?? DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
     ),
-    registerRetryMs: positive(
+    registerRetryMs: check.duration(
       'registerRetryMs',
-      options.registerRetryMs,
-      DEFAULT_REGISTER_RETRY_MS,
+      options.registerRetryMs ?? DEFAULT_REGISTER_RETRY_MS,
+      { min: 1 },
     ),
     restart: {
-      initialDelayMs: positive('restart.initialDelayMs', restart.initialDelayMs, 500, true),
-      maxDelayMs: positive('restart.maxDelayMs', restart.maxDelayMs, 30_000, true),
-      maxRestarts: positive('restart.maxRestarts', restart.maxRestarts, 5, true),
-      windowMs: positive('restart.windowMs', restart.windowMs, 60_000),
+      initialDelayMs: check.duration(
+        'restart.initialDelayMs',
+        restart.initialDelayMs ?? DEFAULT_RESTART_POLICY.initialDelayMs,
+      ),
+      maxDelayMs: check.duration(
+        'restart.maxDelayMs',
+        restart.maxDelayMs ?? DEFAULT_RESTART_POLICY.maxDelayMs,
+      ),
+      maxRestarts: check.wholeNumber(
+        'restart.maxRestarts',
+        restart.maxRestarts ?? DEFAULT_RESTART_POLICY.maxRestarts,
+        { min: 0 },
+      ),
+      windowMs: check.duration(
+        'restart.windowMs',
+        restart.windowMs ?? DEFAULT_RESTART_POLICY.windowMs,
+        {
+          min: 1,
+        },
+      ),
     },
-    stallWarningMs: positive('stallWarningMs', options.stallWarningMs, DEFAULT_STALL_WARNING_MS),
+    stallWarningMs: check.duration(
+      'stallWarningMs',
+      options.stallWarningMs ?? DEFAULT_STALL_WARNING_MS,
+      { min: 1 },
+    ),
     stallLogFd:
       options.stallLogFd === undefined
         ? undefined
-        : positive('stallLogFd', options.stallLogFd, 0, true),
+        : check.wholeNumber('stallLogFd', options.stallLogFd, { min: 0 }),
     interceptors: options.interceptors ?? [],
     logger: options.logger ?? noopLogger,
   };
@@ -168,18 +165,15 @@ function compileCurve(options: WorkerOptions): CurveClientKeys | undefined {
   const { curveSecretKey, masterKey } = options;
   if (curveSecretKey === undefined && masterKey === undefined) return undefined;
   if (curveSecretKey === undefined)
-    throw new WorkerOptionsError(
-      'curveSecretKey',
-      "masterKey needs the worker's own curveSecretKey",
-    );
+    check.fail('curveSecretKey', "masterKey needs the worker's own curveSecretKey");
   if (masterKey === undefined)
-    throw new WorkerOptionsError('masterKey', "curveSecretKey needs the master's public key");
+    check.fail('masterKey', "curveSecretKey needs the master's public key");
   let publicKey: string;
   try {
     publicKey = curvePublicKeyOf(curveSecretKey);
     curveKeyFromZ85(masterKey);
   } catch (error) {
-    throw new WorkerOptionsError('curveSecretKey', `expected CURVE keys in Z85: ${String(error)}`);
+    check.fail('curveSecretKey', `expected CURVE keys in Z85: ${String(error)}`);
   }
   return { publicKey, secretKey: curveSecretKey, serverKey: masterKey };
 }
