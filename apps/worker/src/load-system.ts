@@ -3,10 +3,14 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isSystem } from '@monomyth/node';
 import type { System } from '@monomyth/node';
+import { MonomythError, brandError, describeError } from '@monomyth/mmop';
 
 /** The module could not be loaded, or does not default-export a system. */
-export class SystemModuleError extends Error {
-  override readonly name = 'SystemModuleError';
+export class SystemModuleError extends MonomythError {
+  static {
+    brandError(this, 'monomyth-worker.SystemModuleError');
+  }
+
   readonly code = 'BAD_SYSTEM_MODULE';
 }
 
@@ -17,7 +21,7 @@ export async function loadSystem(path: string): Promise<System> {
     module = (await import(url)) as { default?: unknown };
   } catch (error) {
     throw new SystemModuleError(
-      `could not load the system module ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `could not load the system module ${path}: ${describeError(error)}`,
       {
         cause: error,
       },

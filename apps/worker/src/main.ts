@@ -15,7 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { CertificateError, readCertificate, readSecretCertificate } from '@monomyth/mmop';
+import {
+  CertificateError,
+  describeError,
+  readCertificate,
+  readSecretCertificate,
+} from '@monomyth/mmop';
 import {
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
@@ -147,7 +152,7 @@ let amqpUrls: string[] | undefined;
 try {
   amqpUrls = options.memory ? undefined : parseAmqpUrls(options.amqp ?? '');
 } catch (error) {
-  console.error(`monomyth-worker: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`monomyth-worker: ${describeError(error)}`);
   process.exit(EXIT_USAGE);
 }
 if (options.quorumQueues && options.queueType === 'classic') {
@@ -171,7 +176,7 @@ let system;
 try {
   system = await loadSystem(options.system);
 } catch (error) {
-  console.error(`monomyth-worker: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`monomyth-worker: ${describeError(error)}`);
   process.exit(EXIT_USAGE);
 }
 

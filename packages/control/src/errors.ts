@@ -1,21 +1,15 @@
-/** The control client's errors, each with a stable `code`; `instanceof` holds across copies of the package. */
-
-const UNREACHABLE = Symbol.for('@monomyth/control.MasterUnreachableError');
-const REQUEST = Symbol.for('@monomyth/control.ControlRequestError');
-const CLOSED = Symbol.for('@monomyth/control.ControlClientClosedError');
-const OPTIONS = Symbol.for('@monomyth/control.ControlClientOptionsError');
-
-function branded(value: unknown, brand: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true
-  );
-}
+/**
+ * The control client's errors, each with a stable `code`; branded `MonomythError`s, so `instanceof` holds across
+ * copies of the package.
+ */
+import { MonomythError, brandError, describeError } from '@monomyth/mmop';
 
 /** No answer from the master within the timeout: it is down, unreachable, or not a Monomyth master. */
-export class MasterUnreachableError extends Error {
-  override readonly name = 'MasterUnreachableError';
+export class MasterUnreachableError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/control.MasterUnreachableError');
+  }
+
   readonly code = 'MASTER_UNREACHABLE';
   readonly master: string;
   readonly timeoutMs: number;
@@ -24,17 +18,15 @@ export class MasterUnreachableError extends Error {
     super(`no answer from the master at ${master} to ${kind} within ${timeoutMs} ms`);
     this.master = master;
     this.timeoutMs = timeoutMs;
-    Object.defineProperty(this, UNREACHABLE, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return branded(value, UNREACHABLE);
   }
 }
 
 /** The master answered with a failure: `status` is HTTP-like (400, 404, 408, 503...), `code` names the condition. */
-export class ControlRequestError extends Error {
-  override readonly name = 'ControlRequestError';
+export class ControlRequestError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/control.ControlRequestError');
+  }
+
   readonly status: number;
   readonly code: string;
   readonly reason: string;
@@ -44,42 +36,46 @@ export class ControlRequestError extends Error {
     this.status = status;
     this.code = code;
     this.reason = reason;
-    Object.defineProperty(this, REQUEST, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return branded(value, REQUEST);
   }
 }
 
 /** The client was closed before the master answered. */
-export class ControlClientClosedError extends Error {
-  override readonly name = 'ControlClientClosedError';
+export class ControlClientClosedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/control.ControlClientClosedError');
+  }
+
   readonly code = 'CLIENT_CLOSED';
 
   constructor() {
     super('the control client is closed');
-    Object.defineProperty(this, CLOSED, { value: true });
+  }
+}
+
+/** The client's socket failed: calls in flight and later calls fail with this (its `cause` is the socket's error). */
+export class ControlClientFailedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/control.ControlClientFailedError');
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return branded(value, CLOSED);
+  readonly code = 'CLIENT_FAILED';
+
+  constructor(cause: unknown) {
+    super(`the control client's socket failed: ${describeError(cause)}`, { cause });
   }
 }
 
 /** The client's options do not fit together (CURVE needs both keys) or a key is not Z85; `option` names it. */
-export class ControlClientOptionsError extends Error {
-  override readonly name = 'ControlClientOptionsError';
+export class ControlClientOptionsError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/control.ControlClientOptionsError');
+  }
+
   readonly code = 'INVALID_OPTION';
   readonly option: string;
 
   constructor(option: string, message: string) {
     super(`invalid control client option ${option}: ${message}`);
     this.option = option;
-    Object.defineProperty(this, OPTIONS, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return branded(value, OPTIONS);
   }
 }

@@ -15,6 +15,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { constants, promises as fs } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { MonomythError, brandError } from './monomyth-error.js';
 import { curveKeyFromZ85, curveKeyToZ85, Z85Error } from './z85.js';
 import { parseZpl, zplChild, zplFind, zplSettings, ZplSyntaxError } from './zpl.js';
 import type { ZplNode } from './zpl.js';
@@ -45,11 +46,12 @@ export const CertificateErrorCode = {
 
 export type CertificateErrorCode = (typeof CertificateErrorCode)[keyof typeof CertificateErrorCode];
 
-const BRAND = Symbol.for('@monomyth/mmop.CertificateError');
-
 /** A certificate file that cannot be read or written; `file` names it, and the message says why. */
-export class CertificateError extends Error {
-  override readonly name = 'CertificateError';
+export class CertificateError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.CertificateError');
+  }
+
   readonly code: CertificateErrorCode;
   readonly file: string;
   /** The message without the file name. */
@@ -60,15 +62,6 @@ export class CertificateError extends Error {
     this.code = code;
     this.file = file;
     this.reason = reason;
-    Object.defineProperty(this, BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[BRAND] === true
-    );
   }
 }
 

@@ -14,6 +14,7 @@ import { compileBodyValidator } from './body-validator.js';
 import type { BodyProblem, BodyValidator } from './body-validator.js';
 import { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
 import type { MessageKind, MmopMessage } from './messages.js';
+import { describeError } from './monomyth-error.js';
 import { KIND_SPECS } from './wire-schemas.js';
 import { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 
@@ -200,7 +201,7 @@ export class MmopCodec {
     } catch (cause) {
       throw new MmopDecodeError(
         DecodeErrorCode.MalformedBody,
-        `${entry.kind} body is not valid msgpack within the limits: ${errorMessage(cause)}`,
+        `${entry.kind} body is not valid msgpack within the limits: ${describeError(cause)}`,
         { kind: entry.kind, cause },
       );
     }
@@ -293,15 +294,11 @@ function asDecodeError(error: unknown): MmopDecodeError {
   if (error instanceof MmopDecodeError) return error;
   return new MmopDecodeError(
     DecodeErrorCode.MalformedBody,
-    `malformed message: ${errorMessage(error)}`,
+    `malformed message: ${describeError(error)}`,
     {
       cause: error,
     },
   );
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {

@@ -2,8 +2,10 @@
  * The codec's errors. `decode` throws nothing but MmopDecodeError, whatever bytes arrive; `encode` throws
  * MmopEncodeError for a message that breaks its kind's schema or the body size limit. Each carries a stable `code`.
  *
- * `instanceof` checks a brand registered with Symbol.for, so it holds even when two copies of this package are loaded.
+ * Both are branded `MonomythError`s (monomyth-error.ts), so `instanceof` holds even when two copies of this package are
+ * loaded.
  */
+import { MonomythError, brandError } from './monomyth-error.js';
 
 /** Why a set of frames is not a valid MMOP/1 message. */
 export const DecodeErrorCode = {
@@ -54,19 +56,11 @@ export interface MmopErrorDetails {
   readonly cause?: unknown;
 }
 
-const DECODE_BRAND = Symbol.for('@monomyth/mmop.MmopDecodeError');
-const ENCODE_BRAND = Symbol.for('@monomyth/mmop.MmopEncodeError');
+export class MmopDecodeError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.MmopDecodeError');
+  }
 
-function hasBrand(value: unknown, brand: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true
-  );
-}
-
-export class MmopDecodeError extends Error {
-  override readonly name = 'MmopDecodeError';
   readonly code: DecodeErrorCode;
   readonly kind: string | undefined;
   readonly field: string | undefined;
@@ -78,16 +72,14 @@ export class MmopDecodeError extends Error {
     this.kind = details.kind;
     this.field = details.field;
     this.requestId = details.requestId;
-    Object.defineProperty(this, DECODE_BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, DECODE_BRAND);
   }
 }
 
-export class MmopEncodeError extends Error {
-  override readonly name = 'MmopEncodeError';
+export class MmopEncodeError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.MmopEncodeError');
+  }
+
   readonly code: EncodeErrorCode;
   readonly kind: string | undefined;
   readonly field: string | undefined;
@@ -97,10 +89,5 @@ export class MmopEncodeError extends Error {
     this.code = code;
     this.kind = details.kind;
     this.field = details.field;
-    Object.defineProperty(this, ENCODE_BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, ENCODE_BRAND);
   }
 }

@@ -48,8 +48,9 @@ describe('MonomythError - brands', () => {
     });
     expect(foreign instanceof ChildAError).toBe(true);
     expect(foreign instanceof ChildBError).toBe(false);
-    expect(null instanceof ParentError).toBe(false);
-    expect('x' instanceof ParentError).toBe(false);
+    for (const value of [null, undefined, 'x', 1, { message: 'm' }] as unknown[]) {
+      expect(value instanceof ParentError).toBe(false);
+    }
     expect(new Error('e') instanceof MonomythError).toBe(false);
   });
 

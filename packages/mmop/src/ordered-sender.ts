@@ -4,6 +4,7 @@
  * one by one rather than thrown at whoever happened to send next. Transport-agnostic: it takes the send function.
  */
 import type { Frames } from './codec.js';
+import { MonomythError, brandError } from './monomyth-error.js';
 
 export interface OrderedSenderOptions {
   /** Sends waiting beyond this many are refused at once (the peer or the socket is not keeping up). @default 10_000 */
@@ -11,14 +12,20 @@ export interface OrderedSenderOptions {
 }
 
 /** The send queue is full: the message was not sent. */
-export class SendQueueFullError extends Error {
-  override readonly name = 'SendQueueFullError';
+export class SendQueueFullError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.SendQueueFullError');
+  }
+
   readonly code = 'SEND_QUEUE_FULL';
 }
 
 /** The sender was closed: the message was not sent. */
-export class SenderClosedError extends Error {
-  override readonly name = 'SenderClosedError';
+export class SenderClosedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.SenderClosedError');
+  }
+
   readonly code = 'SENDER_CLOSED';
 }
 

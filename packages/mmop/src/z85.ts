@@ -3,6 +3,7 @@
  * 40 characters. zeromq.js takes and gives keys only as Z85 text, while a ZAP request carries the client's key as 32
  * raw bytes: these functions convert between the two. zeromq.js itself exports no codec.
  */
+import { MonomythError, brandError } from './monomyth-error.js';
 
 const ALPHABET =
   '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
@@ -18,23 +19,10 @@ const DIGITS: Int8Array = (() => {
 export const CURVE_KEY_BYTES = 32;
 export const CURVE_KEY_Z85_LENGTH = 40;
 
-const BRAND = Symbol.for('@monomyth/mmop.Z85Error');
-
 /** Input that is not valid Z85 (or bytes that Z85 cannot encode): the message says what and where. */
-export class Z85Error extends Error {
-  override readonly name = 'Z85Error';
-
-  constructor(message: string) {
-    super(message);
-    Object.defineProperty(this, BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[BRAND] === true
-    );
+export class Z85Error extends MonomythError {
+  static {
+    brandError(this, '@monomyth/mmop.Z85Error');
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * The errors of the data plane. Each class stands for one condition and carries a stable `code`; `cause` is kept.
  *
- * `instanceof` checks a brand registered with Symbol.for, not the prototype, so it holds when two copies of this package
- * are loaded (a user's system bundling its own copy, say). Subclasses inherit their parent's brand: a
- * `BodyCodecError` is also a `NonRetryableError`. The StreamAdapter contract's own errors are in stream-errors.ts,
- * re-exported here.
+ * Every class extends `MonomythError` (@monomyth/mmop) and is branded with `brandError`, so `instanceof` holds when two
+ * copies of this package are loaded (a user's system bundling its own copy, say). A subclass is an instance of its
+ * parent (a `BodyCodecError` is also a `NonRetryableError`), never of its siblings or subclasses. The StreamAdapter
+ * contract's own errors are in stream-errors.ts, re-exported here.
  */
 
-import { brandOf, hasBrand, setBrand } from './brand.js';
+import { MonomythError, brandError, describeError } from '@monomyth/mmop';
+
+export { MonomythError, brandError, describeError };
 
 export {
   AdapterClosedError,
@@ -20,29 +22,24 @@ export {
 } from './stream-errors.js';
 export type { RejectedMessage } from './stream-errors.js';
 
-const NON_RETRYABLE = brandOf('NonRetryableError');
-
 /**
  * Thrown by a transform (or a route) to say that retrying cannot help: the message goes straight to the node's fail
  * queue, whatever attempts remain.
  */
-export class NonRetryableError extends Error {
-  override readonly name: string = 'NonRetryableError';
+export class NonRetryableError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.NonRetryableError');
+  }
+
   readonly code: string = 'NON_RETRYABLE';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    setBrand(this, NON_RETRYABLE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, NON_RETRYABLE);
-  }
 }
 
 /** A body that the node's codec cannot decode (step `pull`) or an output it cannot encode (step `place`). */
 export class BodyCodecError extends NonRetryableError {
-  override readonly name = 'BodyCodecError';
+  static {
+    brandError(this, '@monomyth/node.BodyCodecError');
+  }
+
   override readonly code = 'BODY_CODEC';
   /** The codec's name: `json`, `string`, `bytes`, `msgpack` or a custom codec's. */
   readonly codec: string;
@@ -55,7 +52,10 @@ export class BodyCodecError extends NonRetryableError {
 
 /** A route chose a destination the node does not have. Retrying would choose it again. */
 export class UnknownRouteError extends NonRetryableError {
-  override readonly name = 'UnknownRouteError';
+  static {
+    brandError(this, '@monomyth/node.UnknownRouteError');
+  }
+
   override readonly code = 'UNKNOWN_ROUTE';
   readonly destination: string;
   readonly knownDestinations: readonly string[];
@@ -75,7 +75,10 @@ export class UnknownRouteError extends NonRetryableError {
  * retry copy) a publish rejected. `reason` is the adapter's.
  */
 export class MessageRefusedError extends NonRetryableError {
-  override readonly name = 'MessageRefusedError';
+  static {
+    brandError(this, '@monomyth/node.MessageRefusedError');
+  }
+
   override readonly code = 'MESSAGE_REFUSED';
   readonly reason: string;
 
@@ -90,7 +93,10 @@ export class MessageRefusedError extends NonRetryableError {
  * it goes to the fail queue instead of being run again.
  */
 export class RedeliveryLimitError extends NonRetryableError {
-  override readonly name = 'RedeliveryLimitError';
+  static {
+    brandError(this, '@monomyth/node.RedeliveryLimitError');
+  }
+
   override readonly code = 'REDELIVERY_LIMIT';
   readonly redeliveries: number;
   readonly limit: number;
@@ -108,15 +114,16 @@ export class RedeliveryLimitError extends NonRetryableError {
 /** The step of a node's iteration where something went wrong. */
 export type Step = 'pull' | 'transform' | 'place';
 
-const STREAM_FAILURE = brandOf('StreamFailureError');
-
 /**
  * The stream itself failed under a running node (pulling, publishing, acknowledging or setting up): not a message's
  * fault, so no attempt was burned. The node requeued what it held and stopped; `run()` rejects with this error and the
  * worker's supervisor decides whether to start it again.
  */
-export class StreamFailureError extends Error {
-  override readonly name = 'StreamFailureError';
+export class StreamFailureError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.StreamFailureError');
+  }
+
   readonly code = 'STREAM_FAILURE';
   readonly step: Step | 'start';
   readonly nodeName: string;
@@ -127,19 +134,15 @@ export class StreamFailureError extends Error {
     });
     this.step = step;
     this.nodeName = nodeName;
-    setBrand(this, STREAM_FAILURE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, STREAM_FAILURE);
   }
 }
 
-const HOOK_FAILURE = brandOf('NodeHookError');
-
 /** A node's `onStart` or `onStop` hook threw. */
-export class NodeHookError extends Error {
-  override readonly name = 'NodeHookError';
+export class NodeHookError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.NodeHookError');
+  }
+
   readonly code = 'NODE_HOOK_FAILED';
   readonly hook: 'onStart' | 'onStop';
   readonly nodeName: string;
@@ -148,49 +151,36 @@ export class NodeHookError extends Error {
     super(`node ${nodeName}: ${hook} failed: ${describeError(cause)}`, { cause });
     this.hook = hook;
     this.nodeName = nodeName;
-    setBrand(this, HOOK_FAILURE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, HOOK_FAILURE);
   }
 }
 
-const GENERATOR_FAILED = brandOf('GeneratorFailedError');
-
 /** A generator node's `generate` function (or its iterator) threw: the node stops with this error. */
-export class GeneratorFailedError extends Error {
-  override readonly name = 'GeneratorFailedError';
+export class GeneratorFailedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.GeneratorFailedError');
+  }
+
   readonly code = 'GENERATOR_FAILED';
   readonly nodeName: string;
 
   constructor(nodeName: string, cause: unknown) {
     super(`node ${nodeName}: the generator threw: ${describeError(cause)}`, { cause });
     this.nodeName = nodeName;
-    setBrand(this, GENERATOR_FAILED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, GENERATOR_FAILED);
   }
 }
 
-const NODE_STATE = brandOf('NodeStateError');
-
 /** A lifecycle call that the node's state does not allow, such as starting a node that has stopped. */
-export class NodeStateError extends Error {
-  override readonly name = 'NodeStateError';
+export class NodeStateError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.NodeStateError');
+  }
+
   readonly code = 'INVALID_NODE_STATE';
   readonly state: string;
 
   constructor(operation: string, state: string) {
     super(`cannot ${operation} a node that is ${state}`);
     this.state = state;
-    setBrand(this, NODE_STATE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, NODE_STATE);
   }
 }
 
@@ -213,11 +203,12 @@ export const SystemErrorCode = {
 
 export type SystemErrorCode = (typeof SystemErrorCode)[keyof typeof SystemErrorCode];
 
-const SYSTEM_DEFINITION = brandOf('SystemDefinitionError');
-
 /** `defineSystem` refused a definition; `nodeType` and `field` say where, when it is about one node. */
-export class SystemDefinitionError extends Error {
-  override readonly name = 'SystemDefinitionError';
+export class SystemDefinitionError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.SystemDefinitionError');
+  }
+
   readonly code: SystemErrorCode;
   readonly nodeType: string | undefined;
   readonly field: string | undefined;
@@ -231,19 +222,15 @@ export class SystemDefinitionError extends Error {
     this.code = code;
     this.nodeType = details.nodeType;
     this.field = details.field;
-    setBrand(this, SYSTEM_DEFINITION);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, SYSTEM_DEFINITION);
   }
 }
 
-const UNKNOWN_NODE_TYPE = brandOf('UnknownNodeTypeError');
-
 /** A recipe (or a request) names a node type the system does not define. */
-export class UnknownNodeTypeError extends Error {
-  override readonly name = 'UnknownNodeTypeError';
+export class UnknownNodeTypeError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.UnknownNodeTypeError');
+  }
+
   readonly code = 'UNKNOWN_NODE_TYPE';
   readonly type: string;
   readonly knownTypes: readonly string[];
@@ -254,19 +241,15 @@ export class UnknownNodeTypeError extends Error {
     );
     this.type = type;
     this.knownTypes = [...knownTypes];
-    setBrand(this, UNKNOWN_NODE_TYPE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, UNKNOWN_NODE_TYPE);
   }
 }
 
-const INVALID_RECIPE = brandOf('InvalidRecipeError');
-
 /** A recipe's field is missing, of the wrong type, out of bounds, or does not fit the node type's definition. */
-export class InvalidRecipeError extends Error {
-  override readonly name = 'InvalidRecipeError';
+export class InvalidRecipeError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.InvalidRecipeError');
+  }
+
   readonly code = 'INVALID_RECIPE';
   readonly type: string | undefined;
   readonly field: string;
@@ -278,28 +261,12 @@ export class InvalidRecipeError extends Error {
     this.type = type;
     this.field = field;
     this.reason = reason;
-    setBrand(this, INVALID_RECIPE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, INVALID_RECIPE);
   }
 }
 
 /** True for errors that say retrying cannot help: `NonRetryableError` and its subclasses. */
 export function isNonRetryable(error: unknown): boolean {
-  return hasBrand(error, NON_RETRYABLE);
-}
-
-/** A one-line description of anything thrown, for logs and failure headers. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
+  return error instanceof NonRetryableError;
 }
 
 /** The name of anything thrown, for failure headers: the class name of an Error, else its JS type. */

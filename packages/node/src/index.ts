@@ -107,5 +107,8 @@ export {
   UnknownQueueError,
   UnknownRouteError,
   isNonRetryable,
+  MonomythError,
+  brandError,
+  describeError,
 } from './errors.js';
 export type { RejectedMessage, Step } from './errors.js';

@@ -8,7 +8,7 @@
  * Only the spec's types are imported: no validator library is a dependency of this package.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { NonRetryableError } from './errors.js';
+import { NonRetryableError, brandError } from './errors.js';
 
 export type { StandardSchemaV1 };
 
@@ -23,11 +23,12 @@ export interface InputIssue {
   readonly message: string;
 }
 
-const INPUT_VALIDATION = Symbol.for('@monomyth/node.InputValidationError');
-
 /** A decoded body does not match the node's `inputSchema`: the message goes to the fail queue, never retried. */
 export class InputValidationError extends NonRetryableError {
-  override readonly name = 'InputValidationError';
+  static {
+    brandError(this, '@monomyth/node.InputValidationError');
+  }
+
   override readonly code = 'INPUT_VALIDATION';
   /** The validator's issues (at most 20), paths written as `$.field[0]`. */
   readonly issues: readonly InputIssue[];
@@ -35,7 +36,6 @@ export class InputValidationError extends NonRetryableError {
   constructor(issues: readonly InputIssue[]) {
     super(`the input does not match the node's inputSchema: ${summarize(issues)}`);
     this.issues = issues;
-    Object.defineProperty(this, INPUT_VALIDATION, { value: true });
   }
 
   /** The issues as JSON, cut to a size that suits a header. */
@@ -49,14 +49,6 @@ export class InputValidationError extends NonRetryableError {
       length += text.length + 1;
     }
     return JSON.stringify(kept);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[INPUT_VALIDATION] === true
-    );
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The errors of the StreamAdapter contract (stream-adapter.ts): what adapters reject with, each with a stable code from
  * `StreamErrorCode`, so that nodes (and the conformance suite) recognise them whatever the backend.
+ * Branded with `brandError` (errors.ts says why).
  */
-import { brandOf, hasBrand, setBrand } from './brand.js';
+import { MonomythError, brandError } from '@monomyth/mmop';
 
 /** The stable codes of the stream adapter errors below. */
 export const StreamErrorCode = {
@@ -16,69 +17,58 @@ export const StreamErrorCode = {
 
 export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
 
-const ADAPTER_CLOSED = brandOf('AdapterClosedError');
-
 /** An adapter operation before `open()` resolved or after `close()` began. */
-export class AdapterClosedError extends Error {
-  override readonly name = 'AdapterClosedError';
+export class AdapterClosedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.AdapterClosedError');
+  }
+
   readonly code = StreamErrorCode.AdapterClosed;
 
   constructor(operation: string, state: 'not open' | 'closing' | 'closed') {
     super(`cannot ${operation}: the stream adapter is ${state}`);
-    setBrand(this, ADAPTER_CLOSED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, ADAPTER_CLOSED);
   }
 }
 
-const CONSUMER_CLOSED = brandOf('ConsumerClosedError');
-
 /** A consumer operation after the consumer (or its adapter) closed. */
-export class ConsumerClosedError extends Error {
-  override readonly name = 'ConsumerClosedError';
+export class ConsumerClosedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.ConsumerClosedError');
+  }
+
   readonly code = StreamErrorCode.ConsumerClosed;
   readonly queue: string;
 
   constructor(operation: string, queue: string) {
     super(`cannot ${operation}: the consumer of ${JSON.stringify(queue)} is closed`);
     this.queue = queue;
-    setBrand(this, CONSUMER_CLOSED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONSUMER_CLOSED);
   }
 }
 
-const CONSUMER_BUSY = brandOf('ConsumerBusyError');
-
 /** `nextBatch` called while another `nextBatch` on the same consumer is pending. */
-export class ConsumerBusyError extends Error {
-  override readonly name = 'ConsumerBusyError';
+export class ConsumerBusyError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.ConsumerBusyError');
+  }
+
   readonly code = StreamErrorCode.ConsumerBusy;
 
   constructor(queue: string) {
     super(
       `a nextBatch on ${JSON.stringify(queue)} is already pending: a consumer serves one pull at a time`,
     );
-    setBrand(this, CONSUMER_BUSY);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONSUMER_BUSY);
   }
 }
-
-const UNKNOWN_DELIVERY = brandOf('UnknownDeliveryError');
 
 /**
  * `ack`, `requeue` or `deadLetter` of a delivery this consumer does not hold: already settled, or handed out by another consumer.
  * Nothing in the call was settled.
  */
-export class UnknownDeliveryError extends Error {
-  override readonly name = 'UnknownDeliveryError';
+export class UnknownDeliveryError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.UnknownDeliveryError');
+  }
+
   readonly code = StreamErrorCode.UnknownDelivery;
 
   constructor(operation: 'ack' | 'requeue' | 'dead-letter', queue: string) {
@@ -86,30 +76,21 @@ export class UnknownDeliveryError extends Error {
       `cannot ${operation}: a delivery is not held unacknowledged by this consumer of ${JSON.stringify(queue)} ` +
         '(settled already, or from another consumer); nothing in the call was settled',
     );
-    setBrand(this, UNKNOWN_DELIVERY);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, UNKNOWN_DELIVERY);
   }
 }
 
-const UNKNOWN_QUEUE = brandOf('UnknownQueueError');
-
 /** Consume from, or publish to, a queue that was never declared. Publishing never drops a message silently. */
-export class UnknownQueueError extends Error {
-  override readonly name = 'UnknownQueueError';
+export class UnknownQueueError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.UnknownQueueError');
+  }
+
   readonly code = StreamErrorCode.UnknownQueue;
   readonly queue: string;
 
   constructor(operation: string, queue: string, options?: { cause?: unknown }) {
     super(`cannot ${operation}: no queue ${JSON.stringify(queue)} (declare it first)`, options);
     this.queue = queue;
-    setBrand(this, UNKNOWN_QUEUE);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, UNKNOWN_QUEUE);
   }
 }
 
@@ -122,15 +103,16 @@ export interface RejectedMessage {
   readonly cause?: unknown;
 }
 
-const MESSAGES_REJECTED = brandOf('MessagesRejectedError');
-
 /**
  * A publish refused particular messages (too large, headers that cannot be encoded, no route to their queue) and
  * stored every other one of the call durably. `rejected` lists the refused ones by index into the published array, in
  * ascending order; publishing the same bytes again would be refused again.
  */
-export class MessagesRejectedError extends Error {
-  override readonly name = 'MessagesRejectedError';
+export class MessagesRejectedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/node.MessagesRejectedError');
+  }
+
   readonly code = StreamErrorCode.MessagesRejected;
   readonly rejected: readonly RejectedMessage[];
   /** Messages in the call: `total - rejected.length` of them were stored. */
@@ -147,10 +129,5 @@ export class MessagesRejectedError extends Error {
     );
     this.rejected = sorted;
     this.total = total;
-    setBrand(this, MESSAGES_REJECTED);
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, MESSAGES_REJECTED);
   }
 }

@@ -20,7 +20,8 @@ import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { coalesceWrites } from './coalesced-writes.js';
 import type { Logger } from '@monomyth/node';
-import { RabbitMqConnectionError, messageOf } from './errors.js';
+import { describeError } from '@monomyth/node';
+import { RabbitMqConnectionError } from './errors.js';
 import { redactSecrets, redactUrl } from './options.js';
 import type { CompiledRabbitMqOptions } from './options.js';
 
@@ -153,7 +154,7 @@ export class ConnectionKeeper {
     coalesceWrites(model);
     model.on('error', (error: Error) => {
       this.logger.warn(
-        { error: redactSecrets(messageOf(error), options.urls) },
+        { error: redactSecrets(describeError(error), options.urls) },
         'RabbitMQ connection error',
       );
     });
@@ -192,7 +193,8 @@ export class ConnectionKeeper {
       {
         url: lostUrl,
         next: this.currentUrl,
-        error: error === undefined ? undefined : redactSecrets(messageOf(error), this.options.urls),
+        error:
+          error === undefined ? undefined : redactSecrets(describeError(error), this.options.urls),
       },
       'RabbitMQ connection lost; reconnecting',
     );
@@ -229,14 +231,14 @@ export class ConnectionKeeper {
             : new RabbitMqConnectionError(
                 this.options.redactedUrl,
                 'gave-up',
-                `${this.attempts} attempts failed; the last: ${messageOf(error)}`,
+                `${this.attempts} attempts failed; the last: ${describeError(error)}`,
                 { cause: error },
               ),
         );
         return;
       }
       this.logger.warn(
-        { attempt: this.attempts, url: this.currentUrl, error: messageOf(error) },
+        { attempt: this.attempts, url: this.currentUrl, error: describeError(error) },
         'RabbitMQ reconnection failed; trying again',
       );
       this.advance();
@@ -286,7 +288,7 @@ function connectionError(
   urls: readonly string[],
   error: unknown,
 ): RabbitMqConnectionError {
-  const detail = redactSecrets(messageOf(error), urls);
+  const detail = redactSecrets(describeError(error), urls);
   const refused = /ACCESS[-_]REFUSED|\b403\b|authentication/i.test(detail);
   return new RabbitMqConnectionError(
     redactUrl(url),

@@ -34,7 +34,8 @@ import type {
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
 import type { RedeliveryCounter } from './redelivery-counter.js';
-import { RabbitMqChannelError, messageOf, replyCodeOf } from './errors.js';
+import { describeError } from '@monomyth/node';
+import { RabbitMqChannelError, replyCodeOf } from './errors.js';
 import { fromAmqpHeaders } from './wire.js';
 
 /** Channel failures in a row on a live connection before a consumer gives up. */
@@ -194,7 +195,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.channel = channel;
     channel.on('error', (error: Error) => {
       this.host.logger.warn(
-        { queue: this.queue, error: messageOf(error) },
+        { queue: this.queue, error: describeError(error) },
         'RabbitMQ consumer channel error',
       );
     });
@@ -294,7 +295,7 @@ export class RabbitMqConsumer implements StreamConsumer {
         if (this.host.keeper.current === model && ++failures >= MAX_CHANNEL_FAILURES) {
           this.fail(
             new RabbitMqChannelError(
-              `consuming ${JSON.stringify(this.queue)} failed ${failures} times in a row: ${messageOf(error)}`,
+              `consuming ${JSON.stringify(this.queue)} failed ${failures} times in a row: ${describeError(error)}`,
               { cause: error },
             ),
           );
@@ -359,7 +360,7 @@ export class RabbitMqConsumer implements StreamConsumer {
       } catch (error) {
         // The channel is closing: the broker gives these back and they come again, which is what at-least-once allows.
         this.host.logger.debug(
-          { queue: this.queue, error: messageOf(error) },
+          { queue: this.queue, error: describeError(error) },
           'settling on a closing channel',
         );
       }

@@ -1,21 +1,8 @@
 /**
- * The adapter's own errors. Each carries a stable `code` and keeps its `cause`; `instanceof` checks a brand registered
- * with Symbol.for, so it holds across two copies of this package. URLs in messages never show a password.
+ * The adapter's own errors. Each carries a stable `code` and keeps its `cause`; each is a branded `MonomythError`, so
+ * `instanceof` holds across two copies of this package. URLs in messages never show a password.
  */
-
-function brandOf(name: string): symbol {
-  return Symbol.for(`@monomyth/rmq.${name}`);
-}
-
-function hasBrand(value: unknown, brand: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true
-  );
-}
-
-const CONNECTION = brandOf('RabbitMqConnectionError');
+import { MonomythError, brandError } from '@monomyth/node';
 
 /** Why the adapter has no connection: it could not open one, or gave up reconnecting. */
 export type ConnectionFailure = 'unreachable' | 'access-refused' | 'gave-up';
@@ -24,8 +11,11 @@ export type ConnectionFailure = 'unreachable' | 'access-refused' | 'gave-up';
  * The broker cannot be reached, refused the credentials, or stayed away past `reconnect.maxAttempts`. `url` is
  * redacted (`amqp://user:***@host:port`).
  */
-export class RabbitMqConnectionError extends Error {
-  override readonly name = 'RabbitMqConnectionError';
+export class RabbitMqConnectionError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/rmq.RabbitMqConnectionError');
+  }
+
   readonly code = 'RMQ_CONNECTION_FAILED';
   readonly url: string;
   readonly reason: ConnectionFailure;
@@ -45,51 +35,34 @@ export class RabbitMqConnectionError extends Error {
     super(`RabbitMQ at ${url}: ${what} (${detail})`, options);
     this.url = url;
     this.reason = reason;
-    Object.defineProperty(this, CONNECTION, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONNECTION);
   }
 }
-
-const NACKED = brandOf('RabbitMqPublishNackedError');
 
 /**
  * The broker refused to store a message it was sent (a basic.nack: an overflowing queue with `reject-publish`, an
  * internal error). The batch is not placed; retrying may meet the same refusal.
  */
-export class RabbitMqPublishNackedError extends Error {
-  override readonly name = 'RabbitMqPublishNackedError';
+export class RabbitMqPublishNackedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/rmq.RabbitMqPublishNackedError');
+  }
+
   readonly code = 'RMQ_PUBLISH_NACKED';
 
   constructor(queues: readonly string[]) {
     super(
       `RabbitMQ refused (nacked) a message published to ${queues.map((q) => JSON.stringify(q)).join(', ')}`,
     );
-    Object.defineProperty(this, NACKED, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, NACKED);
   }
 }
 
-const CHANNEL = brandOf('RabbitMqChannelError');
-
 /** A channel failed again and again while its connection stayed up: the error the broker gave is the `cause`. */
-export class RabbitMqChannelError extends Error {
-  override readonly name = 'RabbitMqChannelError';
+export class RabbitMqChannelError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/rmq.RabbitMqChannelError');
+  }
+
   readonly code = 'RMQ_CHANNEL_FAILED';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    Object.defineProperty(this, CHANNEL, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CHANNEL);
-  }
 }
 
 /** The AMQP reply code in an amqplib error (404 NOT_FOUND, 403 ACCESS_REFUSED, 406 PRECONDITION_FAILED), if any. */
@@ -97,8 +70,4 @@ export function replyCodeOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

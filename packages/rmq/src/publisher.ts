@@ -25,10 +25,10 @@
  *   with that routing key is named, with an `UnknownQueueError` as cause.
  */
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import { MessagesRejectedError, UnknownQueueError } from '@monomyth/node';
+import { MessagesRejectedError, UnknownQueueError, describeError } from '@monomyth/node';
 import type { Logger, OutgoingMessage, RejectedMessage } from '@monomyth/node';
 import type { ConnectionKeeper } from './connection-keeper.js';
-import { RabbitMqChannelError, RabbitMqPublishNackedError, messageOf } from './errors.js';
+import { RabbitMqChannelError, RabbitMqPublishNackedError } from './errors.js';
 import { toBuffer } from './wire.js';
 
 /** Idle confirm channels kept open for the next batches. */
@@ -48,7 +48,7 @@ export type RouteOf = (queue: string) => { readonly exchange: string; readonly r
 /** The channel died under the batch: send it again on another one. */
 class ChannelLost extends Error {
   constructor(cause: unknown) {
-    super(`the channel closed before every confirm arrived: ${messageOf(cause)}`, { cause });
+    super(`the channel closed before every confirm arrived: ${describeError(cause)}`, { cause });
   }
 }
 
@@ -68,7 +68,7 @@ class PooledChannel {
     logger: Logger,
   ) {
     channel.on('error', (error: Error) => {
-      logger.warn({ error: messageOf(error) }, 'RabbitMQ publishing channel error');
+      logger.warn({ error: describeError(error) }, 'RabbitMQ publishing channel error');
     });
     channel.on('close', () => {
       this.alive = false;
@@ -130,7 +130,7 @@ class BatchSend {
   /** The broker confirmed (or nacked, or the channel lost) the message at `index`. */
   confirmed(index: number, error: unknown): void {
     if (error !== null && error !== undefined) {
-      if (messageOf(error) === 'message nacked') (this.nacked ??= []).push(index);
+      if (describeError(error) === 'message nacked') (this.nacked ??= []).push(index);
       else this.lost ??= error;
     }
     this.remaining -= 1;
@@ -321,7 +321,7 @@ export class Publisher {
         } catch (error) {
           // amqplib encodes the frames before writing: a message it cannot encode left the channel untouched.
           if (error instanceof RangeError || error instanceof TypeError) {
-            batch.skipped(i, `headers that cannot be encoded: ${messageOf(error)}`, error);
+            batch.skipped(i, `headers that cannot be encoded: ${describeError(error)}`, error);
             continue;
           }
           batch.notSent(messages.length - i, error);
@@ -365,7 +365,7 @@ export class Publisher {
       } catch (error) {
         if (!this.retrying()) throw this.closedError();
         // The connection is going away under us: the keeper notices; ask it again.
-        this.logger.debug({ error: messageOf(error) }, 'could not open a publishing channel');
+        this.logger.debug({ error: describeError(error) }, 'could not open a publishing channel');
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }

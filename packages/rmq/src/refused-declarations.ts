@@ -5,7 +5,8 @@
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Logger } from '@monomyth/node';
-import { messageOf, replyCodeOf } from './errors.js';
+import { describeError } from '@monomyth/node';
+import { replyCodeOf } from './errors.js';
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -71,7 +72,7 @@ export class RefusedDeclarations {
         await this.run(step);
       } catch (error) {
         still.push(step);
-        this.logger.debug({ error: messageOf(error) }, `could not ${step.what} yet`);
+        this.logger.debug({ error: describeError(error) }, `could not ${step.what} yet`);
       }
     }
     // A new connection meanwhile started over with its own list.

@@ -12,11 +12,11 @@
  * them.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { AdapterClosedError, UnknownQueueError } from '@monomyth/node';
+import { AdapterClosedError, UnknownQueueError, describeError } from '@monomyth/node';
 import type { Logger } from '@monomyth/node';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
-import { RabbitMqChannelError, messageOf, replyCodeOf } from './errors.js';
+import { RabbitMqChannelError, replyCodeOf } from './errors.js';
 import type { CompiledRabbitMqOptions, QueueArgumentValue } from './options.js';
 import {
   DEAD_LETTER_EXCHANGE,
@@ -204,7 +204,7 @@ export class QueueTopology {
           if (code !== undefined && code !== 320) {
             if (code === 406) {
               throw new RabbitMqChannelError(
-                `cannot ${what}: the broker refused it (${messageOf(error)}); an existing queue keeps the arguments ` +
+                `cannot ${what}: the broker refused it (${describeError(error)}); an existing queue keeps the arguments ` +
                   'it was declared with',
                 { cause: error },
               );
@@ -229,7 +229,7 @@ export class QueueTopology {
     const channel = await model.createChannel();
     channel.on('error', (error: Error) =>
       this.host.logger.debug(
-        { error: messageOf(error) },
+        { error: describeError(error) },
         'RabbitMQ admin channel closed by the broker',
       ),
     );
@@ -265,7 +265,7 @@ export class QueueTopology {
         } catch (error) {
           if (!isChannelRefusal(error)) throw error;
           this.host.logger.warn(
-            { error: messageOf(error) },
+            { error: describeError(error) },
             `could not ${step.what} again on the new connection; trying it again later`,
           );
           refused.push(step);
@@ -366,7 +366,7 @@ export class QueueTopology {
     } catch (error) {
       if (replyCodeOf(error) !== 406) throw error;
       this.host.logger.debug(
-        { error: messageOf(error) },
+        { error: describeError(error) },
         `${UNROUTED_DEAD_LETTERS} exists with other arguments (another queue type); kept as it is`,
       );
     } finally {

@@ -1,6 +1,11 @@
+import { MonomythError, brandError } from '@monomyth/node';
+
 /** No RabbitMQ server scripts on this machine. */
-export class RabbitMqNotInstalledError extends Error {
-  override readonly name = 'RabbitMqNotInstalledError';
+export class RabbitMqNotInstalledError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/testing.RabbitMqNotInstalledError');
+  }
+
   readonly code = 'RABBITMQ_NOT_INSTALLED';
 
   constructor() {
@@ -13,8 +18,11 @@ export class RabbitMqNotInstalledError extends Error {
 }
 
 /** The broker exited while booting or did not accept connections in time; `output` holds the last lines it printed. */
-export class RabbitMqStartError extends Error {
-  override readonly name = 'RabbitMqStartError';
+export class RabbitMqStartError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/testing.RabbitMqStartError');
+  }
+
   readonly code = 'RABBITMQ_START_FAILED';
   readonly output: readonly string[];
 

@@ -25,6 +25,7 @@ import {
   type StreamAdapter,
   type System,
 } from '@monomyth/node';
+import { MonomythError, brandError } from '@monomyth/node';
 
 export interface SystemHarnessOptions {
   /**
@@ -79,8 +80,11 @@ export interface CollectedFailure {
 }
 
 /** The messages expected did not all arrive in time. */
-export class CollectTimeoutError extends Error {
-  override readonly name = 'CollectTimeoutError';
+export class CollectTimeoutError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/testing.CollectTimeoutError');
+  }
+
   readonly code = 'COLLECT_TIMEOUT';
   readonly queue: string;
   readonly received: number;

@@ -4,6 +4,7 @@
  * so, for the master to place the node elsewhere. A node that stops on its own without failing (a generator that ran
  * out) is reported completed. Stopping drains the node in flight and cancels any pending restart.
  */
+import { describeError } from '@monomyth/mmop';
 import type { NodeStatus, Recipe } from '@monomyth/mmop';
 import type { Logger, Node } from '@monomyth/node';
 import type { CompiledWorkerOptions } from './options.js';
@@ -116,7 +117,7 @@ export class NodeSupervisor {
       this.#events.exited(this, 'completed', { restarting: false, completed: true });
       return;
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = describeError(error);
     const now = Date.now();
     this.#crashes.push(now);
     const windowStart = now - this.#policy.windowMs;

@@ -12,7 +12,7 @@
  * Nothing a master sends can throw out of the worker's loop: a recipe that cannot be built is answered with
  * START-NODE-FAILURE and a category.
  */
-import { Status } from '@monomyth/mmop';
+import { MonomythError, Status, brandError, describeError } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
@@ -41,8 +41,11 @@ export const StartFailureCategory = {
 } as const;
 
 /** The master refused this worker for good: its name is held by another worker (`code` NAME_TAKEN). */
-export class WorkerRefusedError extends Error {
-  override readonly name = 'WorkerRefusedError';
+export class WorkerRefusedError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/worker.WorkerRefusedError');
+  }
+
   readonly code: string;
 
   constructor(code: string, reason: string) {
@@ -258,7 +261,7 @@ export class Worker {
             : error instanceof InvalidRecipeError
               ? StartFailureCategory.InvalidRecipe
               : StartFailureCategory.Build;
-        return refuse(category, error instanceof Error ? error.message : String(error));
+        return refuse(category, describeError(error));
       }
       try {
         supervisor = await NodeSupervisor.start(
@@ -272,7 +275,7 @@ export class Worker {
       } catch (error) {
         return refuse(
           StartFailureCategory.Start,
-          error instanceof Error ? error.message : String(error),
+          describeError(error),
         );
       }
     } finally {
