@@ -313,6 +313,10 @@ export class BatchExecutor {
   }
 }
 
+/**
+ * What a codec threw, as a BodyCodecError. Only a BodyCodecError passes as is: any other error, a NonRetryableError
+ * included (`instanceof` checks each class's own brand), becomes the cause of one.
+ */
 function codecError(codec: BodyCodec, operation: 'encode' | 'decode', error: unknown): unknown {
   if (error instanceof BodyCodecError) return error;
   return new BodyCodecError(
