@@ -26,7 +26,7 @@ export interface ConformanceOptions {
   /**
    * A message (body and headers) the adapter refuses for itself: too large for it, or with headers it cannot encode.
    * With it, the suite checks that a publish names such messages (`MessagesRejectedError`) and stores the others;
-   * without it, those cases pass without checking anything.
+   * without it, those cases are reported as skipped.
    */
   readonly refusedMessage?: () => { readonly body: Uint8Array; readonly headers?: MessageHeaders };
 }
@@ -44,6 +44,15 @@ export interface ConformanceContext {
   /** Declares a fresh queue on `adapter` and returns its name. */
   freshQueue(adapter: StreamAdapter, name?: string): Promise<string>;
 }
+
+/** Why a case is skipped: the skip note of a case for a capability the adapter does not have. */
+export const Lacks = {
+  retryLater: 'the adapter is not DelayedRetryCapable (no retryLater)',
+  queueStats: 'the adapter is not QueueStatsCapable (no queueStats)',
+  deadLetter: 'the consumer is not DeadLetterCapable (no deadLetter)',
+  redeliveryCount: 'the adapter reports no redeliveryCount',
+  refusedMessage: 'no refusedMessage in the conformance options',
+} as const;
 
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();

@@ -1,5 +1,6 @@
 /** Conformance: open, close with drain, and clear errors on an adapter that is not open. */
 import { StreamErrorCode } from '@monomyth/node';
+import type { Delivery } from '@monomyth/node';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
@@ -81,6 +82,31 @@ export function lifecycleCases(ctx: ConformanceContext): void {
     expect([...at(rest, 1).body]).toEqual([100]);
   });
 
+  it('close - while it drains, consumers hand out nothing new: neither to a pull begun before it, nor to one begun during it', async () => {
+    const adapter = await ctx.connect();
+    const queue = await ctx.freshQueue(adapter);
+    const consumer = await adapter.consume(queue, { maxUnacked: 10 });
+    await publishTexts(adapter, queue, ['held']);
+    const held = await pullExactly(consumer, 1, ctx.deliveryTimeoutMs);
+    // A pull waiting for the next arrival when close() is called.
+    const stop = new AbortController();
+    const before = consumer.nextBatch({ max: 10, timeoutMs: 0, signal: stop.signal });
+    const closing = adapter.close({ drainTimeoutMs: ctx.deliveryTimeoutMs });
+    await publishTexts(adapter, queue, ['during']);
+    await new Promise((resolve) => setTimeout(resolve, ctx.quietMs));
+    stop.abort();
+    expect(texts(await handedOutWhileDraining(before))).toEqual([]);
+    expect(texts(await handedOutWhileDraining(pullFor(consumer, 10, ctx.quietMs)))).toEqual([]);
+    await consumer.ack(held);
+    await closing;
+
+    // What was published during the drain waits in the queue, once.
+    const reader = await ctx.connect();
+    const next = await reader.consume(queue, { maxUnacked: 10 });
+    expect(texts(await pullExactly(next, 1, ctx.deliveryTimeoutMs))).toEqual(['during']);
+    expect(await pullFor(next, 10, ctx.quietMs)).toEqual([]);
+  });
+
   it('close - past the drain timeout, what is still unsettled goes back to its queue', async () => {
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
@@ -101,4 +127,17 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       [],
     );
   });
+}
+
+/**
+ * What a pull made while its adapter drains handed out: its deliveries, or none when it rejected with
+ * CONSUMER_CLOSED (an adapter may end its consumers' pulls when the drain begins; it may not hand anything out).
+ */
+async function handedOutWhileDraining(pull: Promise<Delivery[]>): Promise<Delivery[]> {
+  try {
+    return await pull;
+  } catch (error) {
+    expect(error).toMatchObject({ code: StreamErrorCode.ConsumerClosed });
+    return [];
+  }
 }

@@ -7,13 +7,24 @@ import { StreamErrorCode, isDeadLetterCapable } from '@monomyth/node';
 import type { Delivery, MessagesRejectedError } from '@monomyth/node';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+import {
+  Lacks,
+  at,
+  encoder,
+  publishTexts,
+  pullExactly,
+  pullFor,
+  rejectionOf,
+  texts,
+} from './context.js';
 
 export function poisonCases(ctx: ConformanceContext): void {
   const refused = ctx.refusedMessage;
 
-  it('publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order', async () => {
-    if (refused === undefined) return;
+  it('publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order', async ({
+    skip,
+  }) => {
+    if (refused === undefined) return skip(Lacks.refusedMessage);
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
     const bad = { queue, ...refused() };
@@ -35,8 +46,10 @@ export function poisonCases(ctx: ConformanceContext): void {
     expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);
   });
 
-  it('publish - a call of refused messages only stores nothing, and the adapter goes on publishing', async () => {
-    if (refused === undefined) return;
+  it('publish - a call of refused messages only stores nothing, and the adapter goes on publishing', async ({
+    skip,
+  }) => {
+    if (refused === undefined) return skip(Lacks.refusedMessage);
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
     const error = (await rejectionOf(
@@ -49,12 +62,14 @@ export function poisonCases(ctx: ConformanceContext): void {
     expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);
   });
 
-  it('deadLetter - the original moves unchanged to the fail queue, and never comes back to its queue', async () => {
+  it('deadLetter - the original moves unchanged to the fail queue, and never comes back to its queue', async ({
+    skip,
+  }) => {
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
     const failQueue = await ctx.freshQueue(adapter, 'q-fail');
     const consumer = await adapter.consume(queue, { maxUnacked: 10, failQueue });
-    if (!isDeadLetterCapable(consumer)) return;
+    if (!isDeadLetterCapable(consumer)) return skip(Lacks.deadLetter);
     await adapter.publish([
       { queue, body: encoder.encode('poison'), headers: { keep: 'me' } },
       { queue, body: encoder.encode('good') },
@@ -82,7 +97,9 @@ export function poisonCases(ctx: ConformanceContext): void {
     ).toEqual([]);
   });
 
-  it('redeliveryCount - when reported, it goes up by one each time a message comes back from a consumer that went away', async () => {
+  it('redeliveryCount - when reported, it goes up by one each time a message comes back from a consumer that went away', async ({
+    skip,
+  }) => {
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
     await publishTexts(adapter, queue, ['again']);
@@ -97,7 +114,7 @@ export function poisonCases(ctx: ConformanceContext): void {
     const second = await heldThenGone();
     const third = await heldThenGone();
     expect([second.redelivered, third.redelivered]).toEqual([true, true]);
-    if (second.redeliveryCount === undefined) return;
+    if (second.redeliveryCount === undefined) return skip(Lacks.redeliveryCount);
     expect(second.redeliveryCount).toBeGreaterThanOrEqual(1);
     expect(third.redeliveryCount).toBe(second.redeliveryCount + 1);
   });

@@ -1,0 +1,112 @@
+/**
+ * Tests of the conformance suite itself: it runs the suite (in a vitest of its own) against adapters with a seeded
+ * bug and against one without optional capabilities, and checks what the suite reports for each case: the case that
+ * owns a bug fails and every other passes; a capability the adapter lacks shows as skipped, never as passed.
+ */
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startVitest } from 'vitest/node';
+import { Lacks } from '../src/conformance/context.js';
+
+type State = 'passed' | 'failed' | 'skipped' | 'pending';
+
+/** Each fixture file's cases: name (without the describe block's) to state, and skip notes. */
+const runs = new Map<string, { states: Map<string, State>; notes: Map<string, string> }>();
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const conditions = ['@monomyth/source', 'module', 'node', 'development|production'];
+
+beforeAll(async () => {
+  const vitest = await startVitest(
+    'test',
+    [],
+    {
+      config: false,
+      root: fixtures,
+      include: ['*.conformance.ts'],
+      watch: false,
+      // No reporter: this file's assertions say what the inner run reported.
+      reporters: [{}],
+      testTimeout: 30_000,
+      maxWorkers: 1,
+    },
+    { resolve: { conditions }, ssr: { resolve: { conditions } } },
+  );
+  try {
+    for (const module of vitest.state.getTestModules()) {
+      const name = module.moduleId.slice(fixtures.length).replace(/\.conformance\.ts$/, '');
+      const states = new Map<string, State>();
+      const notes = new Map<string, string>();
+      for (const test of module.children.allTests()) {
+        const result = test.result();
+        states.set(test.name, result.state);
+        if (result.state === 'skipped' && result.note !== undefined)
+          notes.set(test.name, result.note);
+      }
+      runs.set(name, { states, notes });
+    }
+  } finally {
+    await vitest.close();
+    // The inner run's failures are expected; they must not fail this process.
+    process.exitCode = 0;
+  }
+}, 120_000);
+
+function run(name: string): { states: Map<string, State>; notes: Map<string, string> } {
+  const found = runs.get(name);
+  if (found === undefined) throw new Error(`the fixture ${name} did not run`);
+  return found;
+}
+
+/** Names of the cases in `state`. */
+function casesIn(name: string, state: State): string[] {
+  return [...run(name).states].filter(([, s]) => s === state).map(([test]) => test);
+}
+
+const DRAIN_CASE =
+  'close - while it drains, consumers hand out nothing new: neither to a pull begun before it, nor to one begun during it';
+const STORED_CASE =
+  'publish - resolves once stored: the moment it resolves, queueStats through another adapter counts every message';
+/** The cases that need `refusedMessage`, which the fixtures leave out. */
+const REFUSED_CASES = [
+  'publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order',
+  'publish - a call of refused messages only stores nothing, and the adapter goes on publishing',
+];
+
+describe('the conformance suite', () => {
+  it('fails an adapter that hands out deliveries while close() drains, in the drain case only', () => {
+    expect(casesIn('drain-leaking', 'failed')).toEqual([DRAIN_CASE]);
+    expect(casesIn('drain-leaking', 'skipped')).toEqual(REFUSED_CASES);
+    expect(casesIn('drain-leaking', 'passed').length).toBeGreaterThan(25);
+  });
+
+  it('fails an adapter whose publish resolves before the messages are stored, in the stored case only', () => {
+    expect(casesIn('write-behind', 'failed')).toEqual([STORED_CASE]);
+    expect(casesIn('write-behind', 'skipped')).toEqual(REFUSED_CASES);
+    expect(casesIn('write-behind', 'passed').length).toBeGreaterThan(25);
+  });
+
+  it('reports the cases of capabilities an adapter lacks as skipped, with the reason, never as passed', () => {
+    const { notes } = run('bare');
+    expect(casesIn('bare', 'failed')).toEqual([]);
+    expect(Object.fromEntries(notes)).toEqual({
+      'retryLater - the copy comes back after its delay with the new headers, and the original is acked by the caller':
+        Lacks.retryLater,
+      'retryLater - a retry copy outlives the adapter that stored it': Lacks.retryLater,
+      'queueStats - counts ready and unacked messages and consumers': Lacks.queueStats,
+      [STORED_CASE]: Lacks.queueStats,
+      [REFUSED_CASES[0] as string]: Lacks.refusedMessage,
+      [REFUSED_CASES[1] as string]: Lacks.refusedMessage,
+      'deadLetter - the original moves unchanged to the fail queue, and never comes back to its queue':
+        Lacks.deadLetter,
+      'redeliveryCount - when reported, it goes up by one each time a message comes back from a consumer that went away':
+        Lacks.redeliveryCount,
+    });
+    expect(casesIn('bare', 'skipped')).toEqual([...notes.keys()]);
+    // The same cases pass on the in-memory adapter, which has every capability: the skips come from the adapter.
+    for (const test of notes.keys()) {
+      if (!REFUSED_CASES.includes(test))
+        expect([test, run('drain-leaking').states.get(test)]).toEqual([test, 'passed']);
+    }
+  });
+});
