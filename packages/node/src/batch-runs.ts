@@ -4,31 +4,28 @@
  * node's counters and its duration to the latency histogram, unless the node abandoned it.
  */
 import type { NodeInfo } from './definition.js';
-import { composeInterceptors } from './interceptors.js';
-import type { BatchInterceptor, BatchOutcome, BatchRunner } from './interceptors.js';
+import { runIntercepted } from './interceptors.js';
+import type { BatchInterceptor, BatchOutcome } from './interceptors.js';
 import type { NodeCounters } from './node-stats.js';
 
 export class BatchRuns {
   private batchId = 0;
-  /** The batches the interceptors are about to run, by batch id (see `execute`). */
-  private readonly pending = new Map<number, () => Promise<BatchOutcome>>();
-  private readonly runBatch: BatchRunner;
+  /** Batches between `run` and their end. */
+  private batches = 0;
   /** Messages of the batches in flight (a generator's values are not counted: nothing is held for them). */
   inFlightMessages = 0;
 
   constructor(
     private readonly info: NodeInfo,
-    interceptors: readonly BatchInterceptor[],
+    private readonly interceptors: readonly BatchInterceptor[],
     private readonly counters: NodeCounters,
     /** True once the node gave up on its batches in flight: they are not counted. */
     private readonly abandoned: () => boolean,
-  ) {
-    this.runBatch = composeInterceptors(interceptors, (batch) => this.execute(batch.batchId));
-  }
+  ) {}
 
   /** True while a batch is in flight. */
   get busy(): boolean {
-    return this.pending.size > 0 || this.inFlightMessages > 0;
+    return this.batches > 0;
   }
 
   /** Runs one batch through the interceptors, `run` innermost, and counts it. */
@@ -37,9 +34,10 @@ export class BatchRuns {
     const batchId = ++this.batchId;
     const held = queue === null ? 0 : size;
     this.inFlightMessages += held;
-    this.pending.set(batchId, run);
+    this.batches += 1;
     try {
-      const outcome = await this.runBatch({ node: this.info, batchId, size, queue });
+      const info = { node: this.info, batchId, size, queue };
+      const outcome = await runIntercepted(this.interceptors, info, run);
       if (this.abandoned()) return;
       const { counters } = this;
       counters.processed += outcome.processed;
@@ -49,20 +47,8 @@ export class BatchRuns {
       counters.batches += 1;
       counters.latency.record(performance.now() - started);
     } finally {
-      this.pending.delete(batchId);
+      this.batches -= 1;
       this.inFlightMessages -= held;
     }
-  }
-
-  /** The innermost batch runner, under the interceptors: runs the batch `run` was given, once. */
-  private execute(batchId: number): Promise<BatchOutcome> {
-    const run = this.pending.get(batchId);
-    if (run === undefined) {
-      return Promise.reject(
-        new Error('an interceptor called next() twice, or after its batch ended'),
-      );
-    }
-    this.pending.delete(batchId);
-    return run();
   }
 }

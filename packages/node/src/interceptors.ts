@@ -1,7 +1,7 @@
 /**
  * Interceptors wrap each batch, for metrics and tracing: an interceptor gets the batch's description and a `next` that
- * runs it, and returns (or decorates) its outcome. They are composed once, when the node is built; the first in the
- * list is the outermost.
+ * runs it, and returns (or decorates) its outcome. They are composed per batch, around that batch's own run; the first
+ * in the list is the outermost. A node without interceptors runs its batches directly, with nothing composed.
  */
 import type { NodeInfo } from './definition.js';
 
@@ -26,21 +26,28 @@ export interface BatchOutcome {
 }
 
 export interface BatchInterceptor {
-  /** Must call `next` once and return its outcome (or rethrow its error): the batch runs inside it. */
+  /**
+   * Must call `next` and return its outcome (or rethrow its error): the batch runs inside it. The batch runs once:
+   * calling `next` again gives the same outcome.
+   */
   interceptBatch(info: BatchInfo, next: () => Promise<BatchOutcome>): Promise<BatchOutcome>;
 }
 
-export type BatchRunner = (info: BatchInfo) => Promise<BatchOutcome>;
-
-/** Wraps `run` in the interceptors, the first outermost. With none, returns `run` itself. */
-export function composeInterceptors(
+/**
+ * Runs `run` inside the interceptors, the first outermost: each one's `next` runs the ones after it, and the last
+ * one's runs the batch, once. With no interceptor, calls `run` itself (no closure).
+ */
+export function runIntercepted(
   interceptors: readonly BatchInterceptor[],
-  run: BatchRunner,
-): BatchRunner {
-  let composed = run;
-  for (const interceptor of [...interceptors].reverse()) {
-    const next = composed;
-    composed = (info) => interceptor.interceptBatch(info, () => next(info));
-  }
-  return composed;
+  info: BatchInfo,
+  run: () => Promise<BatchOutcome>,
+): Promise<BatchOutcome> {
+  if (interceptors.length === 0) return run();
+  let outcome: Promise<BatchOutcome> | undefined;
+  const step = (k: number): Promise<BatchOutcome> => {
+    const interceptor = interceptors[k];
+    if (interceptor === undefined) return (outcome ??= run());
+    return interceptor.interceptBatch(info, () => step(k + 1));
+  };
+  return step(0);
 }
