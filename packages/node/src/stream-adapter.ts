@@ -6,9 +6,10 @@
  * confirms, reconnection. Nodes never see a connection; they see queues, deliveries and promises.
  *
  * What it promises.
- * - Queues are durable and messages persistent: once `publish` resolves, the messages survive the adapter, the process
- *   and (for a real broker) a broker restart. `publish` resolves only then, and rejects if any message could not be
- *   stored (some of the batch may have been; callers treat a rejected batch as not placed and retry or requeue).
+ * - Queues are durable and messages persistent: once `publish` resolves, the messages are in their queue (a count taken
+ *   right after includes them) and survive the adapter, the process and (for a real broker) a broker restart.
+ *   `publish` resolves only then, and rejects if any message could not be stored (some of the batch may have been;
+ *   callers treat a rejected batch as not placed and retry or requeue).
  * - A refusal that belongs to particular messages (too large for the backend, headers it cannot encode, no route to
  *   their queue) is theirs alone: `publish` skips them, stores every other message of the call durably, and then
  *   rejects with `MessagesRejectedError`, whose `rejected` lists the refused ones by index and says why. Callers treat
@@ -29,10 +30,11 @@
  * - The attempt count travels in the `x-monomyth-attempt` header (see `Headers.Attempt`), so it survives brokers and
  *   processes; `Delivery.attempt` reads it (1 when absent). Requeueing and redelivery do not change it.
  * - Closing drains: once `close()` begins, `declareQueue` and `consume` reject with `AdapterClosedError` and consumers
- *   hand out nothing new, while `publish`, `ack` and `requeue` keep working until the drain ends, so work in flight can
- *   finish. Once `close()` resolves, every operation rejects: adapter operations with `AdapterClosedError`, consumer
- *   operations with `ConsumerClosedError`. Before `open()`, with `AdapterClosedError`. Never a hang, never a silent
- *   no-op.
+ *   hand out nothing new (not even to a `nextBatch` already waiting when `close()` was called, which resolves empty
+ *   at its signal or rejects with `ConsumerClosedError`), while `publish`, `ack` and `requeue` keep working until the
+ *   drain ends, so work in flight can finish. Once `close()` resolves, every operation rejects: adapter operations
+ *   with `AdapterClosedError`, consumer operations with `ConsumerClosedError`. Before `open()`, with
+ *   `AdapterClosedError`. Never a hang, never a silent no-op.
  *
  * What it must never do.
  * - Drop a message silently: publishing to an undeclared queue rejects with `UnknownQueueError`.
