@@ -157,7 +157,7 @@ async function startManyNodes(): Promise<number> {
   if (result.started.length !== 200)
     throw new Error(`only ${result.started.length} of 200 nodes started`);
   client.close();
-  await Promise.all(workers.map((worker) => worker.close(1000)));
+  await Promise.all(workers.map((worker) => worker.close({ drainTimeoutMs: 1000 })));
   await Promise.all(adapters.map((adapter) => adapter.close()));
   await master.close();
   return ms;

@@ -25,6 +25,7 @@ import {
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   Worker,
+  WorkerLinkError,
   WorkerRefusedError,
 } from '@monomyth/worker';
 import { QUEUE_TYPES, openAdapter, parseAmqpUrls } from './adapter.js';
@@ -226,7 +227,7 @@ const shutdown = (signal: NodeJS.Signals): void => {
     process.exit(130);
   }
   logger.info({ signal, drainMs: options.drainMs }, 'draining');
-  void worker.close(options.drainMs, `${signal} received`);
+  void worker.close({ drainTimeoutMs: options.drainMs, reason: `${signal} received` });
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
@@ -235,15 +236,19 @@ process.on('SIGINT', shutdown);
 void opened.failed?.then((error) => {
   logger.fatal({ err: error }, 'the stream adapter gave up; the worker leaves');
   process.exitCode = 1;
-  void worker.close(0, `the stream adapter gave up: ${error.message}`);
+  void worker.close({
+    drainTimeoutMs: 0,
+    reason: `the stream adapter gave up: ${error.message}`,
+  });
 });
 
 logger.info({ workerId: worker.id, system: system.name, types: system.types }, 'worker starting');
 try {
   await worker.run();
 } catch (error) {
-  if (!(error instanceof WorkerRefusedError)) throw error;
-  // Trying again under this name would be refused again: say why in one line and exit 1.
+  if (!(error instanceof WorkerRefusedError || error instanceof WorkerLinkError)) throw error;
+  // Refused: trying again under this name would be refused again. Link failed: this process can no longer hear a
+  // master. Either way, say why in one line and exit 1, for the process supervisor to act on.
   console.error(`monomyth-worker: ${error.message}`);
   process.exitCode = 1;
 }

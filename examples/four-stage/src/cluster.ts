@@ -53,7 +53,7 @@ export async function inProcessCluster(): Promise<DemoCluster> {
     workerIds: WORKER_IDS,
     io,
     async close() {
-      await Promise.all(workers.map((worker) => worker.close(5000)));
+      await Promise.all(workers.map((worker) => worker.close({ drainTimeoutMs: 5000 })));
       await Promise.all([...adapters, io].map((adapter) => adapter.close()));
       await master.close();
     },

@@ -39,6 +39,13 @@ export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
 export type { MmopErrorDetails } from './errors.js';
+export { IllegalTransitionError, Lifecycle } from './lifecycle.js';
+export type {
+  CloseOptions,
+  LifecycleLog,
+  LifecycleLogLevel,
+  LifecycleOptions,
+} from './lifecycle.js';
 export { OrderedSender, SendQueueFullError, SenderClosedError } from './ordered-sender.js';
 export type { OrderedSenderOptions } from './ordered-sender.js';
 export {

@@ -2,7 +2,7 @@
  * @monomyth/worker: runs the nodes of a system for a Monomyth master. Registers over MMOP/1, builds nodes from the
  * recipes the master sends, supervises them (restart with backoff, then report), heartbeats, and drains on request.
  */
-export { Worker, WorkerRefusedError, StartFailureCategory } from './worker.js';
+export { Worker, WorkerLinkError, WorkerRefusedError, StartFailureCategory } from './worker.js';
 export type { WorkerState } from './worker.js';
 export { NodeSupervisor } from './node-supervisor.js';
 export type { SupervisorEvents, SupervisorState } from './node-supervisor.js';

@@ -7,7 +7,7 @@
  *   marks SHARED[SLOT0 + i] per batch    -->    which nodes had a batch in flight when the loop stopped answering
  *   'nodes' / 'status' / 'send' / ...    -->    READY, HEARTBEAT (with the latest status and the lag), sends
  *                                        <--    'message' (START-NODE, STOP-NODE, SHUTDOWN), 'state', 'sent', 'log',
- *                                               'stall' (once the loop answers again)
+ *                                               'stall' (once the loop answers again), 'refused', 'failed'
  *
  * Messages between threads are structured-cloned plain objects; the shared memory is a BigInt64Array of epoch
  * milliseconds (0 = none), written and read with Atomics so neither side ever sees a torn value.
@@ -83,6 +83,11 @@ export type FromLink =
       readonly fields: Record<string, unknown>;
       readonly msg: string;
     }
+  /**
+   * The link cannot go on: its socket failed or closed underneath it, or could not be opened (a bad endpoint). The
+   * thread stops registering and heartbeating; the worker must stop.
+   */
+  | { readonly type: 'failed'; readonly reason: string }
   /** The master refused this worker for good (its name is taken): the worker must stop. */
   | { readonly type: 'refused'; readonly code: string; readonly reason: string }
   /** The main thread answered again after being blocked past the warning threshold. */

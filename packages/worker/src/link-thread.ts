@@ -17,7 +17,14 @@ import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender, ReplyCode, newInstance, routingIdFor } from '@monomyth/mmop';
+import {
+  MmopCodec,
+  OrderedSender,
+  ReplyCode,
+  describeError,
+  newInstance,
+  routingIdFor,
+} from '@monomyth/mmop';
 import type { Frames, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type { FromLink, LinkConfig, RunningNode, StalledNode, ToLink } from './link-protocol.js';
@@ -29,9 +36,6 @@ const shared = new BigInt64Array(config.shared);
 const codec = new MmopCodec();
 /** This worker process's instance: every socket it opens carries it, so the master knows them for the same worker. */
 const instance = newInstance();
-let dealer = openDealer();
-let dealerOpenedAt = Date.now();
-const sender = new OrderedSender((frames) => dealer.send(frames));
 
 let state: 'registering' | 'registered' = 'registering';
 let leaving = false;
@@ -54,6 +58,10 @@ let heartbeat: NodeJS.Timeout | undefined;
 let registerRetry: NodeJS.Timeout | undefined;
 /** The stall being watched: the longest lag seen, the nodes seen in flight, and the lag at which to warn next. */
 let stall: { maxLagMs: number; nodes: Map<string, number>; warnAtMs: number } | undefined;
+// Opened after the state above exists: a socket that cannot be opened fails the link, which clears its timers.
+let dealer = openDealer();
+let dealerOpenedAt = Date.now();
+const sender = new OrderedSender((frames) => dealer.send(frames));
 
 /**
  * A DEALER to the master, under a fresh routing id. immediate: nothing is queued for a master that is not connected;
@@ -74,9 +82,28 @@ function openDealer(): Dealer {
       curveServerKey: curve.serverKey,
     }),
   });
-  socket.connect(config.master);
+  try {
+    // Throws for an endpoint libzmq cannot use (an ipc path longer than the system allows, ...).
+    socket.connect(config.master);
+  } catch (error) {
+    fail(`could not connect to ${config.master}: ${describeError(error)}`);
+    return socket;
+  }
   void receive(socket);
   return socket;
+}
+
+/**
+ * The link cannot go on: no more registering or heartbeats, and the main thread is told, so the worker stops (its
+ * run() rejects) rather than waiting forever for a master it can no longer hear. The main thread then posts 'close'.
+ */
+function fail(reason: string): void {
+  if (closed) return;
+  closed = true;
+  leaving = true;
+  clearTimeout(registerRetry);
+  clearInterval(heartbeat);
+  post({ type: 'failed', reason });
 }
 
 /** How long the master may say nothing before the socket is replaced: its liveness window, once known. */
@@ -248,8 +275,13 @@ async function receive(socket: Dealer): Promise<void> {
       onMessage(message);
     }
   } catch (error) {
-    if (!closed && socket === dealer) log('error', { err: String(error) }, 'worker socket failed');
+    if (!closed && socket === dealer)
+      fail(`the socket to the master failed: ${describeError(error)}`);
+    return;
   }
+  // The loop ends when the socket is closed: by 'close', by a replacement (then it is no longer `dealer`), or by a
+  // fault; only the last leaves the link without a socket.
+  if (!closed && socket === dealer) fail('the socket to the master closed unexpectedly');
 }
 
 /** Watches the main thread's lag: warns while it is blocked, and reports the stall once it answers again. */

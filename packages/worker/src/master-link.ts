@@ -9,6 +9,7 @@
  * the master took such a worker for lost. A heartbeat from a thread that runs no user code cannot be blocked by it.
  */
 import { Worker as Thread } from 'node:worker_threads';
+import { describeError } from '@monomyth/mmop';
 import type { MmopMessage, NodeStatus } from '@monomyth/mmop';
 import type { BatchInfo, BatchInterceptor, BatchOutcome, Logger } from '@monomyth/node';
 import { MAX_SLOTS, SLOT0, TICK, TICK_MS } from './link-protocol.js';
@@ -29,6 +30,11 @@ export interface MasterLinkEvents {
   stall(blockedMs: number, nodes: readonly StalledNode[]): void;
   /** The master refused this worker for good (NAME_TAKEN): the link has stopped registering. */
   refused(code: string, reason: string): void;
+  /**
+   * The link cannot go on (its socket failed or could not be opened, or the thread ended or threw): reported once,
+   * never after close().
+   */
+  failed(reason: string): void;
 }
 
 /** The link thread's code: the built file beside this one, or, when running from sources (tests), the .ts through tsx. */
@@ -60,6 +66,7 @@ export class MasterLink implements BatchInterceptor {
   #statusEveryTicks = 1;
   #closing: Promise<void> | undefined;
   #exited = false;
+  #failed = false;
 
   constructor(
     config: Omit<LinkConfig, 'shared'>,
@@ -78,12 +85,15 @@ export class MasterLink implements BatchInterceptor {
     Atomics.store(this.#shared, TICK, BigInt(Date.now()));
     this.#thread = startThread({ ...config, shared });
     this.#thread.on('message', (message: FromLink) => this.#onThreadMessage(message));
-    this.#thread.on('error', (error) => this.#log.error({ err: error }, 'the link thread failed'));
-    this.#thread.on('exit', () => {
+    this.#thread.on('error', (error) =>
+      this.#fail(`the link thread failed: ${describeError(error)}`),
+    );
+    this.#thread.on('exit', (code) => {
       this.#exited = true;
       for (const pending of this.#pending.values())
         pending.reject(new Error('the link to the master is closed'));
       this.#pending.clear();
+      this.#fail(`the link thread ended (exit code ${code})`);
     });
     // Not a reason to keep the process alive on its own: the thread is.
     this.#ticker = setInterval(() => this.#tick(), TICK_MS).unref();
@@ -158,6 +168,12 @@ export class MasterLink implements BatchInterceptor {
     }
   }
 
+  #fail(reason: string): void {
+    if (this.#failed || this.#closing) return;
+    this.#failed = true;
+    this.#events.failed(reason);
+  }
+
   #tick(): void {
     Atomics.store(this.#shared, TICK, BigInt(Date.now()));
     this.#ticks += 1;
@@ -190,6 +206,8 @@ export class MasterLink implements BatchInterceptor {
         return this.#events.stall(message.blockedMs, message.nodes);
       case 'refused':
         return this.#events.refused(message.code, message.reason);
+      case 'failed':
+        return this.#fail(message.reason);
       case 'closed':
         return;
     }

@@ -12,8 +12,8 @@
  * Nothing a master sends can throw out of the worker's loop: a recipe that cannot be built is answered with
  * START-NODE-FAILURE and a category.
  */
-import { MonomythError, Status, brandError, describeError } from '@monomyth/mmop';
-import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
+import { Lifecycle, MonomythError, Status, brandError, describeError } from '@monomyth/mmop';
+import type { CloseOptions, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
 import type { LinkState, StalledNode } from './link-protocol.js';
@@ -25,10 +25,19 @@ import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 /**
  * - `registering`: sending READY until a master answers;
  * - `registered`: heartbeating a master that answers;
- * - `draining`: told to leave (SHUTDOWN or close): draining its nodes, then BYE;
- * - `stopped`: gone; `run()` has resolved.
+ * - `draining`: told to leave (SHUTDOWN, close, or a fatal error): draining its nodes, then BYE;
+ * - `stopped`: gone after a clean stop; `run()` has resolved;
+ * - `failed`: gone after a fatal error (its link to the master failed, or the master refused it); `run()` has rejected.
  */
-export type WorkerState = 'registering' | 'registered' | 'draining' | 'stopped';
+export type WorkerState = 'registering' | 'registered' | 'draining' | 'stopped' | 'failed';
+
+const WORKER_TRANSITIONS = {
+  registering: ['registered', 'draining'],
+  registered: ['registering', 'draining'],
+  draining: ['stopped', 'failed'],
+  stopped: [],
+  failed: [],
+} as const satisfies Record<WorkerState, readonly WorkerState[]>;
 
 /** Why a START-NODE was refused: sent as START-NODE-FAILURE's category. */
 export const StartFailureCategory = {
@@ -54,6 +63,23 @@ export class WorkerRefusedError extends MonomythError {
   }
 }
 
+/**
+ * The worker's link to the master cannot go on: its socket failed or closed underneath it, or could not be opened
+ * (an endpoint libzmq refuses at run time, such as an ipc path longer than the system allows). The worker drains its
+ * nodes and stops; `run()` rejects with this. A process supervisor should start it again.
+ */
+export class WorkerLinkError extends MonomythError {
+  static {
+    brandError(this, '@monomyth/worker.WorkerLinkError');
+  }
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`the link to the master failed: ${reason}`);
+    this.reason = reason;
+  }
+}
+
 export class Worker {
   readonly id: string;
   readonly #options: CompiledWorkerOptions;
@@ -62,10 +88,11 @@ export class Worker {
   readonly #nodes = new Map<string, NodeSupervisor>();
   /** Starts accepted and not yet running: they count against capacity. */
   #starting = 0;
-  #state: WorkerState = 'registering';
+  readonly #life: Lifecycle<WorkerState>;
   #masterEpoch = '';
   #closing: Promise<void> | undefined;
-  #refusal: WorkerRefusedError | undefined;
+  /** Why the worker is stopping for good (refused, or its link failed): run() rejects with it. */
+  #failure: WorkerRefusedError | WorkerLinkError | undefined;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
@@ -73,11 +100,17 @@ export class Worker {
     this.#options = compileWorkerOptions(options);
     this.id = this.#options.id;
     this.#log = this.#options.logger.child({ component: 'worker', workerId: this.id });
+    this.#life = new Lifecycle<WorkerState>({
+      component: 'worker',
+      initial: 'registering',
+      transitions: WORKER_TRANSITIONS,
+      log: (level, fields, msg) => this.#log[level](fields, msg),
+    });
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
   }
 
   get state(): WorkerState {
-    return this.#state;
+    return this.#life.state;
   }
 
   /** The epoch of the master this worker is registered with ('' while registering). */
@@ -87,7 +120,7 @@ export class Worker {
 
   /** Connects and registers; resolves at once (registration goes on in the background until a master answers). */
   start(): void {
-    if (this.#link !== undefined || this.#state === 'stopped') return;
+    if (this.#link !== undefined || this.#leaving()) return;
     const options = this.#options;
     this.#link = new MasterLink(
       {
@@ -107,6 +140,7 @@ export class Worker {
         state: (state, masterEpoch) => this.#onLinkState(state, masterEpoch),
         stall: (blockedMs, nodes) => this.#onStall(blockedMs, nodes),
         refused: (code, reason) => this.#onRefused(code, reason),
+        failed: (reason) => this.#onLinkFailed(reason),
       },
       this.#log,
       () => this.nodes(),
@@ -115,13 +149,14 @@ export class Worker {
   }
 
   /**
-   * Starts the worker if needed; resolves when it has stopped (after SHUTDOWN or close()). Rejects with
-   * WorkerRefusedError once stopped if the master refused it (another worker holds its name).
+   * Starts the worker if needed; resolves when it has stopped (after SHUTDOWN or close()). Once its nodes are drained
+   * it rejects with WorkerRefusedError if the master refused it (another worker holds its name), or WorkerLinkError if
+   * its link to the master failed; `state` is then `failed`.
    */
   async run(): Promise<void> {
     this.start();
     await this.#stopped;
-    if (this.#refusal) throw this.#refusal;
+    if (this.#failure) throw this.#failure;
   }
 
   /** The statuses of the nodes this worker runs. */
@@ -130,12 +165,14 @@ export class Worker {
   }
 
   /**
-   * Drains every node (stop pulling, finish the batch in flight, ack), tells the master BYE, and closes the socket.
-   * Idempotent; the adapter stays open for its owner to close.
+   * Drains every node (stop pulling, finish the batch in flight within `drainTimeoutMs`, ack), tells the master BYE
+   * with `reason`, and closes the socket. Idempotent: later calls return the first call's promise. The adapter stays
+   * open for its owner to close.
    */
-  close(drainTimeoutMs = this.#options.drainTimeoutMs, reason = 'closed'): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
+    const { drainTimeoutMs = this.#options.drainTimeoutMs, reason = 'closed' } = options;
     this.#closing ??= (async () => {
-      this.#state = 'draining';
+      this.#life.to('draining', { reason });
       this.#link?.leaving();
       this.#log.info({ nodes: this.#nodes.size, drainTimeoutMs, reason }, 'worker draining');
       // Heartbeats go on while the nodes drain: a drain longer than the master's liveness window must not make the
@@ -149,8 +186,8 @@ export class Worker {
       // Give the BYE a moment to leave: the socket has no linger.
       await new Promise((resolve) => setTimeout(resolve, 20));
       await this.#link?.close();
-      this.#state = 'stopped';
-      this.#log.info({}, 'worker stopped');
+      this.#life.to(this.#failure ? 'failed' : 'stopped');
+      this.#log.info({}, this.#failure ? 'worker failed' : 'worker stopped');
       this.#resolveStopped();
     })();
     return this.#closing;
@@ -163,11 +200,11 @@ export class Worker {
   #onLinkState(state: LinkState, masterEpoch: string): void {
     if (this.#leaving()) return;
     if (state === 'registering') {
-      this.#state = 'registering';
+      this.#life.to('registering');
       return;
     }
     const again = this.#masterEpoch !== '';
-    this.#state = 'registered';
+    this.#life.to('registered');
     this.#masterEpoch = masterEpoch;
     this.#log.info(
       { masterEpoch, nodes: this.#nodes.size },
@@ -176,9 +213,23 @@ export class Worker {
   }
 
   #onRefused(code: string, reason: string): void {
-    this.#refusal = new WorkerRefusedError(code, reason);
+    this.#failure ??= new WorkerRefusedError(code, reason);
     this.#log.error({ code, reason }, 'the master refused this worker');
-    void this.close(0, 'refused by the master');
+    void this.close({ drainTimeoutMs: 0, reason: 'refused by the master' });
+  }
+
+  #onLinkFailed(reason: string): void {
+    if (this.#leaving()) {
+      // Already leaving (SHUTDOWN, close): the nodes drain all the same; only the BYE cannot be said.
+      this.#log.warn({ reason }, 'the link to the master failed while the worker was leaving');
+      return;
+    }
+    this.#failure ??= new WorkerLinkError(reason);
+    this.#log.error(
+      { reason },
+      'the link to the master failed; the worker drains its nodes and stops',
+    );
+    void this.close({ reason: `the link to the master failed: ${reason}` });
   }
 
   #onStall(blockedMs: number, nodes: readonly StalledNode[]): void {
@@ -214,7 +265,10 @@ export class Worker {
           { drainTimeoutMs: message.drainTimeoutMs },
           'the master asked this worker to shut down',
         );
-        return void this.close(message.drainTimeoutMs, 'shutdown requested by the master');
+        return void this.close({
+          drainTimeoutMs: message.drainTimeoutMs,
+          reason: 'shutdown requested by the master',
+        });
       default:
         this.#log.warn({ kind: message.kind }, 'unexpected message kind for a worker');
     }
@@ -273,10 +327,7 @@ export class Worker {
           this.#log,
         );
       } catch (error) {
-        return refuse(
-          StartFailureCategory.Start,
-          describeError(error),
-        );
+        return refuse(StartFailureCategory.Start, describeError(error));
       }
     } finally {
       this.#starting -= 1;
@@ -341,7 +392,7 @@ export class Worker {
 
   /** Told to leave, or gone: no new nodes, no registering. (A method, so checks after an await read the state anew.) */
   #leaving(): boolean {
-    return this.#state === 'draining' || this.#state === 'stopped';
+    return this.#life.is('draining', 'stopped', 'failed');
   }
 
   #send(message: MmopMessage): Promise<void> {

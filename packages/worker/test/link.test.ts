@@ -1,7 +1,8 @@
 /**
  * The worker's link to the master, with real ZeroMQ sockets and the real link thread: CURVE with a real master; a
  * worker refused for its name stops with WorkerRefusedError and takes nothing over; a worker the master stops answering
- * opens a new socket, under a new routing id of the same process, and registers again.
+ * opens a new socket, under a new routing id of the same process, and registers again; a worker whose socket cannot
+ * go on fails instead of waiting forever.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { MmopCodec, readSecretCertificate, writeCertificatePair } from '@monomyt
 import type { MmopMessage } from '@monomyth/mmop';
 import { MemoryBroker, MemoryStreamAdapter, defineSystem } from '@monomyth/node';
 import { eventually } from '@monomyth/testing';
-import { Worker, WorkerRefusedError } from '../src/index.js';
+import { Worker, WorkerLinkError, WorkerRefusedError } from '../src/index.js';
 import type { WorkerOptions } from '../src/index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -40,7 +41,7 @@ async function startWorker(master: string, options: Partial<WorkerOptions> = {})
     ...options,
   });
   cleanups.push(async () => {
-    await worker.close(200);
+    await worker.close({ drainTimeoutMs: 200 });
     await adapter.close();
   });
   worker.start();
@@ -108,12 +109,32 @@ describe('worker - link', () => {
     expect(error).toBeInstanceOf(WorkerRefusedError);
     expect(error).toMatchObject({ code: 'NAME_TAKEN' });
     expect(String((error as Error).message)).toContain('same-name');
-    expect(second.state).toBe('stopped');
+    // Stopped for good by a refusal: a failure, not a clean stop.
+    expect(second.state).toBe('failed');
     // The first is still the one registered, and still heard from.
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(first.state).toBe('registered');
     expect(master.workers()).toMatchObject([{ workerId: 'same-name', state: 'active' }]);
     expect(master.workers()[0]!.lastSeenMsAgo).toBeLessThan(300);
+  });
+
+  it('link - a socket that fails at run time fails the worker: run() rejects with WorkerLinkError, state failed', async () => {
+    // A real fault, not a mock: libzmq refuses an ipc path longer than a socket address holds (ENAMETOOLONG) when the
+    // link thread connects, after the worker's options were accepted.
+    const endpoint = `ipc://${join(tmpdir(), 'x'.repeat(200))}`;
+    const worker = await startWorker(endpoint);
+    const error = await worker.run().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(WorkerLinkError);
+    expect(String((error as Error).message)).toMatch(
+      /^the link to the master failed: could not connect to ipc:.*: File name too long$/,
+    );
+    expect(worker.state).toBe('failed');
+    // close() after the failure is a no-op that resolves, and does not turn the failure into a clean stop.
+    await worker.close();
+    expect(worker.state).toBe('failed');
   });
 
   it('link - a worker the master stops answering opens a new socket and registers again', async () => {

@@ -73,7 +73,7 @@ describe('worker - stalls', () => {
       logger: recordingLogger(lines),
     });
     cleanups.push(async () => {
-      await worker.close(500);
+      await worker.close({ drainTimeoutMs: 500 });
       await adapter.close();
     });
     worker.start();

@@ -49,7 +49,7 @@ async function startWorker(
     ...options,
   });
   cleanups.push(async () => {
-    await worker.close(500);
+    await worker.close({ drainTimeoutMs: 500 });
     await adapter.close();
   });
   worker.start();
