@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
+  Lifecycle,
   MmopCodec,
   OrderedSender,
   curveKeyFromZ85,
@@ -13,6 +14,7 @@ import {
   routingIdFor,
 } from '@monomyth/mmop';
 import type {
+  CloseOptions,
   CurveClientKeys,
   MessageOf,
   MmopMessage,
@@ -21,6 +23,7 @@ import type {
 } from '@monomyth/mmop';
 import {
   ControlClientClosedError,
+  ControlClientFailedError,
   ControlClientOptionsError,
   ControlRequestError,
   MasterUnreachableError,
@@ -62,6 +65,19 @@ export type StopNodeResult = Required<
   Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>
 >;
 
+/**
+ * - `open`: from construction (the DEALER connects in the background; calls time out while no master answers);
+ * - `closed`: after close(); calls fail with ControlClientClosedError;
+ * - `failed`: its socket failed; calls fail with ControlClientFailedError. close() still releases it.
+ */
+export type ControlClientState = 'open' | 'closed' | 'failed';
+
+const CONTROL_CLIENT_TRANSITIONS = {
+  open: ['closed', 'failed'],
+  closed: [],
+  failed: [],
+} as const satisfies Record<ControlClientState, readonly ControlClientState[]>;
+
 interface Waiting {
   readonly resolve: (message: MmopMessage) => void;
   readonly reject: (error: Error) => void;
@@ -77,7 +93,13 @@ export class ControlClient {
   readonly #waiting = new Map<string, Waiting>();
   readonly #prefix = randomUUID().slice(0, 8);
   #count = 0;
+  readonly #life = new Lifecycle<ControlClientState>({
+    component: 'control client',
+    initial: 'open',
+    transitions: CONTROL_CLIENT_TRANSITIONS,
+  });
   #closed = false;
+  #failure: ControlClientFailedError | undefined;
 
   constructor(options: ControlClientOptions = {}) {
     this.master = options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555';
@@ -156,17 +178,29 @@ export class ControlClient {
     return { workerId: answer.workerId };
   }
 
-  /** Fails the calls still waiting and closes the socket. Safe to call more than once. */
-  close(): void {
+  get state(): ControlClientState {
+    return this.#life.state;
+  }
+
+  /**
+   * Fails the calls still waiting and closes the socket. Idempotent. Nothing drains here (`drainTimeoutMs` is
+   * ignored): a call in flight fails with ControlClientClosedError.
+   */
+  close(_options: CloseOptions = {}): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#life.move('closed');
+    this.#failWaiting(() => new ControlClientClosedError());
+    this.#sender.close();
+    this.#dealer.close();
+  }
+
+  #failWaiting(error: () => Error): void {
     for (const [requestId, waiting] of this.#waiting) {
       clearTimeout(waiting.timer);
       this.#waiting.delete(requestId);
-      waiting.reject(new ControlClientClosedError());
+      waiting.reject(error());
     }
-    this.#sender.close();
-    this.#dealer.close();
   }
 
   [Symbol.dispose](): void {
@@ -182,6 +216,7 @@ export class ControlClient {
     request: MmopMessage & { requestId: string },
     timeoutMs = this.#timeoutMs,
   ): Promise<Extract<MmopMessage, { kind: K }>> {
+    if (this.#failure) throw this.#failure;
     if (this.#closed) throw new ControlClientClosedError();
     const frames = this.#codec.encode(request);
     const answer = await new Promise<MmopMessage>((resolve, reject) => {
@@ -223,8 +258,13 @@ export class ControlClient {
         clearTimeout(waiting.timer);
         waiting.resolve(message);
       }
-    } catch {
-      // The socket closed; close() has already failed every waiting call.
+    } catch (error) {
+      // After close() the loop just ends (close() has failed every waiting call); an error before it is a fault: fail
+      // the calls now rather than let each wait for its timeout.
+      if (this.#closed) return;
+      this.#failure = new ControlClientFailedError(error);
+      this.#life.to('failed');
+      this.#failWaiting(() => this.#failure ?? new ControlClientClosedError());
     }
   }
 }

@@ -12,10 +12,12 @@ export type {
   StopOptions,
   StartNodeResult,
   StopNodeResult,
+  ControlClientState,
 } from './control-client.js';
 export {
   MasterUnreachableError,
   ControlRequestError,
   ControlClientClosedError,
+  ControlClientFailedError,
   ControlClientOptionsError,
 } from './errors.js';

@@ -28,9 +28,23 @@ import type { KeysReloaded, PeerRoles } from './security.js';
 import { NameClaims } from './name-claims.js';
 import { admitReady, registerWorker } from './admission.js';
 import { nodeExited } from './node-exits.js';
-import { MonomythError, brandError } from '@monomyth/mmop';
+import { Lifecycle, MonomythError, brandError } from '@monomyth/mmop';
+import type { CloseOptions } from '@monomyth/mmop';
 
-export type MasterState = 'running' | 'closing' | 'closed';
+/**
+ * - `running`: serving (from create() on);
+ * - `closing`: close() called: answering what waits, closing the socket;
+ * - `closed`: after a clean close; `run()` has resolved;
+ * - `failed`: its socket failed for good; `run()` has rejected (the master closes itself).
+ */
+export type MasterState = 'running' | 'closing' | 'closed' | 'failed';
+
+const MASTER_TRANSITIONS = {
+  running: ['closing', 'failed'],
+  closing: ['closed'],
+  closed: [],
+  failed: [],
+} as const satisfies Record<MasterState, readonly MasterState[]>;
 
 /** The master could not bind its endpoint (in use, or not an address of this host). */
 export class MasterBindError extends MonomythError {
@@ -60,7 +74,7 @@ export class Master {
   readonly #gate: FrameGate | undefined;
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
-  #state: MasterState = 'running';
+  readonly #life: Lifecycle<MasterState>;
   #requestCount = 0;
   /** Until when READYs may raise desired counts (a restarted master recovering its picture); see recoveryWindowMs. */
   #learnsDesiredUntil: number;
@@ -109,6 +123,12 @@ export class Master {
     this.epoch = options.epoch;
     this.endpoint = router.lastEndpoint ?? options.bind;
     this.#log = options.logger.child({ component: 'master', epoch: this.epoch });
+    this.#life = new Lifecycle<MasterState>({
+      component: 'master',
+      initial: 'running',
+      transitions: MASTER_TRANSITIONS,
+      log: (level, fields, msg) => this.#log[level](fields, msg),
+    });
     this.#codec = new MmopCodec(options.codecLimits);
     this.#malformed = new MalformedFrames(this.#log);
     this.#gate =
@@ -150,10 +170,10 @@ export class Master {
   }
 
   get state(): MasterState {
-    return this.#state;
+    return this.#life.state;
   }
 
-  /** Resolves once the master is closed; rejects if its socket fails for good. */
+  /** Resolves once the master is closed; rejects if its socket fails for good (the master then closes itself). */
   run(): Promise<void> {
     return this.#receiving;
   }
@@ -168,10 +188,14 @@ export class Master {
     return this.#cluster.recipeInfo();
   }
 
-  /** Stops serving. Requests still waiting on workers are answered as failed. Safe to call more than once. */
-  close(): Promise<void> {
+  /**
+   * Stops serving. Requests still waiting on workers are answered as failed. Idempotent: later calls return the first
+   * call's promise. The master has nothing to drain: `drainTimeoutMs` is ignored, `reason` is logged.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
-      this.#state = 'closing';
+      // Already failed: the cleanup below still runs, the state stays failed.
+      this.#life.move('closing', { reason: options.reason ?? 'closed' });
       clearInterval(this.#liveness);
       this.#context.starts.closeAll('the master is closing');
       this.#context.stops.closeAll('the master is closing');
@@ -184,7 +208,7 @@ export class Master {
       this.#router.close();
       await this.#receiving.catch(() => {});
       await this.#security?.close();
-      this.#state = 'closed';
+      this.#life.move('closed');
       this.#log.info({}, 'master closed');
     })();
     return this.#closing;
@@ -198,8 +222,10 @@ export class Master {
     try {
       for await (const frames of this.#router) this.#onFrames(frames);
     } catch (error) {
-      if (this.#state === 'running') {
+      if (this.#life.is('running')) {
+        this.#life.to('failed', { err: error });
         this.#log.error({ err: error }, 'master socket failed');
+        void this.close({ reason: 'the socket failed' });
         throw error;
       }
     }
@@ -256,7 +282,7 @@ export class Master {
               masterEpoch: this.epoch,
             }),
           masterEpoch: this.epoch,
-          isRunning: () => this.#state === 'running',
+          isRunning: () => this.#life.is('running'),
         });
       case 'HEARTBEAT':
         return this.#onHeartbeat(identity, message);
@@ -423,7 +449,7 @@ export class Master {
   }
 
   #send(identity: Buffer, message: MmopMessage): Promise<void> {
-    if (this.#state === 'closed') return Promise.reject(new Error('the master is closed'));
+    if (this.#life.is('closed', 'failed')) return Promise.reject(new Error('the master is closed'));
     let frames: Buffer[];
     try {
       frames = this.#codec.encodeEnvelope(identity, message);
