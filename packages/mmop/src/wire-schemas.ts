@@ -5,12 +5,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
+import { MAX_TEXT_LENGTH } from './text.js';
 
 /** Identifiers: worker ids, node names, node types, master epochs. */
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const RequestId = Type.String({ minLength: 1, maxLength: 128 });
 /** Human-readable text: reasons and error messages. */
-const Text = Type.String({ maxLength: 8192 });
+const Text = Type.String({ maxLength: MAX_TEXT_LENGTH });
 const Count = Type.Integer({ minimum: 0 });
 const Millis = Type.Integer({ minimum: 0 });
 const StatusCode = Type.Integer({ minimum: 100, maximum: 599 });
