@@ -2,7 +2,7 @@
  * Answers to the control client's requests. Each answer says what happened, not merely what was sent: a start request
  * is answered once every chosen worker has answered (or its timeout passed), with the nodes started and the failures.
  */
-import { Status } from '@monomyth/mmop';
+import { ReplyCode, StartFailureCategory, Status } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile, startOn, stopOn } from './node-placement.js';
@@ -31,12 +31,12 @@ export async function startNodes(
   const fail = (status: number, code: string, reason: string): Reply =>
     failure('START-NODE-REQUEST-FAILURE', requestId, status, code, reason);
   if (cluster.workerCount === 0)
-    return fail(Status.Unavailable, 'NO_WORKERS', 'no worker is registered with the master');
+    return fail(Status.Unavailable, ReplyCode.NoWorkers, 'no worker is registered with the master');
   if (!cluster.recipe(type)) {
     const known = cluster.knownTypes();
     return fail(
       Status.BadRequest,
-      'UNKNOWN_TYPE',
+      ReplyCode.UnknownType,
       `no worker offers node type ${type}; known types: ${known.length > 0 ? known.join(', ') : 'none'}`,
     );
   }
@@ -57,7 +57,7 @@ export async function startNodes(
     for (const worker of cluster.workers()) if (worker.canRun(type)) offering += 1;
     return fail(
       Status.Unavailable,
-      'NO_CAPACITY',
+      ReplyCode.NoCapacity,
       offering === 0
         ? `no registered worker can run ${type}`
         : `none of the ${offering} workers that can run ${type} is active with room for another node`,
@@ -75,17 +75,17 @@ export async function startNodes(
   if (unplaced > 0) {
     failures.push({
       workerId: 'none',
-      category: 'no-capacity',
+      category: StartFailureCategory.NoCapacity,
       reason: `${unplaced} of ${count} nodes found no worker with room`,
     });
   }
   // What did not start is no longer wanted: the caller is told, and decides whether to ask again.
   cluster.changeDesired(type, -(attempts.length - started.length));
   if (started.length === 0) {
-    const timedOut = outcomes.every((outcome) => !outcome.ok && outcome.category === 'timeout');
+    const timedOut = outcomes.every((outcome) => !outcome.ok && outcome.category === StartFailureCategory.Timeout);
     return fail(
       timedOut ? Status.Timeout : Status.InternalError,
-      timedOut ? 'START_TIMEOUT' : 'START_FAILED',
+      timedOut ? ReplyCode.StartTimeout : ReplyCode.StartFailed,
       `no ${type} node started: ${failures.map((item) => `${item.workerId}: ${item.reason}`).join('; ')}`,
     );
   }
@@ -112,13 +112,13 @@ export async function stopNodes(
     // By type: `count` fewer are wanted, whether they run now or were still waiting for room.
     targets = chooseNodesToStop(cluster.workers(), target, count);
     if (targets.length === 0 && cluster.desired(target) === 0) {
-      return fail(Status.NotFound, 'NOT_RUNNING', `no ${target} node is running`);
+      return fail(Status.NotFound, ReplyCode.NotRunning, `no ${target} node is running`);
     }
     cluster.changeDesired(target, -count);
   } else {
     return fail(
       Status.NotFound,
-      'UNKNOWN_TARGET',
+      ReplyCode.UnknownTarget,
       `${target} is neither a known node type nor a running node`,
     );
   }
@@ -137,7 +137,7 @@ export async function stopNodes(
     const first = outcomes.find((outcome) => !outcome.ok);
     return fail(
       first?.status ?? Status.InternalError,
-      first?.code ?? 'STOP_FAILED',
+      first?.code ?? ReplyCode.StopFailed,
       failures.map((item) => `${item.nodeName}: ${item.reason}`).join('; '),
     );
   }
@@ -159,7 +159,7 @@ export async function stopWorker(
       'STOP-WORKER-REQUEST-FAILURE',
       requestId,
       Status.NotFound,
-      'UNKNOWN_WORKER',
+      ReplyCode.UnknownWorker,
       `no worker ${workerId} is registered`,
     );
   }
@@ -179,7 +179,7 @@ export async function stopWorker(
       'STOP-WORKER-REQUEST-FAILURE',
       requestId,
       Status.Unavailable,
-      'SEND_FAILED',
+      ReplyCode.SendFailed,
       `could not reach ${workerId}: ${String(error)}`,
     );
   }
@@ -190,7 +190,7 @@ export async function stopWorker(
       'STOP-WORKER-REQUEST-FAILURE',
       requestId,
       Status.Unavailable,
-      'MASTER_CLOSING',
+      ReplyCode.MasterClosing,
       `the master closed before ${workerId} left`,
     );
   }
@@ -199,7 +199,7 @@ export async function stopWorker(
       'STOP-WORKER-REQUEST-FAILURE',
       requestId,
       Status.Timeout,
-      'DRAIN_TIMEOUT',
+      ReplyCode.DrainTimeout,
       settlement.reason,
     );
   }

@@ -9,7 +9,14 @@
  * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
  */
 import { Router } from 'zeromq';
-import { MmopCodec, OrderedSender, ReplyCode, Status, describeRoutingId } from '@monomyth/mmop';
+import {
+  MmopCodec,
+  OrderedSender,
+  ReplyCode,
+  Status,
+  describeRoutingId,
+  truncateText,
+} from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
@@ -254,7 +261,7 @@ export class Master {
         identity,
         'requestId' in message ? message.requestId : undefined,
         Status.InternalError,
-        'INTERNAL',
+        ReplyCode.Internal,
         String(error),
       );
     }
@@ -342,7 +349,7 @@ export class Master {
             identity,
             requestId,
             Status.BadRequest,
-            'UNEXPECTED_KIND',
+            ReplyCode.UnexpectedKind,
             `a master does not accept ${message.kind}`,
           );
       }
@@ -418,7 +425,7 @@ export class Master {
       (reply) => this.#reply(identity, reply),
       (error: unknown) => {
         this.#log.error({ err: error, requestId }, 'failed to answer a request');
-        this.#replyError(identity, requestId, Status.InternalError, 'INTERNAL', String(error));
+        this.#replyError(identity, requestId, Status.InternalError, ReplyCode.Internal, String(error));
       },
     );
   }
@@ -435,7 +442,7 @@ export class Master {
       requestId,
       status,
       code,
-      reason: reason.slice(0, 8000),
+      reason: truncateText(reason),
     });
   }
 

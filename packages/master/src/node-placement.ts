@@ -3,6 +3,7 @@
  * is a request to one worker with a timeout; whatever happens (an answer, a refusal, silence, a lost worker, a failed
  * send) it settles with an outcome the caller can report.
  */
+import { ReplyCode, StartFailureCategory, Status } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { chooseWorker } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -26,6 +27,13 @@ export type StopOutcome =
       readonly code: string;
       readonly reason: string;
     };
+
+/** The code of a STOP-NODE that got no answer, by what happened instead. */
+const STOP_OUTCOME_CODES = {
+  timeout: ReplyCode.Timeout,
+  'send-failed': ReplyCode.SendFailed,
+  closed: ReplyCode.Closed,
+} as const;
 
 /** Sends START-NODE to a worker already chosen (its outstanding count raised) and settles the start. */
 export async function startOn(
@@ -62,7 +70,7 @@ export async function startOn(
     settlement.outcome === 'answered'
       ? settlement.answer.kind === 'START-NODE-FAILURE'
         ? [settlement.answer.category, settlement.answer.reason]
-        : ['protocol', 'unexpected answer']
+        : [StartFailureCategory.Protocol, 'unexpected answer']
       : [settlement.outcome, settlement.reason];
   cluster.count(type, 'failed');
   worker.avoid.set(type, context.now() + options.avoidAfterFailureMs);
@@ -110,13 +118,12 @@ export async function stopOn(
     // The worker and its nodes are gone: the node is stopped, if not gracefully.
     return { ok: true, workerId: worker.id, nodeName };
   }
-  const status = settlement.outcome === 'timeout' ? 408 : 503;
   return {
     ok: false,
     workerId: worker.id,
     nodeName,
-    status,
-    code: settlement.outcome.toUpperCase().replace('-', '_'),
+    status: settlement.outcome === 'timeout' ? Status.Timeout : Status.Unavailable,
+    code: STOP_OUTCOME_CODES[settlement.outcome],
     reason: settlement.reason,
   };
 }

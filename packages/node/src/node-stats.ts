@@ -14,6 +14,16 @@ import { LatencyHistogram } from './histogram.js';
  */
 export type NodeState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
+/** The moves a node's state may make (the node's Lifecycle enforces them). */
+export const NODE_TRANSITIONS = {
+  created: ['starting', 'stopped'],
+  starting: ['running', 'draining', 'failed'],
+  running: ['draining', 'stopped', 'failed'],
+  draining: ['stopped', 'failed'],
+  stopped: [],
+  failed: [],
+} as const satisfies Record<NodeState, readonly NodeState[]>;
+
 /** A snapshot of a node's counters: the fields of MMOP's NodeStatus that a node knows. */
 export interface NodeStats {
   readonly name: string;

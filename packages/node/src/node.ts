@@ -32,8 +32,9 @@ import { deferred } from './deferred.js';
 import type { BatchInterceptor } from './interceptors.js';
 import { noopLogger } from './logger.js';
 import type { Logger } from './logger.js';
-import { NodeCounters } from './node-stats.js';
+import { NODE_TRANSITIONS, NodeCounters } from './node-stats.js';
 import type { NodeState, NodeStats } from './node-stats.js';
+import { Lifecycle } from '@monomyth/mmop';
 import type { NodeSpec } from './recipe.js';
 import { isDelayedRetryCapable } from './stream-adapter.js';
 import type { Delivery, StreamAdapter, StreamConsumer } from './stream-adapter.js';
@@ -69,7 +70,12 @@ export class Node implements AsyncDisposable {
   /** Aborted when the node stops pulling (drain): wakes a pending `nextBatch`. */
   private readonly pullController = new AbortController();
   private readonly shared: NodeContext;
-  private currentState: NodeState = 'created';
+  /** Not logged by the Lifecycle: the node logs its states itself, with what each one needs (settings, counts, error). */
+  private readonly life = new Lifecycle<NodeState>({
+    component: 'node',
+    initial: 'created',
+    transitions: NODE_TRANSITIONS,
+  });
   private consumer: StreamConsumer | undefined;
   private held: HeldRetries | undefined;
   private generator: GeneratorRunner | undefined;
@@ -119,7 +125,7 @@ export class Node implements AsyncDisposable {
   }
 
   get state(): NodeState {
-    return this.currentState;
+    return this.life.state;
   }
 
   /** The counters now, for heartbeats. Cheap: no sample is stored. */
@@ -128,7 +134,7 @@ export class Node implements AsyncDisposable {
     return {
       name: this.info.name,
       type: this.info.type,
-      state: this.currentState,
+      state: this.life.state,
       processed: counters.processed,
       failed: counters.failed,
       retried: counters.retried,
@@ -146,16 +152,16 @@ export class Node implements AsyncDisposable {
    */
   start(): Promise<void> {
     if (this.starting !== undefined) return this.starting;
-    if (this.currentState !== 'created')
-      return Promise.reject(new NodeStateError('start', this.currentState));
-    this.currentState = 'starting';
+    if (!this.life.is('created'))
+      return Promise.reject(new NodeStateError('start', this.life.state));
+    this.life.to('starting');
     this.starting = this.boot();
     return this.starting;
   }
 
   /** Starts the node if needed; resolves when it stops on purpose, rejects with the error that stopped it otherwise. */
   async run(): Promise<void> {
-    if (this.currentState === 'created') await this.start().catch(() => {});
+    if (this.life.is('created')) await this.start().catch(() => {});
     return this.done.promise;
   }
 
@@ -165,13 +171,13 @@ export class Node implements AsyncDisposable {
    * it stopped cleanly or not; idempotent.
    */
   async drain(timeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
-    if (this.currentState === 'created') {
-      this.currentState = 'stopped';
+    if (this.life.is('created')) {
+      this.life.to('stopped');
       this.done.resolve();
       return;
     }
-    if (this.currentState === 'starting' || this.currentState === 'running') {
-      this.currentState = 'draining';
+    if (this.life.is('starting', 'running')) {
+      this.life.to('draining');
       this.logger.info({ timeoutMs }, 'draining');
       this.pullController.abort();
       this.generator?.stopPulling();
@@ -198,9 +204,9 @@ export class Node implements AsyncDisposable {
    * runs the stop hook. Resolves when stopped; idempotent.
    */
   async stop(): Promise<void> {
-    if (this.currentState === 'created') return this.drain(0);
-    if (this.currentState === 'starting' || this.currentState === 'running') {
-      this.currentState = 'draining';
+    if (this.life.is('created')) return this.drain(0);
+    if (this.life.is('starting', 'running')) {
+      this.life.to('draining');
       this.pullController.abort();
       this.generator?.stopPulling();
     }
@@ -232,7 +238,7 @@ export class Node implements AsyncDisposable {
           throw new NodeHookError('onStart', this.info.name, error);
         }
       }
-      if (spec.source !== null && (this.currentState as NodeState) === 'starting') {
+      if (spec.source !== null && this.life.is('starting')) {
         try {
           this.consumer = await adapter.consume(spec.source, {
             maxUnacked: spec.maxUnacked,
@@ -246,19 +252,19 @@ export class Node implements AsyncDisposable {
       await this.consumer?.close().catch(() => {});
       if (this.finalizing !== undefined) return; // stop() gave up on the start already
       this.logger.error({ error: describeError(error) }, 'failed to start');
-      this.currentState = 'failed';
+      this.life.to('failed');
       this.stopController.abort();
       this.done.reject(error);
       throw error;
     }
-    if ((this.currentState as NodeState) !== 'starting') {
+    if (!this.life.is('starting')) {
       // drain() or stop() came while starting: stop without pulling anything. If stop() already finalized (it does
       // not wait for a slow start), the consumer opened since is closed here.
       if (this.finalizing !== undefined) await this.consumer?.close().catch(() => {});
       else void this.finalize(undefined);
       return;
     }
-    this.currentState = 'running';
+    this.life.to('running');
     this.logger.info(
       {
         source: spec.source,
@@ -307,7 +313,7 @@ export class Node implements AsyncDisposable {
     };
     const window = spec.batchesInFlight > 1 ? new BatchWindow(spec.batchesInFlight) : undefined;
     const yielder = new EventLoopYielder();
-    while (this.currentState === 'running') {
+    while (this.life.is('running')) {
       if (window?.full === true) {
         await window.slot();
         continue;
@@ -316,7 +322,7 @@ export class Node implements AsyncDisposable {
       try {
         deliveries = await consumer.nextBatch(pull);
       } catch (error) {
-        if (this.currentState !== 'running' && error instanceof ConsumerClosedError) break;
+        if (!this.life.is('running') && error instanceof ConsumerClosedError) break;
         throw new StreamFailureError('pull', this.info.name, error);
       }
       if (this.fatal !== undefined) throw this.fatal;
@@ -373,9 +379,9 @@ export class Node implements AsyncDisposable {
     });
     this.generator = generator;
     await generator.run();
-    if (this.currentState === 'running') {
+    if (this.life.is('running')) {
       this.logger.info('generator finished');
-      this.currentState = 'draining';
+      this.life.to('draining');
     }
   }
 
@@ -445,14 +451,15 @@ export class Node implements AsyncDisposable {
         }
       }
       if (error === undefined) {
-        this.currentState = 'stopped';
+        // move, not to: a node that failed to start and is stopped afterwards stays failed.
+        this.life.move('stopped');
         this.logger.info(
           this.counters.processed > 0 ? { processed: this.counters.processed } : {},
           'stopped',
         );
         this.done.resolve();
       } else {
-        this.currentState = 'failed';
+        this.life.move('failed');
         this.logger.error({ error: describeError(error) }, 'failed');
         this.done.reject(error);
       }

@@ -5,6 +5,7 @@
  *
  * "Durable" here means stored in the broker object: messages outlive the adapters connected to it, not the process.
  */
+import { Lifecycle } from '@monomyth/mmop';
 import { DrainGate } from '../drain-gate.js';
 import { AdapterClosedError, MessagesRejectedError, UnknownQueueError } from '../errors.js';
 import type { RejectedMessage } from '../errors.js';
@@ -41,12 +42,24 @@ export interface MemoryStreamAdapterOptions extends MemoryBrokerOptions {
 
 type AdapterState = 'created' | 'open' | 'closing' | 'closed';
 
+/** Nothing in memory fails for good: no `failed` state. */
+const ADAPTER_TRANSITIONS = {
+  created: ['open', 'closing'],
+  open: ['closing'],
+  closing: ['closed'],
+  closed: [],
+} as const satisfies Record<AdapterState, readonly AdapterState[]>;
+
 export class MemoryStreamAdapter
   implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable, ConsumerOwner
 {
   readonly broker: MemoryBroker;
   private readonly ownsBroker: boolean;
-  private state: AdapterState = 'created';
+  private readonly life = new Lifecycle<AdapterState>({
+    component: 'memory adapter',
+    initial: 'created',
+    transitions: ADAPTER_TRANSITIONS,
+  });
   private readonly consumers = new Set<MemoryConsumer>();
   /** Publishes waiting for room in a full queue. */
   private waitingPublishes = 0;
@@ -71,25 +84,27 @@ export class MemoryStreamAdapter
   }
 
   get handingOut(): boolean {
-    return this.state === 'open';
+    return this.life.is('open');
   }
 
   open(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') {
-      return Promise.reject(new AdapterClosedError('open', this.state));
+    if (this.life.is('closing', 'closed')) {
+      return Promise.reject(
+        new AdapterClosedError('open', this.life.is('closing') ? 'closing' : 'closed'),
+      );
     }
-    this.state = 'open';
+    this.life.to('open');
     return Promise.resolve();
   }
 
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     const drainTimeoutMs = options.drainTimeoutMs ?? 0;
-    const wasOpen = this.state === 'open';
-    this.state = 'closing';
+    const wasOpen = this.life.is('open');
+    this.life.to('closing');
     this.closing = (async () => {
       if (wasOpen && drainTimeoutMs > 0) await this.drainGate.wait(drainTimeoutMs);
-      this.state = 'closed';
+      this.life.to('closed');
       for (const consumer of [...this.consumers]) consumer.shut();
       for (const wake of this.shutdownWaiters) wake();
       this.shutdownWaiters.clear();
@@ -99,7 +114,7 @@ export class MemoryStreamAdapter
   }
 
   declareQueue(queue: string): Promise<void> {
-    if (this.state !== 'open') return this.refuse('declare a queue');
+    if (!this.life.is('open')) return this.refuse('declare a queue');
     if (typeof queue !== 'string' || queue.length === 0) {
       return Promise.reject(new TypeError('a queue name is a non-empty string'));
     }
@@ -108,7 +123,7 @@ export class MemoryStreamAdapter
   }
 
   consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
-    if (this.state !== 'open') return this.refuse('consume');
+    if (!this.life.is('open')) return this.refuse('consume');
     const { maxUnacked } = options;
     if (!(Number.isSafeInteger(maxUnacked) && maxUnacked >= 1)) {
       return Promise.reject(
@@ -129,7 +144,7 @@ export class MemoryStreamAdapter
   }
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('publish');
+    if (!this.life.is('open', 'closing')) return this.refuse('publish');
     // Every queue is checked before anything is stored, so an unknown queue rejects a batch that left no trace.
     const queues: MemoryQueue[] = new Array<MemoryQueue>(messages.length);
     let last: MemoryQueue | undefined;
@@ -169,7 +184,7 @@ export class MemoryStreamAdapter
   }
 
   retryLater(retries: readonly DelayedRetry[]): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('retry later');
+    if (!this.life.is('open', 'closing')) return this.refuse('retry later');
     const planned: [MemoryQueue, MemoryDelivery, number][] = [];
     let rejected: RejectedMessage[] | undefined;
     for (const [index, { delivery, delayMs, headers }] of retries.entries()) {
@@ -201,7 +216,7 @@ export class MemoryStreamAdapter
   }
 
   queueStats(queue: string): Promise<QueueStats> {
-    if (this.state !== 'open') return this.refuse('read queue stats');
+    if (!this.life.is('open')) return this.refuse('read queue stats');
     const found = this.broker.queue(queue);
     if (found === undefined)
       return Promise.reject(new UnknownQueueError('read queue stats', queue));
@@ -237,7 +252,7 @@ export class MemoryStreamAdapter
         const queue = queues[i] as MemoryQueue;
         while (!queue.hasRoom) {
           await this.untilShutdownOr(queue.waitForRoom());
-          if (this.state === 'closed') throw new AdapterClosedError('publish', 'closed');
+          if (this.life.is('closed')) throw new AdapterClosedError('publish', 'closed');
         }
         const message = messages[i] as OutgoingMessage;
         queue.push(MemoryDelivery.of(queue.name, message.body, message.headers ?? NO_HEADERS));
@@ -269,7 +284,8 @@ export class MemoryStreamAdapter
   }
 
   private refuse<T>(operation: string): Promise<T> {
-    const state = this.state === 'created' ? 'not open' : this.state;
+    const current = this.life.state;
+    const state = current === 'created' ? 'not open' : current;
     return Promise.reject(new AdapterClosedError(operation, state === 'open' ? 'closing' : state));
   }
 }
