@@ -100,7 +100,8 @@ type DurationOption =
   | 'avoidAfterFailureMs';
 
 /** Throws `InvalidOptionError`s of component `'master'`. */
-const check = new OptionChecker('master');
+// Typed explicitly: only then does TypeScript narrow after `check.fail(...)`, which returns never.
+const check: OptionChecker = new OptionChecker('master');
 
 /**
  * Fills in the defaults and checks every option; throws an `InvalidOptionError` (component `'master'`) naming the

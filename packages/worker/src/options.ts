@@ -89,7 +89,8 @@ export const DEFAULT_RESTART_POLICY: Readonly<Required<RestartPolicy>> = Object.
 });
 
 /** Throws `InvalidOptionError`s of component `'worker'`. */
-const check = new OptionChecker('worker');
+// Typed explicitly: only then does TypeScript narrow after `check.fail(...)`, which returns never.
+const check: OptionChecker = new OptionChecker('worker');
 
 /**
  * Fills in the defaults and checks every option; throws an `InvalidOptionError` (component `'worker'`) naming the
