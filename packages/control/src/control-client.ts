@@ -5,9 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
+  DEFAULT_MASTER_ENDPOINT,
   Lifecycle,
   MmopCodec,
   OrderedSender,
+  ReplyCode,
   curveKeyFromZ85,
   curvePublicKeyOf,
   newInstance,
@@ -30,7 +32,7 @@ import {
 } from './errors.js';
 
 export interface ControlClientOptions {
-  /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
+  /** The master's endpoint. @default DEFAULT_MASTER_ENDPOINT ('tcp://127.0.0.1:5555') */
   master?: string;
   /** How long ping and info requests wait for an answer. @default 5_000 */
   timeoutMs?: number;
@@ -102,7 +104,7 @@ export class ControlClient {
   #failure: ControlClientFailedError | undefined;
 
   constructor(options: ControlClientOptions = {}) {
-    this.master = options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555';
+    this.master = options.master ?? DEFAULT_MASTER_ENDPOINT;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
     this.#dealer = new Dealer({ linger: 0, ...curveSocketOptions(options) });
     this.#dealer.connect(this.master);
@@ -237,7 +239,7 @@ export class ControlClient {
     }
     throw new ControlRequestError(
       502,
-      'UNEXPECTED_ANSWER',
+      ReplyCode.UnexpectedAnswer,
       `expected ${expected}, the master answered ${answer.kind}`,
     );
   }

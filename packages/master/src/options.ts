@@ -1,6 +1,6 @@
 /** The master's options: all optional, with documented defaults, compiled once into validated, complete options. */
 import type { CodecLimits } from '@monomyth/mmop';
-import { DEFAULT_CODEC_LIMITS, OptionChecker } from '@monomyth/mmop';
+import { DEFAULT_CODEC_LIMITS, DEFAULT_MASTER_ENDPOINT, OptionChecker } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 import { noopLogger } from './logger.js';
 
@@ -79,7 +79,7 @@ export interface CompiledMasterOptions {
     | undefined;
 }
 
-export const DEFAULT_MASTER_ENDPOINT = 'tcp://127.0.0.1:5555';
+export { DEFAULT_MASTER_ENDPOINT };
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 export const DEFAULT_STALL_LIMIT_MS = 300_000;

@@ -2,7 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { noopLogger } from '@monomyth/node';
-import { OptionChecker, curveKeyFromZ85, curvePublicKeyOf } from '@monomyth/mmop';
+import {
+  DEFAULT_MASTER_ENDPOINT,
+  OptionChecker,
+  curveKeyFromZ85,
+  curvePublicKeyOf,
+} from '@monomyth/mmop';
 import type { CurveClientKeys } from '@monomyth/mmop';
 import type { BatchInterceptor, Logger, StreamAdapter, System } from '@monomyth/node';
 
@@ -23,7 +28,7 @@ export interface WorkerOptions {
   system: System;
   /** The stream adapter nodes use, already open. The worker never closes it: its owner does, after the worker. */
   adapter: StreamAdapter;
-  /** The master's endpoint. @default process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555' */
+  /** The master's endpoint. @default DEFAULT_MASTER_ENDPOINT ('tcp://127.0.0.1:5555') */
   master?: string;
   /**
    * This worker's CURVE secret key (Z85), for a master with CURVE on; its public key must be in the master's workers
@@ -107,10 +112,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   return {
     system: options.system,
     adapter: options.adapter,
-    master: check.endpoint(
-      'master',
-      options.master ?? process.env.MONOMYTH_MASTER ?? 'tcp://127.0.0.1:5555',
-    ),
+    master: check.endpoint('master', options.master ?? DEFAULT_MASTER_ENDPOINT),
     curve: compileCurve(options),
     id,
     capacity: check.wholeNumber('capacity', options.capacity ?? DEFAULT_WORKER_CAPACITY, {

@@ -12,7 +12,16 @@
  * Nothing a master sends can throw out of the worker's loop: a recipe that cannot be built is answered with
  * START-NODE-FAILURE and a category.
  */
-import { Lifecycle, MonomythError, Status, brandError, describeError } from '@monomyth/mmop';
+import {
+  Lifecycle,
+  MonomythError,
+  ReplyCode,
+  StartFailureCategory,
+  Status,
+  brandError,
+  describeError,
+  truncateText,
+} from '@monomyth/mmop';
 import type { CloseOptions, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
@@ -38,16 +47,6 @@ const WORKER_TRANSITIONS = {
   stopped: [],
   failed: [],
 } as const satisfies Record<WorkerState, readonly WorkerState[]>;
-
-/** Why a START-NODE was refused: sent as START-NODE-FAILURE's category. */
-export const StartFailureCategory = {
-  UnknownType: 'unknown-type',
-  InvalidRecipe: 'invalid-recipe',
-  Capacity: 'capacity',
-  Draining: 'draining',
-  Build: 'build',
-  Start: 'start',
-} as const;
 
 /** The master refused this worker for good: its name is held by another worker (`code` NAME_TAKEN). */
 export class WorkerRefusedError extends MonomythError {
@@ -284,7 +283,7 @@ export class Worker {
         requestId,
         type,
         category,
-        reason: reason.slice(0, 8000),
+        reason: truncateText(reason),
       }).catch(() => {});
     };
     if (this.#leaving())
@@ -359,7 +358,7 @@ export class Worker {
         requestId,
         nodeName,
         status: Status.NotFound,
-        code: 'UNKNOWN_NODE',
+        code: ReplyCode.UnknownNode,
         reason: `no node ${nodeName} runs on ${this.id}`,
       }).catch(() => {});
       return;
@@ -384,7 +383,7 @@ export class Worker {
       kind: 'NODE-EXITED',
       nodeName: supervisor.name,
       type: supervisor.type,
-      reason: reason.slice(0, 8000),
+      reason: truncateText(reason),
       restarting: outcome.restarting,
       completed: outcome.completed || undefined,
     }).catch(() => {});
