@@ -82,7 +82,9 @@ export async function startNodes(
   // What did not start is no longer wanted: the caller is told, and decides whether to ask again.
   cluster.changeDesired(type, -(attempts.length - started.length));
   if (started.length === 0) {
-    const timedOut = outcomes.every((outcome) => !outcome.ok && outcome.category === StartFailureCategory.Timeout);
+    const timedOut = outcomes.every(
+      (outcome) => !outcome.ok && outcome.category === StartFailureCategory.Timeout,
+    );
     return fail(
       timedOut ? Status.Timeout : Status.InternalError,
       timedOut ? ReplyCode.StartTimeout : ReplyCode.StartFailed,

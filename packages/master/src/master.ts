@@ -425,7 +425,13 @@ export class Master {
       (reply) => this.#reply(identity, reply),
       (error: unknown) => {
         this.#log.error({ err: error, requestId }, 'failed to answer a request');
-        this.#replyError(identity, requestId, Status.InternalError, ReplyCode.Internal, String(error));
+        this.#replyError(
+          identity,
+          requestId,
+          Status.InternalError,
+          ReplyCode.Internal,
+          String(error),
+        );
       },
     );
   }
