@@ -3,8 +3,10 @@
  * sends), the node runtime (pull -> transform -> place, per-message failure and retry), the StreamAdapter contract
  * every backend implements, and the in-memory adapter.
  */
-export { defineSystem, isSystem, startQueueOf, chainQueueOf } from './system.js';
-export type { System, SystemDefinition, SystemQueues } from './system.js';
+export { defineSystem, isSystem } from './system.js';
+export type { System, SystemDefinition } from './system.js';
+export { startQueueOf, chainQueueOf } from './system-chain.js';
+export type { SystemQueues } from './system-chain.js';
 export type { ChainChecked, OutputOf } from './chain-types.js';
 export { InputValidationError, isStandardSchema } from './input-schema.js';
 export type { InputIssue, StandardSchemaV1 } from './input-schema.js';
