@@ -4,7 +4,7 @@
  * ERROR reply instead of silence. Every message is printed as it is received.
  */
 import { Dealer, Router } from 'zeromq';
-import { MmopCodec, MmopDecodeError, Status } from '@monomyth/mmop';
+import { MmopCodec, MmopDecodeError, Status, truncateText } from '@monomyth/mmop';
 import type { MmopMessage, WorkerInfo } from '@monomyth/mmop';
 
 const codec = new MmopCodec();
@@ -33,7 +33,7 @@ async function serveMaster(router: Router): Promise<void> {
       console.log(`control -> master  (garbage)          ${error.code}: ${error.message}`);
       const status =
         error.code === 'UNSUPPORTED_VERSION' ? Status.VersionNotSupported : Status.BadRequest;
-      const reason = error.message.slice(0, 8000);
+      const reason = truncateText(error.message);
       const { requestId, code } = error;
       await router.send(
         codec.encodeEnvelope(frames[0], { kind: 'ERROR', requestId, status, code, reason }),
