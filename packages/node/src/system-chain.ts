@@ -7,7 +7,8 @@
  */
 import type { AnyNodeDefinition } from './definition.js';
 import { SystemDefinitionError, SystemErrorCode } from './errors.js';
-import { failQueueOf, isPlainObject } from './recipe.js';
+import { isPlainObject } from './json-values.js';
+import { failQueueOf } from './recipe.js';
 import type { NodeRecipe, NodeSpec } from './recipe.js';
 
 /** The queue a linear system's input goes to: `START-to-<first>`. */

@@ -23,8 +23,8 @@ import {
   checkTypeName,
   defaultMaxUnacked,
   compileRecipe,
-  isPlainObject,
 } from './recipe.js';
+import { isPlainObject } from './json-values.js';
 import type { NodeRecipe, NodeSpec } from './recipe.js';
 import { chainLinks, checkChain } from './system-chain.js';
 import type { SystemQueues } from './system-chain.js';

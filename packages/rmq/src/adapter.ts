@@ -43,7 +43,7 @@ import { ConnectionKeeper, KeeperClosedError } from './connection-keeper.js';
 import { RabbitMqConsumer } from './consumer.js';
 import type { ConsumerHost } from './consumer.js';
 import type { RabbitMqConnectionError } from './errors.js';
-import { compileOptions } from './options.js';
+import { compileRabbitMqOptions } from './options.js';
 import type { CompiledRabbitMqOptions, RabbitMqAdapterOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { RedeliveryCounter } from './redelivery-counter.js';
@@ -75,7 +75,7 @@ export class RabbitMqStreamAdapter
   });
 
   constructor(options: RabbitMqAdapterOptions) {
-    this.options = compileOptions(options);
+    this.options = compileRabbitMqOptions(options);
     this.logger = this.options.logger.child({ adapter: 'rabbitmq', url: this.options.redactedUrl });
     const adapter = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.host = {

@@ -143,7 +143,7 @@ export class ConnectionKeeper {
     let model: ChannelModel;
     try {
       model = await connect(withHeartbeat(url, options.heartbeatSeconds), {
-        // amqplib hands these to tls.connect for amqps:// URLs (compileOptions allows tls only with those).
+        // amqplib hands these to tls.connect for amqps:// URLs (compileRabbitMqOptions allows tls only with those).
         ...options.tls,
         timeout: options.connectTimeoutMs,
         clientProperties: { connection_name: `${options.connectionName} (${this.role})` },
