@@ -8,10 +8,10 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { EXIT_USAGE } from '@monomyth/cli-kit';
 import { CertificateError, CertificateErrorCode, writeCertificatePair } from '@monomyth/mmop';
 
 const EXIT_NOT_WRITTEN = 1;
-const EXIT_USAGE = 2;
 
 interface KeygenOptions {
   readonly dir: string;

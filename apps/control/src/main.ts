@@ -8,14 +8,26 @@
  *
  * Exit codes: 0 success, 1 the master answered with a failure, 2 bad usage, 3 the master did not answer in time.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ControlClient, ControlRequestError, MasterUnreachableError } from '@monomyth/control';
+import { Command, Option } from 'commander';
+import {
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  durationArgument,
+  endpointArgument,
+  exitOnParseError,
+  wholeNumberArgument,
+} from '@monomyth/cli-kit';
+import {
+  ControlClient,
+  ControlRequestError,
+  DEFAULT_CONTROL_TIMEOUT_MS,
+  MasterUnreachableError,
+} from '@monomyth/control';
 import { loadCurveKeys } from './curve-keys.js';
 import { registerKeygen } from './keygen.js';
 import { recipesTable, table, workersTable } from './tables.js';
 
-const EXIT_FAILURE_REPLY = 1;
-const EXIT_USAGE = 2;
+const EXIT_FAILURE_REPLY = EXIT_FAILURE;
 const EXIT_UNREACHABLE = 3;
 
 interface GlobalOptions {
@@ -26,20 +38,9 @@ interface GlobalOptions {
   masterKey?: string;
 }
 
-function count(value: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 1 || number > 10_000) {
-    throw new InvalidArgumentError('expected a whole number from 1 to 10000');
-  }
-  return number;
-}
-
-function milliseconds(value: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 0)
-    throw new InvalidArgumentError('expected milliseconds (>= 0)');
-  return number;
-}
+/** How many nodes one start or stop asks for. */
+const count = wholeNumberArgument({ min: 1, max: 10_000 });
+const milliseconds = durationArgument();
 
 /** Runs one command against the master, prints its result, and maps failures to the CLI's exit codes. */
 async function withClient(
@@ -93,6 +94,7 @@ const program = new Command('monomyth')
   .description('Control a Monomyth cluster: start and stop nodes, list workers and node types.')
   .addOption(
     new Option('--master <endpoint>', "the master's endpoint")
+      .argParser(endpointArgument)
       .env('MONOMYTH_MASTER')
       .default('tcp://127.0.0.1:5555'),
   )
@@ -112,10 +114,10 @@ const program = new Command('monomyth')
     '--timeout-ms <ms>',
     'how long to wait for the master to answer ping and info requests',
     milliseconds,
-    5000,
+    DEFAULT_CONTROL_TIMEOUT_MS,
   )
   .showHelpAfterError()
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
+  .exitOverride(exitOnParseError);
 
 program
   .command('ping')

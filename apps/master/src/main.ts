@@ -8,9 +8,19 @@
  *
  * Exit codes: 0 stopped, 1 failed, 2 bad usage (including a non-loopback bind without CURVE or --insecure).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import {
+  EXIT_FAILURE,
+  createAppLogger,
+  durationArgument,
+  endpointArgument,
+  exitOnParseError,
+  exitWithUsage,
+  handleShutdownSignals,
+  logLevelOption,
+  wholeNumberArgument,
+} from '@monomyth/cli-kit';
 import { CertificateError, readSecretCertificate } from '@monomyth/mmop';
-import { pino } from 'pino';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -22,55 +32,51 @@ import {
   InvalidOptionError,
 } from '@monomyth/master';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const APP = 'monomyth-master';
+// The master refuses what these refuse: the flags check by the same rules (positive whole milliseconds).
+const positiveMs = durationArgument({ min: 1 });
 
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 1)
-    throw new InvalidArgumentError('expected a positive integer');
-  return number;
-}
-
-const program = new Command('monomyth-master')
+const program = new Command(APP)
   .description('Run a Monomyth master: workers and control clients connect to it over MMOP/1.')
   .addOption(
     new Option('--bind <endpoint>', 'where to listen')
+      .argParser(endpointArgument)
       .env('MONOMYTH_MASTER')
       .default(DEFAULT_MASTER_ENDPOINT),
   )
   .option(
     '--heartbeat-ms <ms>',
     'how often workers heartbeat',
-    positiveInteger,
+    positiveMs,
     DEFAULT_HEARTBEAT_INTERVAL_MS,
   )
   .option(
     '--heartbeat-misses <n>',
     'missed heartbeats before a worker is lost',
-    positiveInteger,
+    wholeNumberArgument({ min: 1 }),
     DEFAULT_HEARTBEAT_MISSES,
   )
   .option(
     '--stall-limit-ms <ms>',
     'how long a worker whose event loop is blocked (stalled) keeps its nodes before it is treated as lost',
-    positiveInteger,
+    positiveMs,
     DEFAULT_STALL_LIMIT_MS,
   )
   .option(
     '--recovery-window-ms <ms>',
     'how long after start the master takes desired counts from the nodes workers report (default: the liveness window, at least 5000)',
-    positiveInteger,
+    positiveMs,
   )
   .option(
     '--start-timeout-ms <ms>',
     'how long a worker has to answer a start',
-    positiveInteger,
+    positiveMs,
     DEFAULT_START_TIMEOUT_MS,
   )
   .option(
     '--drain-timeout-ms <ms>',
     'how long a stopped node may drain, unless the request says otherwise',
-    positiveInteger,
+    positiveMs,
     DEFAULT_DRAIN_TIMEOUT_MS,
   )
   .addOption(
@@ -96,12 +102,8 @@ const program = new Command('monomyth-master')
     'allow plain MMOP on an address other than loopback: anyone who reaches it controls the cluster',
     false,
   )
-  .addOption(
-    new Option('--log-level <level>', 'least severe level logged')
-      .choices(LOG_LEVELS)
-      .default('info'),
-  )
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .addOption(logLevelOption())
+  .exitOverride(exitOnParseError)
   .parse();
 
 const options = program.opts<{
@@ -125,18 +127,10 @@ if (options.curveSecretKey !== undefined) {
     curveSecretKey = (await readSecretCertificate(options.curveSecretKey)).secretKey;
   } catch (error) {
     if (!(error instanceof CertificateError)) throw error;
-    console.error(`monomyth-master: ${error.message}`);
-    process.exit(2);
+    exitWithUsage(APP, error.message);
   }
 }
-const logger = pino({
-  level: options.logLevel,
-  base: { app: 'monomyth-master', pid: process.pid },
-  // Readable on a terminal; one JSON object per line otherwise, for log collectors.
-  transport: process.stdout.isTTY
-    ? { target: 'pino-pretty', options: { colorize: true } }
-    : undefined,
-});
+const logger = createAppLogger(APP, options.logLevel);
 
 let master: Master;
 try {
@@ -157,25 +151,13 @@ try {
 } catch (error) {
   if (error instanceof InvalidOptionError || error instanceof CertificateError) {
     // Flags that do not fit together (a stall limit within the liveness window): a usage error.
-    console.error(`monomyth-master: ${error.message}`);
-    process.exit(2);
+    exitWithUsage(APP, error.message);
   }
   logger.fatal({ err: error }, 'could not start the master');
-  process.exit(1);
+  process.exit(EXIT_FAILURE);
 }
 
-let interrupts = 0;
-const shutdown = (signal: NodeJS.Signals): void => {
-  interrupts += 1;
-  if (interrupts > 1 && signal === 'SIGINT') {
-    logger.warn({ signal }, 'second interrupt: exiting now');
-    process.exit(130);
-  }
-  logger.info({ signal }, 'shutting down');
-  void master.close();
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+handleShutdownSignals({ logger, drain: () => void master.close() });
 // Key rotation without a restart: the directories are read again; a bad file keeps the old lists.
 process.on('SIGHUP', () => {
   master.reloadKeys().then(
@@ -192,5 +174,5 @@ try {
   logger.info({}, 'master stopped');
 } catch (error) {
   logger.fatal({ err: error }, 'the master failed');
-  process.exitCode = 1;
+  process.exitCode = EXIT_FAILURE;
 }

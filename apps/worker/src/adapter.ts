@@ -6,9 +6,6 @@ import type { QueueType } from '@monomyth/rmq';
 
 export type { QueueType };
 
-/** The queue types `--queue-type` offers (the RabbitMQ adapter's `queueType`). */
-export const QUEUE_TYPES: readonly QueueType[] = ['quorum', 'classic'];
-
 /**
  * `--amqp` (or MONOMYTH_AMQP_URL) as a list: one URL, or several separated by commas (a comma inside a password is
  * written %2C, as any URL requires). Throws, naming the bad entry with its password hidden, on an empty list or an

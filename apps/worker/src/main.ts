@@ -13,10 +13,21 @@
  * first that answers and, when that node goes away, to the next.
  */
 import { randomUUID } from 'node:crypto';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
+import { Command, Option } from 'commander';
+import {
+  EXIT_FAILURE,
+  createAppLogger,
+  durationArgument,
+  endpointArgument,
+  exitOnParseError,
+  exitWithUsage,
+  handleShutdownSignals,
+  logLevelOption,
+  wholeNumberArgument,
+} from '@monomyth/cli-kit';
 import {
   CertificateError,
+  DEFAULT_MASTER_ENDPOINT,
   describeError,
   readCertificate,
   readSecretCertificate,
@@ -28,28 +39,20 @@ import {
   WorkerLinkError,
   WorkerRefusedError,
 } from '@monomyth/worker';
-import { QUEUE_TYPES, openAdapter, parseAmqpUrls } from './adapter.js';
+import { QUEUE_TYPES } from '@monomyth/rmq';
+import { openAdapter, parseAmqpUrls } from './adapter.js';
 import type { QueueType } from './adapter.js';
 import { loadSystem } from './load-system.js';
 
-const EXIT_USAGE = 2;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const APP = 'monomyth-worker';
 
-function whole(minimum: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isSafeInteger(number) || number < minimum)
-      throw new InvalidArgumentError(`expected a whole number >= ${minimum}`);
-    return number;
-  };
-}
-
-const program = new Command('monomyth-worker')
+const program = new Command(APP)
   .description("Run a system's nodes for a Monomyth master.")
   .addOption(
     new Option('--master <endpoint>', "the master's endpoint")
+      .argParser(endpointArgument)
       .env('MONOMYTH_MASTER')
-      .default('tcp://127.0.0.1:5555'),
+      .default(DEFAULT_MASTER_ENDPOINT),
   )
   .requiredOption('--system <path>', 'a module whose default export is defineSystem(...)')
   .addOption(
@@ -64,17 +67,22 @@ const program = new Command('monomyth-worker')
     false,
   )
   .option('--name <id>', 'the worker id (default: monomyth-worker-<random>)')
-  .option('--capacity <n>', 'most nodes this worker runs', whole(1), DEFAULT_WORKER_CAPACITY)
+  .option(
+    '--capacity <n>',
+    'most nodes this worker runs',
+    wholeNumberArgument({ min: 1 }),
+    DEFAULT_WORKER_CAPACITY,
+  )
   .option(
     '--drain-ms <ms>',
     'how long nodes may take to drain on SIGTERM',
-    whole(0),
+    durationArgument(),
     DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   )
   .option(
     '--reconnect-attempts <n>',
     'reconnections to RabbitMQ tried in a row before the worker gives up and exits 1 (default: no limit)',
-    whole(1),
+    wholeNumberArgument({ min: 1 }),
   )
   .addOption(
     new Option(
@@ -99,12 +107,8 @@ const program = new Command('monomyth-worker')
       'MONOMYTH_MASTER_KEY',
     ),
   )
-  .addOption(
-    new Option('--log-level <level>', 'least severe level logged')
-      .choices(LOG_LEVELS)
-      .default('info'),
-  )
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE))
+  .addOption(logLevelOption())
+  .exitOverride(exitOnParseError)
   .parse();
 
 const options = program.opts<{
@@ -126,10 +130,10 @@ const options = program.opts<{
 let curve: { curveSecretKey: string; masterKey: string } | undefined;
 if (options.curveSecretKey !== undefined || options.masterKey !== undefined) {
   if (options.curveSecretKey === undefined || options.masterKey === undefined) {
-    console.error(
-      "monomyth-worker: CURVE needs both --curve-secret-key (this worker's secret certificate) and --master-key (the master's public certificate)",
+    exitWithUsage(
+      APP,
+      "CURVE needs both --curve-secret-key (this worker's secret certificate) and --master-key (the master's public certificate)",
     );
-    process.exit(EXIT_USAGE);
   }
   try {
     curve = {
@@ -138,37 +142,25 @@ if (options.curveSecretKey !== undefined || options.masterKey !== undefined) {
     };
   } catch (error) {
     if (!(error instanceof CertificateError)) throw error;
-    console.error(`monomyth-worker: ${error.message}`);
-    process.exit(EXIT_USAGE);
+    exitWithUsage(APP, error.message);
   }
 }
 
 if (!options.memory && !options.amqp) {
-  console.error(
-    'monomyth-worker: say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory',
-  );
-  process.exit(EXIT_USAGE);
+  exitWithUsage(APP, 'say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory');
 }
 let amqpUrls: string[] | undefined;
 try {
   amqpUrls = options.memory ? undefined : parseAmqpUrls(options.amqp ?? '');
 } catch (error) {
-  console.error(`monomyth-worker: ${describeError(error)}`);
-  process.exit(EXIT_USAGE);
+  exitWithUsage(APP, describeError(error));
 }
 if (options.quorumQueues && options.queueType === 'classic') {
-  console.error('monomyth-worker: --quorum-queues contradicts --queue-type classic');
-  process.exit(EXIT_USAGE);
+  exitWithUsage(APP, '--quorum-queues contradicts --queue-type classic');
 }
 const queueType: QueueType | undefined = options.quorumQueues ? 'quorum' : options.queueType;
 
-const logger = pino({
-  level: options.logLevel,
-  base: { app: 'monomyth-worker', pid: process.pid },
-  transport: process.stdout.isTTY
-    ? { target: 'pino-pretty', options: { colorize: true } }
-    : undefined,
-});
+const logger = createAppLogger(APP, options.logLevel);
 
 if (options.quorumQueues)
   logger.warn('--quorum-queues is deprecated: use --queue-type quorum (the same queues)');
@@ -177,8 +169,7 @@ let system;
 try {
   system = await loadSystem(options.system);
 } catch (error) {
-  console.error(`monomyth-worker: ${describeError(error)}`);
-  process.exit(EXIT_USAGE);
+  exitWithUsage(APP, describeError(error));
 }
 
 // The id is chosen here, before the worker exists, so the broker connections can be named after it.
@@ -199,7 +190,7 @@ try {
   logger.fatal({ err: error }, 'could not open the stream adapter');
   // Let pino's transport flush before exiting.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  process.exit(1);
+  process.exit(EXIT_FAILURE);
 }
 
 const { adapter } = opened;
@@ -216,21 +207,14 @@ const worker = new Worker({
   stallLogFd: 1,
 });
 
-let interrupts = 0;
-const shutdown = (signal: NodeJS.Signals): void => {
-  interrupts += 1;
-  if (interrupts > 1 && signal === 'SIGINT') {
-    logger.warn(
-      { signal },
-      'second interrupt: exiting now; unacknowledged messages go back to their queues',
-    );
-    process.exit(130);
-  }
-  logger.info({ signal, drainMs: options.drainMs }, 'draining');
-  void worker.close({ drainTimeoutMs: options.drainMs, reason: `${signal} received` });
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+handleShutdownSignals({
+  logger,
+  drain: (signal) =>
+    void worker.close({ drainTimeoutMs: options.drainMs, reason: `${signal} received` }),
+  message: 'draining',
+  fields: { drainMs: options.drainMs },
+  exitMessage: 'second interrupt: exiting now; unacknowledged messages go back to their queues',
+});
 
 // A broker gone for good leaves nothing for this worker to do: leave, and let the process supervisor start it again.
 void opened.failed?.then((error) => {

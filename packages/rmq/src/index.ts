@@ -6,9 +6,9 @@
 export { RabbitMqStreamAdapter } from './adapter.js';
 export { RmqDelivery } from './consumer.js';
 export {
-  compileOptions,
+  compileRabbitMqOptions,
   redactUrl,
-  RabbitMqOptionsError,
+  QUEUE_TYPES,
   DEFAULT_CONNECTION_NAME,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_SECONDS,
@@ -27,6 +27,8 @@ export type {
   RabbitMqTlsOptions,
   ReconnectOptions,
 } from './options.js';
+/** What `compileRabbitMqOptions` and the adapter's constructor throw for a bad option (component `'rmq'`). */
+export { InvalidOptionError } from '@monomyth/mmop';
 export {
   RabbitMqChannelError,
   RabbitMqConnectionError,

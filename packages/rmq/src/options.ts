@@ -1,6 +1,7 @@
 /** The RabbitMQ adapter's options: all optional but the URL, compiled once into complete, checked options. */
 import { noopLogger } from '@monomyth/node';
 import type { Logger } from '@monomyth/node';
+import { OptionChecker } from '@monomyth/mmop';
 
 /** A queue argument RabbitMQ understands (`x-queue-type`, `x-max-length`, ...). */
 export type QueueArgumentValue = string | number | boolean;
@@ -94,6 +95,9 @@ export interface RabbitMqTlsOptions {
 /** See `RabbitMqAdapterOptions.queueType`. */
 export type QueueType = 'quorum' | 'classic';
 
+/** Every `QueueType`. */
+export const QUEUE_TYPES: readonly QueueType[] = Object.freeze(['quorum', 'classic']);
+
 export interface ReconnectOptions {
   /** Delay before the first reconnection attempt. @default 100 */
   minDelayMs?: number;
@@ -145,17 +149,12 @@ export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.fr
   maxAttempts: Number.POSITIVE_INFINITY,
 });
 
-/** An option is missing or out of range; `option` names it. */
-export class RabbitMqOptionsError extends Error {
-  override readonly name = 'RabbitMqOptionsError';
-  readonly code = 'INVALID_OPTION';
-  readonly option: string;
+/** Throws `InvalidOptionError`s of component `'rmq'`. */
+// Typed explicitly: only then does TypeScript narrow after `check.fail(...)`, which returns never.
+const check: OptionChecker = new OptionChecker('rmq');
 
-  constructor(option: string, message: string) {
-    super(`invalid RabbitMQ adapter option ${option}: ${message}`);
-    this.option = option;
-  }
-}
+/** AMQP's heartbeat is an unsigned 16-bit number of seconds. */
+const MAX_HEARTBEAT_SECONDS = 65_535;
 
 /** `amqp://user:***@host:port/vhost`: the URL with its password hidden. Text that is not a URL comes back as is. */
 export function redactUrl(url: string): string {
@@ -185,34 +184,13 @@ export function redactSecret(text: string, url: string): string {
   return text.split(url).join(redactUrl(url)).split(password).join('***');
 }
 
-function number(
-  option: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  whole: boolean,
-): number {
-  if (value === undefined) return fallback;
-  const ok =
-    typeof value === 'number' &&
-    !Number.isNaN(value) &&
-    value >= min &&
-    (!whole || value === Number.POSITIVE_INFINITY || Number.isSafeInteger(value));
-  if (!ok)
-    throw new RabbitMqOptionsError(
-      option,
-      `must be a ${whole ? 'whole ' : ''}number >= ${min}, got ${String(value)}`,
-    );
-  return value;
-}
-
 /** One URL or a non-empty list of them, each amqp:// or amqps://. */
 function compileUrls(given: unknown): readonly string[] {
   const list: readonly unknown[] = Array.isArray(given) ? given : [given];
-  if (list.length === 0) throw new RabbitMqOptionsError('url', 'expected at least one URL, got []');
+  if (list.length === 0) check.fail('url', 'expected at least one URL, got []');
   list.forEach((url, i) => {
     if (typeof url !== 'string' || !/^amqps?:\/\//.test(url)) {
-      throw new RabbitMqOptionsError(
+      check.fail(
         Array.isArray(given) ? `url[${i}]` : 'url',
         `expected amqp://... or amqps://..., got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
       );
@@ -221,39 +199,34 @@ function compileUrls(given: unknown): readonly string[] {
   return Object.freeze([...(list as readonly string[])]);
 }
 
-export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitMqOptions {
+/**
+ * The adapter's options with the defaults filled in, checked: throws an `InvalidOptionError` (component `'rmq'`)
+ * naming the first bad option. Passwords in URLs never reach its message.
+ */
+export function compileRabbitMqOptions(options: RabbitMqAdapterOptions): CompiledRabbitMqOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new RabbitMqOptionsError('options', 'expected an object with at least a url');
+    check.fail('options', 'expected an object with at least a url');
   }
   const urls = compileUrls(options.url);
   const reconnect = options.reconnect ?? {};
-  const minDelayMs = number(
+  // Delays and timeouts here only feed timers: fractions of a millisecond do no harm.
+  const minDelayMs = check.duration(
     'reconnect.minDelayMs',
-    reconnect.minDelayMs,
-    DEFAULT_RECONNECT.minDelayMs,
-    0,
-    false,
+    reconnect.minDelayMs ?? DEFAULT_RECONNECT.minDelayMs,
+    { whole: false },
   );
-  const maxDelayMs = number(
+  const maxDelayMs = check.duration(
     'reconnect.maxDelayMs',
-    reconnect.maxDelayMs,
-    Math.max(DEFAULT_RECONNECT.maxDelayMs, minDelayMs),
-    0,
-    false,
+    reconnect.maxDelayMs ?? Math.max(DEFAULT_RECONNECT.maxDelayMs, minDelayMs),
+    { whole: false },
   );
   if (maxDelayMs < minDelayMs) {
-    throw new RabbitMqOptionsError(
-      'reconnect.maxDelayMs',
-      `is ${maxDelayMs}, below minDelayMs ${minDelayMs}`,
-    );
+    check.fail('reconnect.maxDelayMs', `is ${maxDelayMs}, below minDelayMs ${minDelayMs}`);
   }
   const queueArguments = { ...(options.queueArguments ?? {}) };
   for (const [key, value] of Object.entries(queueArguments)) {
     if (!['string', 'number', 'boolean'].includes(typeof value)) {
-      throw new RabbitMqOptionsError(
-        `queueArguments.${key}`,
-        'must be a string, number or boolean',
-      );
+      check.fail(`queueArguments.${key}`, 'must be a string, number or boolean');
     }
   }
   const queueType = compileQueueType(options.queueType, queueArguments);
@@ -263,48 +236,52 @@ export function compileOptions(options: RabbitMqAdapterOptions): CompiledRabbitM
     deadLetterExchange !== undefined &&
     (typeof deadLetterExchange !== 'string' || deadLetterExchange.length === 0)
   ) {
-    throw new RabbitMqOptionsError('deadLetterExchange', 'must be a non-empty exchange name');
+    check.fail('deadLetterExchange', 'must be a non-empty exchange name');
   }
   return Object.freeze({
     url: urls[0] as string,
     urls,
     redactedUrl: urls.map(redactUrl).join(','),
     connectionName: options.connectionName ?? DEFAULT_CONNECTION_NAME,
-    connectTimeoutMs: number(
+    connectTimeoutMs: check.duration(
       'connectTimeoutMs',
-      options.connectTimeoutMs,
-      DEFAULT_CONNECT_TIMEOUT_MS,
-      1,
-      false,
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      { min: 1, whole: false },
     ),
-    heartbeatSeconds: number(
+    heartbeatSeconds: check.wholeNumber(
       'heartbeatSeconds',
-      options.heartbeatSeconds,
-      DEFAULT_HEARTBEAT_SECONDS,
-      0,
-      true,
+      options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
+      { min: 0, max: MAX_HEARTBEAT_SECONDS },
     ),
     reconnect: Object.freeze({
       minDelayMs,
       maxDelayMs,
-      maxAttempts: number(
+      // Infinity: never give up.
+      maxAttempts: check.wholeNumber(
         'reconnect.maxAttempts',
-        reconnect.maxAttempts,
-        DEFAULT_RECONNECT.maxAttempts,
-        0,
-        true,
+        reconnect.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,
+        { min: 0 },
       ),
     }),
     queueType,
-    deliveryLimit: number('deliveryLimit', options.deliveryLimit, DEFAULT_DELIVERY_LIMIT, 1, true),
-    maxMessageBytes: number(
-      'maxMessageBytes',
-      options.maxMessageBytes,
-      DEFAULT_MAX_MESSAGE_BYTES,
-      1,
-      true,
+    // Infinity: no x-delivery-limit.
+    deliveryLimit: check.wholeNumber(
+      'deliveryLimit',
+      options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
+      {
+        min: 1,
+      },
     ),
-    nackRetryMs: number('nackRetryMs', options.nackRetryMs, DEFAULT_NACK_RETRY_MS, 0, false),
+    maxMessageBytes: check.wholeNumber(
+      'maxMessageBytes',
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      { min: 1 },
+    ),
+    // A deadline, never a timer: Infinity keeps sending nacked messages again for as long as it takes.
+    nackRetryMs: check.duration('nackRetryMs', options.nackRetryMs ?? DEFAULT_NACK_RETRY_MS, {
+      whole: false,
+      max: Number.POSITIVE_INFINITY,
+    }),
     queueArguments: Object.freeze(queueArguments),
     deadLetterExchange,
     tls: compileTls(options.tls, urls),
@@ -323,18 +300,18 @@ function compileTls(
 ): Readonly<RabbitMqTlsOptions> | undefined {
   if (tls === undefined) return undefined;
   if (typeof tls !== 'object' || tls === null) {
-    throw new RabbitMqOptionsError('tls', 'must be an object ({ ca, cert, key, ... })');
+    check.fail('tls', 'must be an object ({ ca, cert, key, ... })');
   }
   const { ca, cert, key, passphrase, servername, rejectUnauthorized } = tls;
   if (ca !== undefined && !(isPem(ca) || (Array.isArray(ca) && ca.every(isPem)))) {
-    throw new RabbitMqOptionsError('tls.ca', 'must be PEM text, a Buffer, or a list of them');
+    check.fail('tls.ca', 'must be PEM text, a Buffer, or a list of them');
   }
   for (const [name, value] of [
     ['cert', cert],
     ['key', key],
   ] as const) {
     if (value !== undefined && !isPem(value)) {
-      throw new RabbitMqOptionsError(`tls.${name}`, 'must be PEM text or a Buffer');
+      check.fail(`tls.${name}`, 'must be PEM text or a Buffer');
     }
   }
   for (const [name, value] of [
@@ -342,15 +319,13 @@ function compileTls(
     ['servername', servername],
   ] as const) {
     if (value !== undefined && typeof value !== 'string') {
-      throw new RabbitMqOptionsError(`tls.${name}`, 'must be a string');
+      check.fail(`tls.${name}`, 'must be a string');
     }
   }
-  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
-    throw new RabbitMqOptionsError('tls.rejectUnauthorized', 'must be true or false');
-  }
+  if (rejectUnauthorized !== undefined) check.boolean('tls.rejectUnauthorized', rejectUnauthorized);
   const plain = urls.findIndex((url) => !url.startsWith('amqps://'));
   if (plain >= 0) {
-    throw new RabbitMqOptionsError(
+    check.fail(
       'tls',
       `is given, but ${JSON.stringify(redactUrl(urls[plain] ?? ''))} is not amqps://: TLS applies only to amqps:// URLs`,
     );
@@ -368,14 +343,10 @@ function compileQueueType(
     ['queueType', given],
     ["queueArguments['x-queue-type']", argument],
   ] as const) {
-    if (value !== undefined && value !== 'quorum' && value !== 'classic')
-      throw new RabbitMqOptionsError(
-        option,
-        `must be 'quorum' or 'classic', got ${JSON.stringify(value)}`,
-      );
+    if (value !== undefined) check.oneOf(option, value, QUEUE_TYPES);
   }
   if (given !== undefined && argument !== undefined && given !== argument) {
-    throw new RabbitMqOptionsError(
+    check.fail(
       'queueType',
       `is ${JSON.stringify(given)} but queueArguments['x-queue-type'] is ${JSON.stringify(argument)}`,
     );

@@ -15,7 +15,7 @@
  * `x-overflow: reject-publish`) makes the broker keep the message until the fail queue confirmed it. Their
  * `x-delivery-limit` is the backstop for messages whose consumers die before they can fail them.
  */
-import { compileOptions } from './options.js';
+import { compileRabbitMqOptions } from './options.js';
 import type {
   CompiledRabbitMqOptions,
   QueueArgumentValue,
@@ -85,5 +85,5 @@ export function queueArgumentsFor(
   queue: string,
   options: Pick<RabbitMqAdapterOptions, 'queueType' | 'deliveryLimit' | 'queueArguments'> = {},
 ): Record<string, QueueArgumentValue> {
-  return queueArguments(queue, compileOptions({ url: 'amqp://localhost', ...options }));
+  return queueArguments(queue, compileRabbitMqOptions({ url: 'amqp://localhost', ...options }));
 }

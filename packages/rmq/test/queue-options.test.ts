@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_DELIVERY_LIMIT,
   DEFAULT_MAX_MESSAGE_BYTES,
-  RabbitMqOptionsError,
-  compileOptions,
+  InvalidOptionError,
+  compileRabbitMqOptions,
   queueArgumentsFor,
 } from '../src/index.js';
 import { DEAD_LETTER_EXCHANGE, queueArguments } from '../src/queue-arguments.js';
@@ -13,13 +13,13 @@ const url = 'amqp://h';
 
 describe('rabbitmq queue options', () => {
   it('queueType - quorum by default; classic by option; x-queue-type in queueArguments still read; nothing else accepted', () => {
-    expect(compileOptions({ url })).toMatchObject({
+    expect(compileRabbitMqOptions({ url })).toMatchObject({
       queueType: 'quorum',
       deliveryLimit: DEFAULT_DELIVERY_LIMIT,
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     });
-    expect(compileOptions({ url, queueType: 'classic' }).queueType).toBe('classic');
-    const legacy = compileOptions({
+    expect(compileRabbitMqOptions({ url, queueType: 'classic' }).queueType).toBe('classic');
+    const legacy = compileRabbitMqOptions({
       url,
       queueArguments: { 'x-queue-type': 'classic', 'x-max-length': 5 },
     });
@@ -31,12 +31,12 @@ describe('rabbitmq queue options', () => {
       { url, deliveryLimit: 0 },
       { url, maxMessageBytes: 1.5 },
     ]) {
-      expect(() => compileOptions(bad)).toThrow(RabbitMqOptionsError);
+      expect(() => compileRabbitMqOptions(bad)).toThrow(InvalidOptionError);
     }
   });
 
   it('queue arguments - source queues dead-letter by name (quorum: at least once, with a delivery limit); fail queues do not', () => {
-    const quorum = compileOptions({ url, deliveryLimit: 7 });
+    const quorum = compileRabbitMqOptions({ url, deliveryLimit: 7 });
     expect(queueArguments('a-to-b', quorum)).toEqual({
       'x-queue-type': 'quorum',
       'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
@@ -46,7 +46,7 @@ describe('rabbitmq queue options', () => {
       'x-delivery-limit': 7,
     });
     expect(queueArguments('B-fail', quorum)).toEqual({ 'x-queue-type': 'quorum' });
-    const classic = compileOptions({ url, queueType: 'classic', deliveryLimit: Infinity });
+    const classic = compileRabbitMqOptions({ url, queueType: 'classic', deliveryLimit: Infinity });
     expect(queueArguments('a-to-b', classic)).toEqual({
       'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
       'x-dead-letter-routing-key': 'a-to-b',

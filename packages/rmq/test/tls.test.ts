@@ -13,9 +13,9 @@ import { RabbitMqServer, freePort } from '@monomyth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   RabbitMqConnectionError,
-  RabbitMqOptionsError,
+  InvalidOptionError,
   RabbitMqStreamAdapter,
-  compileOptions,
+  compileRabbitMqOptions,
 } from '../src/index.js';
 import type { RabbitMqTlsOptions } from '../src/index.js';
 import { collect, publishValues, uniqueName, valuesOf } from './helpers.js';
@@ -198,14 +198,16 @@ describe('rabbitmq over TLS, the CA from the environment', () => {
 
 describe('rabbitmq tls options', () => {
   it('tls options - refused with amqp:// URLs, where they would do nothing', () => {
-    expect(() => compileOptions({ url: 'amqp://u:secret@h', tls: { ca } })).toThrow(
-      RabbitMqOptionsError,
+    expect(() => compileRabbitMqOptions({ url: 'amqp://u:secret@h', tls: { ca } })).toThrow(
+      InvalidOptionError,
     );
     expect(() =>
-      compileOptions({ url: ['amqps://h1', 'amqp://u:secret@h2'], tls: { ca } }),
+      compileRabbitMqOptions({ url: ['amqps://h1', 'amqp://u:secret@h2'], tls: { ca } }),
     ).toThrow(/"amqp:\/\/u:\*\*\*@h2" is not amqps:\/\//);
-    expect(compileOptions({ url: ['amqps://h1', 'amqps://h2'], tls: { ca } }).tls).toEqual({ ca });
-    expect(compileOptions({ url: 'amqps://h' }).tls).toBeUndefined();
+    expect(compileRabbitMqOptions({ url: ['amqps://h1', 'amqps://h2'], tls: { ca } }).tls).toEqual({
+      ca,
+    });
+    expect(compileRabbitMqOptions({ url: 'amqps://h' }).tls).toBeUndefined();
   });
 
   it('tls options - wrong types are refused, naming the option', () => {
@@ -222,7 +224,7 @@ describe('rabbitmq tls options', () => {
     for (const [option, value] of bad) {
       const tls = option === 'tls' ? value : { [option.slice('tls.'.length)]: value };
       expect(
-        () => compileOptions({ url: 'amqps://h', tls: tls as RabbitMqTlsOptions }),
+        () => compileRabbitMqOptions({ url: 'amqps://h', tls: tls as RabbitMqTlsOptions }),
         option,
       ).toThrow(expect.objectContaining({ option }) as Error);
     }

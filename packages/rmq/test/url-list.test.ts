@@ -9,9 +9,9 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { eventually, freePort } from '@monomyth/testing';
 import {
   RabbitMqConnectionError,
-  RabbitMqOptionsError,
+  InvalidOptionError,
   RabbitMqStreamAdapter,
-  compileOptions,
+  compileRabbitMqOptions,
 } from '../src/index.js';
 import { collect, publishValues, stopAll, uniqueName, valuesOf } from './helpers.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -162,15 +162,15 @@ describe('rabbitmq URL list', () => {
   });
 
   it('url list - options: a list is compiled in order; an empty list or a bad entry is refused by name', () => {
-    const options = compileOptions({ url: ['amqp://a:pw1@h1', 'amqps://b:pw2@h2:5671'] });
+    const options = compileRabbitMqOptions({ url: ['amqp://a:pw1@h1', 'amqps://b:pw2@h2:5671'] });
     expect(options.urls).toEqual(['amqp://a:pw1@h1', 'amqps://b:pw2@h2:5671']);
     expect(options.url).toBe('amqp://a:pw1@h1');
     expect(options.redactedUrl).toBe('amqp://a:***@h1,amqps://b:***@h2:5671');
-    expect(() => compileOptions({ url: [] })).toThrow(RabbitMqOptionsError);
-    expect(() => compileOptions({ url: ['amqp://h', 'http://h'] })).toThrow(
+    expect(() => compileRabbitMqOptions({ url: [] })).toThrow(InvalidOptionError);
+    expect(() => compileRabbitMqOptions({ url: ['amqp://h', 'http://h'] })).toThrow(
       expect.objectContaining({ option: 'url[1]' }),
     );
-    expect(() => compileOptions({ url: ['amqp://h', 'http://u:pw@h'] })).toThrow(
+    expect(() => compileRabbitMqOptions({ url: ['amqp://h', 'http://u:pw@h'] })).toThrow(
       /^(?!.*pw).*url\[1\]/,
     );
   });

@@ -1,0 +1,17 @@
+/**
+ * @monomyth/cli-kit: what the Monomyth commands (`monomyth`, `monomyth-master`, `monomyth-worker`) share, so each
+ * is written once: the logger, flag values checked by the mmop options kit, exit codes and usage errors, and
+ * two-stage SIGINT handling. It exists for those commands; its API follows their needs.
+ */
+export { durationArgument, endpointArgument, wholeNumberArgument } from './arguments.js';
+export { DEFAULT_LOG_LEVEL, LOG_LEVELS, createAppLogger, logLevelOption } from './logging.js';
+export type { LogLevel } from './logging.js';
+export { handleShutdownSignals } from './signals.js';
+export type { ShutdownSignalsOptions, SignalLogger } from './signals.js';
+export {
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_USAGE,
+  exitOnParseError,
+  exitWithUsage,
+} from './usage.js';
