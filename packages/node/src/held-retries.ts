@@ -25,15 +25,19 @@ interface HeldEntry {
 export class HeldRetries {
   private readonly entries = new Set<HeldEntry>();
 
+  private readonly adapter: StreamAdapter;
+  private readonly logger: Logger;
+
   constructor(
-    private readonly adapter: StreamAdapter,
+    /** The adapter and logger to use, and where a message whose retry copy is refused goes instead. */
+    private readonly placement: FailPlacementEnv,
     private readonly consumer: StreamConsumer,
-    private readonly logger: Logger,
     /** Told when a retry could not be placed: the stream failed, and the node must stop. */
     private readonly onStreamFailure: (error: unknown) => void,
-    /** Where a message whose retry copy is refused goes instead. */
-    private readonly placement: FailPlacementEnv,
-  ) {}
+  ) {
+    this.adapter = placement.adapter;
+    this.logger = placement.logger;
+  }
 
   get size(): number {
     return this.entries.size;

@@ -9,25 +9,15 @@
  * `run()` resolves when the node stops on purpose and rejects with the fatal error otherwise. `drain(timeoutMs)`
  * stops pulling, lets every batch in flight finish and settle, then closes; past the timeout it aborts `ctx.signal`
  * and abandons them, and the broker redelivers their messages. A node reading a queue keeps up to `batchesInFlight`
- * batches in flight (see batch-pipeline.ts). `stop()` is a drain that does not wait. Both are
+ * batches in flight (the loop is in queue-loop.ts). `stop()` is a drain that does not wait. Both are
  * idempotent and never reject. The node never opens or closes its adapter: the worker owns that.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchExecutor } from './batch-executor.js';
-import { BatchWindow, SettleTurn } from './batch-pipeline.js';
 import type { NodeContext, NodeInfo } from './definition.js';
-import {
-  ConsumerClosedError,
-  NodeHookError,
-  NodeStateError,
-  StreamFailureError,
-  describeError,
-} from './errors.js';
+import { NodeHookError, NodeStateError, StreamFailureError, describeError } from './errors.js';
 import { GeneratorRunner } from './generator-runner.js';
-import { EventLoopYielder } from './event-loop.js';
 import { HeldRetries } from './held-retries.js';
 import { BatchRuns } from './batch-runs.js';
-import { PublishQueue } from './publish-queue.js';
 import { deferred } from './deferred.js';
 import type { BatchInterceptor } from './interceptors.js';
 import { noopLogger } from './logger.js';
@@ -35,9 +25,12 @@ import type { Logger } from './logger.js';
 import { NODE_TRANSITIONS, NodeCounters } from './node-stats.js';
 import type { NodeState, NodeStats } from './node-stats.js';
 import { Lifecycle } from '@monomyth/mmop';
+import { queuesOf } from './recipe.js';
 import type { NodeSpec } from './recipe.js';
+import { runQueueLoop } from './queue-loop.js';
+import type { QueueLoopNode } from './queue-loop.js';
 import { isDelayedRetryCapable } from './stream-adapter.js';
-import type { Delivery, StreamAdapter, StreamConsumer } from './stream-adapter.js';
+import type { StreamAdapter, StreamConsumer } from './stream-adapter.js';
 
 /** How long `drain()` waits for the batch in flight when not told. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -222,12 +215,7 @@ export class Node implements AsyncDisposable {
     const { spec, adapter } = this;
     try {
       try {
-        const queues = new Set<string>([spec.failQueue]);
-        if (spec.source !== null) queues.add(spec.source);
-        if (spec.dest.kind === 'fixed') for (const queue of spec.dest.queues) queues.add(queue);
-        if (spec.dest.kind === 'routed')
-          for (const list of spec.dest.routes.values()) for (const q of list) queues.add(q);
-        for (const queue of queues) await adapter.declareQueue(queue);
+        for (const queue of queuesOf(spec)) await adapter.declareQueue(queue);
       } catch (error) {
         throw new StreamFailureError('start', this.info.name, error);
       }
@@ -281,91 +269,31 @@ export class Node implements AsyncDisposable {
     );
   }
 
-  private async pullLoop(consumer: StreamConsumer): Promise<void> {
-    const { spec, adapter } = this;
+  /** Reads the node's queue until it stops (see queue-loop.ts); holds retries itself when the adapter cannot. */
+  private pullLoop(consumer: StreamConsumer): Promise<void> {
+    const { spec, adapter, logger } = this;
     const delayedRetry = isDelayedRetryCapable(adapter) ? adapter : undefined;
     if (delayedRetry === undefined) {
-      this.held = new HeldRetries(
-        adapter,
-        consumer,
-        this.logger,
-        (error) => this.failFromOutside(error),
-        { adapter, failQueue: spec.failQueue, node: this.info, logger: this.logger },
-      );
+      const placement = { adapter, failQueue: spec.failQueue, node: this.info, logger };
+      this.held = new HeldRetries(placement, consumer, (error) => this.failFromOutside(error));
     }
-    const executor = new BatchExecutor({
+    const loop: QueueLoopNode = {
       spec,
-      // Batches in flight publish one call at a time, the waiting ones together, so outputs keep their order.
-      adapter: spec.batchesInFlight > 1 ? new PublishQueue(adapter) : adapter,
+      adapter,
       delayedRetry,
       held: this.held,
+      info: this.info,
       shared: this.shared,
-      logger: this.logger,
+      logger,
       random: this.random,
-      aborted: () => this.stopController.signal.aborted,
+      runs: this.runs,
+      pullSignal: this.pullController.signal,
+      running: () => this.life.is('running'),
       abandoned: () => this.abandonedBatch,
-      streamFailed: (error) => this.streamFailed(error),
-    });
-    const pull = {
-      max: spec.batchSize,
-      timeoutMs: spec.batchTimeoutMs,
-      signal: this.pullController.signal,
+      fatal: () => this.fatal,
+      fail: (error) => this.failBatch(error),
     };
-    const window = spec.batchesInFlight > 1 ? new BatchWindow(spec.batchesInFlight) : undefined;
-    const yielder = new EventLoopYielder();
-    while (this.life.is('running')) {
-      if (window?.full === true) {
-        await window.slot();
-        continue;
-      }
-      let deliveries: Delivery[];
-      try {
-        deliveries = await consumer.nextBatch(pull);
-      } catch (error) {
-        if (!this.life.is('running') && error instanceof ConsumerClosedError) break;
-        throw new StreamFailureError('pull', this.info.name, error);
-      }
-      if (this.fatal !== undefined) throw this.fatal;
-      if (deliveries.length === 0) continue;
-      // A drain that began while this batch was filling cut it short: it is in the node's hands, so it is finished
-      // like any batch in flight (the loop ends after it).
-      if (window === undefined) {
-        await this.runs.run(deliveries.length, spec.source, () =>
-          executor.execute(deliveries, consumer),
-        );
-      } else {
-        this.overlap(window, deliveries, executor, consumer);
-      }
-      if (this.fatal !== undefined) throw this.fatal;
-      const turn = yielder.maybeYield();
-      if (turn !== undefined) await turn;
-    }
-    // Drain: every batch in flight finishes and settles before the consumer closes. (A failure does not wait: the
-    // consumer closes under the others, and their messages are redelivered.)
-    if (window !== undefined) await window.empty();
-    if (this.fatal !== undefined) throw this.fatal;
-  }
-
-  /** Starts a batch beside those in flight; it settles after them (see batch-pipeline.ts). */
-  private overlap(
-    window: BatchWindow,
-    deliveries: readonly Delivery[],
-    executor: BatchExecutor,
-    consumer: StreamConsumer,
-  ): void {
-    const ticket = window.enter(deliveries.length);
-    const turn = new SettleTurn(consumer, ticket);
-    this.runs
-      .run(deliveries.length, this.spec.source, () => executor.execute(deliveries, turn, turn))
-      .then(
-        () => window.leave(ticket),
-        (error: unknown) => {
-          window.leave(ticket);
-          if (this.fatal !== undefined || this.finalizing !== undefined) return;
-          this.fatal = error;
-          this.pullController.abort();
-        },
-      );
+    return runQueueLoop(loop, consumer);
   }
 
   private async generatorLoop(): Promise<void> {
@@ -386,12 +314,12 @@ export class Node implements AsyncDisposable {
   }
 
   /**
-   * A batch met a stream failure and is about to requeue what it holds: stop pulling first, so that no batch of this
-   * node takes those messages again on its way down.
+   * A batch failed, or met a stream failure and is about to requeue what it holds: stop pulling first, so that no
+   * batch of this node takes those messages again on its way down.
    */
-  private streamFailed(error: unknown): void {
+  private failBatch(error: unknown): void {
     if (this.fatal !== undefined || this.finalizing !== undefined) return;
-    this.fatal = new StreamFailureError('place', this.info.name, error);
+    this.fatal = error;
     this.pullController.abort();
   }
 

@@ -128,6 +128,16 @@ export interface NodeSpec {
   readonly recipe: NodeRecipe;
 }
 
+/** Every queue a node of `spec` uses (it declares them all before it starts): its fail queue, source and dests. */
+export function queuesOf(spec: NodeSpec): Set<string> {
+  const queues = new Set<string>([spec.failQueue]);
+  if (spec.source !== null) queues.add(spec.source);
+  if (spec.dest.kind === 'fixed') for (const queue of spec.dest.queues) queues.add(queue);
+  if (spec.dest.kind === 'routed')
+    for (const list of spec.dest.routes.values()) for (const queue of list) queues.add(queue);
+  return queues;
+}
+
 /** The fail queue of a node type. */
 export function failQueueOf(type: string): string {
   return `${type}-fail`;
