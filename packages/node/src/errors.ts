@@ -7,9 +7,9 @@
  * contract's own errors are in stream-errors.ts, re-exported here.
  */
 
-import { MonomythError, brandError, describeError } from '@monomyth/mmop';
+import { InvalidOptionError, MonomythError, brandError, describeError } from '@monomyth/mmop';
 
-export { MonomythError, brandError, describeError };
+export { InvalidOptionError, MonomythError, brandError, describeError };
 
 export {
   AdapterClosedError,
@@ -244,23 +244,26 @@ export class UnknownNodeTypeError extends MonomythError {
   }
 }
 
-/** A recipe's field is missing, of the wrong type, out of bounds, or does not fit the node type's definition. */
-export class InvalidRecipeError extends MonomythError {
+/**
+ * A recipe's field is missing, of the wrong type, out of bounds, or does not fit the node type's definition. An
+ * `InvalidOptionError` of component `'recipe'` whose `option` is the field, with the node type beside it.
+ */
+export class InvalidRecipeError extends InvalidOptionError {
   static {
     brandError(this, '@monomyth/node.InvalidRecipeError');
   }
 
-  readonly code = 'INVALID_RECIPE';
+  override readonly code = 'INVALID_RECIPE';
   readonly type: string | undefined;
+  /** The same as `option`. */
   readonly field: string;
-  /** What is wrong with the field, without the recipe and field names. */
-  readonly reason: string;
 
   constructor(type: string | undefined, field: string, reason: string) {
-    super(`recipe${type === undefined ? '' : ` for ${JSON.stringify(type)}`}: ${field} ${reason}`);
+    super('recipe', field, reason);
+    // Workers send this text back in their START-NODE failures: it names the type, which the option error does not.
+    this.message = `recipe${type === undefined ? '' : ` for ${JSON.stringify(type)}`}: ${field} ${reason}`;
     this.type = type;
     this.field = field;
-    this.reason = reason;
   }
 }
 

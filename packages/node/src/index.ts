@@ -93,6 +93,7 @@ export {
   ConsumerBusyError,
   ConsumerClosedError,
   GeneratorFailedError,
+  InvalidOptionError,
   InvalidRecipeError,
   MessageRefusedError,
   MessagesRejectedError,

@@ -6,6 +6,7 @@
  * `compileRecipe` is the one validating step between options and a runnable node: `defineSystem` runs every
  * definition's recipe through it, and so does a worker with the recipe it was sent, so the two cannot disagree.
  */
+import { OptionChecker } from '@monomyth/mmop';
 import type { Recipe } from '@monomyth/mmop';
 import { codecByName, CODEC_NAMES } from './codecs.js';
 import type { BodyCodec } from './codecs.js';
@@ -163,41 +164,38 @@ export function compileRecipe(
   const typeProblem = checkTypeName(type);
   if (typeProblem !== undefined) throw new InvalidRecipeError(undefined, 'type', typeProblem);
   const t = type as string;
-  const fail = (field: string, message: string): never => {
-    throw new InvalidRecipeError(t, field, message);
-  };
+  const check: OptionChecker = new OptionChecker(
+    'recipe',
+    (field, reason) => new InvalidRecipeError(t, field, reason),
+  );
+  const fail = (field: string, message: string): never => check.fail(field, message);
   if (t !== definition.name)
     fail(
       'type',
       `is ${JSON.stringify(t)} but the definition is ${JSON.stringify(definition.name)}`,
     );
 
-  const batchSize = wholeNumber(r.batchSize, 1, RECIPE_LIMITS.maxBatchSize, 'batchSize', fail);
-  const batchTimeoutMs = wholeNumber(
-    r.batchTimeoutMs,
-    0,
-    RECIPE_LIMITS.maxBatchTimeoutMs,
-    'batchTimeoutMs',
-    fail,
+  const batchSize = check.wholeNumber('batchSize', r.batchSize, {
+    min: 1,
+    max: RECIPE_LIMITS.maxBatchSize,
+  });
+  const batchTimeoutMs = check.duration('batchTimeoutMs', r.batchTimeoutMs, {
+    max: RECIPE_LIMITS.maxBatchTimeoutMs,
+  });
+  const concurrency = check.wholeNumber('concurrency', r.concurrency, {
+    min: 1,
+    max: RECIPE_LIMITS.maxConcurrency,
+  });
+  // Absent in recipes from masters before it: the default then.
+  const batchesInFlight = check.wholeNumber(
+    'batchesInFlight',
+    r.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT,
+    { min: 1, max: RECIPE_LIMITS.maxBatchesInFlight },
   );
-  const concurrency = wholeNumber(
-    r.concurrency,
-    1,
-    RECIPE_LIMITS.maxConcurrency,
-    'concurrency',
-    fail,
-  );
-  const batchesInFlight =
-    r.batchesInFlight === undefined
-      ? DEFAULT_BATCHES_IN_FLIGHT
-      : wholeNumber(
-          r.batchesInFlight,
-          1,
-          RECIPE_LIMITS.maxBatchesInFlight,
-          'batchesInFlight',
-          fail,
-        );
-  const maxUnacked = wholeNumber(r.maxUnacked, 1, RECIPE_LIMITS.maxUnacked, 'maxUnacked', fail);
+  const maxUnacked = check.wholeNumber('maxUnacked', r.maxUnacked, {
+    min: 1,
+    max: RECIPE_LIMITS.maxUnacked,
+  });
   if (maxUnacked < batchSize)
     fail('maxUnacked', `is ${maxUnacked}, below batchSize ${batchSize}: no batch could fill`);
 
@@ -213,7 +211,7 @@ export function compileRecipe(
 
   const dest = compileDestination(r.dest, definition, fail);
   const codec = resolveCodec(r.codec, definition, fail);
-  const retry = compileRetry(r.retry, fail);
+  const retry = compileRetry(r.retry, check);
   const options = r.options;
   if (!isPlainObject(options)) fail('options', 'must be a plain object');
   const problem = jsonProblem(options, 'options', 0);
@@ -296,38 +294,29 @@ function resolveCodec(
   );
 }
 
-function compileRetry(
-  retry: unknown,
-  fail: (field: string, message: string) => never,
-): CompiledRetry {
-  if (!isPlainObject(retry)) return fail('retry', 'must be an object');
+function compileRetry(retry: unknown, check: OptionChecker): CompiledRetry {
+  if (!isPlainObject(retry)) return check.fail('retry', 'must be an object');
   const r = retry as Record<string, unknown>;
-  const maxAttempts = wholeNumber(
-    r.maxAttempts,
-    1,
-    RECIPE_LIMITS.maxAttempts,
-    'retry.maxAttempts',
-    fail,
-  );
-  const initialDelayMs = number(
-    r.initialDelayMs,
-    0,
-    RECIPE_LIMITS.maxDelayMs,
-    'retry.initialDelayMs',
-    fail,
-  );
-  const maxDelayMs = number(r.maxDelayMs, 0, RECIPE_LIMITS.maxDelayMs, 'retry.maxDelayMs', fail);
+  const maxAttempts = check.wholeNumber('retry.maxAttempts', r.maxAttempts, {
+    min: 1,
+    max: RECIPE_LIMITS.maxAttempts,
+  });
+  // Retry delays are jittered fractions anyway: a fraction of a millisecond is allowed.
+  const delay = { max: RECIPE_LIMITS.maxDelayMs, whole: false };
+  const initialDelayMs = check.duration('retry.initialDelayMs', r.initialDelayMs, delay);
+  const maxDelayMs = check.duration('retry.maxDelayMs', r.maxDelayMs, delay);
   if (maxDelayMs < initialDelayMs)
-    fail('retry.maxDelayMs', `is below retry.initialDelayMs (${initialDelayMs})`);
-  const multiplier = number(r.multiplier, 1, RECIPE_LIMITS.maxMultiplier, 'retry.multiplier', fail);
-  const jitter = number(r.jitter, 0, 1, 'retry.jitter', fail);
+    check.fail('retry.maxDelayMs', `is below retry.initialDelayMs (${initialDelayMs})`);
+  const multiplier = check.number('retry.multiplier', r.multiplier, {
+    min: 1,
+    max: RECIPE_LIMITS.maxMultiplier,
+  });
+  const jitter = check.number('retry.jitter', r.jitter, { min: 0, max: 1 });
   // Absent from recipes of a master that predates it: the default then.
-  const maxRedeliveries = wholeNumber(
-    r.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
-    0,
-    RECIPE_LIMITS.maxRedeliveries,
+  const maxRedeliveries = check.wholeNumber(
     'retry.maxRedeliveries',
-    fail,
+    r.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
+    { min: 0, max: RECIPE_LIMITS.maxRedeliveries },
   );
   return Object.freeze({
     maxAttempts,
@@ -349,36 +338,4 @@ function checkQueueName(
   if (Buffer.byteLength(queue as string) > RECIPE_LIMITS.maxQueueLength) {
     fail(field, `must be at most ${RECIPE_LIMITS.maxQueueLength} bytes`);
   }
-}
-
-function wholeNumber(
-  value: unknown,
-  min: number,
-  max: number,
-  field: string,
-  fail: (field: string, message: string) => never,
-): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    return fail(
-      field,
-      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`,
-    );
-  }
-  return value;
-}
-
-function number(
-  value: unknown,
-  min: number,
-  max: number,
-  field: string,
-  fail: (field: string, message: string) => never,
-): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    return fail(
-      field,
-      `must be a number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`,
-    );
-  }
-  return value;
 }
