@@ -4,12 +4,26 @@
  * so, for the master to place the node elsewhere. A node that stops on its own without failing (a generator that ran
  * out) is reported completed. Stopping drains the node in flight and cancels any pending restart.
  */
-import { describeError } from '@monomyth/mmop';
+import { Lifecycle, describeError } from '@monomyth/mmop';
 import type { NodeStatus, Recipe } from '@monomyth/mmop';
 import type { Logger, Node } from '@monomyth/node';
 import type { CompiledWorkerOptions } from './options.js';
 
+/**
+ * - `running`: its node runs;
+ * - `restarting`: its node crashed; built and started again after a backoff;
+ * - `stopping` / `stopped`: told to stop: draining its node, then done;
+ * - `exited`: its node completed, or crashed past the restart budget; the master is told.
+ */
 export type SupervisorState = 'running' | 'restarting' | 'stopping' | 'stopped' | 'exited';
+
+const SUPERVISOR_TRANSITIONS = {
+  running: ['restarting', 'stopping', 'exited'],
+  restarting: ['running', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+  exited: [],
+} as const satisfies Record<SupervisorState, readonly SupervisorState[]>;
 
 export interface SupervisorEvents {
   /** The node stopped without being asked to. `restarting`: the supervisor will start it again. */
@@ -25,7 +39,7 @@ export class NodeSupervisor {
   readonly type: string;
   readonly recipe: Recipe;
   #node: Node;
-  #state: SupervisorState = 'running';
+  readonly #life: Lifecycle<SupervisorState>;
   #restarts = 0;
   readonly #crashes: number[] = [];
   #restartTimer: NodeJS.Timeout | undefined;
@@ -50,6 +64,12 @@ export class NodeSupervisor {
     this.#policy = policy;
     this.#events = events;
     this.#log = log.child({ nodeName: node.name });
+    this.#life = new Lifecycle<SupervisorState>({
+      component: 'node supervisor',
+      initial: 'running',
+      transitions: SUPERVISOR_TRANSITIONS,
+      log: (level, fields, msg) => this.#log[level](fields, msg),
+    });
   }
 
   /**
@@ -72,7 +92,7 @@ export class NodeSupervisor {
   }
 
   get state(): SupervisorState {
-    return this.#state;
+    return this.#life.state;
   }
 
   /** The node's status as a heartbeat carries it. */
@@ -81,7 +101,7 @@ export class NodeSupervisor {
     return {
       name: this.name,
       type: this.type,
-      state: this.#state === 'restarting' ? 'restarting' : stats.state,
+      state: this.#life.is('restarting') ? 'restarting' : stats.state,
       processed: stats.processed,
       failed: stats.failed,
       retried: stats.retried,
@@ -95,11 +115,11 @@ export class NodeSupervisor {
 
   /** Drains the node (or cancels its pending restart). Resolves once it has stopped; idempotent. */
   async stop(drainTimeoutMs: number): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'exited') return;
-    this.#state = 'stopping';
+    if (this.#life.is('stopped', 'exited')) return;
+    this.#life.to('stopping');
     clearTimeout(this.#restartTimer);
     await this.#node.drain(drainTimeoutMs);
-    this.#state = 'stopped';
+    this.#life.to('stopped');
   }
 
   #watch(node: Node): void {
@@ -110,9 +130,9 @@ export class NodeSupervisor {
   }
 
   #onEnded(node: Node, error: unknown): void {
-    if (node !== this.#node || this.#state === 'stopping' || this.#state === 'stopped') return;
+    if (node !== this.#node || this.#life.is('stopping', 'stopped')) return;
     if (error === undefined) {
-      this.#state = 'exited';
+      this.#life.to('exited', { completed: true });
       this.#log.info({}, 'node completed its work');
       this.#events.exited(this, 'completed', { restarting: false, completed: true });
       return;
@@ -123,7 +143,7 @@ export class NodeSupervisor {
     const windowStart = now - this.#policy.windowMs;
     while ((this.#crashes[0] ?? now) < windowStart) this.#crashes.shift();
     if (this.#crashes.length > this.#policy.maxRestarts) {
-      this.#state = 'exited';
+      this.#life.to('exited', { completed: false });
       const summary = `crashed ${this.#crashes.length} times in ${this.#policy.windowMs} ms; last: ${reason}`;
       this.#log.error({ err: error }, `node gave up: ${summary}`);
       this.#events.exited(this, summary, { restarting: false, completed: false });
@@ -133,7 +153,7 @@ export class NodeSupervisor {
       this.#policy.maxDelayMs,
       this.#policy.initialDelayMs * 2 ** (this.#crashes.length - 1),
     );
-    this.#state = 'restarting';
+    this.#life.to('restarting');
     this.#log.warn(
       { err: error, delayMs: delay, crashes: this.#crashes.length },
       'node crashed; restarting it',
@@ -143,18 +163,18 @@ export class NodeSupervisor {
   }
 
   async #restart(): Promise<void> {
-    if (this.#state !== 'restarting') return;
+    if (!this.#life.is('restarting')) return;
     let node: Node;
     try {
       node = this.#build(this.name);
     } catch (error) {
-      this.#state = 'running';
+      this.#life.to('running');
       this.#onEnded(this.#node, error);
       return;
     }
     this.#node = node;
     this.#restarts += 1;
-    this.#state = 'running';
+    this.#life.to('running');
     this.#watch(node);
     // A failed start makes run() reject, which #watch turns into the next crash.
     await node.start().catch(() => {});
