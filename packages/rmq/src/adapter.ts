@@ -39,6 +39,7 @@ import type {
   StreamAdapter,
   StreamConsumer,
 } from '@monomyth/node';
+import { Lifecycle } from '@monomyth/mmop';
 import { ConnectionKeeper, KeeperClosedError } from './connection-keeper.js';
 import { RabbitMqConsumer } from './consumer.js';
 import type { ConsumerHost } from './consumer.js';
@@ -52,12 +53,22 @@ import { QueueTopology } from './topology.js';
 
 type AdapterState = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
+const ADAPTER_TRANSITIONS = {
+  created: ['opening', 'closing'],
+  // Back to created when opening fails: open() may be tried again.
+  opening: ['open', 'created', 'closing', 'failed'],
+  open: ['closing', 'failed'],
+  closing: ['closed'],
+  failed: ['closed'],
+  closed: [],
+} as const satisfies Record<AdapterState, readonly AdapterState[]>;
+
 export class RabbitMqStreamAdapter
   implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable
 {
   readonly options: CompiledRabbitMqOptions;
   private readonly logger: Logger;
-  private state: AdapterState = 'created';
+  private readonly life: Lifecycle<AdapterState>;
   private consumeKeeper: ConnectionKeeper | undefined;
   private publishKeeper: ConnectionKeeper | undefined;
   private publisher: Publisher | undefined;
@@ -77,10 +88,16 @@ export class RabbitMqStreamAdapter
   constructor(options: RabbitMqAdapterOptions) {
     this.options = compileRabbitMqOptions(options);
     this.logger = this.options.logger.child({ adapter: 'rabbitmq', url: this.options.redactedUrl });
+    this.life = new Lifecycle<AdapterState>({
+      component: 'rmq adapter',
+      initial: 'created',
+      transitions: ADAPTER_TRANSITIONS,
+      log: (level, fields, msg) => this.logger[level](fields, msg),
+    });
     const adapter = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.host = {
       get handingOut() {
-        return adapter.state === 'open';
+        return adapter.life.is('open');
       },
       get keeper() {
         return adapter.consumeKeeper as ConnectionKeeper;
@@ -102,7 +119,7 @@ export class RabbitMqStreamAdapter
         return adapter.consumeKeeper;
       },
       get over() {
-        return adapter.state === 'closed' || adapter.state === 'failed';
+        return adapter.life.is('closed', 'failed');
       },
       reconnectDelayMs: this.host.reconnectDelayMs,
     });
@@ -110,10 +127,10 @@ export class RabbitMqStreamAdapter
 
   /** Connects both connections; rejects with a `RabbitMqConnectionError` naming the (redacted) URL when it cannot. */
   open(): Promise<void> {
-    if (this.state === 'open') return Promise.resolve();
-    if (this.state === 'opening' && this.opening !== undefined) return this.opening;
-    if (this.state !== 'created') return this.refuse('open');
-    this.state = 'opening';
+    if (this.life.is('open')) return Promise.resolve();
+    if (this.life.is('opening') && this.opening !== undefined) return this.opening;
+    if (!this.life.is('created')) return this.refuse('open');
+    this.life.to('opening');
     const consumeKeeper = new ConnectionKeeper('consume', this.options, (model) =>
       this.topology.declareAgain(model),
     );
@@ -126,7 +143,7 @@ export class RabbitMqStreamAdapter
       publishKeeper,
       (queue) => this.topology.routeOf(queue),
       this.logger,
-      () => this.state === 'open' || this.state === 'closing',
+      () => this.life.is('open', 'closing'),
       () => this.failure ?? new AdapterClosedError('publish', 'closed'),
       this.options.maxMessageBytes,
       this.options.nackRetryMs,
@@ -136,13 +153,13 @@ export class RabbitMqStreamAdapter
         await Promise.all([consumeKeeper.open(), publishKeeper.open()]);
       } catch (error) {
         await Promise.all([consumeKeeper.close(), publishKeeper.close()]);
-        if (this.state === 'opening') this.state = 'created';
+        if (this.life.is('opening')) this.life.to('created');
         this.opening = undefined;
         if (error instanceof KeeperClosedError) throw new AdapterClosedError('open', 'closed');
         throw error;
       }
-      if (this.state !== 'opening') throw new AdapterClosedError('open', 'closed');
-      this.state = 'open';
+      if (!this.life.is('opening')) throw new AdapterClosedError('open', 'closed');
+      this.life.to('open');
       this.logger.info('connected to RabbitMQ');
     })();
     return this.opening;
@@ -151,12 +168,12 @@ export class RabbitMqStreamAdapter
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     const drainTimeoutMs = options.drainTimeoutMs ?? 0;
-    const wasOpen = this.state === 'open';
-    if (this.state !== 'failed') this.state = 'closing';
+    const wasOpen = this.life.is('open');
+    if (!this.life.is('failed')) this.life.to('closing');
     for (const consumer of this.consumers) consumer.stopConsuming();
     this.closing = (async () => {
       if (wasOpen && drainTimeoutMs > 0) await this.drainGate.wait(drainTimeoutMs);
-      this.state = 'closed';
+      this.life.to('closed');
       await Promise.all([...this.consumers].map((consumer) => consumer.close()));
       await this.publisher?.close();
       await this.topology.close();
@@ -166,7 +183,7 @@ export class RabbitMqStreamAdapter
   }
 
   async declareQueue(queue: string): Promise<void> {
-    if (this.state !== 'open') return this.refuse('declare a queue');
+    if (!this.life.is('open')) return this.refuse('declare a queue');
     if (typeof queue !== 'string' || queue.length === 0 || Buffer.byteLength(queue) > 255) {
       throw new TypeError('a queue name is a non-empty string of at most 255 bytes');
     }
@@ -174,7 +191,7 @@ export class RabbitMqStreamAdapter
   }
 
   async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
-    if (this.state !== 'open') return this.refuse('consume');
+    if (!this.life.is('open')) return this.refuse('consume');
     const { maxUnacked } = options;
     if (!(Number.isSafeInteger(maxUnacked) && maxUnacked >= 1 && maxUnacked <= 65_535)) {
       throw new RangeError(
@@ -191,7 +208,7 @@ export class RabbitMqStreamAdapter
       failQueue !== undefined && this.topology.deadLettersByName(queue) ? failQueue : undefined;
     if (deadLetterTo !== undefined) await this.topology.bindDeadLetters(queue, deadLetterTo);
     const consumer = await RabbitMqConsumer.start(queue, maxUnacked, this.host, deadLetterTo);
-    if ((this.state as AdapterState) !== 'open') {
+    if (!this.life.is('open')) {
       await consumer.close();
       return this.refuse('consume');
     }
@@ -200,7 +217,7 @@ export class RabbitMqStreamAdapter
   }
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('publish');
+    if (!this.life.is('open', 'closing')) return this.refuse('publish');
     let unknown: string[] | undefined;
     let last: string | undefined;
     for (let i = 0; i < messages.length; i++) {
@@ -218,7 +235,7 @@ export class RabbitMqStreamAdapter
   }
 
   async retryLater(retries: readonly DelayedRetry[]): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'closing') return this.refuse('retry later');
+    if (!this.life.is('open', 'closing')) return this.refuse('retry later');
     const messages: OutgoingMessage[] = [];
     const sources = new Set<string>();
     for (const { delivery, delayMs } of retries) {
@@ -242,7 +259,7 @@ export class RabbitMqStreamAdapter
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
-    if (this.state !== 'open') return this.refuse('read queue stats');
+    if (!this.life.is('open')) return this.refuse('read queue stats');
     const reply = await this.topology.check(queue, 'read queue stats');
     let unacked = 0;
     for (const consumer of this.consumers)
@@ -280,8 +297,8 @@ export class RabbitMqStreamAdapter
   }
 
   private gaveUp(error: RabbitMqConnectionError): void {
-    if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') return;
-    this.state = 'failed';
+    if (this.life.is('closing', 'closed', 'failed')) return;
+    this.life.to('failed', { error: error.message });
     this.failure = error;
     this.announceFailure(error);
     for (const consumer of [...this.consumers]) consumer.fail(error);
@@ -296,13 +313,12 @@ export class RabbitMqStreamAdapter
   }
 
   private refuse<T>(operation: string): Promise<T> {
-    if (this.state === 'failed' && this.failure !== undefined) return Promise.reject(this.failure);
-    const state =
-      this.state === 'created' || this.state === 'opening'
-        ? 'not open'
-        : this.state === 'closed'
-          ? 'closed'
-          : 'closing';
+    if (this.life.is('failed') && this.failure !== undefined) return Promise.reject(this.failure);
+    const state = this.life.is('created', 'opening')
+      ? 'not open'
+      : this.life.is('closed')
+        ? 'closed'
+        : 'closing';
     return Promise.reject(new AdapterClosedError(operation, state));
   }
 }

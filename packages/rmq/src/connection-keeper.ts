@@ -18,14 +18,23 @@
  */
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
+import { Lifecycle } from '@monomyth/mmop';
 import { coalesceWrites } from './coalesced-writes.js';
-import type { Logger } from '@monomyth/node';
 import { describeError } from '@monomyth/node';
+import type { Logger } from '@monomyth/node';
 import { RabbitMqConnectionError } from './errors.js';
 import { redactSecrets, redactUrl } from './options.js';
 import type { CompiledRabbitMqOptions } from './options.js';
 
 export type KeeperState = 'idle' | 'up' | 'down' | 'failed' | 'closed';
+
+const KEEPER_TRANSITIONS = {
+  idle: ['up', 'closed'],
+  up: ['down', 'closed'],
+  down: ['up', 'failed', 'closed'],
+  failed: ['closed'],
+  closed: [],
+} as const satisfies Record<KeeperState, readonly KeeperState[]>;
 
 /** Thrown by `whenUp()` once the keeper was closed on purpose. */
 export class KeeperClosedError extends Error {
@@ -42,7 +51,7 @@ interface Waiter {
 
 export class ConnectionKeeper {
   private model: ChannelModel | undefined;
-  private currentState: KeeperState = 'idle';
+  private readonly life: Lifecycle<KeeperState>;
   private failure: RabbitMqConnectionError | undefined;
   private waiters: Waiter[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,15 +69,21 @@ export class ConnectionKeeper {
     private readonly setup?: (model: ChannelModel) => Promise<void>,
   ) {
     this.logger = options.logger.child({ connection: role });
+    this.life = new Lifecycle<KeeperState>({
+      component: `rmq ${role} connection`,
+      initial: 'idle',
+      transitions: KEEPER_TRANSITIONS,
+      log: (level, fields, msg) => this.logger[level](fields, msg),
+    });
   }
 
   get state(): KeeperState {
-    return this.currentState;
+    return this.life.state;
   }
 
   /** The connection while up. */
   get current(): ChannelModel | undefined {
-    return this.currentState === 'up' ? this.model : undefined;
+    return this.life.is('up') ? this.model : undefined;
   }
 
   /** The URL (password redacted) of the connection while up, else of the next attempt. */
@@ -81,9 +96,9 @@ export class ConnectionKeeper {
    * (URLs redacted) when none does. No retry here.
    */
   async open(): Promise<void> {
-    if (this.currentState !== 'idle') return;
+    if (!this.life.is('idle')) return;
     const model = await this.connectToAny();
-    if ((this.currentState as KeeperState) === 'closed') {
+    if (this.life.is('closed')) {
       await model.close().catch(() => {});
       throw new KeeperClosedError();
     }
@@ -94,15 +109,15 @@ export class ConnectionKeeper {
 
   /** The connection, once it is up. Rejects with the keeper's failure, or `KeeperClosedError` once closed. */
   whenUp(): Promise<ChannelModel> {
-    if (this.currentState === 'up' && this.model !== undefined) return Promise.resolve(this.model);
-    if (this.currentState === 'failed') return Promise.reject(this.failure);
-    if (this.currentState === 'closed') return Promise.reject(new KeeperClosedError());
+    if (this.life.is('up') && this.model !== undefined) return Promise.resolve(this.model);
+    if (this.life.is('failed')) return Promise.reject(this.failure);
+    if (this.life.is('closed')) return Promise.reject(new KeeperClosedError());
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   async close(): Promise<void> {
-    if (this.currentState === 'closed') return;
-    this.currentState = 'closed';
+    if (this.life.is('closed')) return;
+    this.life.to('closed');
     clearTimeout(this.timer);
     this.rejectWaiters(new KeeperClosedError());
     const model = this.model;
@@ -120,7 +135,7 @@ export class ConnectionKeeper {
       } catch (error) {
         if (!(error instanceof RabbitMqConnectionError) || urls.length === 1) throw error;
         failures.push(error);
-        if ((this.currentState as KeeperState) === 'closed') break;
+        if (this.life.is('closed')) break;
         this.logger.warn(
           { url: this.currentUrl, error: error.message },
           'RabbitMQ unreachable; trying the next URL',
@@ -175,7 +190,7 @@ export class ConnectionKeeper {
 
   private adopt(model: ChannelModel): void {
     this.model = model;
-    this.currentState = 'up';
+    this.life.to('up');
     this.attempts = 0;
     model.once('close', (error?: Error) => this.lost(model, error));
     const waiters = this.waiters;
@@ -184,9 +199,9 @@ export class ConnectionKeeper {
   }
 
   private lost(model: ChannelModel, error: Error | undefined): void {
-    if (this.model !== model || this.currentState !== 'up') return;
+    if (this.model !== model || !this.life.is('up')) return;
     this.model = undefined;
-    this.currentState = 'down';
+    this.life.to('down');
     const lostUrl = this.currentUrl;
     this.advance();
     this.logger.warn(
@@ -216,13 +231,13 @@ export class ConnectionKeeper {
   }
 
   private async attempt(): Promise<void> {
-    if (this.currentState !== 'down') return;
+    if (!this.life.is('down')) return;
     this.attempts += 1;
     let model: ChannelModel;
     try {
       model = await this.connectOnce();
     } catch (error) {
-      if ((this.currentState as KeeperState) !== 'down') return;
+      if (!this.life.is('down')) return;
       const refused = error instanceof RabbitMqConnectionError && error.reason === 'access-refused';
       if (refused || this.attempts >= this.options.reconnect.maxAttempts) {
         this.fail(
@@ -245,7 +260,7 @@ export class ConnectionKeeper {
       this.schedule();
       return;
     }
-    if ((this.currentState as KeeperState) !== 'down') {
+    if (!this.life.is('down')) {
       await model.close().catch(() => {});
       return;
     }
@@ -257,7 +272,7 @@ export class ConnectionKeeper {
   }
 
   private fail(error: RabbitMqConnectionError): void {
-    this.currentState = 'failed';
+    this.life.to('failed', { error: error.message });
     this.failure = error;
     this.logger.error({ error: error.message }, 'giving up on RabbitMQ');
     this.rejectWaiters(error);

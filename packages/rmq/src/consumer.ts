@@ -31,6 +31,7 @@ import type {
   NextBatchOptions,
   StreamConsumer,
 } from '@monomyth/node';
+import { Lifecycle } from '@monomyth/mmop';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
 import type { RedeliveryCounter } from './redelivery-counter.js';
@@ -73,6 +74,14 @@ export class RmqDelivery implements Delivery {
 
 type ConsumerState = 'opening' | 'open' | 'recovering' | 'closed' | 'failed';
 
+const CONSUMER_TRANSITIONS = {
+  opening: ['open', 'closed', 'failed'],
+  open: ['recovering', 'closed', 'failed'],
+  recovering: ['open', 'closed', 'failed'],
+  failed: ['closed'],
+  closed: [],
+} as const satisfies Record<ConsumerState, readonly ConsumerState[]>;
+
 /** amqplib settles by a message's `fields.deliveryTag` only. */
 function tagOnly(deliveryTag: number): Message {
   return { fields: { deliveryTag } } as Message;
@@ -87,7 +96,7 @@ export class RabbitMqConsumer implements StreamConsumer {
   /** Handed out and not settled, in delivery-tag order (a Map keeps insertion order). */
   private readonly handedOut = new Map<number, RmqDelivery>();
   private readonly waiter: BatchWaiter<RmqDelivery>;
-  private state: ConsumerState = 'opening';
+  private readonly life: Lifecycle<ConsumerState>;
   private failure: unknown;
   /**
    * Present when the consumer was opened with a fail queue the broker dead-letters to (see `DeadLetterCapable`):
@@ -103,6 +112,12 @@ export class RabbitMqConsumer implements StreamConsumer {
     readonly deadLetterTo: string | undefined,
   ) {
     this.waiter = new BatchWaiter(queue, (batch, max) => this.fill(batch, max));
+    this.life = new Lifecycle<ConsumerState>({
+      component: 'rmq consumer',
+      initial: 'opening',
+      transitions: CONSUMER_TRANSITIONS,
+      log: (level, fields, msg) => host.logger[level]({ ...fields, queue }, msg),
+    });
     if (deadLetterTo !== undefined)
       this.deadLetter = (deliveries) => this.settle(deliveries, 'dead-letter');
   }
@@ -119,12 +134,12 @@ export class RabbitMqConsumer implements StreamConsumer {
     try {
       await consumer.attach(model);
     } catch (error) {
-      consumer.state = 'closed';
+      consumer.life.to('closed');
       if (replyCodeOf(error) === 404)
         throw new UnknownQueueError('consume', queue, { cause: error });
       throw error;
     }
-    consumer.state = 'open';
+    consumer.life.to('open');
     return consumer;
   }
 
@@ -139,8 +154,8 @@ export class RabbitMqConsumer implements StreamConsumer {
   }
 
   nextBatch(options: NextBatchOptions): Promise<Delivery[]> {
-    if (this.state === 'closed') return Promise.reject(new ConsumerClosedError('pull', this.queue));
-    if (this.state === 'failed') return Promise.reject(this.failure);
+    if (this.life.is('closed')) return Promise.reject(new ConsumerClosedError('pull', this.queue));
+    if (this.life.is('failed')) return Promise.reject(this.failure);
     return this.waiter.pull(options);
   }
 
@@ -153,8 +168,8 @@ export class RabbitMqConsumer implements StreamConsumer {
   }
 
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+    if (this.life.is('closed')) return;
+    this.life.to('closed');
     this.epoch += 1;
     const rejectPull = this.waiter.detach();
     this.forgetHeld();
@@ -177,8 +192,8 @@ export class RabbitMqConsumer implements StreamConsumer {
 
   /** The adapter gave up on the broker: `nextBatch` rejects with `error` from now on. */
   fail(error: unknown): void {
-    if (this.state === 'closed' || this.state === 'failed') return;
-    this.state = 'failed';
+    if (this.life.is('closed', 'failed')) return;
+    this.life.to('failed', { err: describeError(error) });
     this.failure = error;
     this.epoch += 1;
     this.waiter.detach()?.(error);
@@ -254,8 +269,8 @@ export class RabbitMqConsumer implements StreamConsumer {
     if (this.channel !== channel) return;
     this.channel = undefined;
     this.consumerTag = undefined;
-    if (this.state !== 'open') return;
-    this.state = 'recovering';
+    if (!this.life.is('open')) return;
+    this.life.to('recovering');
     this.epoch += 1;
     const held = this.handedOut.size;
     this.forgetHeld();
@@ -274,7 +289,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     let delayMs = this.host.reconnectDelayMs;
     // Let the connection's own close event (if it is the cause) reach the keeper first.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.state === 'recovering') {
+    while (this.life.is('recovering')) {
       let model: ChannelModel;
       try {
         model = await this.host.keeper.whenUp();
@@ -283,11 +298,11 @@ export class RabbitMqConsumer implements StreamConsumer {
         else this.fail(error);
         return;
       }
-      if ((this.state as ConsumerState) !== 'recovering') return;
+      if (!this.life.is('recovering')) return;
       try {
         await this.attach(model);
       } catch (error) {
-        if ((this.state as ConsumerState) !== 'recovering') return;
+        if (!this.life.is('recovering')) return;
         if (replyCodeOf(error) === 404) {
           this.fail(new UnknownQueueError('consume', this.queue, { cause: error }));
           return;
@@ -305,12 +320,12 @@ export class RabbitMqConsumer implements StreamConsumer {
         delayMs = Math.min(delayMs * 2, 5_000);
         continue;
       }
-      if ((this.state as ConsumerState) !== 'recovering') {
+      if (!this.life.is('recovering')) {
         this.channel?.close().catch(() => {});
         this.channel = undefined;
         return;
       }
-      this.state = 'open';
+      this.life.to('open');
       this.host.logger.info({ queue: this.queue }, 'RabbitMQ consumer resumed');
       return;
     }
@@ -320,7 +335,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     deliveries: readonly Delivery[],
     how: 'ack' | 'requeue' | 'dead-letter',
   ): Promise<void> {
-    if (this.state === 'closed') throw new ConsumerClosedError(how, this.queue);
+    if (this.life.is('closed')) throw new ConsumerClosedError(how, this.queue);
     const tags: number[] = [];
     let ascending = true;
     let seen: Set<number> | undefined;
