@@ -35,6 +35,7 @@ import {
 import {
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+  InvalidOptionError,
   Worker,
   WorkerLinkError,
   WorkerRefusedError,
@@ -194,18 +195,26 @@ try {
 }
 
 const { adapter } = opened;
-const worker = new Worker({
-  master: options.master,
-  ...curve,
-  system,
-  adapter,
-  id: workerId,
-  capacity: options.capacity,
-  drainTimeoutMs: options.drainMs,
-  logger,
-  // While a transform blocks the event loop, the logger (on that loop) cannot write: the link thread warns on stdout.
-  stallLogFd: 1,
-});
+let worker: Worker;
+try {
+  worker = new Worker({
+    master: options.master,
+    ...curve,
+    system,
+    adapter,
+    id: workerId,
+    capacity: options.capacity,
+    drainTimeoutMs: options.drainMs,
+    logger,
+    // While a transform blocks the event loop, the logger (on that loop) cannot write: the link thread warns on stdout.
+    stallLogFd: 1,
+  });
+} catch (error) {
+  // What the flags could not check alone (a --name the master could not take): bad usage, like a refused flag.
+  if (!(error instanceof InvalidOptionError)) throw error;
+  await adapter.close();
+  exitWithUsage(APP, error.message);
+}
 
 handleShutdownSignals({
   logger,
