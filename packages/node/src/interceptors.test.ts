@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { runIntercepted } from './interceptors.js';
 import type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.js';
 
-const info: BatchInfo = { node: { type: 'T', name: 'T:1' }, batchId: 7, size: 3, queue: 'in' };
+const info: BatchInfo = {
+  node: { type: 'T', name: 'T:1', worker: undefined },
+  batchId: 7,
+  size: 3,
+  queue: 'in',
+};
 const outcome: BatchOutcome = { processed: 3, failed: 0, retried: 0, requeued: 0, published: 3 };
 
 /** An interceptor that records when it enters and leaves, around `next`. */
