@@ -9,7 +9,9 @@
  * ```
  *
  * Call it at the top level of a vitest test file (it registers a `describe` block). Every test uses queues of its own
- * with random names and closes the adapters it made.
+ * with random names and closes the adapters it made. A case for a capability the adapter does not have (or for
+ * `refusedMessage` when the options leave it out) is reported as skipped, with the reason as its note, never as passed.
+ * test/conformance-catches.test.ts checks that the suite fails adapters with known bugs seeded in.
  */
 import type { StreamAdapter } from '@monomyth/node';
 import { randomUUID } from 'node:crypto';
