@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import { noopLogger } from './logger.js';
 
 export interface MasterOptions {
-  /** Where the master's ROUTER binds; workers and control clients connect here. @default 'tcp://127.0.0.1:5555' */
+  /** Where the master's ROUTER binds; workers and control clients connect here. @default DEFAULT_MASTER_ENDPOINT */
   bind?: string;
   /** How often workers send heartbeats, told to them in REGISTERED. @default 1000 */
   heartbeatIntervalMs?: number;
