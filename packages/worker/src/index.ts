@@ -2,7 +2,8 @@
  * @monomyth/worker: runs the nodes of a system for a Monomyth master. Registers over MMOP/1, builds nodes from the
  * recipes the master sends, supervises them (restart with backoff, then report), heartbeats, and drains on request.
  */
-export { Worker, WorkerLinkError, WorkerRefusedError } from './worker.js';
+export { Worker } from './worker.js';
+export { WorkerLinkError, WorkerRefusedError } from './errors.js';
 // Defined in @monomyth/mmop (the worker's categories and the master's); still exported here for existing imports.
 export { StartFailureCategory } from '@monomyth/mmop';
 export type { WorkerState } from './worker.js';

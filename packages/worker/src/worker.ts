@@ -14,17 +14,16 @@
  */
 import {
   Lifecycle,
-  MonomythError,
   ReplyCode,
   StartFailureCategory,
   Status,
-  brandError,
   describeError,
   truncateText,
 } from '@monomyth/mmop';
 import type { CloseOptions, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
+import { WorkerLinkError, WorkerRefusedError } from './errors.js';
 import type { LinkState, StalledNode } from './link-protocol.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
@@ -47,37 +46,6 @@ const WORKER_TRANSITIONS = {
   stopped: [],
   failed: [],
 } as const satisfies Record<WorkerState, readonly WorkerState[]>;
-
-/** The master refused this worker for good: its name is held by another worker (`code` NAME_TAKEN). */
-export class WorkerRefusedError extends MonomythError {
-  static {
-    brandError(this, '@monomyth/worker.WorkerRefusedError');
-  }
-
-  readonly code: string;
-
-  constructor(code: string, reason: string) {
-    super(`the master refused this worker: ${reason}`);
-    this.code = code;
-  }
-}
-
-/**
- * The worker's link to the master cannot go on: its socket failed or closed underneath it, or could not be opened
- * (an endpoint libzmq refuses at run time, such as an ipc path longer than the system allows). The worker drains its
- * nodes and stops; `run()` rejects with this. A process supervisor should start it again.
- */
-export class WorkerLinkError extends MonomythError {
-  static {
-    brandError(this, '@monomyth/worker.WorkerLinkError');
-  }
-  readonly reason: string;
-
-  constructor(reason: string) {
-    super(`the link to the master failed: ${reason}`);
-    this.reason = reason;
-  }
-}
 
 export class Worker {
   readonly id: string;
