@@ -111,9 +111,14 @@ describe('control client', () => {
   it('control - closing fails the calls in flight and refuses new ones', async () => {
     const pinging = client.ping();
     await receiveRequest();
-    client.close();
+    expect(client.state).toBe('open');
+    client.close({ reason: 'done' });
+    expect(client.state).toBe('closed');
     await expect(pinging).rejects.toBeInstanceOf(ControlClientClosedError);
     await expect(client.workers()).rejects.toBeInstanceOf(ControlClientClosedError);
+    // Idempotent: a second close changes nothing.
+    client.close();
+    expect(client.state).toBe('closed');
   });
 });
 

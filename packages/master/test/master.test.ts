@@ -272,7 +272,13 @@ describe('master - liveness and failover', () => {
     ]);
     await harness.client().startNode('A', 4);
     const firstEpoch = harness.master.epoch;
-    await harness.master.close();
+    const first = harness.master;
+    await first.close({ reason: 'restart' });
+    expect(first.state).toBe('closed');
+    // Idempotent: closing again resolves and stays closed; run() resolves on the clean stop.
+    await first.close();
+    await expect(first.run()).resolves.toBeUndefined();
+    expect(first.state).toBe('closed');
     harness.master = await rebind({
       bind: endpoint,
       heartbeatIntervalMs: 50,
