@@ -219,6 +219,10 @@ describe('node lifecycle', () => {
       unacked: 0,
       consumers: 0,
     });
+    // Stopping a node that failed does not turn it stopped: failed is terminal.
+    await node.stop();
+    await node.drain(0);
+    expect(node.state).toBe('failed');
   });
 
   it('interceptors - wrap each batch, the first outermost, and see its outcome', async () => {
