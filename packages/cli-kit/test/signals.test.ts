@@ -11,6 +11,8 @@ interface Started {
   readonly child: ChildProcess;
   readonly lines: Record<string, unknown>[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until the process has printed `count` drain lines for `signal`. */
+  drained(signal: NodeJS.Signals, count?: number): Promise<unknown>;
 }
 
 const children: ChildProcess[] = [];
@@ -41,17 +43,19 @@ async function start(): Promise<Started> {
     (seen) => seen.some((line) => line.ready === true),
     { timeoutMs: 20_000 },
   );
-  return { child, lines, exited };
+  const drained = (signal: NodeJS.Signals, count = 1): Promise<unknown> =>
+    eventually(
+      () => lines.filter((line) => line.drain === signal).length,
+      (seen) => seen === count,
+    );
+  return { child, lines, exited, drained };
 }
 
 describe('shutdown signals', () => {
   it('SIGINT - the first drains and keeps running; the second exits 130', async () => {
-    const { child, lines, exited } = await start();
+    const { child, lines, exited, drained } = await start();
     child.kill('SIGINT');
-    await eventually(
-      () => lines,
-      (seen) => seen.some((line) => line.drain === 'SIGINT'),
-    );
+    await drained('SIGINT');
     expect(lines).toContainEqual({
       level: 'info',
       msg: 'draining',
@@ -65,18 +69,12 @@ describe('shutdown signals', () => {
   });
 
   it('SIGTERM - each asks for the drain again and never exits at once; a SIGINT after it does', async () => {
-    const { child, lines, exited } = await start();
+    const { child, exited, drained } = await start();
     // One at a time: the kernel merges a signal sent while the same one is still pending.
     child.kill('SIGTERM');
-    await eventually(
-      () => lines,
-      (seen) => seen.some((line) => line.drain === 'SIGTERM'),
-    );
+    await drained('SIGTERM');
     child.kill('SIGTERM');
-    await eventually(
-      () => lines,
-      (seen) => seen.filter((line) => line.drain === 'SIGTERM').length === 2,
-    );
+    await drained('SIGTERM', 2);
     expect(child.exitCode).toBeNull();
     child.kill('SIGINT');
     expect((await exited).code).toBe(130);
