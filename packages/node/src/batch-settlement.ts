@@ -122,6 +122,10 @@ async function settleClean(
   };
 }
 
+/**
+ * A batch where something failed or was given back: the plan of settle-plan.ts decides each failure (retries are held
+ * or stored, copies go with the outputs), then this publishes, stores, and settles what the answers leave.
+ */
 async function settleWithFailures(
   env: BatchEnvironment,
   size: number,
