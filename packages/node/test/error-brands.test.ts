@@ -27,6 +27,7 @@ import {
   type MemoryStreamAdapter,
   type Node,
 } from '../src/index.js';
+import * as mmop from '@monomyth/mmop';
 import type * as NodeApi from '../src/index.js';
 import { openMemory, push, take } from './helpers.js';
 
@@ -60,6 +61,7 @@ function copyPackage(
 }
 
 let other: NodeModule;
+let otherMmop: typeof mmop;
 
 beforeAll(async () => {
   const mmopIndex = copyPackage('mmop');
@@ -69,6 +71,7 @@ beforeAll(async () => {
     return text.replaceAll("from '@monomyth/mmop'", `from '${target.replace(/\.ts$/, '.js')}'`);
   });
   other = (await import(pathToFileURL(nodeIndex).href)) as NodeModule;
+  otherMmop = (await import(pathToFileURL(mmopIndex).href)) as typeof mmop;
 }, 60_000);
 
 afterAll(() => {
@@ -127,6 +130,18 @@ describe('error brands - two copies of the packages', () => {
     expect(new other.AdapterClosedError('publish', 'closed') instanceof AdapterClosedError).toBe(
       true,
     );
+  });
+
+  it("mmop's own errors answer across copies, and not for their siblings", () => {
+    expect(otherMmop.MmopDecodeError).not.toBe(mmop.MmopDecodeError);
+    const decode = new otherMmop.MmopDecodeError('NOT_MMOP', 'x');
+    expect(decode instanceof mmop.MmopDecodeError).toBe(true);
+    expect(decode instanceof mmop.MonomythError).toBe(true);
+    expect(decode instanceof mmop.MmopEncodeError).toBe(false);
+    expect(new otherMmop.Z85Error('bad') instanceof mmop.Z85Error).toBe(true);
+    expect(new otherMmop.Z85Error('bad') instanceof mmop.CertificateError).toBe(false);
+    expect(new mmop.SendQueueFullError('full') instanceof otherMmop.SendQueueFullError).toBe(true);
+    expect(new mmop.SendQueueFullError('full') instanceof otherMmop.SenderClosedError).toBe(false);
   });
 
   it('an error from this copy is an instance of the other copy', () => {
