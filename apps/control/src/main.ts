@@ -23,6 +23,7 @@ import {
   DEFAULT_CONTROL_TIMEOUT_MS,
   MasterUnreachableError,
 } from '@monomyth/control';
+import { DEFAULT_MASTER_ENDPOINT } from '@monomyth/mmop';
 import { loadCurveKeys } from './curve-keys.js';
 import { registerKeygen } from './keygen.js';
 import { recipesTable, table, workersTable } from './tables.js';
@@ -96,7 +97,7 @@ const program = new Command('monomyth')
     new Option('--master <endpoint>', "the master's endpoint")
       .argParser(endpointArgument)
       .env('MONOMYTH_MASTER')
-      .default('tcp://127.0.0.1:5555'),
+      .default(DEFAULT_MASTER_ENDPOINT),
   )
   .addOption(
     new Option(
