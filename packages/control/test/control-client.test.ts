@@ -4,7 +4,12 @@
  */
 import { Router } from 'zeromq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MmopCodec, generateCurveKeyPair, plainInstance } from '@monomyth/mmop';
+import {
+  DEFAULT_MASTER_ENDPOINT,
+  MmopCodec,
+  generateCurveKeyPair,
+  plainInstance,
+} from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
 import {
   ControlClient,
@@ -134,6 +139,19 @@ describe('control client - options', () => {
     expect(() => new ControlClient({ curveSecretKey: 'short', masterKey: pair.publicKey })).toThrow(
       /Z85/,
     );
+  });
+
+  it('control - without a master option it uses DEFAULT_MASTER_ENDPOINT; MONOMYTH_MASTER is for the apps to read', () => {
+    const saved = process.env.MONOMYTH_MASTER;
+    process.env.MONOMYTH_MASTER = 'tcp://192.0.2.1:1';
+    try {
+      const defaulted = new ControlClient({ timeoutMs: 100 });
+      expect(defaulted.master).toBe(DEFAULT_MASTER_ENDPOINT);
+      defaulted.close();
+    } finally {
+      if (saved === undefined) delete process.env.MONOMYTH_MASTER;
+      else process.env.MONOMYTH_MASTER = saved;
+    }
   });
 
   it('control - its routing id is of the plain shape, one instance per client', async () => {

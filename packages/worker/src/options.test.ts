@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '@monomyth/mmop';
+import { DEFAULT_MASTER_ENDPOINT, InvalidOptionError } from '@monomyth/mmop';
 import { defineNode, defineSystem } from '@monomyth/node';
 import type { StreamAdapter } from '@monomyth/node';
 import { DEFAULT_RESTART_POLICY, compileWorkerOptions } from './options.js';
@@ -23,6 +23,17 @@ function refusal(options: Partial<WorkerOptions>): InvalidOptionError {
 }
 
 describe('worker options', () => {
+  it('compileWorkerOptions - without a master it uses DEFAULT_MASTER_ENDPOINT; MONOMYTH_MASTER is for the apps to read', () => {
+    const saved = process.env.MONOMYTH_MASTER;
+    process.env.MONOMYTH_MASTER = 'tcp://192.0.2.1:1';
+    try {
+      expect(compileWorkerOptions({ system, adapter }).master).toBe(DEFAULT_MASTER_ENDPOINT);
+    } finally {
+      if (saved === undefined) delete process.env.MONOMYTH_MASTER;
+      else process.env.MONOMYTH_MASTER = saved;
+    }
+  });
+
   it('compileWorkerOptions - restart fields left undefined take the policy default', () => {
     const compiled = compileWorkerOptions({
       system,
