@@ -4,6 +4,9 @@
  * their Z85 keys. It knows no sockets.
  */
 export { MonomythError, brandError, describeError } from './monomyth-error.js';
+/** The logger every library takes (pino's shape), and the one that writes nothing. */
+export { noopLogger } from './logger.js';
+export type { LogFn, Logger } from './logger.js';
 export {
   InvalidOptionError,
   MAX_TIMER_MS,

@@ -1,32 +1,6 @@
 /**
- * The logger nodes and adapters write to. Its shape is pino's, so a pino logger passes as is; the default writes
- * nothing. Library code never logs to the console.
+ * The logger nodes and adapters write to: @monomyth/mmop's (pino's shape; the default writes nothing), named here for
+ * the data plane's own modules and re-exported to users by index.ts.
  */
-
-/** pino's call shapes: an object of fields and a message, or a message alone. */
-export interface LogFn {
-  (fields: object, message?: string): void;
-  (message: string): void;
-}
-
-export interface Logger {
-  trace: LogFn;
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-  /** A logger that adds `bindings` to every line (a node adds its type and name). */
-  child(bindings: Record<string, unknown>): Logger;
-}
-
-const ignore: LogFn = () => {};
-
-/** Writes nothing; its children write nothing. */
-export const noopLogger: Logger = Object.freeze({
-  trace: ignore,
-  debug: ignore,
-  info: ignore,
-  warn: ignore,
-  error: ignore,
-  child: () => noopLogger,
-});
+export { noopLogger } from '@monomyth/mmop';
+export type { LogFn, Logger } from '@monomyth/mmop';
