@@ -9,13 +9,9 @@
  * Knobs, for looking closer: BENCH_CODECS (`bytes,json`), BENCH_ROUNDS (15), BENCH_ROUND_MS (300), BENCH_MESSAGES
  * (20000 circulating). On a busy machine the rates swing; compare ratios, and rerun.
  */
-import {
-  MemoryStreamAdapter,
-  createNode,
-  defineSystem,
-  jsonCodec,
-  type OutgoingMessage,
-} from '@monomyth/node';
+import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import type { OutgoingMessage } from '@monomyth/node/adapter';
+import { MemoryStreamAdapter } from '@monomyth/node/memory';
 import { formatRate, median, round } from './measure.js';
 
 /** Messages circulating: the queue never runs dry and never grows, so memory stays flat across rounds. */

@@ -22,7 +22,8 @@ import {
   routingIdFor,
 } from '@monomyth/mmop';
 import type { CurveKeyPair, NodeStatus } from '@monomyth/mmop';
-import { MemoryBroker, MemoryStreamAdapter, defineSystem } from '@monomyth/node';
+import { defineSystem } from '@monomyth/node';
+import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import { Worker } from '@monomyth/worker';
 import { formatRate, round } from './measure.js';
 import { curveClientOptions, curveServerOptions, curveSetup } from './orchestration-curve.js';

@@ -1,5 +1,5 @@
 /** The stream adapter a worker process gives its nodes, as its flags choose. */
-import { MemoryStreamAdapter } from '@monomyth/node';
+import { MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { Logger, StreamAdapter } from '@monomyth/node';
 import { RabbitMqStreamAdapter, redactUrl } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'amqplib';
 import { Master } from '@monomyth/master';
-import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node';
+import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { StreamAdapter } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import { freePort } from '@monomyth/testing';

@@ -10,8 +10,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ControlClient } from '@monomyth/control';
-import { isQueueStatsCapable, jsonCodec } from '@monomyth/node';
-import type { Delivery } from '@monomyth/node';
+import { jsonCodec } from '@monomyth/node';
+import { isQueueStatsCapable } from '@monomyth/node/adapter';
+import type { Delivery } from '@monomyth/node/adapter';
 import system from './system.js';
 import { inProcessCluster, processCluster } from './cluster.js';
 import { checkOutputs, randomInputs } from './inputs.js';

@@ -9,11 +9,9 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AdapterClosedError,
   BodyCodecError,
   InputValidationError,
   MessageRefusedError,
-  MonomythError,
   NodeHookError,
   NonRetryableError,
   RedeliveryLimitError,
@@ -21,17 +19,19 @@ import {
   UnknownRouteError,
   createNode,
   defineSystem,
-  Headers,
   isNonRetryable,
   jsonCodec,
-  type MemoryStreamAdapter,
   type Node,
 } from '../src/index.js';
+import { AdapterClosedError, MonomythError, Headers } from '../src/adapter.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import * as mmop from '@monomyth/mmop';
 import type * as NodeApi from '../src/index.js';
+import type * as AdapterApi from '../src/adapter.js';
 import { openMemory, push, take } from './helpers.js';
 
-type NodeModule = typeof NodeApi;
+/** The second copy's entry points (`@monomyth/node` and `@monomyth/node/adapter`), as one object. */
+type NodeModule = typeof NodeApi & typeof AdapterApi;
 
 const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
 const copies: string[] = [];
@@ -70,7 +70,12 @@ beforeAll(async () => {
     if (!target.startsWith('.')) target = `./${target}`;
     return text.replaceAll("from '@monomyth/mmop'", `from '${target.replace(/\.ts$/, '.js')}'`);
   });
-  other = (await import(pathToFileURL(nodeIndex).href)) as NodeModule;
+  other = {
+    ...((await import(pathToFileURL(nodeIndex).href)) as typeof NodeApi),
+    ...((await import(
+      pathToFileURL(join(nodeIndex, '..', 'adapter.ts')).href
+    )) as typeof AdapterApi),
+  };
   otherMmop = (await import(pathToFileURL(mmopIndex).href)) as typeof mmop;
 }, 60_000);
 

@@ -2,15 +2,15 @@
  * Small helpers for the node tests: put values on a queue, read what nodes wrote, and an adapter wrapper that fails
  * on demand. (@monomyth/testing has fuller ones for users; it depends on this package, so these tests cannot use it.)
  */
-import {
-  MemoryStreamAdapter,
-  jsonCodec,
-  type Delivery,
-  type MessageHeaders,
-  type OutgoingMessage,
-  type StreamAdapter,
-  type StreamConsumer,
-} from '../src/index.js';
+import { jsonCodec } from '../src/index.js';
+import type {
+  Delivery,
+  MessageHeaders,
+  OutgoingMessage,
+  StreamAdapter,
+  StreamConsumer,
+} from '../src/adapter.js';
+import { MemoryStreamAdapter } from '../src/memory/index.js';
 
 export async function openMemory(): Promise<MemoryStreamAdapter> {
   const adapter = new MemoryStreamAdapter();

@@ -5,15 +5,15 @@ import {
   createNode,
   defineNode,
   defineSystem,
-  Headers,
   InputValidationError,
   NonRetryableError,
   SystemDefinitionError,
   jsonCodec,
-  type MemoryStreamAdapter,
   type Node,
   type StandardSchemaV1,
 } from '../src/index.js';
+import { Headers } from '../src/adapter.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { openMemory, push, take, takeValues } from './helpers.js';
 
 const running: Node[] = [];

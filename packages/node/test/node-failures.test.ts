@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createNode,
   defineSystem,
-  Headers,
   NonRetryableError,
   StreamFailureError,
   jsonCodec,
-  type MemoryStreamAdapter,
   type Node,
 } from '../src/index.js';
+import { Headers } from '../src/adapter.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { FaultyAdapter, openMemory, push, take, takeValues } from './helpers.js';
 
 const running: Node[] = [];

@@ -6,10 +6,10 @@ import {
   NodeStateError,
   type BatchInterceptor,
   type Logger,
-  type MemoryStreamAdapter,
   type Node,
   type NodeState,
 } from '../src/index.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { gate, openMemory, push, take, takeValues } from './helpers.js';
 
 const running: Node[] = [];

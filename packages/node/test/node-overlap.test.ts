@@ -10,9 +10,9 @@ import {
   defineSystem,
   NonRetryableError,
   StreamFailureError,
-  type MemoryStreamAdapter,
   type Node,
 } from '../src/index.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { ConfirmingAdapter } from './overlap-helpers.js';
 import { openMemory, push, takeValues } from './helpers.js';
 

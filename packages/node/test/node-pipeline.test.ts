@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createNode,
   defineSystem,
-  Headers,
   msgpackCodec,
   stringCodec,
   type BatchInterceptor,
-  type MemoryStreamAdapter,
   type Node,
 } from '../src/index.js';
+import { Headers } from '../src/adapter.js';
+import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { openMemory, push, ready, take, takeValues } from './helpers.js';
 
 const running: Node[] = [];

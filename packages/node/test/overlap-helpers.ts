@@ -4,13 +4,8 @@
  * and logs publishes, confirms and settlements in the order they happen, so a test can tell what was acked before
  * its outputs were confirmed, and in which order batches were settled.
  */
-import {
-  jsonCodec,
-  type Delivery,
-  type OutgoingMessage,
-  type StreamAdapter,
-  type StreamConsumer,
-} from '../src/index.js';
+import { jsonCodec } from '../src/index.js';
+import type { Delivery, OutgoingMessage, StreamAdapter, StreamConsumer } from '../src/adapter.js';
 
 export type Event =
   | { readonly kind: 'publish'; readonly call: number; readonly values: unknown[] }

@@ -6,19 +6,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InvalidRecipeError,
-  Headers,
-  MemoryBroker,
-  MemoryStreamAdapter,
   compileRecipe,
   createNode,
   defineSystem,
   jsonCodec,
-  type ConsumeOptions,
   type Node,
+} from '../src/index.js';
+import {
+  Headers,
+  type ConsumeOptions,
   type OutgoingMessage,
   type StreamAdapter,
   type StreamConsumer,
-} from '../src/index.js';
+} from '../src/adapter.js';
+import { MemoryBroker, MemoryStreamAdapter } from '../src/memory/index.js';
 import { push, take, takeValues } from './helpers.js';
 
 const LIMIT = 32 * 1024;

@@ -2,7 +2,7 @@
  * PublishQueue: one publish at a time, the waiting ones sent together, and each caller given its own outcome.
  */
 import { describe, expect, it } from 'vitest';
-import { MessagesRejectedError, type OutgoingMessage, type StreamAdapter } from '../src/index.js';
+import { MessagesRejectedError, type OutgoingMessage, type StreamAdapter } from '../src/adapter.js';
 import { PublishQueue } from '../src/publish-queue.js';
 import { gate } from './helpers.js';
 

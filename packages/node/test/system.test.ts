@@ -7,13 +7,13 @@ import {
   defineSystem,
   InvalidRecipeError,
   isSystem,
-  MemoryStreamAdapter,
   RECIPE_LIMITS,
   SystemDefinitionError,
   UnknownNodeTypeError,
   type AnyNodeDefinition,
   type BodyCodec,
 } from '../src/index.js';
+import { MemoryStreamAdapter } from '../src/memory/index.js';
 
 /** Calls defineSystem with a definition TypeScript would refuse, to check the checks made when it runs. */
 function defineUnchecked(nodes: readonly unknown[], name = 'sys'): ReturnType<typeof defineSystem> {

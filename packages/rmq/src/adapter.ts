@@ -26,19 +26,19 @@ import {
   DrainGate,
   MessagesRejectedError,
   UnknownQueueError,
-} from '@monomyth/node';
+} from '@monomyth/node/adapter';
+import type { Logger } from '@monomyth/node';
 import type {
   CloseOptions,
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
-  Logger,
   OutgoingMessage,
   QueueStats,
   QueueStatsCapable,
   StreamAdapter,
   StreamConsumer,
-} from '@monomyth/node';
+} from '@monomyth/node/adapter';
 import { Lifecycle } from '@monomyth/mmop';
 import { ConnectionKeeper, KeeperClosedError } from './connection-keeper.js';
 import { RabbitMqConsumer } from './consumer.js';

@@ -20,7 +20,7 @@ import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Lifecycle } from '@monomyth/mmop';
 import { coalesceWrites } from './coalesced-writes.js';
-import { describeError } from '@monomyth/node';
+import { describeError } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import { RabbitMqConnectionError } from './errors.js';
 import { redactSecrets, redactUrl } from './options.js';

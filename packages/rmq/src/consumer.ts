@@ -23,19 +23,19 @@ import {
   UnknownDeliveryError,
   UnknownQueueError,
   attemptOf,
-} from '@monomyth/node';
+} from '@monomyth/node/adapter';
+import type { Logger } from '@monomyth/node';
 import type {
   Delivery,
-  Logger,
   MessageHeaders,
   NextBatchOptions,
   StreamConsumer,
-} from '@monomyth/node';
+} from '@monomyth/node/adapter';
 import { Lifecycle } from '@monomyth/mmop';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
 import type { RedeliveryCounter } from './redelivery-counter.js';
-import { describeError } from '@monomyth/node';
+import { describeError } from '@monomyth/node/adapter';
 import { RabbitMqChannelError, replyCodeOf } from './errors.js';
 import { fromAmqpHeaders } from './wire.js';
 

@@ -2,7 +2,7 @@
  * The adapter's own errors. Each carries a stable `code` and keeps its `cause`; each is a branded `MonomythError`, so
  * `instanceof` holds across two copies of this package. URLs in messages never show a password.
  */
-import { MonomythError, brandError } from '@monomyth/node';
+import { MonomythError, brandError } from '@monomyth/node/adapter';
 
 /** Why the adapter has no connection: it could not open one, or gave up reconnecting. */
 export type ConnectionFailure = 'unreachable' | 'access-refused' | 'gave-up';

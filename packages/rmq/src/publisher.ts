@@ -25,8 +25,9 @@
  *   with that routing key is named, with an `UnknownQueueError` as cause.
  */
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import { MessagesRejectedError, UnknownQueueError, describeError } from '@monomyth/node';
-import type { Logger, OutgoingMessage, RejectedMessage } from '@monomyth/node';
+import { MessagesRejectedError, UnknownQueueError, describeError } from '@monomyth/node/adapter';
+import type { Logger } from '@monomyth/node';
+import type { OutgoingMessage, RejectedMessage } from '@monomyth/node/adapter';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { RabbitMqChannelError, RabbitMqPublishNackedError } from './errors.js';
 import { toBuffer } from './wire.js';

@@ -5,7 +5,7 @@
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Logger } from '@monomyth/node';
-import { describeError } from '@monomyth/node';
+import { describeError } from '@monomyth/node/adapter';
 import { replyCodeOf } from './errors.js';
 
 const MIN_DELAY_MS = 1000;

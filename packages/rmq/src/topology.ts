@@ -12,7 +12,7 @@
  * them.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { AdapterClosedError, UnknownQueueError, describeError } from '@monomyth/node';
+import { AdapterClosedError, UnknownQueueError, describeError } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';

@@ -1,6 +1,6 @@
 /** Bodies and headers between Monomyth's types and amqplib's. */
-import { NO_HEADERS } from '@monomyth/node';
-import type { HeaderValue, MessageHeaders } from '@monomyth/node';
+import { NO_HEADERS } from '@monomyth/node/adapter';
+import type { HeaderValue, MessageHeaders } from '@monomyth/node/adapter';
 
 /** amqplib takes Buffers only: a Uint8Array is wrapped (same memory, no copy); a Buffer passes as is. */
 export function toBuffer(body: Uint8Array): Buffer {

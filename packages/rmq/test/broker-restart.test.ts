@@ -9,7 +9,8 @@ import {
   DEFAULT_BATCHES_IN_FLIGHT,
   jsonCodec,
 } from '@monomyth/node';
-import type { Delivery, Logger, Node } from '@monomyth/node';
+import type { Logger, Node } from '@monomyth/node';
+import type { Delivery } from '@monomyth/node/adapter';
 import { RabbitMqServer } from '@monomyth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqStreamAdapter } from '../src/index.js';

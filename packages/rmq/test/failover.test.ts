@@ -8,7 +8,8 @@
  * test's (apps/control/test/cluster.test.ts).
  */
 import { connect } from 'amqplib';
-import { MessagesRejectedError, createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import { MessagesRejectedError } from '@monomyth/node/adapter';
 import type { Logger, Node } from '@monomyth/node';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {

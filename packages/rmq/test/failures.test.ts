@@ -1,5 +1,6 @@
 import { connect } from 'amqplib';
-import { Headers, StreamErrorCode, createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
 import type { Node } from '@monomyth/node';
 import { freePort } from '@monomyth/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';

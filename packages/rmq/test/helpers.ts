@@ -1,7 +1,8 @@
 /** What the RabbitMQ adapter's integration tests share: unique names, a reader of a queue, and polling with a deadline. */
 import { randomUUID } from 'node:crypto';
 import { jsonCodec } from '@monomyth/node';
-import type { Delivery, Node, StreamAdapter, StreamConsumer } from '@monomyth/node';
+import type { Node } from '@monomyth/node';
+import type { Delivery, StreamAdapter, StreamConsumer } from '@monomyth/node/adapter';
 
 /** A prefix unique to this test run, so tests sharing one broker never share a queue. */
 export function uniqueName(label: string): string {

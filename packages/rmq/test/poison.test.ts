@@ -3,8 +3,10 @@
  * `maxMessageBytes`, an output too large, and messages that keep coming back. In each, the rest of the batch flows, the
  * bad message ends in the fail queue, and the node keeps running.
  */
-import { Headers, createNode, defineSystem, jsonCodec } from '@monomyth/node';
-import type { Delivery, Node, StreamConsumer } from '@monomyth/node';
+import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
+import { Headers } from '@monomyth/node/adapter';
+import type { Node } from '@monomyth/node';
+import type { Delivery, StreamConsumer } from '@monomyth/node/adapter';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { RabbitMqStreamAdapter } from '../src/index.js';
 import { UNROUTED_DEAD_LETTERS } from '../src/queue-arguments.js';

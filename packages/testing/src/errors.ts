@@ -1,4 +1,4 @@
-import { MonomythError, brandError } from '@monomyth/node';
+import { MonomythError, brandError } from '@monomyth/node/adapter';
 
 /** No RabbitMQ server scripts on this machine. */
 export class RabbitMqNotInstalledError extends MonomythError {

@@ -12,20 +12,23 @@
  */
 import {
   createNode,
-  Headers,
   jsonCodec,
-  MemoryStreamAdapter,
   type BodyCodec,
   type CompiledRetry,
-  type Delivery,
   type Logger,
-  type MessageHeaders,
   type Node,
   type NodeRecipe,
-  type StreamAdapter,
   type System,
 } from '@monomyth/node';
-import { MonomythError, brandError } from '@monomyth/node';
+import {
+  Headers,
+  MonomythError,
+  brandError,
+  type Delivery,
+  type MessageHeaders,
+  type StreamAdapter,
+} from '@monomyth/node/adapter';
+import { MemoryStreamAdapter } from '@monomyth/node/memory';
 
 export interface SystemHarnessOptions {
   /**

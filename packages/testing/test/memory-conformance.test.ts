@@ -1,4 +1,4 @@
-import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node';
+import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import { runStreamAdapterConformance } from '../src/index.js';
 
 // One broker for the run: the suite reads through one adapter what it wrote through another.

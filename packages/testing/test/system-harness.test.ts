@@ -60,7 +60,7 @@ describe('system harness', () => {
       name: 's',
       nodes: [{ name: 'ID', transform: (v: unknown) => v }],
     });
-    const { MemoryStreamAdapter } = await import('@monomyth/node');
+    const { MemoryStreamAdapter } = await import('@monomyth/node/memory');
     const inner = new MemoryStreamAdapter();
     await inner.open();
     let failPublish = false;

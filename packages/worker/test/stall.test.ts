@@ -8,7 +8,8 @@ import { Router } from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MmopCodec } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
-import { MemoryBroker, MemoryStreamAdapter, defineSystem, jsonCodec } from '@monomyth/node';
+import { defineSystem, jsonCodec } from '@monomyth/node';
+import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { Logger } from '@monomyth/node';
 import { Worker } from '../src/index.js';
 

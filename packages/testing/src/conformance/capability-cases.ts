@@ -4,7 +4,7 @@ import {
   StreamErrorCode,
   isDelayedRetryCapable,
   isQueueStatsCapable,
-} from '@monomyth/node';
+} from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { Lacks, at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';

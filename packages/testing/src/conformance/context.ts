@@ -2,7 +2,12 @@
  * What every conformance case shares: a way to connect adapters (closed after each test), unique queue names, and a
  * few helpers that wait for deliveries without sleeping.
  */
-import type { Delivery, MessageHeaders, StreamAdapter, StreamConsumer } from '@monomyth/node';
+import type {
+  Delivery,
+  MessageHeaders,
+  StreamAdapter,
+  StreamConsumer,
+} from '@monomyth/node/adapter';
 
 /**
  * Makes a new adapter, not yet opened. Every adapter it makes in one run must reach the same backend (the same broker,

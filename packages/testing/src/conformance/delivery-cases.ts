@@ -1,5 +1,5 @@
 /** Conformance: queues, publishing, order, batches and the bound on unacknowledged deliveries. */
-import { Headers, StreamErrorCode } from '@monomyth/node';
+import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';

@@ -1,6 +1,6 @@
 /** Conformance: open, close with drain, and clear errors on an adapter that is not open. */
-import { StreamErrorCode } from '@monomyth/node';
-import type { Delivery } from '@monomyth/node';
+import { StreamErrorCode } from '@monomyth/node/adapter';
+import type { Delivery } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';

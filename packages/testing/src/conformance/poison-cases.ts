@@ -3,8 +3,8 @@
  * rest; `deadLetter` (for consumers that have it) moves originals to the fail queue; redelivery counts (for adapters
  * that report them) go up each time a message comes back.
  */
-import { StreamErrorCode, isDeadLetterCapable } from '@monomyth/node';
-import type { Delivery, MessagesRejectedError } from '@monomyth/node';
+import { StreamErrorCode, isDeadLetterCapable } from '@monomyth/node/adapter';
+import type { Delivery, MessagesRejectedError } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import {

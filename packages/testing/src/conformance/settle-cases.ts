@@ -1,5 +1,5 @@
 /** Conformance: acknowledging, requeueing, redelivery, and the fail-queue pattern (publish a copy, then ack). */
-import { Headers, StreamErrorCode } from '@monomyth/node';
+import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
