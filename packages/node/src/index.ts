@@ -1,15 +1,21 @@
 /**
- * @monomyth/node: the data plane. Node definitions and defineSystem (what users write), recipes (what the master
- * sends), the node runtime (pull -> transform -> place, per-message failure and retry), the StreamAdapter contract
- * every backend implements, and the in-memory adapter.
+ * @monomyth/node: the data plane, as users of Monomyth see it. The system DSL (defineSystem, defineNode and their
+ * types), body codecs, recipes (what the master sends a worker), the node runtime a worker or an app runs, and the
+ * errors a transform throws or a caller catches.
+ *
+ * Two more entry points, each for its own reader:
+ * - `@monomyth/node/adapter`: the kit for writing a stream adapter (the StreamAdapter contract, its capabilities and
+ *   errors, Monomyth's headers, BatchWaiter, DrainGate).
+ * - `@monomyth/node/memory`: the in-memory adapter (MemoryStreamAdapter, MemoryBroker).
  */
+
+/** Systems: the nodes of an application and the queues that link them. */
 export { defineSystem, isSystem } from './system.js';
 export type { System, SystemDefinition } from './system.js';
-export { startQueueOf, chainQueueOf } from './system-chain.js';
 export type { SystemQueues } from './system-chain.js';
-export type { ChainChecked, OutputOf } from './chain-types.js';
-export { InputValidationError, isStandardSchema } from './input-schema.js';
-export type { InputIssue, StandardSchemaV1 } from './input-schema.js';
+export type { OutputOf } from './chain-types.js';
+
+/** Nodes: what a node pulls, how it transforms, where it places; its input schema and hooks. */
 export { defineNode } from './definition.js';
 export type {
   AnyNodeDefinition,
@@ -27,6 +33,13 @@ export type {
   TransformNodeDefinition,
   TransformResult,
 } from './definition.js';
+export type { InputIssue, StandardSchemaV1 } from './input-schema.js';
+
+/** Body codecs: bytes on the stream to values in a transform, and back. */
+export { jsonCodec, stringCodec, bytesCodec, msgpackCodec } from './codecs.js';
+export type { BodyCodec, CodecName } from './codecs.js';
+
+/** Recipes: one node instance as the master sends it, compiled with the defaults below. */
 export {
   compileRecipe,
   failQueueOf,
@@ -40,78 +53,44 @@ export {
   RECIPE_LIMITS,
 } from './recipe.js';
 export type { CompiledDestination, CompiledRetry, NodeRecipe, NodeSpec } from './recipe.js';
+
+/**
+ * The runtime: a node built from a system and a recipe, run on a stream adapter (the one type of the adapter kit a
+ * caller needs: what it passes in), with interceptors around each batch.
+ */
 export { createNode } from './create-node.js';
 export { Node, DEFAULT_DRAIN_TIMEOUT_MS } from './node.js';
 export type { NodeRuntimeOptions } from './node.js';
 export type { NodeState, NodeStats } from './node-stats.js';
 export type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.js';
-export { backoffDelayMs, MAX_ERROR_MESSAGE_LENGTH } from './failure-policy.js';
-export { Headers, NO_HEADERS, attemptOf } from './headers.js';
-export type { HeaderName } from './headers.js';
-export {
-  isDeadLetterCapable,
-  isDelayedRetryCapable,
-  isQueueStatsCapable,
-} from './stream-adapter.js';
-export type {
-  CloseOptions,
-  ConsumeOptions,
-  DeadLetterCapable,
-  DelayedRetry,
-  DelayedRetryCapable,
-  Delivery,
-  HeaderValue,
-  MessageHeaders,
-  NextBatchOptions,
-  OutgoingMessage,
-  QueueStats,
-  QueueStatsCapable,
-  StreamAdapter,
-  StreamConsumer,
-} from './stream-adapter.js';
-export { BatchWaiter } from './batch-waiter.js';
-export { DrainGate } from './drain-gate.js';
-export { MemoryStreamAdapter } from './memory/memory-adapter.js';
-export type { MemoryStreamAdapterOptions } from './memory/memory-adapter.js';
-export { MemoryBroker, DEFAULT_MAX_QUEUE_LENGTH } from './memory/memory-broker.js';
-export type { MemoryBrokerOptions } from './memory/memory-broker.js';
-export {
-  jsonCodec,
-  stringCodec,
-  bytesCodec,
-  msgpackCodec,
-  codecByName,
-  CODEC_NAMES,
-} from './codecs.js';
-export type { BodyCodec, CodecName } from './codecs.js';
-export { LatencyHistogram } from './histogram.js';
+export type { StreamAdapter } from './stream-adapter.js';
+
+/** The logger nodes write to (pino's shape, from @monomyth/mmop), and the one that writes nothing. */
 export { noopLogger } from './logger.js';
 export type { Logger, LogFn } from './logger.js';
+
+/**
+ * Errors. Thrown by a transform: `NonRetryableError` (retrying cannot help). Met as the cause of a failed message:
+ * the codec, route, refusal, redelivery-limit and input-validation errors. Thrown or rejected to a caller: the rest.
+ * All extend `MonomythError` and answer `instanceof` across copies of the package.
+ */
 export {
-  AdapterClosedError,
   BodyCodecError,
-  ConsumerBusyError,
-  ConsumerClosedError,
   GeneratorFailedError,
   InvalidOptionError,
   InvalidRecipeError,
   MessageRefusedError,
-  MessagesRejectedError,
+  MonomythError,
   NodeHookError,
   NodeStateError,
   NonRetryableError,
   RedeliveryLimitError,
-  StreamErrorCode,
   StreamFailureError,
   SystemDefinitionError,
   SystemErrorCode,
-  UnknownDeliveryError,
   UnknownNodeTypeError,
-  UnknownQueueError,
   UnknownRouteError,
   isNonRetryable,
-  MonomythError,
-  brandError,
-  describeError,
 } from './errors.js';
-export type { RejectedMessage, Step } from './errors.js';
+export type { Step } from './errors.js';
+export { InputValidationError } from './input-schema.js';
