@@ -43,6 +43,33 @@ export class ChaosBroker {
     return `${this.server.url}/${encodeURIComponent(vhost)}`;
   }
 
+  /**
+   * Writes the broker's Raft directory (which quorum queue lives under which data directory) to disk now. RabbitMQ
+   * 3.10 keeps it in a DETS table saved only after 500 ms without access, so under load a queue declared shortly
+   * before a SIGKILL can come back as a new, empty Raft member that never elects a leader (docs/rabbitmq.md, "A
+   * quorum queue without a leader after a crash"). A broker-kill scenario measures Monomyth's recovery, not that
+   * window, so it flushes the directory before it kills.
+   */
+  async flushRaftDirectory(): Promise<void> {
+    await this.server.rabbitmqctl(['eval', 'ok = dets:sync(ra_directory_reverse).']);
+  }
+
+  /**
+   * The quorum queues of `vhost` whose Raft member is not the leader. On a one-node broker every member leads once
+   * it has recovered, so a name that stays in this list is a queue the broker left without a leader.
+   */
+  async quorumQueuesWithoutLeader(vhost: string): Promise<string[]> {
+    const prefix = `${vhost}_`;
+    const printed = await this.server.rabbitmqctl([
+      'eval',
+      '[atom_to_binary(N) || {N, S} <- ets:tab2list(ra_state), S =/= leader].',
+    ]);
+    return [...printed.matchAll(/<<"([^"]*)">>/g)]
+      .map((match) => match[1] ?? '')
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => name.slice(prefix.length));
+  }
+
   async stop(): Promise<void> {
     await this.server.stop();
     rmSync(this.#definitionsDir, { recursive: true, force: true });
