@@ -49,9 +49,11 @@ export type { RejectedMessage } from './stream-errors.js';
  */
 export { MonomythError, brandError, describeError } from '@monomyth/mmop';
 
-/** Monomyth's own message headers (`x-monomyth-*`): the attempt count an adapter carries and reads back. */
-export { Headers, NO_HEADERS, attemptOf } from './headers.js';
-export type { HeaderName } from './headers.js';
+/**
+ * Monomyth's own message headers (`x-monomyth-*`, a table and the union of its names): the attempt count an adapter
+ * carries and reads back.
+ */
+export { MonomythHeader, NO_HEADERS, attemptOf } from './headers.js';
 
 /** Building blocks adapters share: a pull waiting for its batch, and a drain that waits for work in flight. */
 export { BatchWaiter } from './batch-waiter.js';

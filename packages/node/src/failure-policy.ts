@@ -5,7 +5,7 @@
 import type { NodeInfo } from './definition.js';
 import { describeError, errorName, isNonRetryable } from './errors.js';
 import type { Step } from './errors.js';
-import { Headers } from './headers.js';
+import { MonomythHeader } from './headers.js';
 import { InputValidationError } from './input-schema.js';
 import type { CompiledRetry } from './recipe.js';
 import type { Delivery, HeaderValue, MessageHeaders } from './stream-adapter.js';
@@ -52,20 +52,20 @@ function failureFields(
   let message = describeError(failure.error);
   if (message.length > MAX_ERROR_MESSAGE_LENGTH)
     message = `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 3)}...`;
-  const first = delivery.headers[Headers.FirstFailureAt];
+  const first = delivery.headers[MonomythHeader.FirstFailureAt];
   const fields: Record<string, HeaderValue> = {
-    [Headers.ErrorMessage]: message,
-    [Headers.ErrorName]: errorName(failure.error),
-    [Headers.Step]: failure.step,
-    [Headers.NodeType]: node.type,
-    [Headers.NodeName]: node.name,
-    [Headers.SourceQueue]: delivery.queue,
-    [Headers.FirstFailureAt]: typeof first === 'string' ? first : nowIso,
-    [Headers.LastFailureAt]: nowIso,
+    [MonomythHeader.ErrorMessage]: message,
+    [MonomythHeader.ErrorName]: errorName(failure.error),
+    [MonomythHeader.Step]: failure.step,
+    [MonomythHeader.NodeType]: node.type,
+    [MonomythHeader.NodeName]: node.name,
+    [MonomythHeader.SourceQueue]: delivery.queue,
+    [MonomythHeader.FirstFailureAt]: typeof first === 'string' ? first : nowIso,
+    [MonomythHeader.LastFailureAt]: nowIso,
   };
-  if (node.worker !== undefined) fields[Headers.Worker] = node.worker;
+  if (node.worker !== undefined) fields[MonomythHeader.Worker] = node.worker;
   if (failure.error instanceof InputValidationError)
-    fields[Headers.ValidationIssues] = failure.error.issuesJson();
+    fields[MonomythHeader.ValidationIssues] = failure.error.issuesJson();
   return fields;
 }
 
@@ -77,7 +77,7 @@ export function retryHeaders(
   nowIso: string,
 ): MessageHeaders {
   const fields = failureFields(failure, delivery, node, nowIso);
-  fields[Headers.Attempt] = delivery.attempt + 1;
+  fields[MonomythHeader.Attempt] = delivery.attempt + 1;
   return fields;
 }
 
@@ -99,11 +99,11 @@ function failOwnFields(
   nowIso: string,
 ): Record<string, HeaderValue> {
   const fields = failureFields(failure, delivery, node, nowIso);
-  fields[Headers.Attempt] = delivery.attempt;
-  fields[Headers.Attempts] = delivery.attempt;
-  fields[Headers.NonRetryable] = isNonRetryable(failure.error);
+  fields[MonomythHeader.Attempt] = delivery.attempt;
+  fields[MonomythHeader.Attempts] = delivery.attempt;
+  fields[MonomythHeader.NonRetryable] = isNonRetryable(failure.error);
   if (delivery.redelivered && delivery.redeliveryCount !== undefined)
-    fields[Headers.Redeliveries] = delivery.redeliveryCount;
+    fields[MonomythHeader.Redeliveries] = delivery.redeliveryCount;
   return fields;
 }
 
@@ -155,7 +155,7 @@ export function trimmedFailHeaders(
     const [name, value] = original[i] as [string, HeaderValue];
     kept[name] = value;
   }
-  if (dropped.length > 0) own[Headers.DroppedHeaders] = droppedList(dropped);
+  if (dropped.length > 0) own[MonomythHeader.DroppedHeaders] = droppedList(dropped);
   return { ...kept, ...own };
 }
 
@@ -172,7 +172,7 @@ export function bodylessFailHeaders(
 ): MessageHeaders {
   const own = failOwnFields(failure, delivery, node, nowIso);
   const names = Object.keys(delivery.headers).filter((name) => !(name in own));
-  if (names.length > 0) own[Headers.DroppedHeaders] = droppedList(names);
-  own[Headers.BodyDropped] = delivery.body.byteLength;
+  if (names.length > 0) own[MonomythHeader.DroppedHeaders] = droppedList(names);
+  own[MonomythHeader.BodyDropped] = delivery.body.byteLength;
   return own;
 }

@@ -4,7 +4,7 @@
  */
 import type { HeaderValue, MessageHeaders } from './stream-adapter.js';
 
-export const Headers = {
+export const MonomythHeader = {
   /** The processing attempt the message stands for: 1 (or absent) the first time, 2 on the first retry, ... */
   Attempt: 'x-monomyth-attempt',
   /** When the message first failed (ISO 8601), kept across retries. */
@@ -45,7 +45,8 @@ export const Headers = {
   BodyDropped: 'x-monomyth-body-dropped',
 } as const;
 
-export type HeaderName = (typeof Headers)[keyof typeof Headers];
+/** One of Monomyth's header names. */
+export type MonomythHeader = (typeof MonomythHeader)[keyof typeof MonomythHeader];
 
 /** Frozen, shared by every message without headers: outputs need none, and allocating one each would be waste. */
 export const NO_HEADERS: MessageHeaders = Object.freeze({});
@@ -55,7 +56,7 @@ export const NO_HEADERS: MessageHeaders = Object.freeze({});
  * strings). Anything else, or nothing, reads as 1.
  */
 export function attemptOf(headers: MessageHeaders | undefined): number {
-  const value: HeaderValue | undefined = headers?.[Headers.Attempt];
+  const value: HeaderValue | undefined = headers?.[MonomythHeader.Attempt];
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
   return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }

@@ -54,6 +54,9 @@ export {
 } from './recipe.js';
 export type { CompiledDestination, CompiledRetry, NodeRecipe, NodeSpec } from './recipe.js';
 
+/** The headers a failed message carries to its fail queue (`x-monomyth-error-message`, ...), by name. */
+export { MonomythHeader } from './headers.js';
+
 /**
  * The runtime: a node built from a system and a recipe, run on a stream adapter (the one type of the adapter kit a
  * caller needs: what it passes in), with interceptors around each batch.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchResult } from './batch-result.js';
 import { MessageRefusedError, NonRetryableError, UnknownRouteError } from './errors.js';
 import { Rung } from './fail-placement.js';
-import { Headers } from './headers.js';
+import { MonomythHeader } from './headers.js';
 import { cleanPlan, planFailures, planSettlement } from './settle-plan.js';
 import type { FailureRules, SettledBatch } from './settle-plan.js';
 import { MessagesRejectedError } from './stream-errors.js';
@@ -116,10 +116,10 @@ describe('settle plan - failures', () => {
     expect(planned?.retry.delivery).toBe(deliveries[1]);
     // Attempt 2 failed: 100 * 2^(2-1), no jitter.
     expect(planned?.retry.delayMs).toBe(200);
-    expect(planned?.retry.headers[Headers.Attempt]).toBe(3);
-    expect(planned?.retry.headers[Headers.ErrorMessage]).toBe('boom');
-    expect(planned?.retry.headers[Headers.Step]).toBe('transform');
-    expect(planned?.retry.headers[Headers.LastFailureAt]).toBe(NOW);
+    expect(planned?.retry.headers[MonomythHeader.Attempt]).toBe(3);
+    expect(planned?.retry.headers[MonomythHeader.ErrorMessage]).toBe('boom');
+    expect(planned?.retry.headers[MonomythHeader.Step]).toBe('transform');
+    expect(planned?.retry.headers[MonomythHeader.LastFailureAt]).toBe(NOW);
     expect(plan.delayed).toEqual([planned?.retry]);
     expect(plan.publishes).toBe(result.publishes);
   });
@@ -159,11 +159,11 @@ describe('settle plan - failures', () => {
     expect(copy?.body).toBe(deliveries[1]?.body);
     expect(copy?.headers).toMatchObject({
       id: 1,
-      [Headers.Attempts]: 3,
-      [Headers.NonRetryable]: false,
-      [Headers.NodeName]: 'T:1',
-      [Headers.Worker]: 'w1',
-      [Headers.SourceQueue]: 'in',
+      [MonomythHeader.Attempts]: 3,
+      [MonomythHeader.NonRetryable]: false,
+      [MonomythHeader.NodeName]: 'T:1',
+      [MonomythHeader.Worker]: 'w1',
+      [MonomythHeader.SourceQueue]: 'in',
     });
     // The batch's own outputs are left as they were.
     expect(outputs).toHaveLength(1);
@@ -174,7 +174,7 @@ describe('settle plan - failures', () => {
     const plan = planFailures(result.failures ?? [], [], rules());
     expect(plan.retries).toEqual([]);
     expect(plan.copies).toHaveLength(1);
-    expect(plan.publishes[0]?.headers?.[Headers.NonRetryable]).toBe(true);
+    expect(plan.publishes[0]?.headers?.[MonomythHeader.NonRetryable]).toBe(true);
   });
 
   it('route unknown - a route to a destination the node lacks is not retried (it would choose it again)', () => {
@@ -182,7 +182,7 @@ describe('settle plan - failures', () => {
     const plan = planFailures(result.failures ?? [], result.publishes, rules());
     expect(plan.retries).toEqual([]);
     expect(plan.copies[0]?.failure.step).toBe('place');
-    expect(plan.publishes[1]?.headers?.[Headers.ErrorName]).toBe('UnknownRouteError');
+    expect(plan.publishes[1]?.headers?.[MonomythHeader.ErrorName]).toBe('UnknownRouteError');
   });
 });
 

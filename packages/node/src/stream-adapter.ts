@@ -27,7 +27,7 @@
  * - A delivery is settled exactly once, by `ack` (done with) or `requeue` (back to its queue, `redelivered`). A
  *   delivery left unsettled when its consumer or adapter closes, or the process dies, goes back to its queue and is
  *   delivered again: nothing is dropped.
- * - The attempt count travels in the `x-monomyth-attempt` header (see `Headers.Attempt`), so it survives brokers and
+ * - The attempt count travels in the `x-monomyth-attempt` header (see `MonomythHeader.Attempt`), so it survives brokers and
  *   processes; `Delivery.attempt` reads it (1 when absent). Requeueing and redelivery do not change it.
  * - Closing drains: once `close()` begins, `declareQueue` and `consume` reject with `AdapterClosedError` and consumers
  *   hand out nothing new (not even to a `nextBatch` already waiting when `close()` was called, which resolves empty
@@ -51,7 +51,7 @@
 /** A header value: what every backend can carry and give back unchanged. */
 export type HeaderValue = string | number | boolean;
 
-/** Message headers. Names starting `x-monomyth-` are Monomyth's own (see `Headers`). */
+/** Message headers. Names starting `x-monomyth-` are Monomyth's own (see `MonomythHeader`). */
 export type MessageHeaders = Readonly<Record<string, HeaderValue>>;
 
 /** A message handed to a consumer. Adapters may attach their own fields (a delivery tag); callers pass it back as is. */

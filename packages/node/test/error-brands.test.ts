@@ -23,7 +23,7 @@ import {
   jsonCodec,
   type Node,
 } from '../src/index.js';
-import { AdapterClosedError, MonomythError, Headers } from '../src/adapter.js';
+import { AdapterClosedError, MonomythError, MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import * as mmop from '@monomyth/mmop';
 import type * as NodeApi from '../src/index.js';
@@ -189,11 +189,11 @@ describe('error brands - codec failures', () => {
     await push(adapter, 'START-to-P', ['bad']);
     const [failed] = await take(adapter, 'P-fail', 1);
     expect(failed!.headers).toMatchObject({
-      [Headers.Step]: 'pull',
-      [Headers.ErrorName]: 'BodyCodecError',
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.Step]: 'pull',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.NonRetryable]: true,
     });
-    expect(String(failed!.headers[Headers.ErrorMessage])).toContain(
+    expect(String(failed!.headers[MonomythHeader.ErrorMessage])).toContain(
       'the picky codec could not decode: picky refuses "bad"',
     );
   });

@@ -12,7 +12,7 @@ import {
   type Node,
   type StandardSchemaV1,
 } from '../src/index.js';
-import { Headers } from '../src/adapter.js';
+import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { openMemory, push, take, takeValues } from './helpers.js';
 
@@ -74,17 +74,17 @@ describe('input schema', () => {
     expect(outputs).toEqual(['applex2', 'pearx1', 'plumx3']);
     expect(failed.map((d) => jsonCodec.decode(d.body))).toEqual([inputs[1], inputs[3]]);
     const headers = failed[0]!.headers;
-    expect(headers[Headers.ErrorName]).toBe('InputValidationError');
-    expect(headers[Headers.Step]).toBe('pull');
-    expect(headers[Headers.NonRetryable]).toBe(true);
-    expect(headers[Headers.Attempts]).toBe(1);
-    const issues = JSON.parse(String(headers[Headers.ValidationIssues])) as {
+    expect(headers[MonomythHeader.ErrorName]).toBe('InputValidationError');
+    expect(headers[MonomythHeader.Step]).toBe('pull');
+    expect(headers[MonomythHeader.NonRetryable]).toBe(true);
+    expect(headers[MonomythHeader.Attempts]).toBe(1);
+    const issues = JSON.parse(String(headers[MonomythHeader.ValidationIssues])) as {
       path: string;
       message: string;
     }[];
     expect(issues.map((issue) => issue.path).sort()).toEqual(['$.name', '$.qty']);
-    expect(String(headers[Headers.ErrorMessage])).toContain('$.name');
-    expect(JSON.parse(String(failed[1]!.headers[Headers.ValidationIssues]))).toEqual([
+    expect(String(headers[MonomythHeader.ErrorMessage])).toContain('$.name');
+    expect(JSON.parse(String(failed[1]!.headers[MonomythHeader.ValidationIssues]))).toEqual([
       { path: '$', message: expect.any(String) },
     ]);
     await node.drain(1000);
@@ -98,7 +98,7 @@ describe('input schema', () => {
       1,
     );
     expect(outputs).toEqual(['applex2', 'pearx1', 'plumx3']);
-    expect(failed.map((d) => d.headers[Headers.ErrorName])).toEqual([
+    expect(failed.map((d) => d.headers[MonomythHeader.ErrorName])).toEqual([
       'InputValidationError',
       'InputValidationError',
     ]);
@@ -142,7 +142,7 @@ describe('input schema', () => {
     expect(await takeValues(adapter, 'EVEN-to-END', 3)).toEqual([1, 2, 3]);
     const failed = await take(adapter, 'EVEN-fail', 2);
     expect(failed.map((d) => jsonCodec.decode(d.body))).toEqual([3, 5]);
-    expect(String(failed[0]!.headers[Headers.ValidationIssues])).toContain('must be even');
+    expect(String(failed[0]!.headers[MonomythHeader.ValidationIssues])).toContain('must be even');
   });
 
   it('input schema - a validator that throws fails its message at step pull, as a retryable error', async () => {
@@ -174,9 +174,9 @@ describe('input schema', () => {
     await push(adapter, 'START-to-B', [1, 13, 2]);
     expect(await takeValues(adapter, 'B-to-END', 2)).toEqual([2, 3]);
     const [failed] = await take(adapter, 'B-fail', 1);
-    expect(failed!.headers[Headers.ErrorMessage]).toBe('validator bug');
-    expect(failed!.headers[Headers.Step]).toBe('pull');
-    expect(failed!.headers[Headers.NonRetryable]).toBe(false);
+    expect(failed!.headers[MonomythHeader.ErrorMessage]).toBe('validator bug');
+    expect(failed!.headers[MonomythHeader.Step]).toBe('pull');
+    expect(failed!.headers[MonomythHeader.NonRetryable]).toBe(false);
   });
 
   it('input schema - InputValidationError is a NonRetryableError, and only it is an InputValidationError', () => {

@@ -7,7 +7,7 @@ import {
   jsonCodec,
   type Node,
 } from '../src/index.js';
-import { Headers } from '../src/adapter.js';
+import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { FaultyAdapter, openMemory, push, take, takeValues } from './helpers.js';
 
@@ -105,18 +105,18 @@ describe('node failures', () => {
     expect(jsonCodec.decode(failed!.body)).toEqual({ id: 1 });
     expect(failed!.headers).toEqual({
       trace: 't-1',
-      [Headers.Attempt]: 2,
-      [Headers.Attempts]: 2,
-      [Headers.ErrorMessage]: 'out of range',
-      [Headers.ErrorName]: 'RangeError',
-      [Headers.Step]: 'transform',
-      [Headers.NodeType]: 'FLAKY',
-      [Headers.NodeName]: node.name,
-      [Headers.Worker]: 'worker-7',
-      [Headers.SourceQueue]: 'START-to-FLAKY',
-      [Headers.FirstFailureAt]: '2030-01-02T03:04:05.000Z',
-      [Headers.LastFailureAt]: '2030-01-02T03:04:10.000Z',
-      [Headers.NonRetryable]: false,
+      [MonomythHeader.Attempt]: 2,
+      [MonomythHeader.Attempts]: 2,
+      [MonomythHeader.ErrorMessage]: 'out of range',
+      [MonomythHeader.ErrorName]: 'RangeError',
+      [MonomythHeader.Step]: 'transform',
+      [MonomythHeader.NodeType]: 'FLAKY',
+      [MonomythHeader.NodeName]: node.name,
+      [MonomythHeader.Worker]: 'worker-7',
+      [MonomythHeader.SourceQueue]: 'START-to-FLAKY',
+      [MonomythHeader.FirstFailureAt]: '2030-01-02T03:04:05.000Z',
+      [MonomythHeader.LastFailureAt]: '2030-01-02T03:04:10.000Z',
+      [MonomythHeader.NonRetryable]: false,
     });
   });
 
@@ -137,10 +137,10 @@ describe('node failures', () => {
     const [failed] = await take(adapter, 'J-fail', 1);
     expect([...failed!.body]).toEqual([...garbage]);
     expect(failed!.headers).toMatchObject({
-      [Headers.Step]: 'pull',
-      [Headers.ErrorName]: 'BodyCodecError',
-      [Headers.Attempts]: 1,
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.Step]: 'pull',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.Attempts]: 1,
+      [MonomythHeader.NonRetryable]: true,
     });
   });
 
@@ -160,11 +160,13 @@ describe('node failures', () => {
     expect(await takeValues(adapter, 'BIG-to-END', 2)).toEqual([1, 3]);
     const [failed] = await take(adapter, 'BIG-fail', 1);
     expect(failed!.headers).toMatchObject({
-      [Headers.Step]: 'place',
-      [Headers.ErrorName]: 'BodyCodecError',
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.Step]: 'place',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.NonRetryable]: true,
     });
-    expect(String(failed!.headers[Headers.ErrorMessage])).toContain('json codec could not encode');
+    expect(String(failed!.headers[MonomythHeader.ErrorMessage])).toContain(
+      'json codec could not encode',
+    );
     expect(await adapter.queueStats('BIG-to-END')).toMatchObject({ ready: 0 });
   });
 
@@ -203,7 +205,7 @@ describe('node failures', () => {
       await attempts.reached(attempt);
     }
     const [failed] = await take(adapter, 'DOOMED-fail', 1);
-    expect(failed!.headers[Headers.Attempts]).toBe(4);
+    expect(failed!.headers[MonomythHeader.Attempts]).toBe(4);
     expect(seen).toEqual([1, 2, 3, 4]);
     await node.drain(1000);
     expect(node.stats()).toMatchObject({ processed: 0, retried: 3, failed: 1 });
@@ -258,10 +260,10 @@ describe('node failures', () => {
     await push(adapter, 'START-to-STRICT', ['o']);
     const [failed] = await take(adapter, 'STRICT-fail', 1);
     expect(failed!.headers).toMatchObject({
-      [Headers.Attempts]: 1,
-      [Headers.ErrorName]: 'NonRetryableError',
-      [Headers.ErrorMessage]: 'malformed order',
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.Attempts]: 1,
+      [MonomythHeader.ErrorName]: 'NonRetryableError',
+      [MonomythHeader.ErrorMessage]: 'malformed order',
+      [MonomythHeader.NonRetryable]: true,
     });
     await node.drain(1000);
     expect(calls).toBe(1);
@@ -327,7 +329,7 @@ describe('node failures', () => {
     await attempts.reached(2);
     expect(await takeValues(inner, 'HOLD-to-END', 1)).toEqual(['h']);
     const republished = faulty.published.flat().find((m) => m.queue === 'START-to-HOLD');
-    expect(republished?.headers?.[Headers.Attempt]).toBe(2);
+    expect(republished?.headers?.[MonomythHeader.Attempt]).toBe(2);
     await node.drain(1000);
     expect(await inner.queueStats('START-to-HOLD')).toMatchObject({ ready: 0, unacked: 0 });
   });
@@ -356,7 +358,7 @@ describe('node failures', () => {
     await attempts.reached(1);
     await node.drain(1000);
     const [copy] = await take(inner, 'START-to-HOLD', 1);
-    expect(copy!.headers[Headers.Attempt]).toBe(2);
+    expect(copy!.headers[MonomythHeader.Attempt]).toBe(2);
     expect(copy!.redelivered).toBe(false);
   });
 

@@ -7,7 +7,7 @@ import {
   type BatchInterceptor,
   type Node,
 } from '../src/index.js';
-import { Headers } from '../src/adapter.js';
+import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { openMemory, push, ready, take, takeValues } from './helpers.js';
 
@@ -203,10 +203,10 @@ describe('node pipeline', () => {
     expect(await takeValues(adapter, 'kept', 2)).toEqual(['ok', 'fine']);
     const [failed] = await take(adapter, 'R-fail', 1);
     expect(failed!.headers).toMatchObject({
-      [Headers.Step]: 'place',
-      [Headers.ErrorName]: 'UnknownRouteError',
-      [Headers.Attempts]: 1,
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.Step]: 'place',
+      [MonomythHeader.ErrorName]: 'UnknownRouteError',
+      [MonomythHeader.Attempts]: 1,
+      [MonomythHeader.NonRetryable]: true,
     });
   });
 
@@ -404,7 +404,7 @@ describe('node pipeline', () => {
       ],
     });
     const node = await start(createNode(system, 'CTX', { adapter, worker: 'w-1' }));
-    await push(adapter, 'START-to-CTX', [7], { trace: 'abc', [Headers.Attempt]: 2 });
+    await push(adapter, 'START-to-CTX', [7], { trace: 'abc', [MonomythHeader.Attempt]: 2 });
     await takeValues(adapter, 'CTX-to-END', 1);
     expect(node.name).toMatch(/^CTX:[0-9a-f-]{36}$/);
     expect(seen).toEqual([

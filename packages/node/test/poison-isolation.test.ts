@@ -13,7 +13,7 @@ import {
   type Node,
 } from '../src/index.js';
 import {
-  Headers,
+  MonomythHeader,
   type ConsumeOptions,
   type OutgoingMessage,
   type StreamAdapter,
@@ -99,9 +99,9 @@ describe('poison isolation', () => {
     const [failed] = await take(feeder, 'PASS-fail', 1);
     expect(jsonCodec.decode(failed!.body)).toBe('grow');
     expect(failed!.headers).toMatchObject({
-      [Headers.ErrorName]: 'MessageRefusedError',
-      [Headers.Step]: 'place',
-      [Headers.NonRetryable]: true,
+      [MonomythHeader.ErrorName]: 'MessageRefusedError',
+      [MonomythHeader.Step]: 'place',
+      [MonomythHeader.NonRetryable]: true,
     });
     await node.drain(1000);
     expect(node.state).toBe('stopped');
@@ -154,9 +154,9 @@ describe('poison isolation', () => {
     expect(new TextDecoder().decode(failed!.body)).toBe('not json');
     expect(failed!.headers).toMatchObject({
       trace: 't-9',
-      [Headers.DroppedHeaders]: 'big',
-      [Headers.ErrorName]: 'BodyCodecError',
-      [Headers.Step]: 'pull',
+      [MonomythHeader.DroppedHeaders]: 'big',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.Step]: 'pull',
     });
     expect(failed!.headers.big).toBeUndefined();
   });
@@ -192,9 +192,9 @@ describe('poison isolation', () => {
     const [failed] = await take(feeder, 'PASS-fail', 1);
     expect(failed!.body.byteLength).toBe(0);
     expect(failed!.headers).toMatchObject({
-      [Headers.BodyDropped]: 2 * LIMIT,
-      [Headers.DroppedHeaders]: 'trace',
-      [Headers.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.BodyDropped]: 2 * LIMIT,
+      [MonomythHeader.DroppedHeaders]: 'trace',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
     });
     expect(node.state).toBe('running');
   });
@@ -222,7 +222,7 @@ describe('poison isolation', () => {
     ]);
     expect(await takeValues(feeder, 'FLAKY-to-END', 1)).toEqual(['fine']);
     const [failed] = await take(feeder, 'FLAKY-fail', 1);
-    expect(failed!.headers).toMatchObject({ [Headers.ErrorName]: 'MessageRefusedError' });
+    expect(failed!.headers).toMatchObject({ [MonomythHeader.ErrorName]: 'MessageRefusedError' });
     expect(node.state).toBe('running');
   });
 
@@ -251,8 +251,8 @@ describe('poison isolation', () => {
     expect(await takeValues(feeder, 'HELD-to-END', 1)).toEqual(['fine']);
     const [failed] = await take(feeder, 'HELD-fail', 1);
     expect(failed!.headers).toMatchObject({
-      [Headers.ErrorName]: 'MessageRefusedError',
-      [Headers.DroppedHeaders]: 'big',
+      [MonomythHeader.ErrorName]: 'MessageRefusedError',
+      [MonomythHeader.DroppedHeaders]: 'big',
     });
     expect(node.state).toBe('running');
     expect(await feeder.queueStats('START-to-HELD')).toMatchObject({ ready: 0, unacked: 0 });
@@ -292,9 +292,9 @@ describe('poison isolation', () => {
     const [failed] = await take(feeder, 'CRASHY-fail', 1);
     expect(jsonCodec.decode(failed!.body)).toBe('thrice');
     expect(failed!.headers).toMatchObject({
-      [Headers.ErrorName]: 'RedeliveryLimitError',
-      [Headers.Redeliveries]: 5,
-      [Headers.Step]: 'pull',
+      [MonomythHeader.ErrorName]: 'RedeliveryLimitError',
+      [MonomythHeader.Redeliveries]: 5,
+      [MonomythHeader.Step]: 'pull',
     });
     expect(runs).toBe(1);
   });

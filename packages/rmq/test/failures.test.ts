@@ -1,6 +1,6 @@
 import { connect } from 'amqplib';
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
-import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
+import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import type { Node } from '@monomyth/node';
 import { freePort } from '@monomyth/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -85,19 +85,19 @@ describe('rabbitmq failures', () => {
     const copy = failed[0]!;
     expect(jsonCodec.decode(copy.body)).toBe('poison');
     expect(copy.headers).toMatchObject({
-      [Headers.ErrorMessage]: 'cannot digest poison',
-      [Headers.ErrorName]: 'Error',
-      [Headers.Step]: 'transform',
-      [Headers.NodeType]: type,
-      [Headers.NodeName]: node.name,
-      [Headers.Worker]: 'worker-7',
-      [Headers.Attempts]: 3,
-      [Headers.Attempt]: 3,
-      [Headers.SourceQueue]: source,
-      [Headers.NonRetryable]: false,
+      [MonomythHeader.ErrorMessage]: 'cannot digest poison',
+      [MonomythHeader.ErrorName]: 'Error',
+      [MonomythHeader.Step]: 'transform',
+      [MonomythHeader.NodeType]: type,
+      [MonomythHeader.NodeName]: node.name,
+      [MonomythHeader.Worker]: 'worker-7',
+      [MonomythHeader.Attempts]: 3,
+      [MonomythHeader.Attempt]: 3,
+      [MonomythHeader.SourceQueue]: source,
+      [MonomythHeader.NonRetryable]: false,
     });
-    const first = Date.parse(String(copy.headers[Headers.FirstFailureAt]));
-    const last = Date.parse(String(copy.headers[Headers.LastFailureAt]));
+    const first = Date.parse(String(copy.headers[MonomythHeader.FirstFailureAt]));
+    const last = Date.parse(String(copy.headers[MonomythHeader.LastFailureAt]));
     // Two delays (400 + 800 ms) between the first and the last failure.
     expect(last - first).toBeGreaterThanOrEqual(1150);
     // The broker's own dead-letter records (x-death, a list of tables) are not passed on as headers.
@@ -138,7 +138,7 @@ describe('rabbitmq failures', () => {
       signal: AbortSignal.timeout(5_000),
     });
     await adapter.retryLater([
-      { delivery: original!, delayMs: 100, headers: { [Headers.Attempt]: 2 } },
+      { delivery: original!, delayMs: 100, headers: { [MonomythHeader.Attempt]: 2 } },
     ]);
     await consumer.ack([original!]);
     const [copy] = await consumer.nextBatch({

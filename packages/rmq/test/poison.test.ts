@@ -4,7 +4,7 @@
  * bad message ends in the fail queue, and the node keeps running.
  */
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
-import { Headers } from '@monomyth/node/adapter';
+import { MonomythHeader } from '@monomyth/node/adapter';
 import type { Node } from '@monomyth/node';
 import type { Delivery, StreamConsumer } from '@monomyth/node/adapter';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -85,9 +85,9 @@ describe('rabbitmq poison isolation', () => {
     expect(new TextDecoder().decode(failed[0]!.body)).toBe('not json');
     expect(failed[0]!.headers).toMatchObject({
       trace: 't-1',
-      [Headers.DroppedHeaders]: 'big',
-      [Headers.ErrorName]: 'BodyCodecError',
-      [Headers.Step]: 'pull',
+      [MonomythHeader.DroppedHeaders]: 'big',
+      [MonomythHeader.ErrorName]: 'BodyCodecError',
+      [MonomythHeader.Step]: 'pull',
     });
     const outputs = await collect(adapter, `${type}-to-END`, (got) => got.length >= 10, 10_000);
     expect(valuesOf(outputs)).toEqual(good.map((value) => value.toUpperCase()));
@@ -119,10 +119,10 @@ describe('rabbitmq poison isolation', () => {
     const byBody = new Map(failed.map((d) => [new TextDecoder().decode(d.body), d]));
     // The original, moved by the broker: its body and headers as published, no failure headers.
     expect(byBody.get(huge)?.headers).toMatchObject({ trace: 't-2' });
-    expect(byBody.get(huge)?.headers[Headers.ErrorName]).toBeUndefined();
+    expect(byBody.get(huge)?.headers[MonomythHeader.ErrorName]).toBeUndefined();
     expect(byBody.get('"grow"')?.headers).toMatchObject({
-      [Headers.ErrorName]: 'MessageRefusedError',
-      [Headers.Step]: 'place',
+      [MonomythHeader.ErrorName]: 'MessageRefusedError',
+      [MonomythHeader.Step]: 'place',
     });
     expect(node.state).toBe('running');
     await node.drain(5_000);
@@ -149,10 +149,10 @@ describe('rabbitmq poison isolation', () => {
       const failed = await collect(adapter, `${type}-fail`, (got) => got.length >= 1, 10_000);
       expect(jsonCodec.decode(failed[0]!.body)).toBe('loop');
       expect(failed[0]!.headers).toMatchObject({
-        [Headers.ErrorName]: 'RedeliveryLimitError',
-        [Headers.Step]: 'pull',
+        [MonomythHeader.ErrorName]: 'RedeliveryLimitError',
+        [MonomythHeader.Step]: 'pull',
       });
-      expect(failed[0]!.headers[Headers.Redeliveries]).toBeGreaterThanOrEqual(3);
+      expect(failed[0]!.headers[MonomythHeader.Redeliveries]).toBeGreaterThanOrEqual(3);
       expect(calls).toEqual(['fine']);
     });
   }

@@ -21,7 +21,7 @@ import {
   type System,
 } from '@monomyth/node';
 import {
-  Headers,
+  MonomythHeader,
   MonomythError,
   brandError,
   type Delivery,
@@ -245,14 +245,14 @@ export async function startSystem(
           const found = delivery.headers[name];
           return found === undefined ? undefined : String(found);
         };
-        const attempts = delivery.headers[Headers.Attempts];
+        const attempts = delivery.headers[MonomythHeader.Attempts];
         return {
           value,
           body: delivery.body,
           headers: delivery.headers,
-          error: header(Headers.ErrorMessage),
-          errorName: header(Headers.ErrorName),
-          step: header(Headers.Step),
+          error: header(MonomythHeader.ErrorMessage),
+          errorName: header(MonomythHeader.ErrorName),
+          step: header(MonomythHeader.Step),
           attempts: attempts === undefined ? undefined : Number(attempts),
         };
       });

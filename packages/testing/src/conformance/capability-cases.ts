@@ -1,6 +1,6 @@
 /** Conformance of the optional capabilities, for adapters that have them. */
 import {
-  Headers,
+  MonomythHeader,
   StreamErrorCode,
   isDelayedRetryCapable,
   isQueueStatsCapable,
@@ -27,7 +27,9 @@ export function capabilityCases(ctx: ConformanceContext): void {
     const original = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     const delayMs = ctx.quietMs * 2;
     const stored = Date.now();
-    await adapter.retryLater([{ delivery: original, delayMs, headers: { [Headers.Attempt]: 2 } }]);
+    await adapter.retryLater([
+      { delivery: original, delayMs, headers: { [MonomythHeader.Attempt]: 2 } },
+    ]);
     await consumer.ack([original]);
     expect(await pullFor(consumer, 2, ctx.quietMs)).toEqual([]);
     const copy = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs + delayMs), 0);
@@ -35,7 +37,7 @@ export function capabilityCases(ctx: ConformanceContext): void {
     expect(Date.now() - stored).toBeGreaterThanOrEqual(delayMs - 20);
     expect(texts([copy])).toEqual(['again']);
     expect(copy.attempt).toBe(2);
-    expect(copy.headers).toMatchObject({ keep: 'me', [Headers.Attempt]: 2 });
+    expect(copy.headers).toMatchObject({ keep: 'me', [MonomythHeader.Attempt]: 2 });
   });
 
   it('retryLater - a retry copy outlives the adapter that stored it', async ({ skip }) => {
@@ -46,7 +48,7 @@ export function capabilityCases(ctx: ConformanceContext): void {
     const consumer = await adapter.consume(queue, { maxUnacked: 1 });
     const original = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     await adapter.retryLater([
-      { delivery: original, delayMs: 50, headers: { [Headers.Attempt]: 2 } },
+      { delivery: original, delayMs: 50, headers: { [MonomythHeader.Attempt]: 2 } },
     ]);
     await consumer.ack([original]);
     await adapter.close();

@@ -1,5 +1,5 @@
 /** Conformance: queues, publishing, order, batches and the bound on unacknowledged deliveries. */
-import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
+import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
@@ -94,7 +94,7 @@ export function deliveryCases(ctx: ConformanceContext): void {
     const queue = await ctx.freshQueue(adapter);
     await adapter.publish([
       { queue, body: encoder.encode('fresh') },
-      { queue, body: encoder.encode('third try'), headers: { [Headers.Attempt]: 3 } },
+      { queue, body: encoder.encode('third try'), headers: { [MonomythHeader.Attempt]: 3 } },
     ]);
     const got = await pullExactly(
       await adapter.consume(queue, { maxUnacked: 5 }),

@@ -1,5 +1,5 @@
 /** Conformance: acknowledging, requeueing, redelivery, and the fail-queue pattern (publish a copy, then ack). */
-import { Headers, StreamErrorCode } from '@monomyth/node/adapter';
+import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
@@ -39,7 +39,7 @@ export function settleCases(ctx: ConformanceContext): void {
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
     await adapter.publish([
-      { queue, body: new TextEncoder().encode('r1'), headers: { [Headers.Attempt]: 2 } },
+      { queue, body: new TextEncoder().encode('r1'), headers: { [MonomythHeader.Attempt]: 2 } },
       { queue, body: new TextEncoder().encode('r2') },
       { queue, body: new TextEncoder().encode('r3') },
     ]);
@@ -96,10 +96,10 @@ export function settleCases(ctx: ConformanceContext): void {
         body: original.body,
         headers: {
           ...original.headers,
-          [Headers.ErrorMessage]: 'bad input',
-          [Headers.Step]: 'transform',
-          [Headers.Attempts]: 3,
-          [Headers.NonRetryable]: false,
+          [MonomythHeader.ErrorMessage]: 'bad input',
+          [MonomythHeader.Step]: 'transform',
+          [MonomythHeader.Attempts]: 3,
+          [MonomythHeader.NonRetryable]: false,
         },
       },
     ]);
@@ -111,10 +111,10 @@ export function settleCases(ctx: ConformanceContext): void {
     expect(texts([copy])).toEqual(['poison']);
     expect(copy.headers).toMatchObject({
       trace: 't-9',
-      [Headers.ErrorMessage]: 'bad input',
-      [Headers.Step]: 'transform',
-      [Headers.Attempts]: 3,
-      [Headers.NonRetryable]: false,
+      [MonomythHeader.ErrorMessage]: 'bad input',
+      [MonomythHeader.Step]: 'transform',
+      [MonomythHeader.Attempts]: 3,
+      [MonomythHeader.NonRetryable]: false,
     });
     expect(await pullFor(await adapter.consume(source, { maxUnacked: 1 }), 1, ctx.quietMs)).toEqual(
       [],
