@@ -2,24 +2,33 @@
  * Answers to the control client's requests. Each answer says what happened, not merely what was sent: a start request
  * is answered once every chosen worker has answered (or its timeout passed), with the nodes started and the failures.
  */
-import { ReplyCode, StartFailureCategory, Status } from '@monomyth/mmop';
+import { ReplyCode, StartFailureCategory, Status, describeError } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile, startOn, stopOn } from './node-placement.js';
-import type { StartOutcome } from './node-placement.js';
+import type { StartOutcome, StopOutcome } from './node-placement.js';
 import { chooseNodesToStop, chooseWorker } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
 
 type Reply = MmopMessage;
 
-function failure(
+type Fail = (status: number, code: string, reason: string) => Reply;
+
+/** The failure answer to one request: `fail(status, code, reason)`. */
+function failureOf(
   kind: 'START-NODE-REQUEST-FAILURE' | 'STOP-NODE-REQUEST-FAILURE' | 'STOP-WORKER-REQUEST-FAILURE',
   requestId: string,
-  status: number,
-  code: string,
-  reason: string,
-): Reply {
-  return { kind, requestId, status, code, reason };
+): Fail {
+  return (status, code, reason) => ({ kind, requestId, status, code, reason });
+}
+
+/** The nodes that started (or stopped), as the success answer lists them. */
+function nodesDone(
+  outcomes: readonly (StartOutcome | StopOutcome)[],
+): { nodeName: string; workerId: string }[] {
+  return outcomes.flatMap((outcome) =>
+    outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
+  );
 }
 
 export async function startNodes(
@@ -28,8 +37,7 @@ export async function startNodes(
 ): Promise<Reply> {
   const { cluster } = context;
   const { requestId, type, count } = request;
-  const fail = (status: number, code: string, reason: string): Reply =>
-    failure('START-NODE-REQUEST-FAILURE', requestId, status, code, reason);
+  const fail = failureOf('START-NODE-REQUEST-FAILURE', requestId);
   if (cluster.workerCount === 0)
     return fail(Status.Unavailable, ReplyCode.NoWorkers, 'no worker is registered with the master');
   if (!cluster.recipe(type)) {
@@ -64,9 +72,7 @@ export async function startNodes(
     );
   }
   const outcomes = await Promise.all(attempts);
-  const started = outcomes.flatMap((outcome) =>
-    outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
-  );
+  const started = nodesDone(outcomes);
   const failures = outcomes.flatMap((outcome) =>
     outcome.ok
       ? []
@@ -101,8 +107,7 @@ export async function stopNodes(
   const { cluster } = context;
   const { requestId, target, count } = request;
   const drainTimeoutMs = request.drainTimeoutMs ?? context.options.drainTimeoutMs;
-  const fail = (status: number, code: string, reason: string): Reply =>
-    failure('STOP-NODE-REQUEST-FAILURE', requestId, status, code, reason);
+  const fail = failureOf('STOP-NODE-REQUEST-FAILURE', requestId);
   const holder = cluster.findNode(target);
   let targets: { worker: WorkerRecord; nodeName: string }[];
   if (holder) {
@@ -127,9 +132,7 @@ export async function stopNodes(
   const outcomes = await Promise.all(
     targets.map(({ worker, nodeName }) => stopOn(context, worker, nodeName, drainTimeoutMs)),
   );
-  const stopped = outcomes.flatMap((outcome) =>
-    outcome.ok ? [{ nodeName: outcome.nodeName, workerId: outcome.workerId }] : [],
-  );
+  const stopped = nodesDone(outcomes);
   const failures = outcomes.flatMap((outcome) =>
     outcome.ok
       ? []
@@ -155,15 +158,10 @@ export async function stopWorker(
   request: MessageOf<'STOP-WORKER-REQUEST'>,
 ): Promise<Reply> {
   const { requestId, workerId } = request;
+  const fail = failureOf('STOP-WORKER-REQUEST-FAILURE', requestId);
   const worker = context.cluster.worker(workerId);
   if (!worker) {
-    return failure(
-      'STOP-WORKER-REQUEST-FAILURE',
-      requestId,
-      Status.NotFound,
-      ReplyCode.UnknownWorker,
-      `no worker ${workerId} is registered`,
-    );
+    return fail(Status.NotFound, ReplyCode.UnknownWorker, `no worker ${workerId} is registered`);
   }
   const drainTimeoutMs = request.drainTimeoutMs ?? context.options.drainTimeoutMs;
   worker.state = 'draining';
@@ -177,33 +175,23 @@ export async function stopWorker(
   } catch (error) {
     // Not told to leave, so it goes on working: schedulable again.
     worker.state = 'active';
-    return failure(
-      'STOP-WORKER-REQUEST-FAILURE',
-      requestId,
+    return fail(
       Status.Unavailable,
       ReplyCode.SendFailed,
-      `could not reach ${workerId}: ${String(error)}`,
+      `could not reach ${workerId}: ${describeError(error)}`,
     );
   }
   reconcile(context);
   const settlement = await settled;
   if (settlement.outcome === 'closed') {
-    return failure(
-      'STOP-WORKER-REQUEST-FAILURE',
-      requestId,
+    return fail(
       Status.Unavailable,
       ReplyCode.MasterClosing,
       `the master closed before ${workerId} left`,
     );
   }
   if (settlement.outcome === 'timeout') {
-    return failure(
-      'STOP-WORKER-REQUEST-FAILURE',
-      requestId,
-      Status.Timeout,
-      ReplyCode.DrainTimeout,
-      settlement.reason,
-    );
+    return fail(Status.Timeout, ReplyCode.DrainTimeout, settlement.reason);
   }
   return { kind: 'STOP-WORKER-REQUEST-SUCCESS', requestId, workerId };
 }

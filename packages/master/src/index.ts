@@ -2,7 +2,8 @@
  * @monomyth/master: the master of a Monomyth cluster. Registers workers over MMOP/1, places nodes on them, declares
  * silent workers lost and places their nodes elsewhere, and answers control requests.
  */
-export { Master, MasterBindError } from './master.js';
+export { Master } from './master.js';
+export { MasterBindError } from './master-socket.js';
 export type { MasterState } from './master.js';
 export {
   compileMasterOptions,

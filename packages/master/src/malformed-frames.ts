@@ -4,7 +4,13 @@
  * a peer speaking another MMOP version gets ERROR 505 naming the versions spoken; anything else (not MMOP at all, or
  * unattributable) gets nothing, since there is no one to correlate an answer with.
  */
-import { DecodeErrorCode, MmopDecodeError, Status, describeRoutingId } from '@monomyth/mmop';
+import {
+  DecodeErrorCode,
+  MmopDecodeError,
+  Status,
+  describeError,
+  describeRoutingId,
+} from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limited.js';
 
@@ -38,7 +44,7 @@ export class MalformedFrames {
           frames: frames.length,
           err: decodeError ? undefined : error,
         },
-        `malformed frames: ${decodeError?.message ?? String(error)}`,
+        `malformed frames: ${describeError(error)}`,
       );
     }
     const identity = frames[0];

@@ -8,15 +8,8 @@
  * Nothing a peer sends can crash or stall it: frames that do not decode are logged (rate-limited) and, where they carry
  * a request id, answered with ERROR; a request whose handling fails is answered with ERROR 500.
  */
-import { Router } from 'zeromq';
-import {
-  MmopCodec,
-  OrderedSender,
-  ReplyCode,
-  Status,
-  describeRoutingId,
-  truncateText,
-} from '@monomyth/mmop';
+import type { Router } from 'zeromq';
+import { MmopCodec, ReplyCode, Status, describeRoutingId } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
@@ -29,13 +22,14 @@ import { compileMasterOptions } from './options.js';
 import type { CompiledMasterOptions, MasterOptions } from './options.js';
 import { PendingReplies } from './pending-replies.js';
 import { MalformedFrames } from './malformed-frames.js';
-import { MasterSecurity } from './security.js';
+import type { KeysReloaded, MasterSecurity, PeerRoles } from './security.js';
 import { FrameGate } from './frame-gate.js';
-import type { KeysReloaded, PeerRoles } from './security.js';
+import { openMasterSocket } from './master-socket.js';
+import { Replies } from './replies.js';
 import { NameClaims } from './name-claims.js';
 import { admitReady, registerWorker } from './admission.js';
 import { nodeExited } from './node-exits.js';
-import { Lifecycle, MonomythError, brandError } from '@monomyth/mmop';
+import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
 /**
@@ -53,25 +47,13 @@ const MASTER_TRANSITIONS = {
   failed: [],
 } as const satisfies Record<MasterState, readonly MasterState[]>;
 
-/** The master could not bind its endpoint (in use, or not an address of this host). */
-export class MasterBindError extends MonomythError {
-  static {
-    brandError(this, '@monomyth/master.MasterBindError');
-  }
-
-  readonly code = 'BIND_FAILED';
-}
-
-/** Room for the envelope and frame overhead on top of the largest body the codec accepts. */
-const FRAME_OVERHEAD_BYTES = 4096;
-
 export class Master {
   readonly epoch: string;
   /** The endpoint actually bound (a `*` port resolved to the port chosen). */
   readonly endpoint: string;
   readonly #router: Router;
   readonly #codec: MmopCodec;
-  readonly #sender: OrderedSender;
+  readonly #replies: Replies;
   readonly #log: Logger;
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
@@ -91,33 +73,8 @@ export class Master {
   static async create(options: MasterOptions = {}): Promise<Master> {
     const compiled = compileMasterOptions(options);
     const log = compiled.logger.child({ component: 'master', epoch: compiled.epoch });
-    // The ZAP handler binds in the master's own context before the ROUTER does, so no handshake goes unchecked.
-    const security = compiled.curve && (await MasterSecurity.create(compiled.curve, log));
-    const router = new Router({
-      ...(security && {
-        context: security.context,
-        curveServer: true,
-        curveSecretKey: security.secretKey,
-      }),
-      linger: 0,
-      // Fail sends to peers that are gone instead of dropping them silently, and never block on a slow peer.
-      mandatory: true,
-      sendTimeout: 0,
-      // No peer takes over a routing id in use: a second connection under it is refused. Workers give each socket a
-      // fresh id, so one that reconnects never needs the old one.
-      handover: false,
-      maxMessageSize: compiled.codecLimits.maxBodyBytes + FRAME_OVERHEAD_BYTES,
-    });
-    try {
-      await router.bind(compiled.bind);
-    } catch (error) {
-      router.close();
-      await security?.close();
-      throw new MasterBindError(`could not bind ${compiled.bind}: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    return new Master(router, compiled, security || undefined);
+    const { router, security } = await openMasterSocket(compiled, log);
+    return new Master(router, compiled, security);
   }
 
   private constructor(
@@ -141,7 +98,9 @@ export class Master {
     this.#gate =
       security &&
       new FrameGate(security, this.#log, (identity, peer) => this.#onRefused(identity, peer));
-    this.#sender = new OrderedSender((frames) => this.#router.send(frames));
+    this.#replies = new Replies(router, this.#codec, this.#log, () =>
+      this.#life.is('closed', 'failed'),
+    );
     this.#context = {
       cluster: this.#cluster,
       options,
@@ -149,7 +108,7 @@ export class Master {
       starts: new PendingReplies<StartAnswer>(),
       stops: new PendingReplies<StopAnswer>(),
       shutdowns: new PendingReplies<never>(),
-      send: (identity, message) => this.#send(identity, message),
+      send: (identity, message) => this.#replies.send(identity, message),
       nextRequestId: () => `${this.epoch}-${++this.#requestCount}`,
       now: () => Date.now(),
     };
@@ -209,7 +168,7 @@ export class Master {
       this.#context.shutdowns.closeAll('the master is closing');
       // Let the answers to those requests go out before the socket closes.
       await new Promise((resolve) => setImmediate(resolve));
-      this.#sender.close();
+      this.#replies.close();
       // No unbind() first: unbinding a ROUTER with connected peers trips an assertion in libzmq 4.3.5 (pipe.cpp:355).
       // The port is freed shortly after close(), on ZeroMQ's I/O thread.
       this.#router.close();
@@ -249,21 +208,21 @@ export class Master {
     } catch (error) {
       const reply = this.#malformed.handle(frames, error);
       if (reply)
-        this.#replyError(reply.identity, reply.requestId, reply.status, reply.code, reply.reason);
+        this.#replies.error(
+          reply.identity,
+          reply.requestId,
+          reply.status,
+          reply.code,
+          reply.reason,
+        );
       return;
     }
     if (peer && !this.#gate?.allows(identity, peer, message.kind)) return;
     try {
       this.#dispatch(identity, message, peer);
     } catch (error) {
-      this.#log.error({ err: error, kind: message.kind }, 'failed to handle a message');
-      this.#replyError(
-        identity,
-        'requestId' in message ? message.requestId : undefined,
-        Status.InternalError,
-        ReplyCode.Internal,
-        String(error),
-      );
+      const requestId = 'requestId' in message ? message.requestId : undefined;
+      this.#replies.internalError(identity, requestId, error, { kind: message.kind });
     }
   }
 
@@ -295,48 +254,39 @@ export class Master {
         return this.#onHeartbeat(identity, message);
       case 'START-NODE-SUCCESS':
       case 'START-NODE-FAILURE':
-        return this.#onLateOrAnswer(
-          identity,
-          context.starts.answer(message.requestId, message),
-          message,
-        );
       case 'STOP-NODE-SUCCESS':
       case 'STOP-NODE-FAILURE':
-        return this.#onLateOrAnswer(
-          identity,
-          context.stops.answer(message.requestId, message),
-          message,
-        );
+        return this.#onWorkerAnswer(identity, message);
       case 'NODE-EXITED':
         return this.#onNodeExited(identity, message);
       case 'BYE':
         return this.#onBye(identity, message);
       case 'PING':
-        return this.#reply(identity, {
+        return this.#replies.reply(identity, {
           kind: 'PONG',
           requestId: message.requestId,
           masterEpoch: this.epoch,
         });
       case 'WORKER-INFO':
-        return this.#reply(identity, {
+        return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
           workers: this.workers(),
         });
       case 'RECIPE-INFO':
-        return this.#reply(identity, {
+        return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
           recipes: this.recipes(),
         });
       case 'START-NODE-REQUEST':
         this.#endRecovery();
-        return this.#answer(identity, message.requestId, startNodes(context, message));
+        return this.#replies.answer(identity, message.requestId, startNodes(context, message));
       case 'STOP-NODE-REQUEST':
         this.#endRecovery();
-        return this.#answer(identity, message.requestId, stopNodes(context, message));
+        return this.#replies.answer(identity, message.requestId, stopNodes(context, message));
       case 'STOP-WORKER-REQUEST':
-        return this.#answer(identity, message.requestId, stopWorker(context, message));
+        return this.#replies.answer(identity, message.requestId, stopWorker(context, message));
       default: {
         // A kind the master sends but never receives: the peer is confused, not malicious.
         const requestId = 'requestId' in message ? message.requestId : undefined;
@@ -345,7 +295,7 @@ export class Master {
           'unexpected message kind for a master',
         );
         if (requestId)
-          this.#replyError(
+          this.#replies.error(
             identity,
             requestId,
             Status.BadRequest,
@@ -365,7 +315,7 @@ export class Master {
     const worker = this.#cluster.workerByIdentity(identity);
     if (!worker) {
       // Lost and back, or registered with a master that has since restarted: it must register again.
-      this.#replyError(
+      this.#replies.error(
         identity,
         undefined,
         Status.NotFound,
@@ -375,7 +325,7 @@ export class Master {
       return;
     }
     noteHeartbeat(this.#context, worker, heartbeat);
-    this.#reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
+    this.#replies.reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
   }
 
   #onNodeExited(identity: Buffer, exited: MessageOf<'NODE-EXITED'>): void {
@@ -408,7 +358,12 @@ export class Master {
     reconcile(this.#context);
   }
 
-  #onLateOrAnswer(identity: Buffer, matched: boolean, message: StartAnswer | StopAnswer): void {
+  /** A worker's answer to START-NODE or STOP-NODE settles the request waiting on it, if one still does. */
+  #onWorkerAnswer(identity: Buffer, message: StartAnswer | StopAnswer): void {
+    const matched =
+      message.kind === 'START-NODE-SUCCESS' || message.kind === 'START-NODE-FAILURE'
+        ? this.#context.starts.answer(message.requestId, message)
+        : this.#context.stops.answer(message.requestId, message);
     if (matched) return;
     this.#log.info(
       { kind: message.kind, requestId: message.requestId },
@@ -418,57 +373,5 @@ export class Master {
     const worker = this.#cluster.workerByIdentity(identity);
     if (message.kind === 'START-NODE-SUCCESS' && worker)
       lateStartSucceeded(this.#context, worker, message);
-  }
-
-  #answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {
-    answering.then(
-      (reply) => this.#reply(identity, reply),
-      (error: unknown) => {
-        this.#log.error({ err: error, requestId }, 'failed to answer a request');
-        this.#replyError(
-          identity,
-          requestId,
-          Status.InternalError,
-          ReplyCode.Internal,
-          String(error),
-        );
-      },
-    );
-  }
-
-  #replyError(
-    identity: Buffer,
-    requestId: string | undefined,
-    status: number,
-    code: string,
-    reason: string,
-  ): void {
-    this.#reply(identity, {
-      kind: 'ERROR',
-      requestId,
-      status,
-      code,
-      reason: truncateText(reason),
-    });
-  }
-
-  #reply(identity: Buffer, message: MmopMessage): void {
-    this.#send(identity, message).catch((error: unknown) => {
-      this.#log.warn(
-        { kind: message.kind, peer: describeRoutingId(identity), err: error },
-        'could not send a reply',
-      );
-    });
-  }
-
-  #send(identity: Buffer, message: MmopMessage): Promise<void> {
-    if (this.#life.is('closed', 'failed')) return Promise.reject(new Error('the master is closed'));
-    let frames: Buffer[];
-    try {
-      frames = this.#codec.encodeEnvelope(identity, message);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#sender.send(frames);
   }
 }

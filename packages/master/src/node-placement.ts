@@ -3,13 +3,20 @@
  * is a request to one worker with a timeout; whatever happens (an answer, a refusal, silence, a lost worker, a failed
  * send) it settles with an outcome the caller can report.
  */
-import { ReplyCode, StartFailureCategory, Status } from '@monomyth/mmop';
+import { ReplyCode, StartFailureCategory, Status, describeError } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { chooseWorker } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
 
+/** A node started, or stopped, on a worker. */
+export interface NodeDone {
+  readonly ok: true;
+  readonly workerId: string;
+  readonly nodeName: string;
+}
+
 export type StartOutcome =
-  | { readonly ok: true; readonly workerId: string; readonly nodeName: string }
+  | NodeDone
   | {
       readonly ok: false;
       readonly workerId: string;
@@ -18,7 +25,7 @@ export type StartOutcome =
     };
 
 export type StopOutcome =
-  | { readonly ok: true; readonly workerId: string; readonly nodeName: string }
+  | NodeDone
   | {
       readonly ok: false;
       readonly workerId: string;
@@ -52,7 +59,7 @@ export async function startOn(
         context.starts.fail(
           requestId,
           'send-failed',
-          `could not send START-NODE to ${worker.id}: ${String(error)}`,
+          `could not send START-NODE to ${worker.id}: ${describeError(error)}`,
         );
       });
   } else {
@@ -99,7 +106,7 @@ export async function stopOn(
       context.stops.fail(
         requestId,
         'send-failed',
-        `could not send STOP-NODE to ${worker.id}: ${String(error)}`,
+        `could not send STOP-NODE to ${worker.id}: ${describeError(error)}`,
       );
     });
   const settlement = await settled;

@@ -1,0 +1,87 @@
+/**
+ * How the master answers peers. Every message goes out through one ordered sender, so a peer reads the master's
+ * messages in the order it wrote them. An answer that cannot be sent (the peer is gone, or its queue is full) is
+ * logged, never thrown: nothing a peer does can fail the master. ERROR reasons are cut to MMOP's text limit.
+ */
+import type { Router } from 'zeromq';
+import {
+  OrderedSender,
+  ReplyCode,
+  Status,
+  describeError,
+  describeRoutingId,
+  truncateText,
+} from '@monomyth/mmop';
+import type { MmopCodec, MmopMessage } from '@monomyth/mmop';
+import type { Logger } from './logger.js';
+
+export class Replies {
+  readonly #codec: MmopCodec;
+  readonly #sender: OrderedSender;
+  readonly #log: Logger;
+  readonly #isClosed: () => boolean;
+
+  constructor(router: Router, codec: MmopCodec, log: Logger, isClosed: () => boolean) {
+    this.#codec = codec;
+    this.#log = log;
+    this.#isClosed = isClosed;
+    this.#sender = new OrderedSender((frames) => router.send(frames));
+  }
+
+  /** Sends a message to the peer with this routing id; rejects if it cannot be encoded or routed now. */
+  send(identity: Buffer, message: MmopMessage): Promise<void> {
+    if (this.#isClosed()) return Promise.reject(new Error('the master is closed'));
+    let frames: Buffer[];
+    try {
+      frames = this.#codec.encodeEnvelope(identity, message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#sender.send(frames);
+  }
+
+  /** Sends an answer; a failure to send is logged. */
+  reply(identity: Buffer, message: MmopMessage): void {
+    this.send(identity, message).catch((error: unknown) => {
+      this.#log.warn(
+        { kind: message.kind, peer: describeRoutingId(identity), err: error },
+        'could not send a reply',
+      );
+    });
+  }
+
+  /** Answers with ERROR. */
+  error(
+    identity: Buffer,
+    requestId: string | undefined,
+    status: number,
+    code: string,
+    reason: string,
+  ): void {
+    this.reply(identity, { kind: 'ERROR', requestId, status, code, reason: truncateText(reason) });
+  }
+
+  /** Answers with ERROR 500 for a message whose handling threw or rejected; the error is logged. */
+  internalError(
+    identity: Buffer,
+    requestId: string | undefined,
+    error: unknown,
+    fields: Record<string, unknown>,
+  ): void {
+    this.#log.error({ err: error, requestId, ...fields }, 'failed to handle a message');
+    this.error(identity, requestId, Status.InternalError, ReplyCode.Internal, describeError(error));
+  }
+
+  /** Answers a request once its handling settles: with its reply, or ERROR 500 if it rejects. */
+  answer(identity: Buffer, requestId: string, answering: Promise<MmopMessage>): void {
+    answering.then(
+      (reply) => this.reply(identity, reply),
+      (error: unknown) => this.internalError(identity, requestId, error, {}),
+    );
+  }
+
+  /** Stops sending: messages still queued are dropped. */
+  close(): void {
+    this.#sender.close();
+  }
+}
