@@ -22,9 +22,9 @@ import {
 } from '@monomyth/cli-kit';
 import { CertificateError, readSecretCertificate } from '@monomyth/mmop';
 import {
-  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MASTER_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_MASTER_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_MASTER_ENDPOINT,
   DEFAULT_STALL_LIMIT_MS,
@@ -71,13 +71,13 @@ const program = new Command(APP)
     '--start-timeout-ms <ms>',
     'how long a worker has to answer a start',
     positiveMs,
-    DEFAULT_START_TIMEOUT_MS,
+    DEFAULT_MASTER_START_TIMEOUT_MS,
   )
   .option(
     '--drain-timeout-ms <ms>',
     'how long a stopped node may drain, unless the request says otherwise',
     positiveMs,
-    DEFAULT_DRAIN_TIMEOUT_MS,
+    DEFAULT_MASTER_DRAIN_TIMEOUT_MS,
   )
   .addOption(
     new Option(

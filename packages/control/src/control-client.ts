@@ -58,7 +58,7 @@ export interface StopOptions {
 }
 
 export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONTROL_START_TIMEOUT_MS = 30_000;
 const STOP_ANSWER_GRACE_MS = 15_000;
 const DEFAULT_DRAIN_MS = 30_000;
 
@@ -144,7 +144,7 @@ export class ControlClient {
     const { type: started, ...rest } = await this.#request(
       'START-NODE-REQUEST-SUCCESS',
       { kind: 'START-NODE-REQUEST', requestId: this.#nextId(), type, count },
-      options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      options.timeoutMs ?? DEFAULT_CONTROL_START_TIMEOUT_MS,
     );
     return { type: started, started: rest.started, failures: rest.failures };
   }

@@ -4,7 +4,7 @@
 export {
   ControlClient,
   DEFAULT_CONTROL_TIMEOUT_MS,
-  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_CONTROL_START_TIMEOUT_MS,
 } from './control-client.js';
 export type {
   ControlClientOptions,

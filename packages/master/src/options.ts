@@ -85,8 +85,8 @@ export const DEFAULT_HEARTBEAT_MISSES = 3;
 export const DEFAULT_STALL_LIMIT_MS = 300_000;
 /** The shortest default recovery window; see MasterOptions.recoveryWindowMs. */
 export const MIN_DEFAULT_RECOVERY_WINDOW_MS = 5_000;
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_MASTER_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_MASTER_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
 
@@ -142,8 +142,8 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
       'recoveryWindowMs',
       Math.max(livenessWindowMs, MIN_DEFAULT_RECOVERY_WINDOW_MS),
     ),
-    startTimeoutMs: duration('startTimeoutMs', DEFAULT_START_TIMEOUT_MS),
-    drainTimeoutMs: duration('drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
+    startTimeoutMs: duration('startTimeoutMs', DEFAULT_MASTER_START_TIMEOUT_MS),
+    drainTimeoutMs: duration('drainTimeoutMs', DEFAULT_MASTER_DRAIN_TIMEOUT_MS),
     stopGraceMs: duration('stopGraceMs', DEFAULT_STOP_GRACE_MS),
     avoidAfterFailureMs: duration('avoidAfterFailureMs', DEFAULT_AVOID_AFTER_FAILURE_MS),
     codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },

@@ -18,7 +18,7 @@ import {
   UnknownRouteError,
   describeError,
 } from './errors.js';
-import type { Step } from './errors.js';
+import type { NodeStep } from './errors.js';
 import type { BodyCodec } from './codecs.js';
 import type { Route, Transform } from './definition.js';
 import { checkInput } from './input-schema.js';
@@ -307,7 +307,13 @@ export class BatchExecutor {
     }
   }
 
-  private fail(sink: MessageSink, i: number, delivery: Delivery, step: Step, error: unknown): void {
+  private fail(
+    sink: MessageSink,
+    i: number,
+    delivery: Delivery,
+    step: NodeStep,
+    error: unknown,
+  ): void {
     if (this.env.aborted()) sink.aborted(i, delivery);
     else sink.failed(i, delivery, { step, error });
   }

@@ -112,7 +112,7 @@ export class RedeliveryLimitError extends NonRetryableError {
 }
 
 /** The step of a node's iteration where something went wrong. */
-export type Step = 'pull' | 'transform' | 'place';
+export type NodeStep = 'pull' | 'transform' | 'place';
 
 /**
  * The stream itself failed under a running node (pulling, publishing, acknowledging or setting up): not a message's
@@ -125,10 +125,10 @@ export class StreamFailureError extends MonomythError {
   }
 
   readonly code = 'STREAM_FAILURE';
-  readonly step: Step | 'start';
+  readonly step: NodeStep | 'start';
   readonly nodeName: string;
 
-  constructor(step: Step | 'start', nodeName: string, cause: unknown) {
+  constructor(step: NodeStep | 'start', nodeName: string, cause: unknown) {
     super(`node ${nodeName}: the stream failed at step ${step}: ${describeError(cause)}`, {
       cause,
     });

@@ -4,7 +4,7 @@
  */
 import type { NodeInfo } from './definition.js';
 import { describeError, errorName, isNonRetryable } from './errors.js';
-import type { Step } from './errors.js';
+import type { NodeStep } from './errors.js';
 import { MonomythHeader } from './headers.js';
 import { InputValidationError } from './input-schema.js';
 import type { CompiledRetry } from './recipe.js';
@@ -15,7 +15,7 @@ export const MAX_ERROR_MESSAGE_LENGTH = 4096;
 
 /** One message's failure, as the batch executor records it. */
 export interface MessageFailure {
-  readonly step: Step;
+  readonly step: NodeStep;
   readonly error: unknown;
 }
 

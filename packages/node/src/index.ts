@@ -62,7 +62,7 @@ export { MonomythHeader } from './headers.js';
  * caller needs: what it passes in), with interceptors around each batch.
  */
 export { createNode } from './create-node.js';
-export { Node, DEFAULT_DRAIN_TIMEOUT_MS } from './node.js';
+export { Node, DEFAULT_NODE_DRAIN_TIMEOUT_MS } from './node.js';
 export type { NodeRuntimeOptions } from './node.js';
 export type { NodeState, NodeStats } from './node-stats.js';
 export type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.js';
@@ -95,5 +95,5 @@ export {
   UnknownRouteError,
   isNonRetryable,
 } from './errors.js';
-export type { Step } from './errors.js';
+export type { NodeStep } from './errors.js';
 export { InputValidationError } from './input-schema.js';

@@ -33,7 +33,7 @@ import { isDelayedRetryCapable } from './stream-adapter.js';
 import type { StreamAdapter, StreamConsumer } from './stream-adapter.js';
 
 /** How long `drain()` waits for the batch in flight when not told. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_NODE_DRAIN_TIMEOUT_MS = 30_000;
 
 /** What a node is built with, beside its recipe. */
 export interface NodeRuntimeOptions {
@@ -163,7 +163,7 @@ export class Node implements AsyncDisposable {
    * stop hook. Past `timeoutMs` it stops without waiting (see `stop()`). Resolves when the node has stopped, whether
    * it stopped cleanly or not; idempotent.
    */
-  async drain(timeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+  async drain(timeoutMs: number = DEFAULT_NODE_DRAIN_TIMEOUT_MS): Promise<void> {
     if (this.life.is('created')) {
       this.life.to('stopped');
       this.done.resolve();
