@@ -2,20 +2,53 @@
  * Small helpers for the node tests: put values on a queue, read what nodes wrote, and an adapter wrapper that fails
  * on demand. (@monomyth/testing has fuller ones for users; it depends on this package, so these tests cannot use it.)
  */
-import { jsonCodec } from '../src/index.js';
+import { defineSystem, jsonCodec, type Node, type System } from '../src/index.js';
 import type {
+  ConsumeOptions,
   Delivery,
   MessageHeaders,
   OutgoingMessage,
   StreamAdapter,
   StreamConsumer,
 } from '../src/adapter.js';
+import type { AnyNodeDefinition } from '../src/definition.js';
 import { MemoryStreamAdapter } from '../src/memory/index.js';
 
 export async function openMemory(): Promise<MemoryStreamAdapter> {
   const adapter = new MemoryStreamAdapter();
   await adapter.open();
   return adapter;
+}
+
+/** A system (named 't') of one node: what most node tests run. */
+export function soloSystem(definition: AnyNodeDefinition): System {
+  return defineSystem({ name: 't', nodes: [definition] });
+}
+
+/**
+ * The nodes a test builds: `track` one (or `started`, which also starts it), and `stopAll` in the file's `afterEach`
+ * stops every one, so a failing test leaves no node pulling into the next.
+ */
+export function nodeTracker(): {
+  track: (node: Node) => Node;
+  started: (node: Node) => Promise<Node>;
+  stopAll: () => Promise<void>;
+} {
+  const running: Node[] = [];
+  const track = (node: Node): Node => {
+    running.push(node);
+    return node;
+  };
+  return {
+    track,
+    async started(node) {
+      await track(node).start();
+      return node;
+    },
+    async stopAll() {
+      await Promise.all(running.splice(0).map((node) => node.stop()));
+    },
+  };
 }
 
 /** Declares `queue` and publishes each value as JSON (with `headers`, if given). */
@@ -80,14 +113,8 @@ export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => voi
   return { promise, open };
 }
 
-/**
- * Wraps an adapter: `failPublish` makes the next publishes reject (counting down), and the wrapper has no
- * `retryLater`, so nodes fall back to holding retries. Everything else passes through.
- */
-export class FaultyAdapter implements StreamAdapter {
-  failPublishes = 0;
-  readonly published: OutgoingMessage[][] = [];
-
+/** An adapter that hands every call to `inner`: tests extend it and override the calls they change. */
+export class PassThroughAdapter implements StreamAdapter {
   constructor(readonly inner: StreamAdapter) {}
 
   open(): Promise<void> {
@@ -99,15 +126,28 @@ export class FaultyAdapter implements StreamAdapter {
   declareQueue(queue: string): Promise<void> {
     return this.inner.declareQueue(queue);
   }
-  consume(queue: string, options: { maxUnacked: number }): Promise<StreamConsumer> {
+  consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
     return this.inner.consume(queue, options);
   }
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    return this.inner.publish(messages);
+  }
+}
+
+/**
+ * Wraps an adapter: `failPublish` makes the next publishes reject (counting down), and the wrapper has no
+ * `retryLater`, so nodes fall back to holding retries. Everything else passes through.
+ */
+export class FaultyAdapter extends PassThroughAdapter {
+  failPublishes = 0;
+  readonly published: OutgoingMessage[][] = [];
+
+  override publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.failPublishes > 0) {
       this.failPublishes -= 1;
       return Promise.reject(new Error('broker said no'));
     }
     this.published.push([...messages]);
-    return this.inner.publish(messages);
+    return super.publish(messages);
   }
 }

@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createNode,
   defineNode,
-  defineSystem,
   InputValidationError,
   NonRetryableError,
   SystemDefinitionError,
@@ -14,13 +13,13 @@ import {
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { openMemory, push, take, takeValues } from './helpers.js';
+import { nodeTracker, openMemory, push, soloSystem, take, takeValues } from './helpers.js';
 
-const running: Node[] = [];
+const { started, stopAll } = nodeTracker();
 let adapter: MemoryStreamAdapter | undefined;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await adapter?.close();
   adapter = undefined;
 });
@@ -32,23 +31,18 @@ async function run(
 ): Promise<{ outputs: unknown[]; failed: Awaited<ReturnType<typeof take>>; node: Node }> {
   adapter = await openMemory();
   const seen: unknown[] = [];
-  const system = defineSystem({
-    name: 't',
-    nodes: [
-      defineNode({
-        name: 'ORDERS',
-        batchSize,
-        inputSchema: schema,
-        transform: (order) => {
-          seen.push(order);
-          return `${order.name}x${order.qty}`;
-        },
-      }),
-    ],
-  });
-  const node = createNode(system, 'ORDERS', { adapter });
-  running.push(node);
-  await node.start();
+  const system = soloSystem(
+    defineNode({
+      name: 'ORDERS',
+      batchSize,
+      inputSchema: schema,
+      transform: (order) => {
+        seen.push(order);
+        return `${order.name}x${order.qty}`;
+      },
+    }),
+  );
+  const node = await started(createNode(system, 'ORDERS', { adapter }));
   await push(adapter, 'START-to-ORDERS', inputs);
   const good = inputs.length - 2;
   const outputs = await takeValues(adapter, 'ORDERS-to-END', good);
@@ -106,19 +100,14 @@ describe('input schema', () => {
 
   it("input schema - the transform gets the schema's output (coercion and defaults apply)", async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        defineNode({
-          name: 'COERCE',
-          inputSchema: z.object({ n: z.coerce.number(), tag: z.string().default('none') }),
-          transform: ({ n, tag }) => `${tag}:${n * 2}`,
-        }),
-      ],
-    });
-    const node = createNode(system, 'COERCE', { adapter });
-    running.push(node);
-    await node.start();
+    const system = soloSystem(
+      defineNode({
+        name: 'COERCE',
+        inputSchema: z.object({ n: z.coerce.number(), tag: z.string().default('none') }),
+        transform: ({ n, tag }) => `${tag}:${n * 2}`,
+      }),
+    );
+    await started(createNode(system, 'COERCE', { adapter }));
     await push(adapter, 'START-to-COERCE', [{ n: '21' }, { n: 4, tag: 'x' }]);
     expect(await takeValues(adapter, 'COERCE-to-END', 2)).toEqual(['none:42', 'x:8']);
   });
@@ -129,15 +118,10 @@ describe('input schema', () => {
       return n % 2 === 0;
     }, 'must be even');
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        defineNode({ name: 'EVEN', batchSize: 5, inputSchema: even, transform: (n) => n / 2 }),
-      ],
-    });
-    const node = createNode(system, 'EVEN', { adapter });
-    running.push(node);
-    await node.start();
+    const system = soloSystem(
+      defineNode({ name: 'EVEN', batchSize: 5, inputSchema: even, transform: (n) => n / 2 }),
+    );
+    await started(createNode(system, 'EVEN', { adapter }));
     await push(adapter, 'START-to-EVEN', [2, 3, 4, 5, 6]);
     expect(await takeValues(adapter, 'EVEN-to-END', 3)).toEqual([1, 2, 3]);
     const failed = await take(adapter, 'EVEN-fail', 2);
@@ -157,20 +141,15 @@ describe('input schema', () => {
       },
     };
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        defineNode({
-          name: 'B',
-          inputSchema: broken,
-          retry: { maxAttempts: 1 },
-          transform: (n) => n + 1,
-        }),
-      ],
-    });
-    const node = createNode(system, 'B', { adapter });
-    running.push(node);
-    await node.start();
+    const system = soloSystem(
+      defineNode({
+        name: 'B',
+        inputSchema: broken,
+        retry: { maxAttempts: 1 },
+        transform: (n) => n + 1,
+      }),
+    );
+    await started(createNode(system, 'B', { adapter }));
     await push(adapter, 'START-to-B', [1, 13, 2]);
     expect(await takeValues(adapter, 'B-to-END', 2)).toEqual([2, 3]);
     const [failed] = await take(adapter, 'B-fail', 1);
@@ -201,29 +180,19 @@ describe('input schema', () => {
 
   it('input schema - defineSystem refuses what is not a Standard Schema, and a schema on a generator', () => {
     expect(() =>
-      defineSystem({
-        name: 't',
-        nodes: [
-          {
-            name: 'A',
-            inputSchema: { parse: () => 1 } as unknown as StandardSchemaV1<unknown, number>,
-            transform: (n: number) => n,
-          },
-        ],
+      soloSystem({
+        name: 'A',
+        inputSchema: { parse: () => 1 } as unknown as StandardSchemaV1<unknown, number>,
+        transform: (n: number) => n,
       }),
     ).toThrow(SystemDefinitionError);
     expect(() =>
-      defineSystem({
-        name: 't',
-        nodes: [
-          {
-            name: 'G',
-            inputSchema: z.number() as never,
-            generate: function* () {
-              yield 1;
-            },
-          },
-        ],
+      soloSystem({
+        name: 'G',
+        inputSchema: z.number() as never,
+        generate: function* () {
+          yield 1;
+        },
       }),
     ).toThrow(/inputSchema must be absent: a generator reads nothing/);
   });

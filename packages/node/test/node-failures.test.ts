@@ -1,69 +1,92 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createNode,
-  defineSystem,
   NonRetryableError,
   StreamFailureError,
   jsonCodec,
-  type Node,
+  type RetryOptions,
+  type System,
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { FaultyAdapter, openMemory, push, take, takeValues } from './helpers.js';
+import {
+  FaultyAdapter,
+  nodeTracker,
+  openMemory,
+  push,
+  soloSystem,
+  take,
+  takeValues,
+} from './helpers.js';
 
-const running: Node[] = [];
+const { started, stopAll } = nodeTracker();
 let adapter: MemoryStreamAdapter | undefined;
 
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await adapter?.close();
   adapter = undefined;
 });
 
-async function started(node: Node): Promise<Node> {
-  running.push(node);
-  await node.start();
-  return node;
-}
-
-/** Resolves the n-th time `record` is called. */
-function counter(): {
-  record: () => void;
+/** The attempts a transform made (each `ctx.attempt`, in order); `reached(n)` resolves at the n-th. */
+function attemptLog(): {
+  record: (attempt: number) => void;
   reached: (n: number) => Promise<void>;
   count: () => number;
+  readonly seen: number[];
 } {
-  let count = 0;
+  const seen: number[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   return {
-    record() {
-      count += 1;
-      for (const waiter of waiters.filter((w) => w.n <= count)) waiter.resolve();
+    seen,
+    record(attempt) {
+      seen.push(attempt);
+      for (const waiter of waiters.filter((w) => w.n <= seen.length)) waiter.resolve();
     },
     reached(n) {
-      return n <= count
+      return n <= seen.length
         ? Promise.resolve()
         : new Promise((resolve) => waiters.push({ n, resolve }));
     },
-    count: () => count,
+    count: () => seen.length,
   };
+}
+
+/** A node taking one message per batch whose transform logs each attempt on `attempts` and throws `error`. */
+function failingSystem(
+  name: string,
+  retry: RetryOptions,
+  attempts: ReturnType<typeof attemptLog>,
+  error = new Error('fails'),
+): System {
+  return soloSystem({
+    name,
+    batchSize: 1,
+    retry,
+    transform: (_: unknown, ctx) => {
+      attempts.record(ctx.attempt);
+      throw error;
+    },
+  });
+}
+
+/** Opens the in-memory adapter (closed after the test) and a FaultyAdapter over it, for the node. */
+async function openFaulty(): Promise<{ inner: MemoryStreamAdapter; faulty: FaultyAdapter }> {
+  adapter = await openMemory();
+  return { inner: adapter, faulty: new FaultyAdapter(adapter) };
 }
 
 describe('node failures', () => {
   it('failure - a throwing transform fails its message only; the rest of the batch goes on', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'PICKY',
-          batchSize: 5,
-          transform: (n: number) => {
-            if (n === 3) throw new NonRetryableError('three is right out');
-            return n * 10;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'PICKY',
+      batchSize: 5,
+      transform: (n: number) => {
+        if (n === 3) throw new NonRetryableError('three is right out');
+        return n * 10;
+      },
     });
     const node = await started(createNode(system, 'PICKY', { adapter }));
     await push(adapter, 'START-to-PICKY', [1, 2, 3, 4, 5]);
@@ -81,21 +104,13 @@ describe('node failures', () => {
       now: Date.parse('2030-01-02T03:04:05.000Z'),
     });
     adapter = await openMemory();
-    const attempts = counter();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'FLAKY',
-          batchSize: 1,
-          retry: { maxAttempts: 2, initialDelayMs: 5000, jitter: 0 },
-          transform: () => {
-            attempts.record();
-            throw new RangeError('out of range');
-          },
-        },
-      ],
-    });
+    const attempts = attemptLog();
+    const system = failingSystem(
+      'FLAKY',
+      { maxAttempts: 2, initialDelayMs: 5000, jitter: 0 },
+      attempts,
+      new RangeError('out of range'),
+    );
     const node = await started(createNode(system, 'FLAKY', { adapter, worker: 'worker-7' }));
     await push(adapter, 'START-to-FLAKY', [{ id: 1 }], { trace: 't-1' });
     await attempts.reached(1);
@@ -122,10 +137,7 @@ describe('node failures', () => {
 
   it('failure - a body that does not decode fails at step pull, with its bytes kept', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'J', transform: (v: unknown) => v }],
-    });
+    const system = soloSystem({ name: 'J', transform: (v: unknown) => v });
     await started(createNode(system, 'J', { adapter }));
     await adapter.declareQueue('START-to-J');
     const garbage = new Uint8Array([0x7b, 0x6e, 0x6f, 0xff]);
@@ -146,14 +158,9 @@ describe('node failures', () => {
 
   it('failure - an output that does not encode fails its message at step place; none of its outputs go out', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'BIG',
-          transform: (n: number) => (n === 2 ? [n, BigInt(n)] : [n]),
-        },
-      ],
+    const system = soloSystem({
+      name: 'BIG',
+      transform: (n: number) => (n === 2 ? [n, BigInt(n)] : [n]),
     });
     await started(createNode(system, 'BIG', { adapter }));
     await push(adapter, 'START-to-BIG', [1, 2, 3]);
@@ -173,23 +180,13 @@ describe('node failures', () => {
   it('retry - a failing message is retried with exponential backoff, up to maxAttempts, then fails', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     adapter = await openMemory();
-    const attempts = counter();
-    const seen: number[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'DOOMED',
-          batchSize: 1,
-          retry: { maxAttempts: 4, initialDelayMs: 100, multiplier: 3, maxDelayMs: 500, jitter: 0 },
-          transform: (_: unknown, ctx) => {
-            seen.push(ctx.attempt);
-            attempts.record();
-            throw new Error('nope');
-          },
-        },
-      ],
-    });
+    const attempts = attemptLog();
+    const system = failingSystem(
+      'DOOMED',
+      { maxAttempts: 4, initialDelayMs: 100, multiplier: 3, maxDelayMs: 500, jitter: 0 },
+      attempts,
+      new Error('nope'),
+    );
     const node = await started(createNode(system, 'DOOMED', { adapter }));
     await push(adapter, 'START-to-DOOMED', ['x']);
     await attempts.reached(1);
@@ -206,7 +203,7 @@ describe('node failures', () => {
     }
     const [failed] = await take(adapter, 'DOOMED-fail', 1);
     expect(failed!.headers[MonomythHeader.Attempts]).toBe(4);
-    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(attempts.seen).toEqual([1, 2, 3, 4]);
     await node.drain(1000);
     expect(node.stats()).toMatchObject({ processed: 0, retried: 3, failed: 1 });
   });
@@ -215,20 +212,15 @@ describe('node failures', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     adapter = await openMemory();
     let calls = 0;
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'SECOND-TIME',
-          batchSize: 1,
-          retry: { initialDelayMs: 50, jitter: 0 },
-          transform: (v: string, ctx) => {
-            calls += 1;
-            if (ctx.attempt === 1) throw new Error('not yet');
-            return `${v}@${ctx.attempt}`;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'SECOND-TIME',
+      batchSize: 1,
+      retry: { initialDelayMs: 50, jitter: 0 },
+      transform: (v: string, ctx) => {
+        calls += 1;
+        if (ctx.attempt === 1) throw new Error('not yet');
+        return `${v}@${ctx.attempt}`;
+      },
     });
     const node = await started(createNode(system, 'SECOND-TIME', { adapter }));
     await push(adapter, 'START-to-SECOND-TIME', ['v']);
@@ -243,18 +235,13 @@ describe('node failures', () => {
   it('retry - a NonRetryableError goes straight to the fail queue, whatever attempts remain', async () => {
     adapter = await openMemory();
     let calls = 0;
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'STRICT',
-          retry: { maxAttempts: 10 },
-          transform: () => {
-            calls += 1;
-            throw new NonRetryableError('malformed order', { cause: new Error('missing id') });
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'STRICT',
+      retry: { maxAttempts: 10 },
+      transform: () => {
+        calls += 1;
+        throw new NonRetryableError('malformed order', { cause: new Error('missing id') });
+      },
     });
     const node = await started(createNode(system, 'STRICT', { adapter }));
     await push(adapter, 'START-to-STRICT', ['o']);
@@ -273,21 +260,13 @@ describe('node failures', () => {
   it('retry - jitter spreads the delay within +-jitter of the backoff', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     adapter = await openMemory();
-    const attempts = counter();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'JIT',
-          batchSize: 1,
-          retry: { maxAttempts: 2, initialDelayMs: 1000, jitter: 0.5 },
-          transform: () => {
-            attempts.record();
-            throw new Error('again');
-          },
-        },
-      ],
-    });
+    const attempts = attemptLog();
+    const system = failingSystem(
+      'JIT',
+      { maxAttempts: 2, initialDelayMs: 1000, jitter: 0.5 },
+      attempts,
+      new Error('again'),
+    );
     // random() = 0 is the low end of the spread: 1000 * (1 - 0.5) = 500 ms.
     await started(createNode(system, 'JIT', { adapter, random: () => 0 }));
     await push(adapter, 'START-to-JIT', ['j']);
@@ -300,24 +279,17 @@ describe('node failures', () => {
 
   it('retry - without DelayedRetryCapable the node holds the original, then republishes it with the next attempt', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const inner = await openMemory();
-    adapter = inner;
-    const faulty = new FaultyAdapter(inner);
-    const attempts = counter();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'HOLD',
-          batchSize: 1,
-          retry: { maxAttempts: 2, initialDelayMs: 1000, jitter: 0 },
-          transform: (v: string, ctx) => {
-            attempts.record();
-            if (ctx.attempt === 1) throw new Error('first time fails');
-            return v;
-          },
-        },
-      ],
+    const { inner, faulty } = await openFaulty();
+    const attempts = attemptLog();
+    const system = soloSystem({
+      name: 'HOLD',
+      batchSize: 1,
+      retry: { maxAttempts: 2, initialDelayMs: 1000, jitter: 0 },
+      transform: (v: string, ctx) => {
+        attempts.record(ctx.attempt);
+        if (ctx.attempt === 1) throw new Error('first time fails');
+        return v;
+      },
     });
     const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
     await push(inner, 'START-to-HOLD', ['h']);
@@ -335,24 +307,13 @@ describe('node failures', () => {
   });
 
   it('retry - a drain publishes held retries at once instead of holding them', async () => {
-    const inner = await openMemory();
-    adapter = inner;
-    const faulty = new FaultyAdapter(inner);
-    const attempts = counter();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'HOLD',
-          batchSize: 1,
-          retry: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 },
-          transform: () => {
-            attempts.record();
-            throw new Error('fails');
-          },
-        },
-      ],
-    });
+    const { inner, faulty } = await openFaulty();
+    const attempts = attemptLog();
+    const system = failingSystem(
+      'HOLD',
+      { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 },
+      attempts,
+    );
     const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
     await push(inner, 'START-to-HOLD', ['h']);
     await attempts.reached(1);
@@ -364,24 +325,9 @@ describe('node failures', () => {
 
   it('retry - a held retry that cannot be placed stops the node, and its original comes back untouched', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const inner = await openMemory();
-    adapter = inner;
-    const faulty = new FaultyAdapter(inner);
-    const attempts = counter();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'HOLD',
-          batchSize: 1,
-          retry: { initialDelayMs: 1000, jitter: 0 },
-          transform: () => {
-            attempts.record();
-            throw new Error('fails');
-          },
-        },
-      ],
-    });
+    const { inner, faulty } = await openFaulty();
+    const attempts = attemptLog();
+    const system = failingSystem('HOLD', { initialDelayMs: 1000, jitter: 0 }, attempts);
     const node = await started(createNode(system, 'HOLD', { adapter: faulty }));
     const outcome = node.run().catch((e: unknown) => e);
     await push(inner, 'START-to-HOLD', ['h']);
@@ -397,26 +343,17 @@ describe('node failures', () => {
   });
 
   it('stream - a publish failure burns no attempt: the batch is requeued and the node fails', async () => {
-    const inner = await openMemory();
-    adapter = inner;
-    const faulty = new FaultyAdapter(inner);
+    const { inner, faulty } = await openFaulty();
     const seen: { v: string; attempt: number; redelivered: boolean }[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'P',
-          batchSize: 2,
-          transform: (v: string, ctx) => {
-            seen.push({ v, attempt: ctx.attempt, redelivered: ctx.redelivered });
-            return v;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'P',
+      batchSize: 2,
+      transform: (v: string, ctx) => {
+        seen.push({ v, attempt: ctx.attempt, redelivered: ctx.redelivered });
+        return v;
+      },
     });
-    const first = createNode(system, 'P', { adapter: faulty });
-    running.push(first);
-    await first.start();
+    const first = await started(createNode(system, 'P', { adapter: faulty }));
     faulty.failPublishes = 1;
     await push(inner, 'START-to-P', ['a', 'b']);
     const error: unknown = await first.run().catch((e: unknown) => e);
@@ -439,13 +376,8 @@ describe('node failures', () => {
 
   it('stream - a pull failure fails the node with StreamFailureError at step pull', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'Q', transform: (v: unknown) => v }],
-    });
-    const node = createNode(system, 'Q', { adapter });
-    running.push(node);
-    await node.start();
+    const system = soloSystem({ name: 'Q', transform: (v: unknown) => v });
+    const node = await started(createNode(system, 'Q', { adapter }));
     await adapter.close(); // the adapter goes away under a running node
     const error: unknown = await node.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamFailureError);

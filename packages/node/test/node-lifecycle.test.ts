@@ -10,20 +10,15 @@ import {
   type NodeState,
 } from '../src/index.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { gate, openMemory, push, take, takeValues } from './helpers.js';
+import { gate, nodeTracker, openMemory, push, soloSystem, take, takeValues } from './helpers.js';
 
-const running: Node[] = [];
+const { track, started, stopAll } = nodeTracker();
 let adapter: MemoryStreamAdapter;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await adapter?.close();
 });
-
-function track(node: Node): Node {
-  running.push(node);
-  return node;
-}
 
 /** A transform that signals when it starts and waits for the test to let it finish. */
 function heldTransform(): {
@@ -48,15 +43,10 @@ describe('node lifecycle', () => {
   it('lifecycle - created, starting, running, draining, stopped; run() resolves', async () => {
     adapter = await openMemory();
     const states: NodeState[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'N',
-          onStart: () => void states.push(node.state),
-          transform: (v: unknown) => v,
-        },
-      ],
+    const system = soloSystem({
+      name: 'N',
+      onStart: () => void states.push(node.state),
+      transform: (v: unknown) => v,
     });
     const node: Node = track(createNode(system, 'N', { adapter }));
     states.push(node.state);
@@ -79,8 +69,7 @@ describe('node lifecycle', () => {
       // One batch at a time, so the fourth message is never pulled (node-overlap.test.ts drains several).
       nodes: [{ name: 'H', batchSize: 3, batchesInFlight: 1, transform: held.transform }],
     });
-    const node = track(createNode(system, 'H', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'H', { adapter }));
     await push(adapter, 'START-to-H', ['a', 'b', 'c', 'd']);
     await held.entered;
     let drained = false;
@@ -99,23 +88,17 @@ describe('node lifecycle', () => {
   it('drain - past its timeout the node aborts ctx.signal and the abandoned batch is redelivered', async () => {
     adapter = await openMemory();
     let sawAbort = false;
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'STUCK',
-          transform: (_: string, ctx) =>
-            new Promise<never>((_resolve, reject) => {
-              ctx.signal.addEventListener('abort', () => {
-                sawAbort = true;
-                reject(new Error('aborted'));
-              });
-            }),
-        },
-      ],
+    const system = soloSystem({
+      name: 'STUCK',
+      transform: (_: string, ctx) =>
+        new Promise<never>((_resolve, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(new Error('aborted'));
+          });
+        }),
     });
-    const node = track(createNode(system, 'STUCK', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'STUCK', { adapter }));
     await push(adapter, 'START-to-STUCK', ['x', 'y']);
     await new Promise((resolve) => setImmediate(resolve));
     await node.drain(20);
@@ -134,8 +117,7 @@ describe('node lifecycle', () => {
     adapter = await openMemory();
     const held = heldTransform();
     const system = defineSystem({ name: 't', nodes: [{ name: 'H', transform: held.transform }] });
-    const node = track(createNode(system, 'H', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'H', { adapter }));
     await push(adapter, 'START-to-H', ['a']);
     await held.entered;
     await node.stop();
@@ -149,18 +131,14 @@ describe('node lifecycle', () => {
 
   it('drain - is idempotent, stop after drain is harmless, and a node never started just stops', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'N', transform: (v: unknown) => v }],
-    });
+    const system = soloSystem({ name: 'N', transform: (v: unknown) => v });
     const idle = createNode(system, 'N', { adapter });
     await idle.drain();
     expect(idle.state).toBe('stopped');
     await expect(idle.run()).resolves.toBeUndefined();
     await expect(idle.start()).rejects.toBeInstanceOf(NodeStateError);
 
-    const node = track(createNode(system, 'N', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'N', { adapter }));
     await Promise.all([node.drain(1000), node.drain(1000), node.stop()]);
     await node[Symbol.asyncDispose]();
     expect(node.state).toBe('stopped');
@@ -169,27 +147,21 @@ describe('node lifecycle', () => {
   it('hooks - onStart runs before the first pull and onStop after the last batch is settled', async () => {
     adapter = await openMemory();
     const events: string[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'HOOKED',
-          onStart: async (ctx) => {
-            events.push(`start ${ctx.node.type}`);
-          },
-          onStop: (ctx) => {
-            events.push(`stop aborted=${ctx.signal.aborted}`);
-          },
-          transform: (v: string) => {
-            events.push(`transform ${v}`);
-            return v;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'HOOKED',
+      onStart: async (ctx) => {
+        events.push(`start ${ctx.node.type}`);
+      },
+      onStop: (ctx) => {
+        events.push(`stop aborted=${ctx.signal.aborted}`);
+      },
+      transform: (v: string) => {
+        events.push(`transform ${v}`);
+        return v;
+      },
     });
     await push(adapter, 'START-to-HOOKED', ['a']);
-    const node = track(createNode(system, 'HOOKED', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'HOOKED', { adapter }));
     await takeValues(adapter, 'HOOKED-to-END', 1);
     await node.drain(1000);
     expect(events).toEqual(['start HOOKED', 'transform a', 'stop aborted=true']);
@@ -197,17 +169,12 @@ describe('node lifecycle', () => {
 
   it('hooks - a throwing onStart fails the start and run(), and pulls nothing', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'BROKEN',
-          onStart: () => {
-            throw new Error('no database');
-          },
-          transform: (v: unknown) => v,
-        },
-      ],
+    const system = soloSystem({
+      name: 'BROKEN',
+      onStart: () => {
+        throw new Error('no database');
+      },
+      transform: (v: unknown) => v,
     });
     await push(adapter, 'START-to-BROKEN', ['a']);
     const node = track(createNode(system, 'BROKEN', { adapter }));
@@ -236,9 +203,10 @@ describe('node lifecycle', () => {
         return outcome;
       },
     });
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'I', batchSize: 2, transform: (n: number) => (n > 0 ? [n, n] : undefined) }],
+    const system = soloSystem({
+      name: 'I',
+      batchSize: 2,
+      transform: (n: number) => (n > 0 ? [n, n] : undefined),
     });
     const node = track(
       createNode(system, 'I', { adapter, interceptors: [named('outer'), named('inner')] }),
@@ -273,10 +241,7 @@ describe('node lifecycle', () => {
         child: (more) => make({ ...bindings, ...more }),
       };
     };
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'L', transform: (v: unknown) => v }],
-    });
+    const system = soloSystem({ name: 'L', transform: (v: unknown) => v });
     const node = track(
       createNode(system, 'L', { adapter, logger: make({ app: 'test' }), worker: 'w-9' }),
     );
@@ -293,10 +258,7 @@ describe('node lifecycle', () => {
 
   it('stats - counts batches and reports batch latency percentiles', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'S', batchSize: 5, transform: (n: number) => n }],
-    });
+    const system = soloSystem({ name: 'S', batchSize: 5, transform: (n: number) => n });
     const node = track(createNode(system, 'S', { adapter }));
     expect(node.stats()).toMatchObject({
       state: 'created',

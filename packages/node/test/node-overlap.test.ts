@@ -5,33 +5,22 @@
  * packages/rmq/test/overlap.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createNode,
-  defineSystem,
-  NonRetryableError,
-  StreamFailureError,
-  type Node,
-} from '../src/index.js';
+import { createNode, NonRetryableError, StreamFailureError } from '../src/index.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { ConfirmingAdapter } from './overlap-helpers.js';
-import { openMemory, push, takeValues } from './helpers.js';
+import { nodeTracker, openMemory, push, soloSystem, takeValues } from './helpers.js';
 
-const running: Node[] = [];
+const { started, stopAll } = nodeTracker();
 let memory: MemoryStreamAdapter;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await memory?.close();
 });
 
 async function setup(): Promise<ConfirmingAdapter> {
   memory = await openMemory();
   return new ConfirmingAdapter(memory);
-}
-
-function track(node: Node): Node {
-  running.push(node);
-  return node;
 }
 
 /** Lets pending promise chains and timers of 0 run. */
@@ -47,19 +36,23 @@ async function until(condition: () => boolean): Promise<void> {
 
 const times10 = (v: number): number => v * 10;
 
+/**
+ * Node P (batches of 2, 3 in flight) fed 1 to 6, once all three batches are in flight: the first published and
+ * waiting for its confirm, the next two transformed and queued.
+ */
+async function threeBatchesInFlight(): Promise<{ adapter: ConfirmingAdapter; node: Node }> {
+  const adapter = await setup();
+  const system = soloSystem({ name: 'P', batchSize: 2, batchesInFlight: 3, transform: times10 });
+  const node = await started(createNode(system, 'P', { adapter }));
+  await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6]);
+  await adapter.whenHeld(1);
+  await until(() => node.stats().inFlight === 6);
+  return { adapter, node };
+}
+
 describe('overlapped batches', () => {
   it('overlap - while a publish waits for its confirms the next batches are transformed; acks follow confirms, in delivery order', async () => {
-    const adapter = await setup();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'P', batchSize: 2, batchesInFlight: 3, transform: times10 }],
-    });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
-    await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6]);
-    await adapter.whenHeld(1);
-    // Three batches in flight: the first published and waiting for its confirm, the next two transformed and queued.
-    await until(() => node.stats().inFlight === 6);
+    const { adapter, node } = await threeBatchesInFlight();
     expect(adapter.heldCalls).toEqual([1]);
     expect(adapter.acked()).toEqual([]);
     adapter.confirm(1);
@@ -99,22 +92,17 @@ describe('overlapped batches', () => {
   it('overlap - outputs keep input order when transforms of earlier batches take longer', async () => {
     const adapter = await setup();
     adapter.holding = false;
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'P',
-          batchSize: 2,
-          batchesInFlight: 4,
-          transform: async (v: number) => {
-            // Earlier messages take longer: a younger batch finishes its transforms first.
-            await new Promise((resolve) => setTimeout(resolve, v < 4 ? 20 : 0));
-            return v;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'P',
+      batchSize: 2,
+      batchesInFlight: 4,
+      transform: async (v: number) => {
+        // Earlier messages take longer: a younger batch finishes its transforms first.
+        await new Promise((resolve) => setTimeout(resolve, v < 4 ? 20 : 0));
+        return v;
+      },
     });
-    track(await startNode(createNode(system, 'P', { adapter })));
+    await started(createNode(system, 'P', { adapter }));
     const input = [1, 2, 3, 4, 5, 6, 7, 8];
     await push(memory, 'START-to-P', input);
     expect(await takeValues(memory, 'P-to-END', 8)).toEqual(input);
@@ -124,16 +112,7 @@ describe('overlapped batches', () => {
   });
 
   it('drain - every batch in flight finishes and settles before the node stops', async () => {
-    const adapter = await setup();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'P', batchSize: 2, batchesInFlight: 3, transform: times10 }],
-    });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
-    await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6]);
-    await adapter.whenHeld(1);
-    await until(() => node.stats().inFlight === 6);
+    const { adapter, node } = await threeBatchesInFlight();
     let drained = false;
     const drain = node.drain(10_000).then(() => (drained = true));
     await settleDown();
@@ -149,16 +128,7 @@ describe('overlapped batches', () => {
   });
 
   it('stop - every batch in flight is abandoned: nothing acked, all redelivered', async () => {
-    const adapter = await setup();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'P', batchSize: 2, batchesInFlight: 3, transform: times10 }],
-    });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
-    await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6]);
-    await adapter.whenHeld(1);
-    await until(() => node.stats().inFlight === 6);
+    const { adapter, node } = await threeBatchesInFlight();
     await node.stop();
     expect(node.state).toBe('stopped');
     expect(await memory.queueStats('START-to-P')).toEqual({ ready: 6, unacked: 0, consumers: 0 });
@@ -170,12 +140,14 @@ describe('overlapped batches', () => {
 
   it('maxUnacked - bounds the batches in flight below batchesInFlight', async () => {
     const adapter = await setup();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'P', batchSize: 2, batchesInFlight: 8, maxUnacked: 4, transform: times10 }],
+    const system = soloSystem({
+      name: 'P',
+      batchSize: 2,
+      batchesInFlight: 8,
+      maxUnacked: 4,
+      transform: times10,
     });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'P', { adapter }));
     await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     await adapter.whenHeld(1);
     await until(() => node.stats().inFlight === 4);
@@ -193,27 +165,21 @@ describe('overlapped batches', () => {
     const adapter = await setup();
     adapter.holding = false;
     const attempts = new Map<number, number>();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'P',
-          batchSize: 2,
-          batchesInFlight: 4,
-          retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 5, jitter: 0 },
-          transform: (v: number) => {
-            attempts.set(v, (attempts.get(v) ?? 0) + 1);
-            if (v === 3) throw new NonRetryableError('three is bad');
-            if (v === 4) return undefined; // filtered
-            if (v === 5) return [50, 51]; // fan-out
-            if (v === 6 && attempts.get(6) === 1) throw new Error('once'); // retried (held: no retryLater)
-            return v * 10;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'P',
+      batchSize: 2,
+      batchesInFlight: 4,
+      retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 5, jitter: 0 },
+      transform: (v: number) => {
+        attempts.set(v, (attempts.get(v) ?? 0) + 1);
+        if (v === 3) throw new NonRetryableError('three is bad');
+        if (v === 4) return undefined; // filtered
+        if (v === 5) return [50, 51]; // fan-out
+        if (v === 6 && attempts.get(6) === 1) throw new Error('once'); // retried (held: no retryLater)
+        return v * 10;
+      },
     });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
+    const node = await started(createNode(system, 'P', { adapter }));
     await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6, 7, 8]);
     const out = (await takeValues(memory, 'P-to-END', 7)) as number[];
     expect([...out].sort((a, b) => a - b)).toEqual([10, 20, 50, 51, 60, 70, 80]);
@@ -225,16 +191,7 @@ describe('overlapped batches', () => {
   });
 
   it('stream - a failed publish among batches in flight fails the node and loses nothing', async () => {
-    const adapter = await setup();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'P', batchSize: 2, batchesInFlight: 3, transform: times10 }],
-    });
-    const node = track(createNode(system, 'P', { adapter }));
-    await node.start();
-    await push(memory, 'START-to-P', [1, 2, 3, 4, 5, 6]);
-    await adapter.whenHeld(1);
-    await until(() => node.stats().inFlight === 6);
+    const { adapter, node } = await threeBatchesInFlight();
     adapter.confirm(1);
     await until(() => adapter.heldCalls[0] === 2);
     adapter.fail(2);
@@ -253,8 +210,3 @@ describe('overlapped batches', () => {
     expect([...back].sort()).toEqual([3, 4, 5, 6]);
   });
 });
-
-async function startNode(node: Node): Promise<Node> {
-  await node.start();
-  return node;
-}

@@ -5,17 +5,16 @@ import {
   msgpackCodec,
   stringCodec,
   type BatchInterceptor,
-  type Node,
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { openMemory, push, ready, take, takeValues } from './helpers.js';
+import { nodeTracker, openMemory, push, ready, soloSystem, take, takeValues } from './helpers.js';
 
-const running: Node[] = [];
+const { track, started, stopAll } = nodeTracker();
 let adapter: MemoryStreamAdapter;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await adapter?.close();
 });
 
@@ -32,21 +31,12 @@ function sizes(): { interceptor: BatchInterceptor; seen: number[] } {
   };
 }
 
-async function start(node: Node): Promise<Node> {
-  running.push(node);
-  await node.start();
-  return node;
-}
-
 describe('node pipeline', () => {
   it('pipeline - full batches are processed whole and outputs keep the queue order', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'DOUBLE', batchSize: 10, transform: (n: number) => n * 2 }],
-    });
+    const system = soloSystem({ name: 'DOUBLE', batchSize: 10, transform: (n: number) => n * 2 });
     const { interceptor, seen } = sizes();
-    const node = await start(
+    const node = await started(
       createNode(system, 'DOUBLE', { adapter, interceptors: [interceptor] }),
     );
     await push(
@@ -68,12 +58,14 @@ describe('node pipeline', () => {
 
   it('pipeline - a partial batch is processed once batchTimeoutMs passes', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'ID', batchSize: 10, batchTimeoutMs: 20, transform: (v: string) => v }],
+    const system = soloSystem({
+      name: 'ID',
+      batchSize: 10,
+      batchTimeoutMs: 20,
+      transform: (v: string) => v,
     });
     const { interceptor, seen } = sizes();
-    await start(createNode(system, 'ID', { adapter, interceptors: [interceptor] }));
+    await started(createNode(system, 'ID', { adapter, interceptors: [interceptor] }));
     await push(adapter, 'START-to-ID', ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     expect(await takeValues(adapter, 'ID-to-END', 7)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     expect(seen).toEqual([7]);
@@ -82,11 +74,8 @@ describe('node pipeline', () => {
   it('pipeline - an empty source runs no batch and drains at once', async () => {
     adapter = await openMemory();
     let calls = 0;
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'ID', transform: (v: unknown) => ((calls += 1), v) }],
-    });
-    const node = await start(createNode(system, 'ID', { adapter }));
+    const system = soloSystem({ name: 'ID', transform: (v: unknown) => ((calls += 1), v) });
+    const node = await started(createNode(system, 'ID', { adapter }));
     expect(node.state).toBe('running');
     await node.drain(1000);
     expect(node.state).toBe('stopped');
@@ -113,8 +102,8 @@ describe('node pipeline', () => {
       ['TEST-NODE3-to-TEST-NODE4', ['TEST-NODE4-to-END']],
     ]);
     for (const type of system.types) {
-      await start(createNode(system, type, { adapter }));
-      await start(createNode(system, type, { adapter })); // two of each, sharing queues
+      await started(createNode(system, type, { adapter }));
+      await started(createNode(system, type, { adapter })); // two of each, sharing queues
     }
     const inputs = Array.from({ length: 75 }, (_, i) => `ab${i}c${i % 7}`);
     await push(adapter, 'START-to-TEST-NODE1', inputs);
@@ -125,11 +114,8 @@ describe('node pipeline', () => {
 
   it('fan-out - an array result becomes one message per element', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'SPLIT', transform: (s: string) => s.split(' ') }],
-    });
-    const node = await start(createNode(system, 'SPLIT', { adapter }));
+    const system = soloSystem({ name: 'SPLIT', transform: (s: string) => s.split(' ') });
+    const node = await started(createNode(system, 'SPLIT', { adapter }));
     await push(adapter, 'START-to-SPLIT', ['a b c', 'd']);
     expect(await takeValues(adapter, 'SPLIT-to-END', 4)).toEqual(['a', 'b', 'c', 'd']);
     await node.drain(1000);
@@ -138,11 +124,12 @@ describe('node pipeline', () => {
 
   it('fan-out - several dests each get every output', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'COPY', dest: ['left', 'right'], transform: (n: number) => n + 1 }],
+    const system = soloSystem({
+      name: 'COPY',
+      dest: ['left', 'right'],
+      transform: (n: number) => n + 1,
     });
-    await start(createNode(system, 'COPY', { adapter }));
+    await started(createNode(system, 'COPY', { adapter }));
     await push(adapter, 'START-to-COPY', [1, 2, 3]);
     expect(await takeValues(adapter, 'left', 3)).toEqual([2, 3, 4]);
     expect(await takeValues(adapter, 'right', 3)).toEqual([2, 3, 4]);
@@ -159,7 +146,7 @@ describe('node pipeline', () => {
       ],
     });
     expect(system.queues).toMatchObject({ inputs: ['in-a', 'in-b'], outputs: ['out'] });
-    for (const type of system.types) await start(createNode(system, type, { adapter }));
+    for (const type of system.types) await started(createNode(system, type, { adapter }));
     await push(adapter, 'in-a', ['x']);
     await push(adapter, 'in-b', ['y']);
     expect((await takeValues(adapter, 'out', 2)).sort()).toEqual(['A:X', 'B:Y']);
@@ -167,18 +154,13 @@ describe('node pipeline', () => {
 
   it('routing - route sends each output to its named destination', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'PARITY',
-          dest: { even: 'evens', odd: ['odds', 'odds-audit'] },
-          route: (n: number) => (n % 2 === 0 ? 'even' : 'odd'),
-          transform: (n: number) => n,
-        },
-      ],
+    const system = soloSystem({
+      name: 'PARITY',
+      dest: { even: 'evens', odd: ['odds', 'odds-audit'] },
+      route: (n: number) => (n % 2 === 0 ? 'even' : 'odd'),
+      transform: (n: number) => n,
     });
-    await start(createNode(system, 'PARITY', { adapter }));
+    await started(createNode(system, 'PARITY', { adapter }));
     await push(adapter, 'START-to-PARITY', [1, 2, 3, 4, 5]);
     expect(await takeValues(adapter, 'evens', 2)).toEqual([2, 4]);
     expect(await takeValues(adapter, 'odds', 3)).toEqual([1, 3, 5]);
@@ -187,18 +169,13 @@ describe('node pipeline', () => {
 
   it('routing - a route key the node lacks fails that message at step place, without retry', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'R',
-          dest: { keep: 'kept' },
-          route: (s: string) => (s === 'bad' ? ('elsewhere' as 'keep') : 'keep'),
-          transform: (s: string) => s,
-        },
-      ],
+    const system = soloSystem({
+      name: 'R',
+      dest: { keep: 'kept' },
+      route: (s: string) => (s === 'bad' ? ('elsewhere' as 'keep') : 'keep'),
+      transform: (s: string) => s,
     });
-    await start(createNode(system, 'R', { adapter }));
+    await started(createNode(system, 'R', { adapter }));
     await push(adapter, 'START-to-R', ['ok', 'bad', 'fine']);
     expect(await takeValues(adapter, 'kept', 2)).toEqual(['ok', 'fine']);
     const [failed] = await take(adapter, 'R-fail', 1);
@@ -212,11 +189,11 @@ describe('node pipeline', () => {
 
   it('filter - returning nothing drops the message and still acks it', async () => {
     adapter = await openMemory();
-    const system = defineSystem({
-      name: 't',
-      nodes: [{ name: 'EVEN', transform: (n: number) => (n % 2 === 0 ? n : undefined) }],
+    const system = soloSystem({
+      name: 'EVEN',
+      transform: (n: number) => (n % 2 === 0 ? n : undefined),
     });
-    const node = await start(createNode(system, 'EVEN', { adapter }));
+    const node = await started(createNode(system, 'EVEN', { adapter }));
     await push(adapter, 'START-to-EVEN', [1, 2, 3, 4]);
     expect(await takeValues(adapter, 'EVEN-to-END', 2)).toEqual([2, 4]);
     await node.drain(1000);
@@ -227,13 +204,13 @@ describe('node pipeline', () => {
   it('sink - a node without dest runs its transform, acks, and publishes nothing', async () => {
     adapter = await openMemory();
     const seen: string[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        { name: 'SINK', source: 'in', dest: null, transform: (s: string) => void seen.push(s) },
-      ],
+    const system = soloSystem({
+      name: 'SINK',
+      source: 'in',
+      dest: null,
+      transform: (s: string) => void seen.push(s),
     });
-    const node = await start(createNode(system, 'SINK', { adapter }));
+    const node = await started(createNode(system, 'SINK', { adapter }));
     await push(adapter, 'in', ['a', 'b']);
     await node.drain(1000);
     expect(seen).toEqual(['a', 'b']);
@@ -261,8 +238,8 @@ describe('node pipeline', () => {
     expect(system.queues.inputs).toEqual([]);
     const { interceptor, seen } = sizes();
     const generator = createNode(system, 'COUNT', { adapter, interceptors: [interceptor] });
-    running.push(generator);
-    await start(createNode(system, 'SQUARE', { adapter }));
+    track(generator);
+    await started(createNode(system, 'SQUARE', { adapter }));
     await generator.run();
     expect(generator.state).toBe('stopped');
     expect(seen).toEqual([4, 4, 2]);
@@ -275,24 +252,19 @@ describe('node pipeline', () => {
     adapter = await openMemory();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'TICKS',
-          batchSize: 100,
-          batchTimeoutMs: 10,
-          async *generate() {
-            yield 'first';
-            yield 'second';
-            await held; // nothing more until the test has seen the partial batch
-            yield 'third';
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'TICKS',
+      batchSize: 100,
+      batchTimeoutMs: 10,
+      async *generate() {
+        yield 'first';
+        yield 'second';
+        await held; // nothing more until the test has seen the partial batch
+        yield 'third';
+      },
     });
     const node = createNode(system, 'TICKS', { adapter });
-    running.push(node);
+    track(node);
     const done = node.run();
     expect(await takeValues(adapter, 'TICKS-to-END', 2)).toEqual(['first', 'second']);
     release();
@@ -328,7 +300,7 @@ describe('node pipeline', () => {
         },
       ],
     });
-    for (const type of system.types) await start(createNode(system, type, { adapter }));
+    for (const type of system.types) await started(createNode(system, type, { adapter }));
     await adapter.publish([
       { queue: 's-in', body: stringCodec.encode('hi') },
       { queue: 'm-in', body: msgpackCodec.encode({ n: 1, bin: new Uint8Array([1, 2]) }) },
@@ -346,26 +318,21 @@ describe('node pipeline', () => {
     adapter = await openMemory();
     let active = 0;
     let peak = 0;
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'SLOW',
-          batchSize: 12,
-          concurrency: 3,
-          async transform(n: number) {
-            active += 1;
-            peak = Math.max(peak, active);
-            // Later messages finish first: order must come from the batch, not from completion.
-            await new Promise((resolve) => setImmediate(resolve));
-            if (n % 2 === 0) await new Promise((resolve) => setImmediate(resolve));
-            active -= 1;
-            return n;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'SLOW',
+      batchSize: 12,
+      concurrency: 3,
+      async transform(n: number) {
+        active += 1;
+        peak = Math.max(peak, active);
+        // Later messages finish first: order must come from the batch, not from completion.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (n % 2 === 0) await new Promise((resolve) => setImmediate(resolve));
+        active -= 1;
+        return n;
+      },
     });
-    await start(createNode(system, 'SLOW', { adapter }));
+    await started(createNode(system, 'SLOW', { adapter }));
     await push(
       adapter,
       'START-to-SLOW',
@@ -380,30 +347,25 @@ describe('node pipeline', () => {
   it('context - the transform sees the queue, headers, attempt, options and node info', async () => {
     adapter = await openMemory();
     const seen: unknown[] = [];
-    const system = defineSystem({
-      name: 't',
-      nodes: [
-        {
-          name: 'CTX',
-          options: { greeting: 'hi' },
-          transform: (v: number, ctx) => {
-            seen.push({
-              v,
-              queue: ctx.queue,
-              attempt: ctx.attempt,
-              redelivered: ctx.redelivered,
-              trace: ctx.headers['trace'],
-              options: ctx.options,
-              type: ctx.node.type,
-              worker: ctx.node.worker,
-              aborted: ctx.signal.aborted,
-            });
-            return v;
-          },
-        },
-      ],
+    const system = soloSystem({
+      name: 'CTX',
+      options: { greeting: 'hi' },
+      transform: (v: number, ctx) => {
+        seen.push({
+          v,
+          queue: ctx.queue,
+          attempt: ctx.attempt,
+          redelivered: ctx.redelivered,
+          trace: ctx.headers['trace'],
+          options: ctx.options,
+          type: ctx.node.type,
+          worker: ctx.node.worker,
+          aborted: ctx.signal.aborted,
+        });
+        return v;
+      },
     });
-    const node = await start(createNode(system, 'CTX', { adapter, worker: 'w-1' }));
+    const node = await started(createNode(system, 'CTX', { adapter, worker: 'w-1' }));
     await push(adapter, 'START-to-CTX', [7], { trace: 'abc', [MonomythHeader.Attempt]: 2 });
     await takeValues(adapter, 'CTX-to-END', 1);
     expect(node.name).toMatch(/^CTX:[0-9a-f-]{36}$/);

@@ -5,7 +5,8 @@
  * its outputs were confirmed, and in which order batches were settled.
  */
 import { jsonCodec } from '../src/index.js';
-import type { Delivery, OutgoingMessage, StreamAdapter, StreamConsumer } from '../src/adapter.js';
+import type { ConsumeOptions, Delivery, OutgoingMessage, StreamConsumer } from '../src/adapter.js';
+import { PassThroughAdapter } from './helpers.js';
 
 export type Event =
   | { readonly kind: 'publish'; readonly call: number; readonly values: unknown[] }
@@ -16,7 +17,7 @@ function values(messages: readonly { body: Uint8Array }[]): unknown[] {
   return messages.map((message) => jsonCodec.decode(message.body));
 }
 
-export class ConfirmingAdapter implements StreamAdapter {
+export class ConfirmingAdapter extends PassThroughAdapter {
   readonly log: Event[] = [];
   /** Publishes not yet confirmed, by call number. */
   private readonly held = new Map<number, () => void>();
@@ -30,27 +31,13 @@ export class ConfirmingAdapter implements StreamAdapter {
   /** The consumers opened through it. */
   readonly consumers: LoggingConsumer[] = [];
 
-  constructor(readonly inner: StreamAdapter) {}
-
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  declareQueue(queue: string): Promise<void> {
-    return this.inner.declareQueue(queue);
-  }
-  async consume(
-    queue: string,
-    options: { maxUnacked: number; failQueue?: string },
-  ): Promise<StreamConsumer> {
+  override async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
     const consumer = new LoggingConsumer(await this.inner.consume(queue, options), this.log);
     this.consumers.push(consumer);
     return consumer;
   }
 
-  publish(messages: readonly OutgoingMessage[]): Promise<void> {
+  override publish(messages: readonly OutgoingMessage[]): Promise<void> {
     const call = ++this.calls;
     this.log.push({ kind: 'publish', call, values: values(messages) });
     if (!this.holding) return this.inner.publish(messages);

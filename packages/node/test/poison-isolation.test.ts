@@ -10,7 +10,7 @@ import {
   createNode,
   defineSystem,
   jsonCodec,
-  type Node,
+  type System,
 } from '../src/index.js';
 import {
   MonomythHeader,
@@ -20,15 +20,15 @@ import {
   type StreamConsumer,
 } from '../src/adapter.js';
 import { MemoryBroker, MemoryStreamAdapter } from '../src/memory/index.js';
-import { push, take, takeValues } from './helpers.js';
+import { nodeTracker, PassThroughAdapter, push, take, takeValues } from './helpers.js';
 
 const LIMIT = 32 * 1024;
 const encoder = new TextEncoder();
-const running: Node[] = [];
+const { started, stopAll } = nodeTracker();
 const adapters: StreamAdapter[] = [];
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((node) => node.stop()));
+  await stopAll();
   await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
 });
 
@@ -42,29 +42,13 @@ async function pair(): Promise<{ adapter: MemoryStreamAdapter; feeder: MemoryStr
   return { adapter, feeder };
 }
 
-async function started(node: Node): Promise<Node> {
-  running.push(node);
-  await node.start();
-  return node;
-}
-
 function raw(queue: string, body: string, headers?: Record<string, string>): OutgoingMessage {
   return { queue, body: encoder.encode(body), headers };
 }
 
 /** Hides `deadLetter` from the consumers it opens: an adapter without the capability. */
-class NoDeadLetter implements StreamAdapter {
-  constructor(private readonly inner: StreamAdapter) {}
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  declareQueue(queue: string): Promise<void> {
-    return this.inner.declareQueue(queue);
-  }
-  async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
+class NoDeadLetter extends PassThroughAdapter {
+  override async consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
     const consumer = await this.inner.consume(queue, options);
     return {
       queue: consumer.queue,
@@ -73,9 +57,6 @@ class NoDeadLetter implements StreamAdapter {
       requeue: (d) => consumer.requeue(d),
       close: () => consumer.close(),
     };
-  }
-  publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    return this.inner.publish(messages);
   }
 }
 
@@ -89,6 +70,32 @@ const passSystem = defineSystem({
     },
   ],
 });
+
+/** A node whose input 'flaky' fails its first attempt, so it needs a retry copy. */
+function flakySystem(name: string): System {
+  return defineSystem({
+    name: 'poison',
+    nodes: [
+      {
+        name,
+        retry: { maxAttempts: 3, initialDelayMs: 10 },
+        transform: (value: string) => {
+          if (value === 'flaky') throw new Error('try again');
+          return value;
+        },
+      },
+    ],
+  });
+}
+
+/** Publishes 'flaky', with a header so large its retry copy is refused, then 'fine'. */
+async function feedFlakyAndFine(feeder: MemoryStreamAdapter, queue: string): Promise<void> {
+  await feeder.declareQueue(queue);
+  await feeder.publish([
+    raw(queue, '"flaky"', { big: 'h'.repeat(LIMIT - 100) }),
+    raw(queue, '"fine"'),
+  ]);
+}
 
 describe('poison isolation', () => {
   it('poison - an output the stream refuses fails its message only; the rest of the batch is placed and acked', async () => {
@@ -201,25 +208,9 @@ describe('poison isolation', () => {
 
   it('poison - a retry copy the stream refuses sends its message to the fail queue instead', async () => {
     const { adapter, feeder } = await pair();
-    const system = defineSystem({
-      name: 'poison',
-      nodes: [
-        {
-          name: 'FLAKY',
-          retry: { maxAttempts: 3, initialDelayMs: 10 },
-          transform: (value: string) => {
-            if (value === 'flaky') throw new Error('try again');
-            return value;
-          },
-        },
-      ],
-    });
+    const system = flakySystem('FLAKY');
     const node = await started(createNode(system, 'FLAKY', { adapter }));
-    await feeder.declareQueue('START-to-FLAKY');
-    await feeder.publish([
-      raw('START-to-FLAKY', '"flaky"', { big: 'h'.repeat(LIMIT - 100) }),
-      raw('START-to-FLAKY', '"fine"'),
-    ]);
+    await feedFlakyAndFine(feeder, 'START-to-FLAKY');
     expect(await takeValues(feeder, 'FLAKY-to-END', 1)).toEqual(['fine']);
     const [failed] = await take(feeder, 'FLAKY-fail', 1);
     expect(failed!.headers).toMatchObject({ [MonomythHeader.ErrorName]: 'MessageRefusedError' });
@@ -228,26 +219,10 @@ describe('poison isolation', () => {
 
   it('poison - on an adapter that cannot retry later, a held retry whose copy is refused goes to the fail queue', async () => {
     const { adapter, feeder } = await pair();
-    const system = defineSystem({
-      name: 'poison',
-      nodes: [
-        {
-          name: 'HELD',
-          retry: { maxAttempts: 3, initialDelayMs: 10 },
-          transform: (value: string) => {
-            if (value === 'flaky') throw new Error('try again');
-            return value;
-          },
-        },
-      ],
-    });
+    const system = flakySystem('HELD');
     // NoDeadLetter has no retryLater either: the node holds the retry and publishes its copy itself.
     const node = await started(createNode(system, 'HELD', { adapter: new NoDeadLetter(adapter) }));
-    await feeder.declareQueue('START-to-HELD');
-    await feeder.publish([
-      raw('START-to-HELD', '"flaky"', { big: 'h'.repeat(LIMIT - 100) }),
-      raw('START-to-HELD', '"fine"'),
-    ]);
+    await feedFlakyAndFine(feeder, 'START-to-HELD');
     expect(await takeValues(feeder, 'HELD-to-END', 1)).toEqual(['fine']);
     const [failed] = await take(feeder, 'HELD-fail', 1);
     expect(failed!.headers).toMatchObject({
