@@ -22,7 +22,7 @@ import {
 } from '@monomyth/cli-kit';
 import { CertificateError, readSecretCertificate } from '@monomyth/mmop';
 import {
-  DEFAULT_MASTER_DRAIN_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MASTER_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
@@ -77,7 +77,7 @@ const program = new Command(APP)
     '--drain-timeout-ms <ms>',
     'how long a stopped node may drain, unless the request says otherwise',
     positiveMs,
-    DEFAULT_MASTER_DRAIN_TIMEOUT_MS,
+    DEFAULT_DRAIN_TIMEOUT_MS,
   )
   .addOption(
     new Option(

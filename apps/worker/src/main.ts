@@ -34,7 +34,7 @@ import {
 } from '@monomyth/mmop';
 import {
   DEFAULT_WORKER_CAPACITY,
-  DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
   InvalidOptionError,
   Worker,
   WorkerLinkError,
@@ -78,7 +78,7 @@ const program = new Command(APP)
     '--drain-ms <ms>',
     'how long nodes may take to drain on SIGTERM',
     durationArgument(),
-    DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+    DEFAULT_DRAIN_TIMEOUT_MS,
   )
   .option(
     '--reconnect-attempts <n>',

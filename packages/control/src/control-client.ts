@@ -5,13 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MASTER_ENDPOINT,
   Lifecycle,
   MmopCodec,
+  OptionChecker,
   OrderedSender,
   ReplyCode,
   curveKeyFromZ85,
   curvePublicKeyOf,
+  describeError,
   newInstance,
   routingIdFor,
 } from '@monomyth/mmop';
@@ -26,7 +29,6 @@ import type {
 import {
   ControlClientClosedError,
   ControlClientFailedError,
-  ControlClientOptionsError,
   ControlRequestError,
   MasterUnreachableError,
 } from './errors.js';
@@ -51,16 +53,15 @@ export interface StartNodeOptions {
 }
 
 export interface StopOptions {
-  /** How long each node (or the worker) may take to drain. @default the master's (30 s) */
+  /** How long each node (or the worker) may take to drain. @default the master's (DEFAULT_DRAIN_TIMEOUT_MS unless set) */
   drainTimeoutMs?: number;
-  /** How long to wait for the answer. @default the drain timeout (or 30 s) plus 15 s */
+  /** How long to wait for the answer. @default the drain timeout (or DEFAULT_DRAIN_TIMEOUT_MS) plus 15 s */
   timeoutMs?: number;
 }
 
 export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;
 export const DEFAULT_CONTROL_START_TIMEOUT_MS = 30_000;
 const STOP_ANSWER_GRACE_MS = 15_000;
-const DEFAULT_DRAIN_MS = 30_000;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 export type StopNodeResult = Required<
@@ -160,7 +161,7 @@ export class ControlClient {
         count,
         drainTimeoutMs: options.drainTimeoutMs,
       },
-      options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_MS) + STOP_ANSWER_GRACE_MS,
+      stopAnswerTimeoutMs(options),
     );
     return { stopped: answer.stopped, failures: answer.failures ?? [] };
   }
@@ -175,7 +176,7 @@ export class ControlClient {
         workerId,
         drainTimeoutMs: options.drainTimeoutMs,
       },
-      options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_MS) + STOP_ANSWER_GRACE_MS,
+      stopAnswerTimeoutMs(options),
     );
     return { workerId: answer.workerId };
   }
@@ -271,22 +272,29 @@ export class ControlClient {
   }
 }
 
-/** The DEALER options for CURVE (or none), and a routing id that proves the client's key to the master. */
+// Typed explicitly, so that a failed check (which returns never) narrows what follows.
+/** How long a stop waits for its answer: the drain it asked for (or the usual one), and time for the answer. */
+function stopAnswerTimeoutMs(options: StopOptions): number {
+  return (
+    options.timeoutMs ?? (options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) + STOP_ANSWER_GRACE_MS
+  );
+}
+
+const check: OptionChecker = new OptionChecker('control');
+
+/**
+ * The DEALER options for CURVE (or none), and a routing id that proves the client's key to the master. Throws
+ * InvalidOptionError (component `'control'`) for half a CURVE setting or a key that is not Z85.
+ */
 function curveSocketOptions(options: ControlClientOptions): Partial<Dealer> {
   const { curveSecretKey, masterKey } = options;
   if (curveSecretKey === undefined && masterKey === undefined) {
     return { routingId: routingIdFor(newInstance()) as unknown as string };
   }
   if (curveSecretKey === undefined)
-    throw new ControlClientOptionsError(
-      'curveSecretKey',
-      "masterKey needs the client's own secret key",
-    );
+    check.fail('curveSecretKey', "masterKey needs the client's own secret key");
   if (masterKey === undefined)
-    throw new ControlClientOptionsError(
-      'masterKey',
-      "curveSecretKey needs the master's public key",
-    );
+    check.fail('masterKey', "curveSecretKey needs the master's public key");
   let keys: CurveClientKeys;
   try {
     curveKeyFromZ85(masterKey);
@@ -296,10 +304,7 @@ function curveSocketOptions(options: ControlClientOptions): Partial<Dealer> {
       serverKey: masterKey,
     };
   } catch (error) {
-    throw new ControlClientOptionsError(
-      'curveSecretKey',
-      `expected CURVE keys in Z85: ${String(error)}`,
-    );
+    check.fail('curveSecretKey', `expected CURVE keys in Z85: ${describeError(error)}`);
   }
   return {
     curvePublicKey: keys.publicKey,

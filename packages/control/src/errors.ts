@@ -64,18 +64,3 @@ export class ControlClientFailedError extends MonomythError {
     super(`the control client's socket failed: ${describeError(cause)}`, { cause });
   }
 }
-
-/** The client's options do not fit together (CURVE needs both keys) or a key is not Z85; `option` names it. */
-export class ControlClientOptionsError extends MonomythError {
-  static {
-    brandError(this, '@monomyth/control.ControlClientOptionsError');
-  }
-
-  readonly code = 'INVALID_OPTION';
-  readonly option: string;
-
-  constructor(option: string, message: string) {
-    super(`invalid control client option ${option}: ${message}`);
-    this.option = option;
-  }
-}

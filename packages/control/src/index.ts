@@ -19,5 +19,9 @@ export {
   ControlRequestError,
   ControlClientClosedError,
   ControlClientFailedError,
-  ControlClientOptionsError,
 } from './errors.js';
+/**
+ * What `new ControlClient()` throws for options that do not fit together (CURVE needs both keys) or a key that is not
+ * Z85 (component `'control'`, `option` names the option).
+ */
+export { InvalidOptionError } from '@monomyth/mmop';

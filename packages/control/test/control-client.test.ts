@@ -14,8 +14,8 @@ import type { MmopMessage } from '@monomyth/mmop';
 import {
   ControlClient,
   ControlClientClosedError,
-  ControlClientOptionsError,
   ControlRequestError,
+  InvalidOptionError,
   MasterUnreachableError,
 } from '../src/index.js';
 
@@ -128,16 +128,29 @@ describe('control client', () => {
 });
 
 describe('control client - options', () => {
-  it('control - CURVE needs both keys, in Z85; a half or malformed setting is ControlClientOptionsError', () => {
+  it("control - CURVE needs both keys, in Z85; a half or malformed setting is InvalidOptionError of component 'control'", () => {
     const pair = generateCurveKeyPair();
-    expect(() => new ControlClient({ curveSecretKey: pair.secretKey })).toThrow(
-      ControlClientOptionsError,
-    );
-    expect(() => new ControlClient({ masterKey: pair.publicKey })).toThrow(
-      ControlClientOptionsError,
-    );
-    expect(() => new ControlClient({ curveSecretKey: 'short', masterKey: pair.publicKey })).toThrow(
-      /Z85/,
+    const refusal = (options: ConstructorParameters<typeof ControlClient>[0]): unknown => {
+      try {
+        new ControlClient(options).close();
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(refusal({ curveSecretKey: pair.secretKey })).toMatchObject({
+      component: 'control',
+      option: 'masterKey',
+    });
+    expect(refusal({ masterKey: pair.publicKey })).toMatchObject({
+      component: 'control',
+      option: 'curveSecretKey',
+    });
+    const malformed = refusal({ curveSecretKey: 'short', masterKey: pair.publicKey });
+    expect(malformed).toBeInstanceOf(InvalidOptionError);
+    expect(malformed).toMatchObject({ component: 'control', option: 'curveSecretKey' });
+    expect(String(malformed)).toMatch(
+      /invalid control option curveSecretKey: expected CURVE keys in Z85/,
     );
   });
 

@@ -13,11 +13,12 @@ export {
   DEFAULT_STALL_LIMIT_MS,
   MIN_DEFAULT_RECOVERY_WINDOW_MS,
   DEFAULT_MASTER_START_TIMEOUT_MS,
-  DEFAULT_MASTER_DRAIN_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_AVOID_AFTER_FAILURE_MS,
 } from './options.js';
 export type { MasterOptions, CompiledMasterOptions } from './options.js';
+/** How long a stopped node may drain when neither the options nor the request say (MMOP's default). */
+export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 /** What `compileMasterOptions` and `Master.create` throw for a bad option (component `'master'`). */
 export { InvalidOptionError } from '@monomyth/mmop';
 export type { Logger } from './logger.js';

@@ -1,6 +1,11 @@
 /** The master's options: all optional, with documented defaults, compiled once into validated, complete options. */
 import type { CodecLimits } from '@monomyth/mmop';
-import { DEFAULT_CODEC_LIMITS, DEFAULT_MASTER_ENDPOINT, OptionChecker } from '@monomyth/mmop';
+import {
+  DEFAULT_CODEC_LIMITS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MASTER_ENDPOINT,
+  OptionChecker,
+} from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 import { noopLogger } from './logger.js';
 
@@ -27,7 +32,7 @@ export interface MasterOptions {
   recoveryWindowMs?: number;
   /** How long a worker has to answer START-NODE. @default 10_000 */
   startTimeoutMs?: number;
-  /** How long a node may take to drain when stopped, unless the request says otherwise. @default 30_000 */
+  /** How long a node may take to drain when stopped, unless the request says otherwise. @default DEFAULT_DRAIN_TIMEOUT_MS */
   drainTimeoutMs?: number;
   /** Added to a drain timeout to get the time the master waits for the answer. @default 5_000 */
   stopGraceMs?: number;
@@ -86,7 +91,6 @@ export const DEFAULT_STALL_LIMIT_MS = 300_000;
 /** The shortest default recovery window; see MasterOptions.recoveryWindowMs. */
 export const MIN_DEFAULT_RECOVERY_WINDOW_MS = 5_000;
 export const DEFAULT_MASTER_START_TIMEOUT_MS = 10_000;
-export const DEFAULT_MASTER_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
 
@@ -143,7 +147,7 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
       Math.max(livenessWindowMs, MIN_DEFAULT_RECOVERY_WINDOW_MS),
     ),
     startTimeoutMs: duration('startTimeoutMs', DEFAULT_MASTER_START_TIMEOUT_MS),
-    drainTimeoutMs: duration('drainTimeoutMs', DEFAULT_MASTER_DRAIN_TIMEOUT_MS),
+    drainTimeoutMs: duration('drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
     stopGraceMs: duration('stopGraceMs', DEFAULT_STOP_GRACE_MS),
     avoidAfterFailureMs: duration('avoidAfterFailureMs', DEFAULT_AVOID_AFTER_FAILURE_MS),
     codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },

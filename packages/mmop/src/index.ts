@@ -41,6 +41,7 @@ export { ReplyCode, Status } from './status.js';
 export { StartFailureCategory } from './start-failure.js';
 export { MAX_TEXT_LENGTH, truncateText } from './text.js';
 export { DEFAULT_MASTER_ENDPOINT } from './endpoint.js';
+export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.js';
 export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';

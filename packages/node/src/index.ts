@@ -62,7 +62,9 @@ export { MonomythHeader } from './headers.js';
  * caller needs: what it passes in), with interceptors around each batch.
  */
 export { createNode } from './create-node.js';
-export { Node, DEFAULT_NODE_DRAIN_TIMEOUT_MS } from './node.js';
+export { Node } from './node.js';
+/** How long `node.drain()` waits for the batch in flight when not told (MMOP's default drain timeout). */
+export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 export type { NodeRuntimeOptions } from './node.js';
 export type { NodeState, NodeStats } from './node-stats.js';
 export type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.js';

@@ -24,16 +24,13 @@ import { noopLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { NODE_TRANSITIONS, NodeCounters } from './node-stats.js';
 import type { NodeState, NodeStats } from './node-stats.js';
-import { Lifecycle } from '@monomyth/mmop';
+import { DEFAULT_DRAIN_TIMEOUT_MS, Lifecycle } from '@monomyth/mmop';
 import { queuesOf } from './recipe.js';
 import type { NodeSpec } from './recipe.js';
 import { runQueueLoop } from './queue-loop.js';
 import type { QueueLoopNode } from './queue-loop.js';
 import { isDelayedRetryCapable } from './stream-adapter.js';
 import type { StreamAdapter, StreamConsumer } from './stream-adapter.js';
-
-/** How long `drain()` waits for the batch in flight when not told. */
-export const DEFAULT_NODE_DRAIN_TIMEOUT_MS = 30_000;
 
 /** What a node is built with, beside its recipe. */
 export interface NodeRuntimeOptions {
@@ -163,7 +160,7 @@ export class Node implements AsyncDisposable {
    * stop hook. Past `timeoutMs` it stops without waiting (see `stop()`). Resolves when the node has stopped, whether
    * it stopped cleanly or not; idempotent.
    */
-  async drain(timeoutMs: number = DEFAULT_NODE_DRAIN_TIMEOUT_MS): Promise<void> {
+  async drain(timeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
     if (this.life.is('created')) {
       this.life.to('stopped');
       this.done.resolve();

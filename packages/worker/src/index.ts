@@ -12,11 +12,12 @@ export type { SupervisorEvents, SupervisorState } from './node-supervisor.js';
 export {
   compileWorkerOptions,
   DEFAULT_WORKER_CAPACITY,
-  DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
   DEFAULT_REGISTER_RETRY_MS,
   DEFAULT_STALL_WARNING_MS,
   DEFAULT_RESTART_POLICY,
 } from './options.js';
 export type { WorkerOptions, CompiledWorkerOptions, RestartPolicy } from './options.js';
+/** How long a node may drain on close() or SHUTDOWN when neither the options nor the master say (MMOP's default). */
+export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 /** What `compileWorkerOptions` and `new Worker` throw for a bad option (component `'worker'`). */
 export { InvalidOptionError } from '@monomyth/mmop';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { noopLogger } from '@monomyth/node';
 import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MASTER_ENDPOINT,
   OptionChecker,
   curveKeyFromZ85,
@@ -43,7 +44,7 @@ export interface WorkerOptions {
   capacity?: number;
   /** The host name reported to the master. @default os.hostname() */
   host?: string;
-  /** How long a node may take to drain on close() or SHUTDOWN unless told otherwise. @default 30_000 */
+  /** How long a node may take to drain on close() or SHUTDOWN unless told otherwise. @default DEFAULT_DRAIN_TIMEOUT_MS */
   drainTimeoutMs?: number;
   /** How often READY is sent again while no master answers. @default 1_000 */
   registerRetryMs?: number;
@@ -83,7 +84,6 @@ export interface CompiledWorkerOptions {
 }
 
 export const DEFAULT_WORKER_CAPACITY = 64;
-export const DEFAULT_WORKER_DRAIN_TIMEOUT_MS = 30_000;
 export const DEFAULT_REGISTER_RETRY_MS = 1_000;
 export const DEFAULT_STALL_WARNING_MS = 2_000;
 export const DEFAULT_RESTART_POLICY: Readonly<Required<RestartPolicy>> = Object.freeze({
@@ -121,7 +121,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     host: options.host ?? hostname(),
     drainTimeoutMs: check.duration(
       'drainTimeoutMs',
-      options.drainTimeoutMs ?? DEFAULT_WORKER_DRAIN_TIMEOUT_MS,
+      options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     ),
     registerRetryMs: check.duration(
       'registerRetryMs',
