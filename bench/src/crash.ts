@@ -14,11 +14,11 @@
  * Settings: BENCH_CRASH_MESSAGES (20000), BENCH_CRASH_QUEUE_TYPES (classic,quorum), BENCH_CRASH_RUNS (1 per type).
  */
 import { connect } from 'amqplib';
-import { bytesCodec, createNode, defineSystem } from '@monomyth/node';
-import type { BatchInterceptor } from '@monomyth/node';
+import { createNode } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';
 import { RabbitMqServer } from '@monomyth/testing';
+import { countMoved, passThroughSystem, publishConfirmed } from './rmq-kit.js';
 
 const MESSAGES = Number(process.env.BENCH_CRASH_MESSAGES ?? 20_000);
 const QUEUE_TYPES = (process.env.BENCH_CRASH_QUEUE_TYPES ?? 'classic,quorum').split(
@@ -40,19 +40,6 @@ export interface CrashResult {
   readonly movedAtKill: number;
   /** From the kill to the first batch moved on the restarted broker. */
   readonly recoveryMs: number;
-}
-
-/** Publishes `count` distinct numbers to `queue`, confirmed. */
-async function publishInputs(url: string, queue: string, count: number): Promise<void> {
-  const connection = await connect(url);
-  const channel = await connection.createConfirmChannel();
-  for (let sent = 0; sent < count; sent += 1000) {
-    for (let i = sent; i < Math.min(count, sent + 1000); i++) {
-      channel.sendToQueue(queue, Buffer.from(String(i)), { persistent: true });
-    }
-    await channel.waitForConfirms();
-  }
-  await connection.close();
 }
 
 /** Reads `queue` whole (everything in it), acking, and returns the numbers it held. */
@@ -99,7 +86,8 @@ async function crashOnce(queueType: QueueType, run: number): Promise<CrashResult
     await adapter.open();
     await adapter.declareQueue(source);
     await adapter.declareQueue(dest);
-    await publishInputs(server.url, source, MESSAGES);
+    // Distinct numbers, so that the destination tells what is missing and what came twice.
+    await publishConfirmed(server.url, source, MESSAGES, (i) => Buffer.from(String(i)));
 
     let moved = 0;
     let killedAt = 0;
@@ -107,34 +95,17 @@ async function crashOnce(queueType: QueueType, run: number): Promise<CrashResult
     let firstAfterRestart = 0;
     let killed!: () => void;
     const killing = new Promise<void>((resolve) => (killed = resolve));
-    const counter: BatchInterceptor = {
-      async interceptBatch(_info, next) {
-        const outcome = await next();
-        moved += outcome.processed;
-        if (restarted && firstAfterRestart === 0 && outcome.processed > 0)
-          firstAfterRestart = Date.now();
-        if (killedAt === 0 && moved >= MESSAGES * KILL_AT) killed();
-        return outcome;
-      },
-    };
-    const system = defineSystem({
-      name: 'bench-crash',
-      nodes: [
-        {
-          name: `crash-${queueType}-${run}-PASS`,
-          source,
-          dest,
-          codec: bytesCodec,
-          batchSize: BATCH_SIZE,
-          batchTimeoutMs: 20,
-          transform: (body: Uint8Array) => body,
-        },
-      ],
+    const counter = countMoved((total, processed) => {
+      moved = total;
+      if (restarted && firstAfterRestart === 0 && processed > 0) firstAfterRestart = Date.now();
+      if (killedAt === 0 && moved >= MESSAGES * KILL_AT) killed();
     });
-    const node = createNode(system, `crash-${queueType}-${run}-PASS`, {
-      adapter,
-      interceptors: [counter],
+    const name = `crash-${queueType}-${run}-PASS`;
+    const system = passThroughSystem('bench-crash', [{ name, source, dest }], {
+      batchSize: BATCH_SIZE,
+      batchTimeoutMs: 20,
     });
+    const node = createNode(system, name, { adapter, interceptors: [counter] });
     await node.start();
     await killing;
     killedAt = Date.now();

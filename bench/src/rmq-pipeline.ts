@@ -4,30 +4,18 @@
  * `multiple`) with the same prefetch, on the same broker, over one consuming and one publishing connection each.
  * Every run starts from MESSAGES on p0 and empty queues after it, and ends when MESSAGES reached p4.
  */
-import { connect } from 'amqplib';
-import {
-  bytesCodec,
-  createNode,
-  defaultMaxUnacked,
-  defineSystem,
-  DEFAULT_BATCHES_IN_FLIGHT,
-} from '@monomyth/node';
-import type { BatchInterceptor } from '@monomyth/node';
+import { createNode, defaultMaxUnacked, DEFAULT_BATCHES_IN_FLIGHT } from '@monomyth/node';
 import type { RabbitMqStreamAdapter } from '@monomyth/rmq';
-import { startRawStage } from './rmq-raw.js';
+import { openRawConnections, startRawStage } from './rmq-raw.js';
 import type { RawStage } from './rmq-raw.js';
+import { countTo, movedAtLeast, passThroughSystem, publishConfirmed, timed } from './rmq-kit.js';
+import type { Run } from './rmq-kit.js';
 
 export const PIPELINE_STAGES = 4;
 export const PIPELINE_NODES_PER_STAGE = 2;
 export const PIPELINE_BATCH_SIZE = 10;
 /** The nodes' default maxUnacked at batch 10: the raw stages use it as their prefetch. */
 export const PIPELINE_PREFETCH = defaultMaxUnacked(PIPELINE_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT);
-
-export interface PipelineRun {
-  readonly seconds: number;
-  /** CPU seconds this process used during the run. */
-  readonly cpuSeconds: number;
-}
 
 /** The pipeline's queues for one queue type: p0 .. p4. */
 export function pipelineQueues(prefix: string): string[] {
@@ -41,22 +29,7 @@ export async function refillPipeline(
   messages: number,
   body: Buffer,
 ): Promise<void> {
-  const connection = await connect(url);
-  connection.on('error', () => {});
-  const channel = await connection.createConfirmChannel();
-  for (const queue of queues) await channel.purgeQueue(queue);
-  for (let sent = 0; sent < messages; sent += 1000) {
-    for (let i = 0; i < 1000 && sent + i < messages; i++) {
-      channel.sendToQueue(queues[0]!, body, { persistent: true });
-    }
-    await channel.waitForConfirms();
-  }
-  await connection.close();
-}
-
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
+  await publishConfirmed(url, queues[0]!, messages, () => body, queues);
 }
 
 /** Monomyth nodes: PIPELINE_NODES_PER_STAGE per stage, default settings but the batch size. */
@@ -65,43 +38,28 @@ export async function runNodePipeline(
   queues: readonly string[],
   prefix: string,
   messages: number,
-): Promise<PipelineRun> {
-  const nodes = Array.from({ length: PIPELINE_STAGES }, (_, i) => ({
+): Promise<Run> {
+  const stages = Array.from({ length: PIPELINE_STAGES }, (_, i) => ({
     name: `${prefix}-STAGE${i}`,
     source: queues[i]!,
     dest: queues[i + 1]!,
-    codec: bytesCodec,
-    batchSize: PIPELINE_BATCH_SIZE,
-    transform: (body: Uint8Array) => body,
   }));
-  const system = defineSystem({ name: 'bench-pipeline4', nodes });
-  let arrived = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const last: BatchInterceptor = {
-    async interceptBatch(_info, next) {
-      const outcome = await next();
-      arrived += outcome.processed;
-      if (arrived >= messages) finish();
-      return outcome;
-    },
-  };
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const running = nodes.flatMap((node, i) =>
+  const system = passThroughSystem('bench-pipeline4', stages, { batchSize: PIPELINE_BATCH_SIZE });
+  const { counter, done } = movedAtLeast(messages);
+  const running = stages.flatMap((stage, i) =>
     Array.from({ length: PIPELINE_NODES_PER_STAGE }, () =>
-      createNode(system, node.name, {
+      createNode(system, stage.name, {
         adapter,
-        interceptors: i === PIPELINE_STAGES - 1 ? [last] : [],
+        interceptors: i === PIPELINE_STAGES - 1 ? [counter] : [],
       }),
     ),
   );
-  await Promise.all(running.map((node) => node.start()));
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
+  const run = await timed(async () => {
+    await Promise.all(running.map((node) => node.start()));
+    await done;
+  });
   await Promise.all(running.map((node) => node.drain(10_000)));
-  return { seconds, cpuSeconds };
+  return run;
 }
 
 /** Hand-written amqplib stages, the same shape and prefetch. */
@@ -109,40 +67,28 @@ export async function runRawPipeline(
   url: string,
   queues: readonly string[],
   messages: number,
-): Promise<PipelineRun> {
-  const consuming = await connect(url);
-  const publishing = await connect(url);
-  consuming.on('error', () => {});
-  publishing.on('error', () => {});
-  let arrived = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const cpu = process.cpuUsage();
-  const started = performance.now();
+): Promise<Run> {
+  const connections = await openRawConnections(url);
+  const arrived = countTo(messages);
   const stages: RawStage[] = [];
-  for (let i = 0; i < PIPELINE_STAGES; i++) {
-    const lastStage = i === PIPELINE_STAGES - 1;
-    for (let k = 0; k < PIPELINE_NODES_PER_STAGE; k++) {
-      stages.push(
-        await startRawStage(consuming, publishing, {
-          from: queues[i]!,
-          to: queues[i + 1]!,
-          prefetch: PIPELINE_PREFETCH,
-          ackMultiple: true,
-          moved: lastStage
-            ? () => {
-                if (++arrived === messages) finish();
-              }
-            : () => {},
-        }),
-      );
+  const run = await timed(async () => {
+    for (let i = 0; i < PIPELINE_STAGES; i++) {
+      const lastStage = i === PIPELINE_STAGES - 1;
+      for (let k = 0; k < PIPELINE_NODES_PER_STAGE; k++) {
+        stages.push(
+          await startRawStage(connections.consuming, connections.publishing, {
+            from: queues[i]!,
+            to: queues[i + 1]!,
+            prefetch: PIPELINE_PREFETCH,
+            ackMultiple: true,
+            moved: lastStage ? () => arrived.add(1) : () => {},
+          }),
+        );
+      }
     }
-  }
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
+    await arrived.done;
+  });
   await Promise.all(stages.map((stage) => stage.stop()));
-  await consuming.close();
-  await publishing.close();
-  return { seconds, cpuSeconds };
+  await connections.close();
+  return run;
 }

@@ -4,7 +4,30 @@
  * when its confirm arrives (the loop most people write); `multiple` acks with `multiple` the longest run of confirmed
  * messages, once per event-loop turn (a hand-tuned loop).
  */
+import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+
+/** A consuming and a publishing connection, the way a raw run uses the broker (as a node's adapter does). */
+export interface RawConnections {
+  readonly consuming: ChannelModel;
+  readonly publishing: ChannelModel;
+  close(): Promise<void>;
+}
+
+export async function openRawConnections(url: string): Promise<RawConnections> {
+  const consuming = await connect(url);
+  const publishing = await connect(url);
+  consuming.on('error', () => {});
+  publishing.on('error', () => {});
+  return {
+    consuming,
+    publishing,
+    async close() {
+      await consuming.close();
+      await publishing.close();
+    },
+  };
+}
 
 export interface RawStageOptions {
   readonly from: string;

@@ -19,19 +19,15 @@
  * Broker: MONOMYTH_AMQP_URL if set, else a RabbitMQ of its own (started and stopped here).
  */
 import { connect } from 'amqplib';
-import {
-  bytesCodec,
-  createNode,
-  defaultMaxUnacked,
-  defineSystem,
-  DEFAULT_BATCHES_IN_FLIGHT,
-} from '@monomyth/node';
-import type { BatchInterceptor } from '@monomyth/node';
+import { createNode, defaultMaxUnacked, DEFAULT_BATCHES_IN_FLIGHT } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';
 import { RabbitMqServer } from '@monomyth/testing';
 import { formatRate, median, round } from './measure.js';
-import { startRawStage } from './rmq-raw.js';
+import { openRawConnections, startRawStage } from './rmq-raw.js';
+import type { RawStage } from './rmq-raw.js';
+import { countTo, movedAtLeast, passThroughSystem, publishConfirmed, timed } from './rmq-kit.js';
+import type { Run } from './rmq-kit.js';
 import {
   PIPELINE_PREFETCH,
   pipelineQueues,
@@ -51,34 +47,9 @@ const RUN = `bench-rmq-${process.pid}`;
 
 type Contender = 'node' | 'raw-each' | 'raw-multiple';
 
-/** A run's seconds, and the CPU seconds this process used meanwhile. */
-interface Run {
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-}
-
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-}
-
 /** CPU seconds per 10,000 messages. */
 function cpuPer10k(cpuSeconds: number): number {
   return (cpuSeconds * 10_000) / MESSAGES;
-}
-
-/** Fills `queue` (declared by the adapter, with its queue type) with MESSAGES bodies, confirmed. */
-async function fill(url: string, queue: string): Promise<void> {
-  const connection = await connect(url);
-  const channel = await connection.createConfirmChannel();
-  await channel.checkQueue(queue);
-  for (let sent = 0; sent < MESSAGES; sent += 1000) {
-    for (let i = 0; i < 1000 && sent + i < MESSAGES; i++) {
-      channel.sendToQueue(queue, BODY, { persistent: true });
-    }
-    await channel.waitForConfirms();
-  }
-  await connection.close();
 }
 
 /** Moves every message from `from` to `to` with a raw amqplib loop. */
@@ -89,34 +60,25 @@ async function runRaw(
   prefetch: number,
   ackMultiple: boolean,
 ): Promise<Run> {
-  const consuming = await connect(url);
-  const publishing = await connect(url);
-  consuming.on('error', () => {});
-  publishing.on('error', () => {});
-  let moved = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  // Never more than MESSAGES: a quorum queue can hold a few more (acks sent just before a channel closed may not be
-  // applied, so those messages come back), and those are left for the next round.
-  const stage = await startRawStage(consuming, publishing, {
-    from,
-    to,
-    prefetch,
-    ackMultiple,
-    limit: MESSAGES,
-    moved: () => {
-      if (++moved === MESSAGES) finish();
-    },
+  const connections = await openRawConnections(url);
+  const moved = countTo(MESSAGES);
+  let stage: RawStage | undefined;
+  const run = await timed(async () => {
+    // Never more than MESSAGES: a quorum queue can hold a few more (acks sent just before a channel closed may not be
+    // applied, so those messages come back), and those are left for the next round.
+    stage = await startRawStage(connections.consuming, connections.publishing, {
+      from,
+      to,
+      prefetch,
+      ackMultiple,
+      limit: MESSAGES,
+      moved: () => moved.add(1),
+    });
+    await moved.done;
   });
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
-  await stage.stop();
-  await consuming.close();
-  await publishing.close();
-  return { seconds, cpuSeconds };
+  await stage?.stop();
+  await connections.close();
+  return run;
 }
 
 /** Moves every message from `from` to `to` through a one-stage pass-through node. */
@@ -127,40 +89,18 @@ async function runNode(
   batchSize: number,
 ): Promise<Run> {
   const name = `${RUN}-${adapter.options.queueType}-PASS`;
-  const system = defineSystem({
-    name: 'bench',
-    nodes: [
-      {
-        name,
-        source: from,
-        dest: to,
-        codec: bytesCodec,
-        batchSize,
-        batchTimeoutMs: 20,
-        transform: (body: Uint8Array) => body,
-      },
-    ],
+  const system = passThroughSystem('bench', [{ name, source: from, dest: to }], {
+    batchSize,
+    batchTimeoutMs: 20,
   });
-  let moved = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const counter: BatchInterceptor = {
-    async interceptBatch(_info, next) {
-      const outcome = await next();
-      moved += outcome.processed;
-      if (moved >= MESSAGES) finish();
-      return outcome;
-    },
-  };
+  const { counter, done } = movedAtLeast(MESSAGES);
   const node = createNode(system, name, { adapter, interceptors: [counter] });
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await node.start();
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
+  const run = await timed(async () => {
+    await node.start();
+    await done;
+  });
   await node.drain(10_000);
-  return { seconds, cpuSeconds };
+  return run;
 }
 
 /** On a broker that is not the bench's own, leave nothing behind. */
@@ -227,7 +167,7 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
     const b = `${RUN}-${queueType}-b`;
     await adapter.declareQueue(a);
     await adapter.declareQueue(b);
-    await fill(url, a);
+    await publishConfirmed(url, a, MESSAGES, () => BODY);
     let forward = true;
     const cpu: Record<Contender, number[]> = { node: [], 'raw-each': [], 'raw-multiple': [] };
     const move = async (contender: Contender, batchSize: number): Promise<number> => {
