@@ -1,12 +1,15 @@
 /**
  * @monomyth/mmop: MMOP/1, the Monomyth Orchestration Protocol. Message kinds and their typed bodies, a strict codec
  * from messages to ZeroMQ frames and back, the ROUTER envelope helpers, and ZeroMQ CURVE certificate files with
- * their Z85 keys. It knows no sockets.
+ * their Z85 keys. It knows no sockets. It also holds what every layer above shares: the error base, the options kit,
+ * the lifecycle helper and the logger.
  */
+/** The base of every Monomyth error, its brand (`instanceof` across copies), and the message of anything thrown. */
 export { MonomythError, brandError, describeError } from './monomyth-error.js';
 /** The logger every library takes (pino's shape), and the one that writes nothing. */
 export { noopLogger } from './logger.js';
 export type { LogFn, Logger } from './logger.js';
+/** The options kit: the checks every component's one validating compile step is made of, and its one error. */
 export {
   InvalidOptionError,
   MAX_TIMER_MS,
@@ -20,6 +23,7 @@ export {
   wholeNumberProblem,
 } from './options.js';
 export type { DurationBounds, NumberBounds } from './options.js';
+/** MMOP/1: the codec, message kinds and their bodies, wire schemas, reply and status codes, text limits, versions. */
 export { MmopCodec, DEFAULT_CODEC_LIMITS } from './codec.js';
 export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
 export { encode, encodeEnvelope, decode, decodeEnvelope } from './default-codec.js';
@@ -44,8 +48,10 @@ export { DEFAULT_MASTER_ENDPOINT } from './endpoint.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.js';
 export type { StatusCode } from './status.js';
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
+/** The codec's errors. */
 export { DecodeErrorCode, EncodeErrorCode, MmopDecodeError, MmopEncodeError } from './errors.js';
 export type { MmopErrorDetails } from './errors.js';
+/** The lifecycle of long-lived objects (master, worker, node, adapter, client): allowed moves, logged transitions. */
 export { IllegalTransitionError, Lifecycle } from './lifecycle.js';
 export type {
   CloseOptions,
@@ -53,8 +59,10 @@ export type {
   LifecycleLogLevel,
   LifecycleOptions,
 } from './lifecycle.js';
+/** Frames sent in order over one socket, through a bounded queue. */
 export { OrderedSender, SendQueueFullError, SenderClosedError } from './ordered-sender.js';
 export type { OrderedSenderOptions } from './ordered-sender.js';
+/** ZeroMQ CURVE: certificate files, key pairs and their Z85 text. */
 export {
   CertificateError,
   CertificateErrorCode,
@@ -78,6 +86,7 @@ export {
   z85Decode,
   z85Encode,
 } from './z85.js';
+/** Who a peer is: routing ids, instances, and the check that a peer's routing id is its own. */
 export {
   describeRoutingId,
   newInstance,

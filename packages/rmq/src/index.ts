@@ -3,8 +3,10 @@
  * a bounded prefetch per node, batched acks, delayed retries on the broker, and reconnection that nodes only see as
  * a pause. See docs/rabbitmq.md.
  */
+/** The adapter, and the deliveries its consumers hand out. */
 export { RabbitMqStreamAdapter } from './adapter.js';
 export { RmqDelivery } from './consumer.js';
+/** Options: what the adapter takes, their defaults, and the one validating compile step. */
 export {
   compileRabbitMqOptions,
   redactUrl,
@@ -29,12 +31,17 @@ export type {
 } from './options.js';
 /** What `compileRabbitMqOptions` and the adapter's constructor throw for a bad option (component `'rmq'`). */
 export { InvalidOptionError } from '@monomyth/mmop';
+/** Errors of a connection, of a channel, and of a publish the broker nacked. */
 export {
   RabbitMqChannelError,
   RabbitMqConnectionError,
   RabbitMqPublishNackedError,
 } from './errors.js';
 export type { ConnectionFailure } from './errors.js';
+/**
+ * The broker-side topology (retry queues, the dead-letter exchange, queue arguments), for other clients that declare
+ * or read the same queues.
+ */
 export { retryBucketMs, retryQueueName } from './retry-topology.js';
 export {
   DEAD_LETTER_EXCHANGE,

@@ -1,6 +1,7 @@
 /**
  * @monomyth/testing: what tests of Monomyth systems and stream adapters share.
  */
+/** A real RabbitMQ for tests: a server or cluster on free ports, one broker per test run, why one did not start. */
 export { RabbitMqServer, findRabbitMqServer } from './rabbitmq-server.js';
 export type { RabbitMqServerOptions } from './rabbitmq-server.js';
 export { RabbitMqCluster, DEFAULT_CLUSTER_SIZE } from './rabbitmq-cluster.js';
@@ -9,8 +10,10 @@ export { acquireTestBroker } from './test-broker.js';
 export type { TestBrokerLease } from './test-broker.js';
 export { freePort } from './free-port.js';
 export { RabbitMqNotInstalledError, RabbitMqStartError } from './errors.js';
+/** The StreamAdapter conformance suite: every adapter, ours and yours, passes the same cases. */
 export { runStreamAdapterConformance } from './conformance/index.js';
 export type { ConformanceOptions, StreamAdapterFactory } from './conformance/index.js';
+/** A system run in one process on the in-memory adapter: push messages in, collect outputs and failures. */
 export { startSystem, CollectTimeoutError } from './system-harness.js';
 export type {
   CollectOptions,
@@ -20,5 +23,6 @@ export type {
   SystemHarness,
   SystemHarnessOptions,
 } from './system-harness.js';
+/** Waiting for a state a system reaches by itself, reading it again until it holds. */
 export { eventually } from './eventually.js';
 export type { EventuallyOptions } from './eventually.js';
