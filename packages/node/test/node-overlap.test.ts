@@ -5,7 +5,7 @@
  * packages/rmq/test/overlap.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNode, NonRetryableError, StreamFailureError } from '../src/index.js';
+import { createNode, NonRetryableError, StreamFailureError, type Node } from '../src/index.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import { ConfirmingAdapter } from './overlap-helpers.js';
 import { nodeTracker, openMemory, push, soloSystem, takeValues } from './helpers.js';
