@@ -6,7 +6,7 @@
 
 /** The contract: what an adapter provides to nodes and what it must never do (stream-adapter.ts says it in full). */
 export type {
-  CloseOptions,
+  AdapterCloseOptions,
   ConsumeOptions,
   Delivery,
   HeaderValue,

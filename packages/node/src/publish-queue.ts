@@ -12,7 +12,7 @@
 import { MessagesRejectedError } from './errors.js';
 import type { RejectedMessage } from './errors.js';
 import type {
-  CloseOptions,
+  AdapterCloseOptions,
   ConsumeOptions,
   OutgoingMessage,
   StreamAdapter,
@@ -35,7 +35,7 @@ export class PublishQueue implements StreamAdapter {
   open(): Promise<void> {
     return this.adapter.open();
   }
-  close(options?: CloseOptions): Promise<void> {
+  close(options?: AdapterCloseOptions): Promise<void> {
     return this.adapter.close(options);
   }
   declareQueue(queue: string): Promise<void> {

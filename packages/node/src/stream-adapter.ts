@@ -139,7 +139,7 @@ export interface StreamConsumer {
   close(): Promise<void>;
 }
 
-export interface CloseOptions {
+export interface AdapterCloseOptions {
   /**
    * How long to drain before closing: the adapter stops handing out deliveries and waits, up to this long, for the
    * deliveries in consumers' hands to be settled and for publishes in progress to become durable. Then it closes;
@@ -153,10 +153,10 @@ export interface StreamAdapter {
   /** Connects. Resolves when ready; rejects if the backend cannot be reached. Idempotent while open. */
   open(): Promise<void>;
   /**
-   * Drains (see `CloseOptions`), then closes its consumers and connections. Idempotent: a second call returns the
+   * Drains (see `AdapterCloseOptions`), then closes its consumers and connections. Idempotent: a second call returns the
    * first call's promise. Once it resolves, every operation rejects (see the header for what works while draining).
    */
-  close(options?: CloseOptions): Promise<void>;
+  close(options?: AdapterCloseOptions): Promise<void>;
   /** Declares a durable queue; declaring an existing queue again is a no-op. */
   declareQueue(queue: string): Promise<void>;
   /** Starts consuming a declared queue. Rejects with `UnknownQueueError` for a queue never declared. */

@@ -29,7 +29,7 @@ import {
 } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import type {
-  CloseOptions,
+  AdapterCloseOptions,
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
@@ -165,7 +165,7 @@ export class RabbitMqStreamAdapter
     return this.opening;
   }
 
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: AdapterCloseOptions = {}): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     const drainTimeoutMs = options.drainTimeoutMs ?? 0;
     const wasOpen = this.life.is('open');

@@ -11,7 +11,7 @@ import { AdapterClosedError, MessagesRejectedError, UnknownQueueError } from '..
 import type { RejectedMessage } from '../errors.js';
 import { NO_HEADERS, attemptOf } from '../headers.js';
 import type {
-  CloseOptions,
+  AdapterCloseOptions,
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
@@ -97,7 +97,7 @@ export class MemoryStreamAdapter
     return Promise.resolve();
   }
 
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: AdapterCloseOptions = {}): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     const drainTimeoutMs = options.drainTimeoutMs ?? 0;
     const wasOpen = this.life.is('open');
