@@ -153,8 +153,9 @@ export interface StreamAdapter {
   /** Connects. Resolves when ready; rejects if the backend cannot be reached. Idempotent while open. */
   open(): Promise<void>;
   /**
-   * Drains (see `AdapterCloseOptions`), then closes its consumers and connections. Idempotent: a second call returns the
-   * first call's promise. Once it resolves, every operation rejects (see the header for what works while draining).
+   * Drains (see `AdapterCloseOptions`), then closes its consumers and connections. Idempotent: a second call returns
+   * the first call's promise. Once it resolves, every operation rejects (see the header for what works while
+   * draining).
    */
   close(options?: AdapterCloseOptions): Promise<void>;
   /** Declares a durable queue; declaring an existing queue again is a no-op. */
