@@ -3,9 +3,8 @@
  * a bounded prefetch per node, batched acks, delayed retries on the broker, and reconnection that nodes only see as
  * a pause. See docs/rabbitmq.md.
  */
-/** The adapter, and the deliveries its consumers hand out. */
+/** The adapter. Its deliveries are the contract's `Delivery` (their delivery tag is the adapter's business). */
 export { RabbitMqStreamAdapter } from './adapter.js';
-export { RmqDelivery } from './consumer.js';
 /** Options: what the adapter takes, their defaults, and the one validating compile step. */
 export {
   compileRabbitMqOptions,
