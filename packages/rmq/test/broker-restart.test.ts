@@ -9,46 +9,36 @@ import {
   DEFAULT_BATCHES_IN_FLIGHT,
   jsonCodec,
 } from '@monomyth/node';
-import type { Logger, Node } from '@monomyth/node';
+import type { Node } from '@monomyth/node';
 import type { Delivery } from '@monomyth/node/adapter';
 import { RabbitMqServer } from '@monomyth/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitMqStreamAdapter } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RabbitMqStreamAdapter } from '../src/index.js';
+import {
+  collect,
+  openedInTest,
+  publishValues,
+  recordingLogger,
+  stopAll,
+  uniqueName,
+  until,
+  valuesOf,
+} from './helpers.js';
 
 /** The broker closes a channel whose delivery stays unacknowledged this long. */
 const CONSUMER_TIMEOUT_MS = 3_000;
 
 let server: RabbitMqServer;
 let savedErlArgs: string | undefined;
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
+const resources = openedInTest();
 
-/** Collects log lines, so tests can see what the adapter reported. */
-function recordingLogger(lines: string[]): Logger {
-  const log = (fieldsOrMessage: object | string, message?: string): void => {
-    lines.push(typeof fieldsOrMessage === 'string' ? fieldsOrMessage : (message ?? ''));
-  };
-  const logger: Logger = {
-    trace: log,
-    debug: log,
-    info: log,
-    warn: log,
-    error: log,
-    child: () => logger,
-  };
-  return logger;
-}
-
-async function open(logLines: string[] = []): Promise<RabbitMqStreamAdapter> {
-  const adapter = new RabbitMqStreamAdapter({
+/** An adapter on this file's broker that keeps its log lines in `logLines`. */
+function open(logLines: string[] = []): Promise<RabbitMqStreamAdapter> {
+  return resources.open({
     url: server.url,
     reconnect: { minDelayMs: 100, maxDelayMs: 1_000 },
     logger: recordingLogger(logLines),
   });
-  adapters.push(adapter);
-  await adapter.open();
-  return adapter;
 }
 
 beforeAll(async () => {
@@ -64,13 +54,6 @@ afterAll(async () => {
   await server?.stop();
   if (savedErlArgs === undefined) delete process.env.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS;
   else process.env.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS = savedErlArgs;
-});
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
 });
 
 describe('rabbitmq connection loss', () => {
@@ -101,11 +84,9 @@ describe('rabbitmq connection loss', () => {
         input,
         Array.from({ length: MESSAGES }, (_, i) => i),
       );
-      for (const type of [a, b]) {
-        const node = createNode(system, type, { adapter });
-        nodes.push(node);
-        await node.start();
-      }
+      const nodes: Node[] = [];
+      for (const type of [a, b])
+        nodes.push(await resources.run(createNode(system, type, { adapter })));
 
       // Read the output as it comes, through the restart; tell the test when enough has passed to pull the plug.
       const distinct = new Set<number>();
@@ -186,9 +167,7 @@ describe('rabbitmq connection loss', () => {
       });
       const source = `START-to-${type}`;
       await publishValues(adapter, source, ['slow', 'a', 'b']);
-      const node = createNode(system, type, { adapter });
-      nodes.push(node);
-      await node.start();
+      const node = await resources.run(createNode(system, type, { adapter }));
 
       const outputs = valuesOf(
         await collect(adapter, `${type}-to-END`, (got) => got.length >= 4, 20_000),

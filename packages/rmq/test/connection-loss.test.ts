@@ -3,43 +3,28 @@
  * of the dead channel is a no-op, and an adapter that gives up says so with a typed error.
  */
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
-import type { Node } from '@monomyth/node';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RabbitMqConnectionError, RabbitMqStreamAdapter } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, valuesOf } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { describe, expect, inject, it } from 'vitest';
+import type { RabbitMqStreamAdapter } from '../src/index.js';
+import { RabbitMqConnectionError } from '../src/index.js';
+import { collect, openedInTest, publishValues, uniqueName, valuesOf } from './helpers.js';
+import type { TcpProxy } from './tcp-proxy.js';
 
+const { open, run, startProxy } = openedInTest();
 let proxy: TcpProxy | undefined;
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
-  await proxy?.close();
-  proxy = undefined;
-});
 
 async function openThroughProxy(maxAttempts?: number): Promise<RabbitMqStreamAdapter> {
-  proxy = await TcpProxy.start(inject('amqpUrl'));
-  const adapter = new RabbitMqStreamAdapter({
+  proxy = await startProxy();
+  return open({
     url: proxy.urlFor(inject('amqpUrl')),
     reconnect: { minDelayMs: 20, maxDelayMs: 200, maxAttempts },
   });
-  adapters.push(adapter);
-  await adapter.open();
-  return adapter;
 }
 
 describe('rabbitmq connection loss', () => {
   it('reconnect - a cut connection does not fail the node: it resumes once the broker is reachable again', async () => {
     const adapter = await openThroughProxy();
     // The test's own reader and writer go straight to the broker.
-    const direct = new RabbitMqStreamAdapter({ url: inject('amqpUrl') });
-    adapters.push(direct);
-    await direct.open();
+    const direct = await open();
     const type = uniqueName('CUT');
     let transformed = 0;
     const system = defineSystem({
@@ -58,9 +43,7 @@ describe('rabbitmq connection loss', () => {
     });
     const source = `START-to-${type}`;
     await publishValues(direct, source, [0]);
-    const node = createNode(system, type, { adapter });
-    nodes.push(node);
-    await node.start();
+    const node = await run(createNode(system, type, { adapter }));
     expect(
       valuesOf(await collect(direct, `${type}-to-END`, (got) => got.length >= 1, 5_000)),
     ).toEqual([0]);

@@ -10,42 +10,26 @@
 import { connect } from 'amqplib';
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import { MessagesRejectedError } from '@monomyth/node/adapter';
-import type { Logger, Node } from '@monomyth/node';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   RabbitMqPublishNackedError,
-  RabbitMqStreamAdapter,
   UNROUTED_DEAD_LETTERS,
   queueArgumentsFor,
 } from '../src/index.js';
-import type { RabbitMqAdapterOptions } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import {
+  collect,
+  openedInTest,
+  publishValues,
+  recordingLogger,
+  uniqueName,
+  until,
+  valuesOf,
+} from './helpers.js';
 
 /** What makes a full queue nack rather than drop its oldest message. */
 const REJECT = { 'x-overflow': 'reject-publish' } as const;
 
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
-let proxy: TcpProxy | undefined;
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
-  await proxy?.close();
-  proxy = undefined;
-});
-
-async function open(
-  options: Omit<RabbitMqAdapterOptions, 'url'> & { url?: string } = {},
-): Promise<RabbitMqStreamAdapter> {
-  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
-  adapters.push(adapter);
-  await adapter.open();
-  return adapter;
-}
+const { open, run, startProxy } = openedInTest();
 
 /**
  * Reads `queue` straight from the broker, acking each message, from `delayMs` on; `stop()` closes the reader after a
@@ -74,22 +58,6 @@ async function reader(
       return read;
     },
   };
-}
-
-/** A logger that keeps the messages it was given, for tests that check what was said. */
-function recordingLogger(lines: string[]): Logger {
-  const log = (fields: object | string, message?: string): void => {
-    lines.push(typeof fields === 'string' ? fields : String(message));
-  };
-  const logger: Logger = {
-    trace: log,
-    debug: log,
-    info: log,
-    warn: log,
-    error: log,
-    child: () => logger,
-  };
-  return logger;
 }
 
 describe('rabbitmq nacks', () => {
@@ -170,7 +138,7 @@ describe('rabbitmq nacks', () => {
 
 describe('rabbitmq declarations on a new connection', () => {
   it('redeclare - a queue the broker refuses to declare again does not keep the others from resuming; it is tried again later', async () => {
-    proxy = await TcpProxy.start(inject('amqpUrl'));
+    const proxy = await startProxy();
     const lines: string[] = [];
     const adapter = await open({
       url: proxy.urlFor(inject('amqpUrl')),
@@ -186,9 +154,7 @@ describe('rabbitmq declarations on a new connection', () => {
       name: 'redeclare',
       nodes: [{ name: type, batchSize: 10, batchTimeoutMs: 5, transform: (n: number) => n }],
     });
-    const node = createNode(system, type, { adapter });
-    nodes.push(node);
-    await node.start();
+    const node = await run(createNode(system, type, { adapter }));
 
     // Behind the adapter's back, the queue comes back as a classic queue: declaring it again as quorum is refused
     // (406).

@@ -1,31 +1,12 @@
 import { connect } from 'amqplib';
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
-import type { Node } from '@monomyth/node';
 import { freePort } from '@monomyth/testing';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { RabbitMqConnectionError, RabbitMqStreamAdapter, retryQueueName } from '../src/index.js';
-import type { RabbitMqAdapterOptions } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+import { collect, openedInTest, publishValues, uniqueName, until, valuesOf } from './helpers.js';
 
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
-
-async function open(
-  options: Omit<RabbitMqAdapterOptions, 'url'> = {},
-): Promise<RabbitMqStreamAdapter> {
-  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
-  adapters.push(adapter);
-  await adapter.open();
-  return adapter;
-}
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
-});
+const { open, run } = openedInTest();
 
 describe('rabbitmq failures', () => {
   it('poison - reaches the fail queue after maxAttempts with why it failed, while the rest keep flowing', async () => {
@@ -52,9 +33,7 @@ describe('rabbitmq failures', () => {
     const others = Array.from({ length: 200 }, (_, i) => `ok${i}`);
     // The poison is first in line: everything behind it must pass while it waits for its retries.
     await publishValues(adapter, source, ['poison', ...others], 50);
-    const node = createNode(system, type, { adapter, worker: 'worker-7' });
-    nodes.push(node);
-    await node.start();
+    const node = await run(createNode(system, type, { adapter, worker: 'worker-7' }));
 
     const outputs = await collect(adapter, output, (got) => got.length >= others.length, 10_000);
     expect(valuesOf(outputs)).toEqual(others.map((value) => value.toUpperCase()));

@@ -49,6 +49,24 @@ async function setup(values: readonly number[]): Promise<Setup> {
 
 const input = Array.from({ length: 15 }, (_, i) => i + 1);
 
+/** Every input went through: the source queue is empty (nothing ready, nothing unacked) and the outputs are in order. */
+async function expectAllThrough({
+  source,
+  output,
+  rmq,
+}: Omit<Setup, 'confirming' | 'node'>): Promise<void> {
+  await until(
+    'the source queue empty',
+    async () => {
+      const stats = await rmq.queueStats(source);
+      return stats.ready === 0 && stats.unacked === 0;
+    },
+    5000,
+  );
+  const out = await collect(rmq, output, (got) => got.length >= 15, 5000);
+  expect(valuesOf(out)).toEqual(input.map((v) => v * 10));
+}
+
 describe('rabbitmq overlapped batches', () => {
   it('overlap - acks follow confirms, in delivery order, one multiple frame per batch; batches waiting publish together', async () => {
     const { confirming, node, source, output, rmq } = await setup(input);
@@ -75,16 +93,7 @@ describe('rabbitmq overlapped batches', () => {
       [15, true],
     ]);
     await node.drain(5000);
-    await until(
-      'the source queue empty',
-      async () => {
-        const stats = await rmq.queueStats(source);
-        return stats.ready === 0 && stats.unacked === 0;
-      },
-      5000,
-    );
-    const out = await collect(rmq, output, (got) => got.length >= 15, 5000);
-    expect(valuesOf(out)).toEqual(input.map((v) => v * 10));
+    await expectAllThrough({ source, output, rmq });
   });
 
   it('drain - every batch in flight finishes; nothing is left for redelivery', async () => {
@@ -98,16 +107,7 @@ describe('rabbitmq overlapped batches', () => {
     await drain;
     expect(node.state).toBe('stopped');
     expect(confirming.acked()).toEqual(input);
-    await until(
-      'the source queue empty',
-      async () => {
-        const stats = await rmq.queueStats(source);
-        return stats.ready === 0 && stats.unacked === 0;
-      },
-      5000,
-    );
-    const out = await collect(rmq, output, (got) => got.length >= 15, 5000);
-    expect(valuesOf(out)).toEqual(input.map((v) => v * 10));
+    await expectAllThrough({ source, output, rmq });
   });
 
   it('stop - every batch in flight is abandoned: nothing acked, all back in the source queue', async () => {

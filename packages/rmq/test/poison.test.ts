@@ -5,39 +5,13 @@
  */
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import { MonomythHeader } from '@monomyth/node/adapter';
-import type { Node } from '@monomyth/node';
 import type { Delivery, StreamConsumer } from '@monomyth/node/adapter';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RabbitMqStreamAdapter } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { UNROUTED_DEAD_LETTERS } from '../src/queue-arguments.js';
-import type { RabbitMqAdapterOptions } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, until, valuesOf } from './helpers.js';
+import { collect, openedInTest, publishValues, uniqueName, until, valuesOf } from './helpers.js';
 
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
+const { open, run } = openedInTest();
 const encoder = new TextEncoder();
-
-async function open(
-  options: Omit<RabbitMqAdapterOptions, 'url'> = {},
-): Promise<RabbitMqStreamAdapter> {
-  const adapter = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), ...options });
-  adapters.push(adapter);
-  await adapter.open();
-  return adapter;
-}
-
-async function run(node: Node): Promise<Node> {
-  nodes.push(node);
-  await node.start();
-  return node;
-}
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
-});
 
 function upperSystem(type: string, extra: { maxRedeliveries?: number; calls?: string[] } = {}) {
   return defineSystem({
@@ -57,8 +31,8 @@ function upperSystem(type: string, extra: { maxRedeliveries?: number; calls?: st
   });
 }
 
-async function pullOne(consumer: StreamConsumer): Promise<Delivery[]> {
-  return consumer.nextBatch({ max: 1, timeoutMs: 0, signal: AbortSignal.timeout(2_000) });
+async function pullOne(consumer: StreamConsumer, waitMs = 2_000): Promise<Delivery[]> {
+  return consumer.nextBatch({ max: 1, timeoutMs: 0, signal: AbortSignal.timeout(waitMs) });
 }
 
 describe('rabbitmq poison isolation', () => {
@@ -165,11 +139,7 @@ describe('rabbitmq poison isolation', () => {
     // Consumers without a failQueue: nothing binds a fail queue for this source's dead letters.
     for (;;) {
       const consumer = await adapter.consume(source, { maxUnacked: 1 });
-      const batch = await consumer.nextBatch({
-        max: 1,
-        timeoutMs: 0,
-        signal: AbortSignal.timeout(500),
-      });
+      const batch = await pullOne(consumer, 500);
       await consumer.close();
       if (batch.length === 0) break;
     }
@@ -193,11 +163,7 @@ describe('rabbitmq poison isolation', () => {
     let returns = 0;
     for (;;) {
       const consumer = await adapter.consume(source, { maxUnacked: 1, failQueue });
-      const batch = await consumer.nextBatch({
-        max: 1,
-        timeoutMs: 0,
-        signal: AbortSignal.timeout(500),
-      });
+      const batch = await pullOne(consumer, 500);
       await consumer.close();
       if (batch.length === 0) break;
       returns += 1;

@@ -4,36 +4,18 @@
  * lists are refused by name.
  */
 import { createNode, defineSystem } from '@monomyth/node';
-import type { Node } from '@monomyth/node';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { eventually, freePort } from '@monomyth/testing';
+import type { RabbitMqStreamAdapter } from '../src/index.js';
 import {
   RabbitMqConnectionError,
   InvalidOptionError,
-  RabbitMqStreamAdapter,
   compileRabbitMqOptions,
 } from '../src/index.js';
-import { collect, publishValues, stopAll, uniqueName, valuesOf } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { collect, openedInTest, publishValues, uniqueName, valuesOf } from './helpers.js';
+import type { TcpProxy } from './tcp-proxy.js';
 
-let proxies: TcpProxy[] = [];
-let adapters: RabbitMqStreamAdapter[] = [];
-let nodes: Node[] = [];
-
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-  await Promise.all(adapters.map((adapter) => adapter.close()));
-  adapters = [];
-  await Promise.all(proxies.map((proxy) => proxy.close()));
-  proxies = [];
-});
-
-async function proxy(): Promise<TcpProxy> {
-  const started = await TcpProxy.start(inject('amqpUrl'));
-  proxies.push(started);
-  return started;
-}
+const { build, open, run, startProxy: proxy } = openedInTest();
 
 /** A URL on a port where nothing listens: a node that is down. */
 async function deadUrl(): Promise<string> {
@@ -43,12 +25,7 @@ async function deadUrl(): Promise<string> {
 }
 
 function adapterFor(urls: readonly string[], maxAttempts?: number): RabbitMqStreamAdapter {
-  const adapter = new RabbitMqStreamAdapter({
-    url: urls,
-    reconnect: { minDelayMs: 20, maxDelayMs: 200, maxAttempts },
-  });
-  adapters.push(adapter);
-  return adapter;
+  return build({ url: urls, reconnect: { minDelayMs: 20, maxDelayMs: 200, maxAttempts } });
 }
 
 /** How many of the adapter's two connections go through each proxy, once they have settled as `expected`. */
@@ -96,9 +73,7 @@ describe('rabbitmq URL list', () => {
     const adapter = adapterFor([first, second].map((p) => p.urlFor(inject('amqpUrl'))));
     await adapter.open();
     expect(await carrying([first, second], [2, 0])).toEqual([2, 0]);
-    const direct = new RabbitMqStreamAdapter({ url: inject('amqpUrl') });
-    adapters.push(direct);
-    await direct.open();
+    const direct = await open();
 
     const type = uniqueName('FAILOVER');
     const system = defineSystem({
@@ -108,9 +83,7 @@ describe('rabbitmq URL list', () => {
     const source = `START-to-${type}`;
     const dest = `${type}-to-END`;
     await publishValues(direct, source, [0]);
-    const node = createNode(system, type, { adapter });
-    nodes.push(node);
-    await node.start();
+    const node = await run(createNode(system, type, { adapter }));
     expect(valuesOf(await collect(direct, dest, (got) => got.length >= 1, 5_000))).toEqual([0]);
 
     // The first "node" dies for good: nothing listens there any more.
