@@ -8,45 +8,33 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Router } from 'zeromq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlClient } from '@monomyth/control';
 import { Master } from '@monomyth/master';
 import { MmopCodec, readSecretCertificate, writeCertificatePair } from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
 import { defineSystem } from '@monomyth/node';
-import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import { eventually } from '@monomyth/testing';
-import { Worker, WorkerLinkError, WorkerRefusedError } from '../src/index.js';
+import { WorkerLinkError, WorkerRefusedError } from '../src/index.js';
+import type { Worker } from '../src/index.js';
+import { cleanupsAfterEach, startWorker as startTestWorker } from './helpers.js';
 import type { WorkerOptions } from '../src/index.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 const system = defineSystem({
   name: 'link',
   nodes: [{ name: 'DOUBLE', batchSize: 10, batchTimeoutMs: 10, transform: (n: number) => n * 2 }],
 });
 
-async function startWorker(master: string, options: Partial<WorkerOptions> = {}): Promise<Worker> {
-  const adapter = new MemoryStreamAdapter({ broker: new MemoryBroker() });
-  await adapter.open();
-  const worker = new Worker({
-    master,
-    system,
-    adapter,
-    registerRetryMs: 100,
-    drainTimeoutMs: 500,
-    ...options,
-  });
-  cleanups.push(async () => {
-    await worker.close({ drainTimeoutMs: 200 });
-    await adapter.close();
-  });
-  worker.start();
-  return worker;
+/** A worker of `system` for `master` that drains for up to 500 ms (200 ms when the test is over). */
+function startWorker(master: string, options: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return startTestWorker(
+    defer,
+    { master, system, drainTimeoutMs: 500, ...options },
+    undefined,
+    200,
+  );
 }
 
 async function keyPair(dir: string, name: string) {
@@ -57,7 +45,7 @@ async function keyPair(dir: string, name: string) {
 describe('worker - link', () => {
   it('link - a worker and a control client with keys work with a CURVE master', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'monomyth-link-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const masterKeys = await keyPair(join(dir, 'master'), 'master');
     const workerKeys = await keyPair(join(dir, 'workers'), 'w');
     const opsKeys = await keyPair(join(dir, 'controllers'), 'ops');
@@ -69,7 +57,7 @@ describe('worker - link', () => {
       workersKeysDir: join(dir, 'workers'),
       controllersKeysDir: join(dir, 'controllers'),
     });
-    cleanups.push(() => master.close());
+    defer(() => master.close());
     const worker = await startWorker(master.endpoint, {
       id: 'secure-1',
       curveSecretKey: workerKeys.secretKey,
@@ -84,7 +72,7 @@ describe('worker - link', () => {
       curveSecretKey: opsKeys.secretKey,
       masterKey: masterKeys.publicKey,
     });
-    cleanups.push(() => control.close());
+    defer(() => control.close());
     const started = await control.startNode('DOUBLE', 1);
     expect(started.started).toMatchObject([{ workerId: 'secure-1' }]);
     expect(worker.nodes()).toHaveLength(1);
@@ -96,7 +84,7 @@ describe('worker - link', () => {
       heartbeatIntervalMs: 100,
       heartbeatMisses: 5,
     });
-    cleanups.push(() => master.close());
+    defer(() => master.close());
     const first = await startWorker(master.endpoint, { id: 'same-name' });
     await eventually(
       () => first.state,
@@ -142,7 +130,7 @@ describe('worker - link', () => {
     // A master of the test's making: it registers the worker, then ignores everything from that routing id.
     const router = new Router({ linger: 0 });
     await router.bind('tcp://127.0.0.1:*');
-    cleanups.push(() => router.close());
+    defer(() => router.close());
     const codec = new MmopCodec();
     const readies: Buffer[] = [];
     let ignored: Buffer | undefined;

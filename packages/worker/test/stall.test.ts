@@ -4,20 +4,14 @@
  * meanwhile, so once the loop is free the test reads every HEARTBEAT sent during the block: they kept coming, from the
  * link thread, and their `eventLoopLagMs` grew with the block. The logger then names the node that had a batch in flight.
  */
-import { Router } from 'zeromq';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MmopCodec } from '@monomyth/mmop';
+import { describe, expect, it } from 'vitest';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import { defineSystem, jsonCodec } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { Logger } from '@monomyth/node';
-import { Worker } from '../src/index.js';
+import { cleanupsAfterEach, fakeMaster, startWorker } from './helpers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 const BLOCK_MS = 1_500;
 const HEARTBEAT_MS = 100;
@@ -57,56 +51,42 @@ function recordingLogger(lines: { level: string; fields: unknown; msg: string }[
 
 describe('worker - stalls', () => {
   it('worker - heartbeats go on while a transform blocks the event loop, report its lag, and the stall is logged with the node', async () => {
-    const codec = new MmopCodec();
-    const router = new Router({ linger: 0 });
-    await router.bind('tcp://127.0.0.1:*');
-    cleanups.push(() => router.close());
+    const master = await fakeMaster(defer);
+    const { receive, send } = master;
     const broker = new MemoryBroker();
-    const adapter = new MemoryStreamAdapter({ broker });
-    await adapter.open();
     const lines: { level: string; fields: unknown; msg: string }[] = [];
-    const worker = new Worker({
-      master: router.lastEndpoint!,
-      system: spinning,
-      adapter,
-      registerRetryMs: 100,
-      stallWarningMs: 500,
-      logger: recordingLogger(lines),
-    });
-    cleanups.push(async () => {
-      await worker.close({ drainTimeoutMs: 500 });
-      await adapter.close();
-    });
-    worker.start();
-    const receive = async (): Promise<{ identity: Buffer; message: MmopMessage }> =>
-      codec.decodeEnvelope(await router.receive());
-    let ready = await receive();
-    while (ready.message.kind !== 'READY') ready = await receive();
-    const { identity } = ready;
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'REGISTERED',
-        workerId: worker.id,
-        heartbeatIntervalMs: HEARTBEAT_MS,
-        // This test answers no heartbeat (it is blocked too): the worker must not give up on its master meanwhile.
-        heartbeatMisses: 100,
-        masterEpoch: 'e1',
-      }),
+    const worker = await startWorker(
+      defer,
+      {
+        master: master.endpoint,
+        system: spinning,
+        stallWarningMs: 500,
+        logger: recordingLogger(lines),
+      },
+      broker,
     );
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'START-NODE',
-        requestId: 'r1',
-        recipe: spinning.recipes[0]!,
-      }),
-    );
+    const identity = await master.register({
+      workerId: worker.id,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      // This test answers no heartbeat (it is blocked too): the worker must not give up on its master meanwhile.
+      heartbeatMisses: 100,
+      masterEpoch: 'e1',
+    });
+    await send(identity, {
+      kind: 'START-NODE',
+      requestId: 'r1',
+      recipe: spinning.recipes[0]!,
+    });
     let started: MmopMessage;
     do started = (await receive()).message;
     while (started.kind !== 'START-NODE-SUCCESS');
     const nodeName = started.nodeName;
 
     // The batch arrives, and SPIN keeps this very thread busy: no timer, no socket read here until it returns.
-    await adapter.publish([{ queue: 'START-to-SPIN', body: jsonCodec.encode(BLOCK_MS) }]);
+    const feeder = new MemoryStreamAdapter({ broker });
+    await feeder.open();
+    defer(() => feeder.close());
+    await feeder.publish([{ queue: 'START-to-SPIN', body: jsonCodec.encode(BLOCK_MS) }]);
     const blockedAt = Date.now();
     let heartbeats: MessageOf<'HEARTBEAT'>[] = [];
     // Read what was queued during the block, and a little after it.

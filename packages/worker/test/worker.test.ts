@@ -3,24 +3,19 @@
  * the point here): registration, data through started nodes, heartbeats with counters, refusals with categories,
  * crash loops placed elsewhere, drain on SHUTDOWN, and re-registration with a restarted master.
  */
-import { Router } from 'zeromq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlClient } from '@monomyth/control';
 import { Master } from '@monomyth/master';
-import { MmopCodec } from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
 import { defineSystem, jsonCodec } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { System } from '@monomyth/node';
 import { eventually } from '@monomyth/testing';
-import { Worker } from '../src/index.js';
+import type { Worker } from '../src/index.js';
+import { cleanupsAfterEach, fakeMaster, startWorker as startTestWorker } from './helpers.js';
 import type { WorkerOptions } from '../src/index.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 async function startMaster(bind = 'tcp://127.0.0.1:*'): Promise<Master> {
   const master = await Master.create({
@@ -29,37 +24,23 @@ async function startMaster(bind = 'tcp://127.0.0.1:*'): Promise<Master> {
     heartbeatMisses: 5,
     startTimeoutMs: 3000,
   });
-  cleanups.push(() => master.close());
+  defer(() => master.close());
   return master;
 }
 
-async function startWorker(
+/** A worker of `system` for `master`, on `broker`, that drains for up to 2 s (500 ms when the test is over). */
+function startWorker(
   master: string,
   system: System,
   broker: MemoryBroker,
   options: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
-  const adapter = new MemoryStreamAdapter({ broker });
-  await adapter.open();
-  const worker = new Worker({
-    master,
-    system,
-    adapter,
-    registerRetryMs: 100,
-    drainTimeoutMs: 2000,
-    ...options,
-  });
-  cleanups.push(async () => {
-    await worker.close({ drainTimeoutMs: 500 });
-    await adapter.close();
-  });
-  worker.start();
-  return worker;
+  return startTestWorker(defer, { master, system, drainTimeoutMs: 2000, ...options }, broker);
 }
 
 function client(master: Master): ControlClient {
   const control = new ControlClient({ master: master.endpoint, timeoutMs: 5000 });
-  cleanups.push(() => control.close());
+  defer(() => control.close());
   return control;
 }
 
@@ -260,7 +241,7 @@ describe('worker with a master', () => {
       });
     }
     const restarted = second;
-    cleanups.push(() => restarted.close());
+    defer(() => restarted.close());
     const listed = await eventually(
       () => restarted.workers(),
       (workers) => workers[0]?.nodes.length === 1,
@@ -276,76 +257,57 @@ describe('worker with a master', () => {
 
 describe('worker refusals', () => {
   it('worker - an unknown type and an invalid recipe are refused with their categories, and the worker goes on', async () => {
-    const codec = new MmopCodec();
-    const router = new Router({ linger: 0 });
-    await router.bind('tcp://127.0.0.1:*');
-    cleanups.push(() => router.close());
-    const broker = new MemoryBroker();
-    await startWorker(router.lastEndpoint!, doubling, broker);
-    const receive = async (): Promise<{ identity: Buffer; message: MmopMessage }> =>
-      codec.decodeEnvelope(await router.receive());
-    let ready = await receive();
-    while (ready.message.kind !== 'READY') ready = await receive();
-    const { identity } = ready;
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'REGISTERED',
-        workerId: 'w',
-        heartbeatIntervalMs: 1000,
-        heartbeatMisses: 3,
-        masterEpoch: 'e1',
-      }),
-    );
+    const master = await fakeMaster(defer);
+    await startWorker(master.endpoint, doubling, new MemoryBroker());
+    const { receive, send } = master;
+    const identity = await master.register({
+      workerId: 'w',
+      heartbeatIntervalMs: 1000,
+      heartbeatMisses: 3,
+      masterEpoch: 'e1',
+    });
     const answerTo = async (requestId: string): Promise<MmopMessage> => {
       for (;;) {
         const { message } = await receive();
         if ('requestId' in message && message.requestId === requestId) return message;
       }
     };
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'START-NODE',
-        requestId: 'r1',
-        recipe: { type: 'NOPE' },
-      }),
-    );
+    await send(identity, {
+      kind: 'START-NODE',
+      requestId: 'r1',
+      recipe: { type: 'NOPE' },
+    });
     const unknown = await answerTo('r1');
     expect(unknown).toMatchObject({ kind: 'START-NODE-FAILURE', category: 'unknown-type' });
     expect((unknown as { reason: string }).reason).toContain('DOUBLE');
 
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'START-NODE',
-        requestId: 'r2',
-        recipe: { type: 'DOUBLE', batchSize: -1 },
-      }),
-    );
+    await send(identity, {
+      kind: 'START-NODE',
+      requestId: 'r2',
+      recipe: { type: 'DOUBLE', batchSize: -1 },
+    });
     expect(await answerTo('r2')).toMatchObject({
       kind: 'START-NODE-FAILURE',
       category: 'invalid-recipe',
     });
 
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'STOP-NODE',
-        requestId: 'r3',
-        nodeName: 'DOUBLE:nobody',
-        drainTimeoutMs: 100,
-      }),
-    );
+    await send(identity, {
+      kind: 'STOP-NODE',
+      requestId: 'r3',
+      nodeName: 'DOUBLE:nobody',
+      drainTimeoutMs: 100,
+    });
     expect(await answerTo('r3')).toMatchObject({
       kind: 'STOP-NODE-FAILURE',
       status: 404,
       code: 'UNKNOWN_NODE',
     });
 
-    await router.send(
-      codec.encodeEnvelope(identity, {
-        kind: 'START-NODE',
-        requestId: 'r4',
-        recipe: { ...doubling.recipe('DOUBLE') },
-      }),
-    );
+    await send(identity, {
+      kind: 'START-NODE',
+      requestId: 'r4',
+      recipe: { ...doubling.recipe('DOUBLE') },
+    });
     expect(await answerTo('r4')).toMatchObject({ kind: 'START-NODE-SUCCESS', type: 'DOUBLE' });
   });
 });
