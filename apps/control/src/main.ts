@@ -8,13 +8,16 @@
  *
  * Exit codes: 0 success, 1 the master answered with a failure, 2 bad usage, 3 the master did not answer in time.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import {
   EXIT_FAILURE,
   EXIT_USAGE,
+  curveSecretKeyOption,
   durationArgument,
-  endpointArgument,
   exitOnParseError,
+  loadClientCurveKeys,
+  masterEndpointOption,
+  masterKeyOption,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
 import {
@@ -23,8 +26,6 @@ import {
   DEFAULT_CONTROL_TIMEOUT_MS,
   MasterUnreachableError,
 } from '@monomyth/control';
-import { DEFAULT_MASTER_ENDPOINT } from '@monomyth/mmop';
-import { loadCurveKeys } from './curve-keys.js';
 import { registerKeygen } from './keygen.js';
 import { recipesTable, table, workersTable } from './tables.js';
 
@@ -50,7 +51,7 @@ async function withClient(
   { pingFirst = false } = {},
 ): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const keys = await loadCurveKeys(options);
+  const keys = await loadClientCurveKeys(options, 'client');
   if ('error' in keys) {
     console.error(`monomyth: ${keys.error}`);
     process.exitCode = EXIT_USAGE;
@@ -93,23 +94,13 @@ function print(options: GlobalOptions, data: unknown, human: string): void {
 
 const program = new Command('monomyth')
   .description('Control a Monomyth cluster: start and stop nodes, list workers and node types.')
+  .addOption(masterEndpointOption('--master <endpoint>', "the master's endpoint"))
   .addOption(
-    new Option('--master <endpoint>', "the master's endpoint")
-      .argParser(endpointArgument)
-      .env('MONOMYTH_MASTER')
-      .default(DEFAULT_MASTER_ENDPOINT),
-  )
-  .addOption(
-    new Option(
-      '--curve-secret-key <file>',
+    curveSecretKeyOption(
       "this client's secret certificate (NAME.key_secret), for a master with CURVE on",
-    ).env('MONOMYTH_CURVE_SECRET_KEY'),
-  )
-  .addOption(
-    new Option('--master-key <file>', "the master's public certificate (NAME.key)").env(
-      'MONOMYTH_MASTER_KEY',
     ),
   )
+  .addOption(masterKeyOption())
   .option('--json', 'print machine-readable JSON instead of tables', false)
   .option(
     '--timeout-ms <ms>',

@@ -12,21 +12,22 @@ import { Command, Option } from 'commander';
 import {
   EXIT_FAILURE,
   createAppLogger,
+  curveSecretKeyOption,
   durationArgument,
-  endpointArgument,
   exitOnParseError,
   exitWithUsage,
   handleShutdownSignals,
+  loadSecretKey,
   logLevelOption,
+  masterEndpointOption,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
-import { CertificateError, readSecretCertificate } from '@monomyth/mmop';
+import { CertificateError } from '@monomyth/mmop';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MASTER_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
-  DEFAULT_MASTER_ENDPOINT,
   DEFAULT_STALL_LIMIT_MS,
   Master,
   InvalidOptionError,
@@ -38,12 +39,7 @@ const positiveMs = durationArgument({ min: 1 });
 
 const program = new Command(APP)
   .description('Run a Monomyth master: workers and control clients connect to it over MMOP/1.')
-  .addOption(
-    new Option('--bind <endpoint>', 'where to listen')
-      .argParser(endpointArgument)
-      .env('MONOMYTH_MASTER')
-      .default(DEFAULT_MASTER_ENDPOINT),
-  )
+  .addOption(masterEndpointOption('--bind <endpoint>', 'where to listen'))
   .option(
     '--heartbeat-ms <ms>',
     'how often workers heartbeat',
@@ -80,10 +76,9 @@ const program = new Command(APP)
     DEFAULT_DRAIN_TIMEOUT_MS,
   )
   .addOption(
-    new Option(
-      '--curve-secret-key <file>',
+    curveSecretKeyOption(
       "the master's secret certificate (NAME.key_secret): turns CURVE on, so only listed keys may connect",
-    ).env('MONOMYTH_CURVE_SECRET_KEY'),
+    ),
   )
   .addOption(
     new Option(
@@ -123,12 +118,9 @@ const options = program.opts<{
 
 let curveSecretKey: string | undefined;
 if (options.curveSecretKey !== undefined) {
-  try {
-    curveSecretKey = (await readSecretCertificate(options.curveSecretKey)).secretKey;
-  } catch (error) {
-    if (!(error instanceof CertificateError)) throw error;
-    exitWithUsage(APP, error.message);
-  }
+  const loaded = await loadSecretKey(options.curveSecretKey);
+  if ('error' in loaded) exitWithUsage(APP, loaded.error);
+  curveSecretKey = loaded.curveSecretKey;
 }
 const logger = createAppLogger(APP, options.logLevel);
 

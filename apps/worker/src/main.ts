@@ -17,21 +17,18 @@ import { Command, Option } from 'commander';
 import {
   EXIT_FAILURE,
   createAppLogger,
+  curveSecretKeyOption,
   durationArgument,
-  endpointArgument,
   exitOnParseError,
   exitWithUsage,
   handleShutdownSignals,
+  loadClientCurveKeys,
   logLevelOption,
+  masterEndpointOption,
+  masterKeyOption,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
-import {
-  CertificateError,
-  DEFAULT_MASTER_ENDPOINT,
-  describeError,
-  readCertificate,
-  readSecretCertificate,
-} from '@monomyth/mmop';
+import { describeError } from '@monomyth/mmop';
 import {
   DEFAULT_WORKER_CAPACITY,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -49,12 +46,7 @@ const APP = 'monomyth-worker';
 
 const program = new Command(APP)
   .description("Run a system's nodes for a Monomyth master.")
-  .addOption(
-    new Option('--master <endpoint>', "the master's endpoint")
-      .argParser(endpointArgument)
-      .env('MONOMYTH_MASTER')
-      .default(DEFAULT_MASTER_ENDPOINT),
-  )
+  .addOption(masterEndpointOption('--master <endpoint>', "the master's endpoint"))
   .requiredOption('--system <path>', 'a module whose default export is defineSystem(...)')
   .addOption(
     new Option(
@@ -98,16 +90,11 @@ const program = new Command(APP)
       .hideHelp(),
   )
   .addOption(
-    new Option(
-      '--curve-secret-key <file>',
+    curveSecretKeyOption(
       "this worker's secret certificate (NAME.key_secret), for a master with CURVE on",
-    ).env('MONOMYTH_CURVE_SECRET_KEY'),
-  )
-  .addOption(
-    new Option('--master-key <file>', "the master's public certificate (NAME.key)").env(
-      'MONOMYTH_MASTER_KEY',
     ),
   )
+  .addOption(masterKeyOption())
   .addOption(logLevelOption())
   .exitOverride(exitOnParseError)
   .parse();
@@ -128,24 +115,8 @@ const options = program.opts<{
   logLevel: string;
 }>();
 
-let curve: { curveSecretKey: string; masterKey: string } | undefined;
-if (options.curveSecretKey !== undefined || options.masterKey !== undefined) {
-  if (options.curveSecretKey === undefined || options.masterKey === undefined) {
-    exitWithUsage(
-      APP,
-      "CURVE needs both --curve-secret-key (this worker's secret certificate) and --master-key (the master's public certificate)",
-    );
-  }
-  try {
-    curve = {
-      curveSecretKey: (await readSecretCertificate(options.curveSecretKey)).secretKey,
-      masterKey: (await readCertificate(options.masterKey)).publicKey,
-    };
-  } catch (error) {
-    if (!(error instanceof CertificateError)) throw error;
-    exitWithUsage(APP, error.message);
-  }
-}
+const curve = await loadClientCurveKeys(options, 'worker');
+if ('error' in curve) exitWithUsage(APP, curve.error);
 
 if (!options.memory && !options.amqp) {
   exitWithUsage(APP, 'say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory');

@@ -1,9 +1,18 @@
 /**
  * @monomyth/cli-kit: what the Monomyth commands (`monomyth`, `monomyth-master`, `monomyth-worker`) share, so each
- * is written once: the logger, flag values checked by the mmop options kit, exit codes and usage errors, and
- * two-stage SIGINT handling. It exists for those commands; its API follows their needs.
+ * is written once: the logger, flag values checked by the mmop options kit, the master's endpoint and CURVE key
+ * flags, exit codes and usage errors, and two-stage SIGINT handling. It exists for those commands; its API follows
+ * their needs.
  */
 export { durationArgument, endpointArgument, wholeNumberArgument } from './arguments.js';
+export {
+  curveSecretKeyOption,
+  loadClientCurveKeys,
+  loadSecretKey,
+  masterEndpointOption,
+  masterKeyOption,
+} from './mmop-flags.js';
+export type { FlagError } from './mmop-flags.js';
 export { DEFAULT_LOG_LEVEL, LOG_LEVELS, createAppLogger, logLevelOption } from './logging.js';
 export type { LogLevel } from './logging.js';
 export { handleShutdownSignals } from './signals.js';
