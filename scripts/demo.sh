@@ -4,12 +4,8 @@
 # loopback, nodes started through the control client, 10,000 inputs, every output checked. Arguments pass through
 # (--inputs N, --nodes N).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib/setup.sh
-export TURBO_TELEMETRY_DISABLED=1
-
-ensure_pnpm
-install_dependencies
+source "$(dirname "$0")/lib/setup.sh"
+prepare_checkout
 log "building"
 pnpm run build >/dev/null
 node examples/four-stage/dist/demo.js "$@"

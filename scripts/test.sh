@@ -3,12 +3,8 @@
 # builds, lints and type-checks every package, then runs every test and the short chaos run (`pnpm chaos --short`). The
 # tests start one RabbitMQ of their own and stop it afterwards (or use MONOMYTH_AMQP_URL). Running it twice in a row works.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib/setup.sh
-export TURBO_TELEMETRY_DISABLED=1
-
-ensure_pnpm
-install_dependencies
+source "$(dirname "$0")/lib/setup.sh"
+prepare_checkout
 ensure_rabbitmq
 ensure_pyzmq
 

@@ -3,6 +3,20 @@
 
 log() { printf '\033[1m[monomyth]\033[0m %s\n' "$*"; }
 
+# What every script does first: work from the repository's root, with pnpm at its pinned version and the dependencies
+# installed.
+prepare_checkout() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  export TURBO_TELEMETRY_DISABLED=1
+  ensure_pnpm
+  install_dependencies
+}
+
+# Whether Debian's packages can be installed from here (root, and apt-get).
+can_apt_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+}
+
 # pnpm at the version pinned in package.json's packageManager field.
 ensure_pnpm() {
   local wanted
@@ -33,7 +47,7 @@ ensure_rabbitmq() {
   if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null 2>&1; then
     return
   fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if can_apt_install; then
     log "installing rabbitmq-server from Debian's packages"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
@@ -48,37 +62,33 @@ MSG
   exit 1
 }
 
-# Python's pika, for the chaos run's poison message (a header table larger than amqplib can encode). Debian's package
-# installs it for /usr/bin/python3, which the chaos run uses. Without it only that scenario fails, saying so.
-ensure_pika() {
-  if /usr/bin/python3 -c 'import pika' >/dev/null 2>&1; then
+# A Python module for /usr/bin/python3 from its Debian package, installed if it is missing and can be installed; else
+# a line saying what its absence costs. Usage: ensure_python_module MODULE PACKAGE WHAT_FAILS_WITHOUT_IT
+ensure_python_module() {
+  local module=$1 package=$2 without=$3
+  if /usr/bin/python3 -c "import $module" >/dev/null 2>&1; then
     return
   fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing python3-pika from Debian's packages"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pika >/dev/null 2>&1; then
+  if can_apt_install; then
+    log "installing $package from Debian's packages"
+    # The package lists may be missing or stale: update them only when the first attempt fails.
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null 2>&1; then
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pika >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
     fi
     return
   fi
-  log "python3-pika is missing (sudo apt-get install python3-pika): the chaos run's poison scenario will fail"
+  log "$package is missing (sudo apt-get install $package): $without"
+}
+
+# Python's pika, for the chaos run's poison message (a header table larger than amqplib can encode). Without it only
+# that scenario fails, saying so.
+ensure_pika() {
+  ensure_python_module pika python3-pika "the chaos run's poison scenario will fail"
 }
 
 # Python's pyzmq, for the tests that check CURVE certificates against another implementation (zmq.auth writes and reads
-# ZeroMQ certificate files). Debian's package installs it for /usr/bin/python3, which those tests use. Without it they
-# are skipped, saying why.
+# ZeroMQ certificate files). Without it they are skipped, saying why.
 ensure_pyzmq() {
-  if /usr/bin/python3 -c 'import zmq.auth' >/dev/null 2>&1; then
-    return
-  fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing python3-zmq from Debian's packages"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zmq >/dev/null 2>&1; then
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zmq >/dev/null
-    fi
-    return
-  fi
-  log "python3-zmq is missing (sudo apt-get install python3-zmq): the CURVE certificate interop tests will be skipped"
+  ensure_python_module zmq.auth python3-zmq "the CURVE certificate interop tests will be skipped"
 }
