@@ -24,9 +24,15 @@ export class Harness {
     return harness;
   }
 
-  async worker(options: FakeWorkerOptions): Promise<FakeWorker> {
+  /** A fake worker for this master, closed with the harness; not registered yet. */
+  unregistered(options: FakeWorkerOptions): FakeWorker {
     const worker = new FakeWorker(this.master.endpoint, options);
     this.workers.push(worker);
+    return worker;
+  }
+
+  async worker(options: FakeWorkerOptions): Promise<FakeWorker> {
+    const worker = this.unregistered(options);
     await worker.register();
     return worker;
   }

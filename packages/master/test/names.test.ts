@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { newInstance, routingIdFor } from '@monomyth/mmop';
-import { FakeWorker } from './fake-worker.js';
+import type { FakeWorker } from './fake-worker.js';
 import { Harness } from './helpers.js';
 
 let harness: Harness;
@@ -15,13 +15,7 @@ afterEach(async () => {
 });
 
 function fake(id: string, instance = newInstance()): FakeWorker {
-  const worker = new FakeWorker(harness.master.endpoint, {
-    types: ['A'],
-    id,
-    routingId: routingIdFor(instance),
-  });
-  harness.workers.push(worker);
-  return worker;
+  return harness.unregistered({ types: ['A'], id, routingId: routingIdFor(instance) });
 }
 
 describe('master - worker names', () => {
@@ -80,20 +74,10 @@ describe('master - worker names', () => {
   it('names - a peer connecting under a routing id in use takes nothing over: the first keeps working', async () => {
     harness = await Harness.start();
     const id = routingIdFor(newInstance());
-    const first = new FakeWorker(harness.master.endpoint, {
-      types: ['A'],
-      id: 'epsilon',
-      routingId: id,
-    });
-    harness.workers.push(first);
+    const first = harness.unregistered({ types: ['A'], id: 'epsilon', routingId: id });
     await first.register();
     // Another peer, same routing id: with handover off the ROUTER refuses its connection.
-    const usurper = new FakeWorker(harness.master.endpoint, {
-      types: ['A'],
-      id: 'epsilon',
-      routingId: id,
-    });
-    harness.workers.push(usurper);
+    const usurper = harness.unregistered({ types: ['A'], id: 'epsilon', routingId: id });
     void usurper.register();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(usurper.received).toEqual([]);
