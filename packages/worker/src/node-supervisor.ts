@@ -34,6 +34,19 @@ export interface SupervisorEvents {
   ): void;
 }
 
+/**
+ * What a supervisor is made of: the node just built, its recipe, how to build it again, the restart policy, whom to
+ * tell, and where to log.
+ */
+type SupervisorArgs = [
+  node: Node,
+  recipe: Recipe,
+  build: (name: string) => Node,
+  policy: CompiledWorkerOptions['restart'],
+  events: SupervisorEvents,
+  log: Logger,
+];
+
 export class NodeSupervisor {
   readonly name: string;
   readonly type: string;
@@ -48,14 +61,7 @@ export class NodeSupervisor {
   readonly #events: SupervisorEvents;
   readonly #log: Logger;
 
-  private constructor(
-    node: Node,
-    recipe: Recipe,
-    build: (name: string) => Node,
-    policy: CompiledWorkerOptions['restart'],
-    events: SupervisorEvents,
-    log: Logger,
-  ) {
+  private constructor(...[node, recipe, build, policy, events, log]: SupervisorArgs) {
     this.#node = node;
     this.name = node.name;
     this.type = node.type;
@@ -77,16 +83,10 @@ export class NodeSupervisor {
    * when the start fails: the caller answers START-NODE-FAILURE. `build` makes it again, under the same name, for
    * restarts.
    */
-  static async start(
-    node: Node,
-    recipe: Recipe,
-    build: (name: string) => Node,
-    policy: CompiledWorkerOptions['restart'],
-    events: SupervisorEvents,
-    log: Logger,
-  ): Promise<NodeSupervisor> {
+  static async start(...args: SupervisorArgs): Promise<NodeSupervisor> {
+    const [node] = args;
     await node.start();
-    const supervisor = new NodeSupervisor(node, recipe, build, policy, events, log);
+    const supervisor = new NodeSupervisor(...args);
     supervisor.#watch(node);
     return supervisor;
   }
