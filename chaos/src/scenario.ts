@@ -16,6 +16,17 @@ export interface Load {
   readonly limitMs: number;
 }
 
+/** A scenario's load, from its short (`--short`) and full versions. */
+export function loads(short: Load, full: Load): (short: boolean) => Load {
+  return (isShort) => (isShort ? short : full);
+}
+
+/** Inputs at a steady pace, long enough for faults at several points: the load of the scenarios that kill processes. */
+export const KILL_LOAD = loads(
+  { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 },
+  { inputs: 12_000, ratePerSec: 600, limitMs: 120_000 },
+);
+
 export interface Scenario {
   readonly name: string;
   /** One sentence: what is done to the cluster. */
@@ -79,4 +90,13 @@ export async function publishWithFaults(
     });
   });
   await Promise.all(running);
+}
+
+/** `publishWithFaults` with one fault. */
+export function publishWithFault(
+  context: ScenarioContext,
+  atFraction: number,
+  run: () => Promise<void>,
+): Promise<void> {
+  return publishWithFaults(context, [{ atFraction, run }]);
 }

@@ -3,7 +3,7 @@
  * plane must not notice; the restarted master learns the cluster from the workers' READY.
  */
 import { sleep } from '../cluster.js';
-import { publishWithFaults } from '../scenario.js';
+import { KILL_LOAD, publishWithFaults } from '../scenario.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
 
 async function killMaster(context: ScenarioContext, which: string): Promise<void> {
@@ -17,10 +17,7 @@ export const masterKill: Scenario = {
   name: 'master-kill',
   summary:
     'SIGKILL of the master at a quarter and at 60% of the load, each time started again on the same endpoint 1 s later',
-  load: (short) =>
-    short
-      ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
-      : { inputs: 12_000, ratePerSec: 600, limitMs: 120_000 },
+  load: KILL_LOAD,
   async act(context) {
     await publishWithFaults(context, [
       { atFraction: 0.25, run: () => killMaster(context, '1') },

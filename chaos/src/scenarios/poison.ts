@@ -7,7 +7,7 @@
 import type { QueueType } from '../cluster.js';
 import { INPUT_QUEUE } from '../run-scenario.js';
 import { publishPoison } from '../poison.js';
-import { publishWithFaults } from '../scenario.js';
+import { loads, publishWithFault } from '../scenario.js';
 import type { Scenario } from '../scenario.js';
 
 const HEADER_BYTES = 100 * 1024;
@@ -17,20 +17,15 @@ function poisonOn(queueType: QueueType, name: string): Scenario {
     name,
     queueType,
     summary: `one message with a body that is not JSON and a ${HEADER_BYTES / 1024} KB header, published (with pika) among the good ones at a fifth of the load, on ${queueType} queues`,
-    load: (short) =>
-      short
-        ? { inputs: 3_000, ratePerSec: 500, limitMs: 40_000 }
-        : { inputs: 10_000, ratePerSec: 600, limitMs: 120_000 },
+    load: loads(
+      { inputs: 3_000, ratePerSec: 500, limitMs: 40_000 },
+      { inputs: 10_000, ratePerSec: 600, limitMs: 120_000 },
+    ),
     async act(context) {
-      await publishWithFaults(context, [
-        {
-          atFraction: 0.2,
-          run: async () => {
-            await publishPoison(context.url, INPUT_QUEUE, HEADER_BYTES);
-            context.fault('poison published');
-          },
-        },
-      ]);
+      await publishWithFault(context, 0.2, async () => {
+        await publishPoison(context.url, INPUT_QUEUE, HEADER_BYTES);
+        context.fault('poison published');
+      });
     },
   };
 }

@@ -5,7 +5,7 @@
  * back to the ones started.
  */
 import { sleep } from '../cluster.js';
-import { publishWithFaults } from '../scenario.js';
+import { loads, publishWithFault } from '../scenario.js';
 import type { Scenario } from '../scenario.js';
 import { STALL_INPUT, STALL_MS_ENV } from '../stall-marker.js';
 
@@ -14,10 +14,10 @@ function stallMs(short: boolean): number {
   return short ? 6_000 : 10_000;
 }
 
-const load = (short: boolean) =>
-  short
-    ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
-    : { inputs: 10_000, ratePerSec: 500, limitMs: 120_000 };
+const load = loads(
+  { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 },
+  { inputs: 10_000, ratePerSec: 500, limitMs: 120_000 },
+);
 
 export const stall: Scenario = {
   name: 'stall',
@@ -26,15 +26,10 @@ export const stall: Scenario = {
   load,
   workerEnv: (short) => ({ [STALL_MS_ENV]: String(stallMs(short)) }),
   async act(context) {
-    await publishWithFaults(context, [
-      {
-        atFraction: 0.25,
-        run: async () => {
-          await context.publisher.send(STALL_INPUT);
-          context.fault('stall marker published');
-        },
-      },
-    ]);
+    await publishWithFault(context, 0.25, async () => {
+      await context.publisher.send(STALL_INPUT);
+      context.fault('stall marker published');
+    });
   },
 };
 
@@ -45,17 +40,12 @@ export const pause: Scenario = {
   async act(context) {
     const victim = context.cluster.workers[1];
     if (!victim) throw new Error('the scenario needs two workers');
-    await publishWithFaults(context, [
-      {
-        atFraction: 0.25,
-        run: async () => {
-          context.fault('worker SIGSTOP');
-          victim.current.signal('SIGSTOP');
-          await sleep(stallMs(context.short));
-          victim.current.signal('SIGCONT');
-          context.log('worker SIGCONT');
-        },
-      },
-    ]);
+    await publishWithFault(context, 0.25, async () => {
+      context.fault('worker SIGSTOP');
+      victim.current.signal('SIGSTOP');
+      await sleep(stallMs(context.short));
+      victim.current.signal('SIGCONT');
+      context.log('worker SIGCONT');
+    });
   },
 };

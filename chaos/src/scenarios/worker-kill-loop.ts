@@ -4,45 +4,35 @@
  * running the most nodes at that moment (a worker that just came back runs none, and killing it would test nothing).
  */
 import { sleep } from '../cluster.js';
-import { publishWithFaults } from '../scenario.js';
+import { KILL_LOAD, publishWithFault } from '../scenario.js';
 import type { Scenario } from '../scenario.js';
 
 export const workerKillLoop: Scenario = {
   name: 'worker-kill-loop',
   summary:
     'SIGKILL of the supervised worker running the most nodes, every 2.5 s (3 times short, 6 times full) while inputs flow; its supervisor restarts it after 100 ms',
-  load: (short) =>
-    short
-      ? { inputs: 4_000, ratePerSec: 400, limitMs: 40_000 }
-      : { inputs: 12_000, ratePerSec: 600, limitMs: 120_000 },
+  load: KILL_LOAD,
   async act(context) {
     const kills = context.short ? 3 : 6;
     const killed: string[] = [];
-    await publishWithFaults(context, [
-      {
-        atFraction: 0.15,
-        run: async () => {
-          for (let kill = 1; kill <= kills; kill++) {
-            const workers = await context.cluster.control.workers().catch(() => []);
-            const busiest = workers.reduce<(typeof workers)[number] | undefined>(
-              (best, worker) =>
-                best === undefined || worker.nodes.length > best.nodes.length ? worker : best,
-              undefined,
-            );
-            const index = Math.max(0, context.cluster.workerIds.indexOf(busiest?.workerId ?? ''));
-            const victim = context.cluster.workers[index];
-            if (!victim) throw new Error('no worker to kill');
-            killed.push(
-              `${context.cluster.workerIds[index]} (${busiest?.nodes.length ?? 0} nodes)`,
-            );
-            context.fault(`worker SIGKILL ${kill}: ${killed.at(-1)}`);
-            await victim.kill();
-            await victim.restarted();
-            await sleep(2_500);
-          }
-        },
-      },
-    ]);
+    await publishWithFault(context, 0.15, async () => {
+      for (let kill = 1; kill <= kills; kill++) {
+        const workers = await context.cluster.control.workers().catch(() => []);
+        const busiest = workers.reduce<(typeof workers)[number] | undefined>(
+          (best, worker) =>
+            best === undefined || worker.nodes.length > best.nodes.length ? worker : best,
+          undefined,
+        );
+        const index = Math.max(0, context.cluster.workerIds.indexOf(busiest?.workerId ?? ''));
+        const victim = context.cluster.workers[index];
+        if (!victim) throw new Error('no worker to kill');
+        killed.push(`${context.cluster.workerIds[index]} (${busiest?.nodes.length ?? 0} nodes)`);
+        context.fault(`worker SIGKILL ${kill}: ${killed.at(-1)}`);
+        await victim.kill();
+        await victim.restarted();
+        await sleep(2_500);
+      }
+    });
     context.extras.killed = killed;
   },
 };
