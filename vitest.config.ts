@@ -11,7 +11,12 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** Projects whose tests need a real RabbitMQ; the launcher starts one broker for the whole run (or uses MONOMYTH_AMQP_URL). */
-const NEEDS_BROKER = new Set(['@monomyth/testing', '@monomyth/rmq', 'monomyth-worker', 'monomyth']);
+const NEEDS_BROKER = new Set([
+  '@monomyth/testing',
+  '@monomyth/rmq',
+  '@monomyth/worker-cli',
+  '@monomyth/cli',
+]);
 
 /** Resolve workspace packages to their TypeScript sources, so tests never run against a stale build. */
 const conditions = ['@monomyth/source', 'module', 'node', 'development|production'];

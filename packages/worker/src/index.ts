@@ -2,13 +2,13 @@
  * @monomyth/worker: runs the nodes of a system for a Monomyth master. Registers over MMOP/1, builds nodes from the
  * recipes the master sends, supervises them (restart with backoff, then report), heartbeats, and drains on request.
  */
+/** The worker, its states, and the two errors its run() rejects with (refused by the master, link failed). */
 export { Worker } from './worker.js';
 export { WorkerLinkError, WorkerRefusedError } from './errors.js';
 // Defined in @monomyth/mmop (the worker's categories and the master's); still exported here for existing imports.
 export { StartFailureCategory } from '@monomyth/mmop';
 export type { WorkerState } from './worker.js';
-export { NodeSupervisor } from './node-supervisor.js';
-export type { SupervisorEvents, SupervisorState } from './node-supervisor.js';
+/** Options: what a worker takes, their defaults, and the one validating compile step. */
 export {
   compileWorkerOptions,
   DEFAULT_WORKER_CAPACITY,
