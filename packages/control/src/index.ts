@@ -1,6 +1,7 @@
 /**
  * @monomyth/control: a typed client for the Monomyth master over MMOP/1. Used by the `monomyth` CLI and by users' code.
  */
+/** The client, its options and states, and what its requests take and answer. */
 export {
   ControlClient,
   DEFAULT_CONTROL_TIMEOUT_MS,
@@ -14,6 +15,7 @@ export type {
   StopNodeResult,
   ControlClientState,
 } from './control-client.js';
+/** Errors: the master did not answer, refused a request, or the client is closed or failed. */
 export {
   MasterUnreachableError,
   ControlRequestError,

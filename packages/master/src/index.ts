@@ -2,9 +2,11 @@
  * @monomyth/master: the master of a Monomyth cluster. Registers workers over MMOP/1, places nodes on them, declares
  * silent workers lost and places their nodes elsewhere, and answers control requests.
  */
+/** The master, its states, and the error of a bind that failed. */
 export { Master } from './master.js';
 export { MasterBindError } from './master-socket.js';
 export type { MasterState } from './master.js';
+/** Options: what a master takes, their defaults, and the one validating compile step. */
 export {
   compileMasterOptions,
   DEFAULT_MASTER_ENDPOINT,
@@ -21,4 +23,5 @@ export type { MasterOptions, CompiledMasterOptions } from './options.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 /** What `compileMasterOptions` and `Master.create` throw for a bad option (component `'master'`). */
 export { InvalidOptionError } from '@monomyth/mmop';
+/** The logger the master writes to (pino's shape, from @monomyth/mmop). */
 export type { Logger } from './logger.js';

@@ -1,4 +1,4 @@
-import { runStreamAdapterConformance } from '@monomyth/testing';
+import { runStreamAdapterConformance } from '@monomyth/testing/conformance';
 import { inject } from 'vitest';
 import { RabbitMqStreamAdapter } from '../src/index.js';
 import type { QueueType } from '../src/index.js';

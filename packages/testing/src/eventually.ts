@@ -1,9 +1,11 @@
 /**
  * Waits for a condition that a system reaches by itself (a heartbeat arrives, a liveness check runs, a worker
- * re-registers), reading it again until `accept` holds. Built on vitest's `vi.waitFor`; errors thrown by `read` count as
- * "not yet" (a process still starting), and the last value read is in the timeout's message.
+ * re-registers), reading it again until `accept` holds. Errors thrown by `read` count as "not yet" (a process still
+ * starting); at the timeout the promise rejects with the last one, or with the last value read in the message. It needs
+ * no test runner (the package's root imports without vitest), and runs on node:timers/promises so a test's fake timers
+ * do not freeze it.
  */
-import { vi } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EventuallyOptions {
   /** @default 5_000 */
@@ -12,18 +14,37 @@ export interface EventuallyOptions {
   readonly intervalMs?: number;
 }
 
-export function eventually<T>(
+export async function eventually<T>(
   read: () => T | Promise<T>,
   accept: (value: T) => boolean,
   { timeoutMs = 5_000, intervalMs = 20 }: EventuallyOptions = {},
 ): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const value = await read();
-      if (!accept(value))
-        throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
-      return value;
-    },
-    { timeout: timeoutMs, interval: intervalMs },
+  let last: unknown = new Error(
+    `condition not reached within ${timeoutMs} ms: read never returned`,
   );
+  const attempt = async (): Promise<{ readonly value: T } | undefined> => {
+    try {
+      const value = await read();
+      if (accept(value)) return { value };
+      last = new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
+    } catch (error) {
+      last = error;
+    }
+    return undefined;
+  };
+
+  // A read that never settles must not outlive the timeout: each attempt races what is left of it.
+  const timeout = new AbortController();
+  const expired = sleep(timeoutMs, 'expired' as const, { signal: timeout.signal });
+  expired.catch(() => {}); // rejects (aborted) once the condition holds: nobody waits for it then
+  try {
+    for (;;) {
+      const outcome = await Promise.race([attempt(), expired]);
+      if (outcome === 'expired') throw last;
+      if (outcome !== undefined) return outcome.value;
+      if ((await Promise.race([sleep(intervalMs), expired])) === 'expired') throw last;
+    }
+  } finally {
+    timeout.abort();
+  }
 }

@@ -1,5 +1,7 @@
 /**
- * @monomyth/testing: what tests of Monomyth systems and stream adapters share.
+ * @monomyth/testing: what tests of Monomyth systems and stream adapters share. Nothing here needs a test runner: the
+ * harness and the RabbitMQ launcher work under any runner, or none. The StreamAdapter conformance suite, which registers
+ * vitest tests, is the subpath `@monomyth/testing/conformance` (src/conformance/index.ts), with vitest an optional peer.
  */
 /** A real RabbitMQ for tests: a server or cluster on free ports, one broker per test run, why one did not start. */
 export { RabbitMqServer, findRabbitMqServer } from './rabbitmq-server.js';
@@ -10,9 +12,6 @@ export { acquireTestBroker } from './test-broker.js';
 export type { TestBrokerLease } from './test-broker.js';
 export { freePort } from './free-port.js';
 export { RabbitMqNotInstalledError, RabbitMqStartError } from './errors.js';
-/** The StreamAdapter conformance suite: every adapter, ours and yours, passes the same cases. */
-export { runStreamAdapterConformance } from './conformance/index.js';
-export type { ConformanceOptions, StreamAdapterFactory } from './conformance/index.js';
 /** A system run in one process on the in-memory adapter: push messages in, collect outputs and failures. */
 export { startSystem, CollectTimeoutError } from './system-harness.js';
 export type {

@@ -1,5 +1,5 @@
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
-import { runStreamAdapterConformance } from '../src/index.js';
+import { runStreamAdapterConformance } from '../src/conformance/index.js';
 
 // One broker for the run: the suite reads through one adapter what it wrote through another.
 const broker = new MemoryBroker();

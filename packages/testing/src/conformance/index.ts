@@ -4,7 +4,7 @@
  *
  * ```ts
  * // my-adapter.conformance.test.ts
- * import { runStreamAdapterConformance } from '@monomyth/testing';
+ * import { runStreamAdapterConformance } from '@monomyth/testing/conformance';
  * runStreamAdapterConformance('my adapter', () => new MyAdapter({ url: process.env.MY_BROKER_URL }));
  * ```
  *
