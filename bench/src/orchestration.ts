@@ -17,6 +17,7 @@ import { Master } from '@monomyth/master';
 import {
   MmopCodec,
   OrderedSender,
+  freshNodeStatus,
   generateCurveKeyPair,
   newInstance,
   routingIdFor,
@@ -220,17 +221,9 @@ async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
     });
     dealer.connect(endpoint);
     const sender = new OrderedSender((frames) => dealer.send(frames));
-    const nodes = Array.from({ length: 4 }, (_, n) => ({
-      name: `STAGE${n}:${id}-${n}`,
-      type: `STAGE${n}`,
-      state: 'running',
-      processed: 0,
-      failed: 0,
-      retried: 0,
-      inFlight: 0,
-      batches: 0,
-      restarts: 0,
-    }));
+    const nodes = Array.from({ length: 4 }, (_, n) =>
+      freshNodeStatus(`STAGE${n}:${id}-${n}`, `STAGE${n}`, 'running'),
+    );
     void sender.send(
       codec.encode({
         kind: 'READY',

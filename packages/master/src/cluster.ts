@@ -3,6 +3,7 @@
  * worker has offered, the desired node count per type, and counters. No sockets and no timers, so every rule here is
  * testable on its own; master.ts feeds it messages and acts on what it answers.
  */
+import { freshNodeStatus } from '@monomyth/mmop';
 import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { WorkerRecord } from './worker-record.js';
 
@@ -276,15 +277,5 @@ export class Cluster {
 
 /** A node the master knows of (from START-NODE-SUCCESS or READY) before any heartbeat has described it. */
 function placeholderStatus(name: string, type: string): NodeStatus {
-  return {
-    name,
-    type,
-    state: 'starting',
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    inFlight: 0,
-    batches: 0,
-    restarts: 0,
-  };
+  return freshNodeStatus(name, type, 'starting');
 }

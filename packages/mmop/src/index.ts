@@ -38,6 +38,7 @@ export type {
   RequestKind,
   WorkerInfo,
 } from './messages.js';
+export { freshNodeStatus } from './node-status.js';
 export { KIND_SPECS } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';
