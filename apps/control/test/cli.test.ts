@@ -4,28 +4,31 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
-import { FOUR_STAGE_SYSTEM, Processes, control, eventually, exited, run } from './processes.js';
+import {
+  FOUR_STAGE_SYSTEM,
+  Processes,
+  control,
+  eventually,
+  exited,
+  run,
+  answering,
+  localEndpoint,
+  masterArgs,
+  memoryWorkerArgs,
+} from './processes.js';
 
 const processes = new Processes();
 let master: string;
 let masterProcess: ReturnType<Processes['start']>;
 
 beforeAll(async () => {
-  master = `tcp://127.0.0.1:${await freePort()}`;
-  masterProcess = processes.start('master', [
-    '--bind',
-    master,
-    '--heartbeat-ms',
-    '300',
-    '--log-level',
-    'debug',
-  ]);
-  await eventually(
-    () => run('control', ['--master', master, '--timeout-ms', '500', 'ping']),
-    (result) => result.code === 0,
+  master = await localEndpoint();
+  masterProcess = processes.start(
+    'master',
+    masterArgs(master, { heartbeatMs: 300 }, ['--log-level', 'debug']),
   );
+  await answering(master);
 });
 
 afterAll(() => processes.killAll());
@@ -80,24 +83,18 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - a master stall limit within the liveness window is a usage error (exit 2)', async () => {
-    const bind = `tcp://127.0.0.1:${await freePort()}`;
-    const result = await run('master', [
-      '--bind',
-      bind,
-      '--heartbeat-ms',
-      '1000',
-      '--heartbeat-misses',
-      '3',
-      '--stall-limit-ms',
-      '3000',
-    ]);
+    const bind = await localEndpoint();
+    const result = await run(
+      'master',
+      masterArgs(bind, { heartbeatMs: 1000, heartbeatMisses: 3 }, ['--stall-limit-ms', '3000']),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('invalid master option stallLimitMs');
     expect(result.stderr).toContain('must be longer than the liveness window');
   });
 
   it('cli - an unreachable master exits 3 within the timeout, never hanging', async () => {
-    const nobody = `tcp://127.0.0.1:${await freePort()}`;
+    const nobody = await localEndpoint();
     for (const command of [['ping'], ['workers'], ['start', 'A']]) {
       const result = await run('control', ['--master', nobody, '--timeout-ms', '400', ...command]);
       expect(result.code).toBe(3);
@@ -114,15 +111,7 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - a worker registers; nodes start, show in tables and JSON, stop; stop-worker drains it and it exits 0', async () => {
-    const worker = processes.start('worker', [
-      '--master',
-      master,
-      '--system',
-      FOUR_STAGE_SYSTEM,
-      '--memory',
-      '--name',
-      'cli-worker-1',
-    ]);
+    const worker = processes.start('worker', memoryWorkerArgs(master, 'cli-worker-1'));
     const workers = await eventually(
       () => control<WorkerInfo[]>(master, ['workers']),
       (list) => list.length === 1,
@@ -192,7 +181,7 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - SIGTERM stops the master cleanly (exit 0)', async () => {
-    const other = `tcp://127.0.0.1:${await freePort()}`;
+    const other = await localEndpoint();
     const child = processes.start('master', ['--bind', other]);
     await eventually(
       () => run('control', ['--master', other, '--timeout-ms', '500', 'ping']),

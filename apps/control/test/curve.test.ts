@@ -13,7 +13,16 @@ import { freePort } from '@monomyth/testing';
 import type { WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
 import type { Processes } from './processes.js';
-import { FOUR_STAGE_SYSTEM, eventually, exited, run } from './processes.js';
+import {
+  FOUR_STAGE_SYSTEM,
+  eventually,
+  exited,
+  run,
+  answering,
+  localEndpoint,
+  masterArgs,
+  memoryWorkerArgs,
+} from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
@@ -64,25 +73,19 @@ async function startSecureMaster(): Promise<{
   master: string;
   child: ReturnType<Processes['start']>;
 }> {
-  const master = `tcp://127.0.0.1:${await freePort()}`;
-  const child = processes.start('master', [
-    '--bind',
-    master,
-    '--heartbeat-ms',
-    '400',
-    '--heartbeat-misses',
-    '4',
-    '--curve-secret-key',
-    join(keys, 'master', 'master.key_secret'),
-    '--workers-keys',
-    join(keys, 'workers'),
-    '--controllers-keys',
-    join(keys, 'controllers'),
-  ]);
-  await eventually(
-    () => run('control', ['--master', master, ...opsFlags(), '--timeout-ms', '500', 'ping']),
-    (result) => result.code === 0,
+  const master = await localEndpoint();
+  const child = processes.start(
+    'master',
+    masterArgs(master, { heartbeatMs: 400, heartbeatMisses: 4 }, [
+      '--curve-secret-key',
+      join(keys, 'master', 'master.key_secret'),
+      '--workers-keys',
+      join(keys, 'workers'),
+      '--controllers-keys',
+      join(keys, 'controllers'),
+    ]),
   );
+  await answering(master, opsFlags());
   return { master, child };
 }
 
@@ -201,34 +204,16 @@ describe('plain MMOP', () => {
   });
 
   it('names - a second worker under a live worker name exits 1 with one line; the first keeps its place', async () => {
-    const master = `tcp://127.0.0.1:${await freePort()}`;
+    const master = await localEndpoint();
     processes.start('master', ['--bind', master]);
-    const first = processes.start('worker', [
-      '--master',
-      master,
-      '--system',
-      FOUR_STAGE_SYSTEM,
-      '--memory',
-      '--name',
-      'taken',
-    ]);
+    const first = processes.start('worker', memoryWorkerArgs(master, 'taken'));
     await eventually(
       () => run('control', ['--master', master, '--json', 'workers']),
       (result) => result.code === 0 && (JSON.parse(result.stdout) as unknown[]).length === 1,
     );
     const second = await run(
       'worker',
-      [
-        '--master',
-        master,
-        '--system',
-        FOUR_STAGE_SYSTEM,
-        '--memory',
-        '--name',
-        'taken',
-        '--log-level',
-        'fatal',
-      ],
+      memoryWorkerArgs(master, 'taken', ['--log-level', 'fatal']),
       20_000,
     );
     expect(second.code).toBe(1);

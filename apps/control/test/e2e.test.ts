@@ -5,11 +5,19 @@
  * restarted, all while data flows.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { RabbitMqServer, freePort } from '@monomyth/testing';
+import { RabbitMqServer } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
 import type { Processes } from './processes.js';
-import { FOUR_STAGE_SYSTEM, control, eventually, exited, run } from './processes.js';
+import {
+  FOUR_STAGE_SYSTEM,
+  control,
+  eventually,
+  exited,
+  answering,
+  localEndpoint,
+  masterArgs,
+} from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
@@ -29,6 +37,7 @@ const QUEUES = [
  */
 const HEARTBEAT_MS = 400;
 const HEARTBEAT_MISSES = 4;
+const LIVENESS = { heartbeatMs: HEARTBEAT_MS, heartbeatMisses: HEARTBEAT_MISSES };
 
 const amqpUrl = inject('amqpUrl');
 const { processes, amqp, deleteQueues } = useTestCluster();
@@ -86,19 +95,9 @@ async function startCluster(): Promise<{
   master: string;
   masterProcess: ReturnType<Processes['start']>;
 }> {
-  const master = `tcp://127.0.0.1:${await freePort()}`;
-  const masterProcess = processes.start('master', [
-    '--bind',
-    master,
-    '--heartbeat-ms',
-    String(HEARTBEAT_MS),
-    '--heartbeat-misses',
-    String(HEARTBEAT_MISSES),
-  ]);
-  await eventually(
-    () => run('control', ['--master', master, '--timeout-ms', '500', 'ping']),
-    (result) => result.code === 0,
-  );
+  const master = await localEndpoint();
+  const masterProcess = processes.start('master', masterArgs(master, LIVENESS));
+  await answering(master);
   return { master, masterProcess };
 }
 
@@ -243,14 +242,7 @@ describe('end to end on RabbitMQ', () => {
     const outputs = await reading;
     expect(checkOutputs(inputs, outputs)).toEqual({ missing: 0, unexpected: 0, duplicates: 0 });
 
-    processes.start('master', [
-      '--bind',
-      master,
-      '--heartbeat-ms',
-      String(HEARTBEAT_MS),
-      '--heartbeat-misses',
-      String(HEARTBEAT_MISSES),
-    ]);
+    processes.start('master', masterArgs(master, LIVENESS));
     const workers = await eventually(
       () => control<WorkerInfo[]>(master, ['workers']),
       (list) => list.length === 2 && list.every((worker) => worker.nodes.length === 4),

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventually as waitUntil } from '@monomyth/testing';
+import { eventually as waitUntil, freePort } from '@monomyth/testing';
 
 const APPS = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -100,4 +100,44 @@ export function eventually<T>(
   timeoutMs = 10_000,
 ): Promise<T> {
   return waitUntil(read, accept, { timeoutMs, intervalMs: 100 });
+}
+
+/** A ZeroMQ endpoint on a free local port, for a master to bind. */
+export async function localEndpoint(): Promise<string> {
+  return `tcp://127.0.0.1:${await freePort()}`;
+}
+
+/** The flags of a master binding `bind` with this liveness (heartbeat interval and misses), then `extra`. */
+export function masterArgs(
+  bind: string,
+  liveness: { heartbeatMs: number; heartbeatMisses?: number },
+  extra: readonly string[] = [],
+): string[] {
+  const misses =
+    liveness.heartbeatMisses === undefined
+      ? []
+      : ['--heartbeat-misses', String(liveness.heartbeatMisses)];
+  return ['--bind', bind, '--heartbeat-ms', String(liveness.heartbeatMs), ...misses, ...extra];
+}
+
+/** Waits until the master at `master` answers `monomyth ping` (given `flags`, such as client keys). */
+export async function answering(
+  master: string,
+  flags: readonly string[] = [],
+  timeoutMs?: number,
+): Promise<void> {
+  await eventually(
+    () => run('control', ['--master', master, ...flags, '--timeout-ms', '500', 'ping']),
+    (result) => result.code === 0,
+    timeoutMs,
+  );
+}
+
+/** The flags of a worker of the four-stage example on the in-memory adapter, named `name`, then `extra`. */
+export function memoryWorkerArgs(
+  master: string,
+  name: string,
+  extra: readonly string[] = [],
+): string[] {
+  return ['--master', master, '--system', FOUR_STAGE_SYSTEM, '--memory', '--name', name, ...extra];
 }

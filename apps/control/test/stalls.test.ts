@@ -7,10 +7,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import type { Processes } from './processes.js';
-import { control, eventually, run } from './processes.js';
+import { control, eventually, run, answering, localEndpoint, masterArgs } from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const SPIN_SYSTEM = fileURLToPath(new URL('./fixtures/spin-system.js', import.meta.url));
@@ -37,20 +36,12 @@ async function spin(ms: number): Promise<void> {
 }
 
 async function startMaster(extra: string[] = []): Promise<string> {
-  const master = `tcp://127.0.0.1:${await freePort()}`;
-  processes.start('master', [
-    '--bind',
-    master,
-    '--heartbeat-ms',
-    String(HEARTBEAT_MS),
-    '--heartbeat-misses',
-    String(HEARTBEAT_MISSES),
-    ...extra,
-  ]);
-  await eventually(
-    () => run('control', ['--master', master, '--timeout-ms', '500', 'ping']),
-    (result) => result.code === 0,
+  const master = await localEndpoint();
+  processes.start(
+    'master',
+    masterArgs(master, { heartbeatMs: HEARTBEAT_MS, heartbeatMisses: HEARTBEAT_MISSES }, extra),
   );
+  await answering(master);
   return master;
 }
 
