@@ -128,3 +128,19 @@ export function at<T>(list: readonly T[], index: number): T {
     throw new Error(`expected an item at index ${index}, but there are ${list.length}`);
   return item;
 }
+
+/**
+ * Connects a new adapter (closed after the test), declares a fresh queue, publishes `values` to it as texts, and
+ * opens a consumer of it with `maxUnacked`: where most delivery cases begin.
+ */
+export async function consumerOfTexts(
+  ctx: ConformanceContext,
+  values: readonly string[],
+  maxUnacked: number,
+): Promise<{ adapter: StreamAdapter; queue: string; consumer: StreamConsumer }> {
+  const adapter = await ctx.connect();
+  const queue = await ctx.freshQueue(adapter);
+  await publishTexts(adapter, queue, values);
+  const consumer = await adapter.consume(queue, { maxUnacked });
+  return { adapter, queue, consumer };
+}

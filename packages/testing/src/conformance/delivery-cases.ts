@@ -2,7 +2,16 @@
 import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+import {
+  at,
+  encoder,
+  publishTexts,
+  pullExactly,
+  pullFor,
+  rejectionOf,
+  texts,
+  consumerOfTexts,
+} from './context.js';
 
 export function deliveryCases(ctx: ConformanceContext): void {
   it('queues - declaring a queue again is a no-op that keeps its messages', async () => {
@@ -108,14 +117,11 @@ export function deliveryCases(ctx: ConformanceContext): void {
   });
 
   it('batches - nextBatch returns max at once when that many wait, and a partial batch after timeoutMs', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(
-      adapter,
-      queue,
+    const { consumer } = await consumerOfTexts(
+      ctx,
       Array.from({ length: 25 }, (_, i) => `b${i}`),
+      25,
     );
-    const consumer = await adapter.consume(queue, { maxUnacked: 25 });
     // Let the whole backlog arrive (a broker delivers asynchronously), then batches come out full.
     const all = await pullExactly(consumer, 25, ctx.deliveryTimeoutMs);
     await consumer.requeue(all);
@@ -163,14 +169,11 @@ export function deliveryCases(ctx: ConformanceContext): void {
   });
 
   it('unacked - a consumer never holds more than maxUnacked; settling makes room', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(
-      adapter,
-      queue,
+    const { consumer } = await consumerOfTexts(
+      ctx,
       Array.from({ length: 10 }, (_, i) => `u${i}`),
+      3,
     );
-    const consumer = await adapter.consume(queue, { maxUnacked: 3 });
     const first = await pullExactly(consumer, 3, ctx.deliveryTimeoutMs);
     expect(texts(first)).toEqual(['u0', 'u1', 'u2']);
     expect(await pullFor(consumer, 10, ctx.quietMs)).toEqual([]);

@@ -3,7 +3,15 @@ import { StreamErrorCode } from '@monomyth/node/adapter';
 import type { Delivery } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+import {
+  at,
+  publishTexts,
+  pullExactly,
+  pullFor,
+  rejectionOf,
+  texts,
+  consumerOfTexts,
+} from './context.js';
 
 export function lifecycleCases(ctx: ConformanceContext): void {
   it('lifecycle - every operation before open rejects with ADAPTER_CLOSED', async () => {
@@ -19,10 +27,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('lifecycle - close is idempotent, and after it every operation rejects with a clear error', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['a']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 5 });
+    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a'], 5);
     const held = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     const first = adapter.close();
     expect(adapter.close()).toBe(first);
@@ -55,10 +60,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('close - drains: settling during the drain works, and close waits for it', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['a', 'b', 'c']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 2 });
+    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c'], 2);
     const held = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     let closed = false;
     const closing = adapter.close({ drainTimeoutMs: ctx.deliveryTimeoutMs * 4 }).then(() => {
@@ -108,10 +110,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('close - past the drain timeout, what is still unsettled goes back to its queue', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['kept']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 1 });
+    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['kept'], 1);
     await pullExactly(consumer, 1, ctx.deliveryTimeoutMs);
     await adapter.close({ drainTimeoutMs: 50 });
 

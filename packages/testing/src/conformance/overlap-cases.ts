@@ -6,14 +6,15 @@
  */
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { encoder, publishTexts, pullExactly, pullFor, texts } from './context.js';
+import { encoder, pullExactly, pullFor, texts, consumerOfTexts } from './context.js';
 
 export function overlapCases(ctx: ConformanceContext): void {
   it('overlap - several batches held at once up to maxUnacked; settling the oldest lets a pending pull go on', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['a', 'b', 'c', 'd', 'e', 'f']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 4 });
+    const { adapter, queue, consumer } = await consumerOfTexts(
+      ctx,
+      ['a', 'b', 'c', 'd', 'e', 'f'],
+      4,
+    );
     const first = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     const second = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     expect(texts([...first, ...second])).toEqual(['a', 'b', 'c', 'd']);
@@ -44,10 +45,7 @@ export function overlapCases(ctx: ConformanceContext): void {
   });
 
   it('overlap - an ack and a requeue of consecutive batches, overlapping, each settle only their own', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['a', 'b', 'c', 'd']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 4 });
+    const { consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c', 'd'], 4);
     const first = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     const second = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     await Promise.all([consumer.requeue(first), consumer.ack(second)]);

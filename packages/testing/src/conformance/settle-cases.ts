@@ -2,14 +2,19 @@
 import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+import {
+  at,
+  publishTexts,
+  pullExactly,
+  pullFor,
+  rejectionOf,
+  texts,
+  consumerOfTexts,
+} from './context.js';
 
 export function settleCases(ctx: ConformanceContext): void {
   it('ack - many at once; acked messages never come back', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['a', 'b', 'c', 'd']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 10 });
+    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c', 'd'], 10);
     const got = await pullExactly(consumer, 4, ctx.deliveryTimeoutMs);
     await consumer.ack([at(got, 0), at(got, 1), at(got, 3)]);
     await consumer.close();
@@ -21,10 +26,7 @@ export function settleCases(ctx: ConformanceContext): void {
   });
 
   it('ack - settling a delivery twice rejects with UNKNOWN_DELIVERY', async () => {
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    await publishTexts(adapter, queue, ['once']);
-    const consumer = await adapter.consume(queue, { maxUnacked: 1 });
+    const { consumer } = await consumerOfTexts(ctx, ['once'], 1);
     const delivery = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     await consumer.ack([delivery]);
     expect(await rejectionOf(consumer.ack([delivery]))).toMatchObject({
