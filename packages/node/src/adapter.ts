@@ -1,7 +1,7 @@
 /**
  * @monomyth/node/adapter: the kit for writing a stream adapter (a backend nodes pull from and publish to). Users of a
  * system need none of it; `@monomyth/node` is theirs. Prove an adapter with `runStreamAdapterConformance` from
- * `@monomyth/testing`. See docs/writing-a-stream-adapter.md.
+ * `@monomyth/testing/conformance`. See docs/writing-a-stream-adapter.md.
  */
 
 /** The contract: what an adapter provides to nodes and what it must never do (stream-adapter.ts says it in full). */

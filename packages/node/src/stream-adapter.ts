@@ -1,6 +1,6 @@
 /**
  * The StreamAdapter contract: what every stream backend (RabbitMQ, the in-memory adapter, a user's own) provides to
- * nodes. `@monomyth/testing` ships `runStreamAdapterConformance`, which checks every promise below.
+ * nodes. `@monomyth/testing/conformance` ships `runStreamAdapterConformance`, which checks every promise below.
  *
  * What an adapter owns. Its connections to the backend, and everything on them: channels, consumers, publisher
  * confirms, reconnection. Nodes never see a connection; they see queues, deliveries and promises.
