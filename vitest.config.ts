@@ -21,28 +21,31 @@ const NEEDS_BROKER = new Set([
 /** Resolve workspace packages to their TypeScript sources, so tests never run against a stale build. */
 const conditions = ['@monomyth/source', 'module', 'node', 'development|production'];
 
+/** Test projects at the root, beside the groups: checks of the repository as a whole (what the packages ship). */
+const ROOT_PROJECTS = ['packaging'];
+
+function project(dir: string): TestProjectInlineConfiguration {
+  const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
+  return {
+    extends: true,
+    test: {
+      name,
+      root: dir,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      globalSetup: NEEDS_BROKER.has(name) ? [join(root, 'vitest.broker-setup.ts')] : [],
+    },
+  };
+}
+
 function projects(): TestProjectInlineConfiguration[] {
-  return ['packages', 'apps', 'examples'].flatMap((group) =>
+  const grouped = ['packages', 'apps', 'examples'].flatMap((group) =>
     (existsSync(join(root, group)) ? readdirSync(join(root, group), { withFileTypes: true }) : [])
       .filter(
         (entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, 'package.json')),
       )
-      .map((entry) => {
-        const dir = join(root, group, entry.name);
-        const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-          name: string;
-        };
-        return {
-          extends: true,
-          test: {
-            name,
-            root: dir,
-            include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-            globalSetup: NEEDS_BROKER.has(name) ? [join(root, 'vitest.broker-setup.ts')] : [],
-          },
-        };
-      }),
+      .map((entry) => join(root, group, entry.name)),
   );
+  return [...grouped, ...ROOT_PROJECTS.map((dir) => join(root, dir))].map(project);
 }
 
 export default defineConfig({
