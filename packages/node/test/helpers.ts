@@ -2,6 +2,7 @@
  * Small helpers for the node tests: put values on a queue, read what nodes wrote, and an adapter wrapper that fails
  * on demand. (@monomyth/testing has fuller ones for users; it depends on this package, so these tests cannot use it.)
  */
+import { afterEach, vi } from 'vitest';
 import { defineSystem, jsonCodec, type Node, type System } from '../src/index.js';
 import type {
   ConsumeOptions,
@@ -47,6 +48,34 @@ export function nodeTracker(): {
     },
     async stopAll() {
       await Promise.all(running.splice(0).map((node) => node.stop()));
+    },
+  };
+}
+
+/**
+ * The nodes and in-memory adapters of a test file's tests: registers an `afterEach` (call it at the file's top level)
+ * that puts real timers back (a test that faked them may have failed), stops every node tracked, then closes every
+ * adapter `openMemory` opened, so a failing test leaves nothing running into the next.
+ */
+export function memoryNodes(): {
+  track: (node: Node) => Node;
+  started: (node: Node) => Promise<Node>;
+  openMemory: () => Promise<MemoryStreamAdapter>;
+} {
+  const { track, started, stopAll } = nodeTracker();
+  const adapters: MemoryStreamAdapter[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    await stopAll();
+    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
+  });
+  return {
+    track,
+    started,
+    async openMemory() {
+      const adapter = await openMemory();
+      adapters.push(adapter);
+      return adapter;
     },
   };
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createNode,
   defineNode,
@@ -12,24 +12,16 @@ import {
   type StandardSchemaV1,
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
-import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { nodeTracker, openMemory, push, soloSystem, take, takeValues } from './helpers.js';
+import { memoryNodes, push, soloSystem, take, takeValues } from './helpers.js';
 
-const { started, stopAll } = nodeTracker();
-let adapter: MemoryStreamAdapter | undefined;
-
-afterEach(async () => {
-  await stopAll();
-  await adapter?.close();
-  adapter = undefined;
-});
+const { started, openMemory } = memoryNodes();
 
 async function run(
   schema: StandardSchemaV1<unknown, { name: string; qty: number }>,
   inputs: readonly unknown[],
   batchSize = 10,
 ): Promise<{ outputs: unknown[]; failed: Awaited<ReturnType<typeof take>>; node: Node }> {
-  adapter = await openMemory();
+  const adapter = await openMemory();
   const seen: unknown[] = [];
   const system = soloSystem(
     defineNode({
@@ -99,7 +91,7 @@ describe('input schema', () => {
   });
 
   it("input schema - the transform gets the schema's output (coercion and defaults apply)", async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem(
       defineNode({
         name: 'COERCE',
@@ -117,7 +109,7 @@ describe('input schema', () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return n % 2 === 0;
     }, 'must be even');
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem(
       defineNode({ name: 'EVEN', batchSize: 5, inputSchema: even, transform: (n) => n / 2 }),
     );
@@ -140,7 +132,7 @@ describe('input schema', () => {
         },
       },
     };
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem(
       defineNode({
         name: 'B',

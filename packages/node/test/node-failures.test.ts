@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createNode,
   NonRetryableError,
@@ -9,25 +9,9 @@ import {
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import {
-  FaultyAdapter,
-  nodeTracker,
-  openMemory,
-  push,
-  soloSystem,
-  take,
-  takeValues,
-} from './helpers.js';
+import { FaultyAdapter, memoryNodes, push, soloSystem, take, takeValues } from './helpers.js';
 
-const { started, stopAll } = nodeTracker();
-let adapter: MemoryStreamAdapter | undefined;
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await stopAll();
-  await adapter?.close();
-  adapter = undefined;
-});
+const { started, openMemory } = memoryNodes();
 
 /** The attempts a transform made (each `ctx.attempt`, in order); `reached(n)` resolves at the n-th. */
 function attemptLog(): {
@@ -73,13 +57,13 @@ function failingSystem(
 
 /** Opens the in-memory adapter (closed after the test) and a FaultyAdapter over it, for the node. */
 async function openFaulty(): Promise<{ inner: MemoryStreamAdapter; faulty: FaultyAdapter }> {
-  adapter = await openMemory();
-  return { inner: adapter, faulty: new FaultyAdapter(adapter) };
+  const inner = await openMemory();
+  return { inner, faulty: new FaultyAdapter(inner) };
 }
 
 describe('node failures', () => {
   it('failure - a throwing transform fails its message only; the rest of the batch goes on', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'PICKY',
       batchSize: 5,
@@ -103,7 +87,7 @@ describe('node failures', () => {
       toFake: ['setTimeout', 'clearTimeout', 'Date'],
       now: Date.parse('2030-01-02T03:04:05.000Z'),
     });
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const attempts = attemptLog();
     const system = failingSystem(
       'FLAKY',
@@ -136,7 +120,7 @@ describe('node failures', () => {
   });
 
   it('failure - a body that does not decode fails at step pull, with its bytes kept', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'J', transform: (v: unknown) => v });
     await started(createNode(system, 'J', { adapter }));
     await adapter.declareQueue('START-to-J');
@@ -157,7 +141,7 @@ describe('node failures', () => {
   });
 
   it('failure - an output that does not encode fails its message at step place; none of its outputs go out', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'BIG',
       transform: (n: number) => (n === 2 ? [n, BigInt(n)] : [n]),
@@ -179,7 +163,7 @@ describe('node failures', () => {
 
   it('retry - a failing message is retried with exponential backoff, up to maxAttempts, then fails', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const attempts = attemptLog();
     const system = failingSystem(
       'DOOMED',
@@ -210,7 +194,7 @@ describe('node failures', () => {
 
   it('retry - a message that succeeds on a later attempt is processed once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let calls = 0;
     const system = soloSystem({
       name: 'SECOND-TIME',
@@ -233,7 +217,7 @@ describe('node failures', () => {
   });
 
   it('retry - a NonRetryableError goes straight to the fail queue, whatever attempts remain', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let calls = 0;
     const system = soloSystem({
       name: 'STRICT',
@@ -259,7 +243,7 @@ describe('node failures', () => {
 
   it('retry - jitter spreads the delay within +-jitter of the backoff', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const attempts = attemptLog();
     const system = failingSystem(
       'JIT',
@@ -375,7 +359,7 @@ describe('node failures', () => {
   });
 
   it('stream - a pull failure fails the node with StreamFailureError at step pull', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'Q', transform: (v: unknown) => v });
     const node = await started(createNode(system, 'Q', { adapter }));
     await adapter.close(); // the adapter goes away under a running node

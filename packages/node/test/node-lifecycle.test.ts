@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createNode,
   defineSystem,
@@ -9,16 +9,9 @@ import {
   type Node,
   type NodeState,
 } from '../src/index.js';
-import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { gate, nodeTracker, openMemory, push, soloSystem, take, takeValues } from './helpers.js';
+import { gate, memoryNodes, push, soloSystem, take, takeValues } from './helpers.js';
 
-const { track, started, stopAll } = nodeTracker();
-let adapter: MemoryStreamAdapter;
-
-afterEach(async () => {
-  await stopAll();
-  await adapter?.close();
-});
+const { track, started, openMemory } = memoryNodes();
 
 /** A transform that signals when it starts and waits for the test to let it finish. */
 function heldTransform(): {
@@ -41,7 +34,7 @@ function heldTransform(): {
 
 describe('node lifecycle', () => {
   it('lifecycle - created, starting, running, draining, stopped; run() resolves', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const states: NodeState[] = [];
     const system = soloSystem({
       name: 'N',
@@ -62,7 +55,7 @@ describe('node lifecycle', () => {
   });
 
   it('drain - the batch in flight finishes, and its outputs are durable and its sources acked before the node stops', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const held = heldTransform();
     const system = defineSystem({
       name: 't',
@@ -86,7 +79,7 @@ describe('node lifecycle', () => {
   });
 
   it('drain - past its timeout the node aborts ctx.signal and the abandoned batch is redelivered', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let sawAbort = false;
     const system = soloSystem({
       name: 'STUCK',
@@ -114,7 +107,7 @@ describe('node lifecycle', () => {
   });
 
   it('stop - abandons the batch in flight at once; a transform that ignores the signal cannot hold it', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const held = heldTransform();
     const system = defineSystem({ name: 't', nodes: [{ name: 'H', transform: held.transform }] });
     const node = await started(createNode(system, 'H', { adapter }));
@@ -130,7 +123,7 @@ describe('node lifecycle', () => {
   });
 
   it('drain - is idempotent, stop after drain is harmless, and a node never started just stops', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'N', transform: (v: unknown) => v });
     const idle = createNode(system, 'N', { adapter });
     await idle.drain();
@@ -145,7 +138,7 @@ describe('node lifecycle', () => {
   });
 
   it('hooks - onStart runs before the first pull and onStop after the last batch is settled', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const events: string[] = [];
     const system = soloSystem({
       name: 'HOOKED',
@@ -168,7 +161,7 @@ describe('node lifecycle', () => {
   });
 
   it('hooks - a throwing onStart fails the start and run(), and pulls nothing', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'BROKEN',
       onStart: () => {
@@ -193,7 +186,7 @@ describe('node lifecycle', () => {
   });
 
   it('interceptors - wrap each batch, the first outermost, and see its outcome', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const events: string[] = [];
     const named = (name: string): BatchInterceptor => ({
       async interceptBatch(info, next) {
@@ -224,7 +217,7 @@ describe('node lifecycle', () => {
   });
 
   it('logger - the node logs through a child bound to its type, name and worker', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const lines: { bindings: Record<string, unknown>; message: string }[] = [];
     const make = (bindings: Record<string, unknown>): Logger => {
       const log =
@@ -257,7 +250,7 @@ describe('node lifecycle', () => {
   });
 
   it('stats - counts batches and reports batch latency percentiles', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'S', batchSize: 5, transform: (n: number) => n });
     const node = track(createNode(system, 'S', { adapter }));
     expect(node.stats()).toMatchObject({
@@ -281,7 +274,7 @@ describe('node lifecycle', () => {
   });
 
   it('event loop - a node busy with a backlog still lets timers run', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let batches = 0;
     const system = defineSystem({
       name: 't',

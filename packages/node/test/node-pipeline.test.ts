@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createNode,
   defineSystem,
@@ -7,16 +7,9 @@ import {
   type BatchInterceptor,
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
-import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { nodeTracker, openMemory, push, ready, soloSystem, take, takeValues } from './helpers.js';
+import { memoryNodes, push, ready, soloSystem, take, takeValues } from './helpers.js';
 
-const { track, started, stopAll } = nodeTracker();
-let adapter: MemoryStreamAdapter;
-
-afterEach(async () => {
-  await stopAll();
-  await adapter?.close();
-});
+const { track, started, openMemory } = memoryNodes();
 
 function sizes(): { interceptor: BatchInterceptor; seen: number[] } {
   const seen: number[] = [];
@@ -33,7 +26,7 @@ function sizes(): { interceptor: BatchInterceptor; seen: number[] } {
 
 describe('node pipeline', () => {
   it('pipeline - full batches are processed whole and outputs keep the queue order', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'DOUBLE', batchSize: 10, transform: (n: number) => n * 2 });
     const { interceptor, seen } = sizes();
     const node = await started(
@@ -57,7 +50,7 @@ describe('node pipeline', () => {
   });
 
   it('pipeline - a partial batch is processed once batchTimeoutMs passes', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'ID',
       batchSize: 10,
@@ -72,7 +65,7 @@ describe('node pipeline', () => {
   });
 
   it('pipeline - an empty source runs no batch and drains at once', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let calls = 0;
     const system = soloSystem({ name: 'ID', transform: (v: unknown) => ((calls += 1), v) });
     const node = await started(createNode(system, 'ID', { adapter }));
@@ -85,7 +78,7 @@ describe('node pipeline', () => {
   });
 
   it("pipeline - the original's 4-stage example chains START-to-N1 ... N4-to-END", async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = defineSystem({
       name: 'test-system',
       nodes: [
@@ -113,7 +106,7 @@ describe('node pipeline', () => {
   });
 
   it('fan-out - an array result becomes one message per element', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({ name: 'SPLIT', transform: (s: string) => s.split(' ') });
     const node = await started(createNode(system, 'SPLIT', { adapter }));
     await push(adapter, 'START-to-SPLIT', ['a b c', 'd']);
@@ -123,7 +116,7 @@ describe('node pipeline', () => {
   });
 
   it('fan-out - several dests each get every output', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'COPY',
       dest: ['left', 'right'],
@@ -136,7 +129,7 @@ describe('node pipeline', () => {
   });
 
   it('fan-in - two nodes write one queue that a third reads', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = defineSystem({
       name: 't',
       nodes: [
@@ -153,7 +146,7 @@ describe('node pipeline', () => {
   });
 
   it('routing - route sends each output to its named destination', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'PARITY',
       dest: { even: 'evens', odd: ['odds', 'odds-audit'] },
@@ -168,7 +161,7 @@ describe('node pipeline', () => {
   });
 
   it('routing - a route key the node lacks fails that message at step place, without retry', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'R',
       dest: { keep: 'kept' },
@@ -188,7 +181,7 @@ describe('node pipeline', () => {
   });
 
   it('filter - returning nothing drops the message and still acks it', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = soloSystem({
       name: 'EVEN',
       transform: (n: number) => (n % 2 === 0 ? n : undefined),
@@ -202,7 +195,7 @@ describe('node pipeline', () => {
   });
 
   it('sink - a node without dest runs its transform, acks, and publishes nothing', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const seen: string[] = [];
     const system = soloSystem({
       name: 'SINK',
@@ -220,7 +213,7 @@ describe('node pipeline', () => {
   });
 
   it('generator - publishes what generate yields, in batches, and stops when it ends', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = defineSystem({
       name: 't',
       nodes: [
@@ -249,7 +242,7 @@ describe('node pipeline', () => {
   });
 
   it('generator - an async generator publishes a partial batch after batchTimeoutMs', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const system = soloSystem({
@@ -273,7 +266,7 @@ describe('node pipeline', () => {
   });
 
   it('codec - string, msgpack and bytes bodies are read and written with the node codec', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const system = defineSystem({
       name: 't',
       nodes: [
@@ -315,7 +308,7 @@ describe('node pipeline', () => {
   });
 
   it('concurrency - at most `concurrency` transforms run at once, and outputs keep source order', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     let active = 0;
     let peak = 0;
     const system = soloSystem({
@@ -345,7 +338,7 @@ describe('node pipeline', () => {
   });
 
   it('context - the transform sees the queue, headers, attempt, options and node info', async () => {
-    adapter = await openMemory();
+    const adapter = await openMemory();
     const seen: unknown[] = [];
     const system = soloSystem({
       name: 'CTX',
