@@ -48,6 +48,14 @@ export interface ConformanceContext {
   queue(name: string): string;
   /** Declares a fresh queue on `adapter` and returns its name. */
   freshQueue(adapter: StreamAdapter, name?: string): Promise<string>;
+  /**
+   * Connects a new adapter, declares a fresh queue, publishes `values` to it as texts, and opens a consumer of it with
+   * `maxUnacked`: where most delivery cases begin.
+   */
+  consumerOfTexts(
+    values: readonly string[],
+    maxUnacked: number,
+  ): Promise<{ adapter: StreamAdapter; queue: string; consumer: StreamConsumer }>;
 }
 
 /** Why a case is skipped: the skip note of a case for a capability the adapter does not have. */
@@ -127,20 +135,4 @@ export function at<T>(list: readonly T[], index: number): T {
   if (item === undefined)
     throw new Error(`expected an item at index ${index}, but there are ${list.length}`);
   return item;
-}
-
-/**
- * Connects a new adapter (closed after the test), declares a fresh queue, publishes `values` to it as texts, and
- * opens a consumer of it with `maxUnacked`: where most delivery cases begin.
- */
-export async function consumerOfTexts(
-  ctx: ConformanceContext,
-  values: readonly string[],
-  maxUnacked: number,
-): Promise<{ adapter: StreamAdapter; queue: string; consumer: StreamConsumer }> {
-  const adapter = await ctx.connect();
-  const queue = await ctx.freshQueue(adapter);
-  await publishTexts(adapter, queue, values);
-  const consumer = await adapter.consume(queue, { maxUnacked });
-  return { adapter, queue, consumer };
 }

@@ -2,16 +2,7 @@
 import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import {
-  at,
-  encoder,
-  publishTexts,
-  pullExactly,
-  pullFor,
-  rejectionOf,
-  texts,
-  consumerOfTexts,
-} from './context.js';
+import { at, encoder, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
 
 export function deliveryCases(ctx: ConformanceContext): void {
   it('queues - declaring a queue again is a no-op that keeps its messages', async () => {
@@ -117,8 +108,7 @@ export function deliveryCases(ctx: ConformanceContext): void {
   });
 
   it('batches - nextBatch returns max at once when that many wait, and a partial batch after timeoutMs', async () => {
-    const { consumer } = await consumerOfTexts(
-      ctx,
+    const { consumer } = await ctx.consumerOfTexts(
       Array.from({ length: 25 }, (_, i) => `b${i}`),
       25,
     );
@@ -169,8 +159,7 @@ export function deliveryCases(ctx: ConformanceContext): void {
   });
 
   it('unacked - a consumer never holds more than maxUnacked; settling makes room', async () => {
-    const { consumer } = await consumerOfTexts(
-      ctx,
+    const { consumer } = await ctx.consumerOfTexts(
       Array.from({ length: 10 }, (_, i) => `u${i}`),
       3,
     );

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe } from 'vitest';
 import { capabilityCases } from './capability-cases.js';
 import type { ConformanceContext, ConformanceOptions, StreamAdapterFactory } from './context.js';
+import { publishTexts } from './context.js';
 import { deliveryCases } from './delivery-cases.js';
 import { lifecycleCases } from './lifecycle-cases.js';
 import { overlapCases } from './overlap-cases.js';
@@ -55,6 +56,13 @@ export function runStreamAdapterConformance(
       const queue = ctx.queue(queueName);
       await adapter.declareQueue(queue);
       return queue;
+    },
+    async consumerOfTexts(values, maxUnacked) {
+      const adapter = await ctx.connect();
+      const queue = await ctx.freshQueue(adapter);
+      await publishTexts(adapter, queue, values);
+      const consumer = await adapter.consume(queue, { maxUnacked });
+      return { adapter, queue, consumer };
     },
   };
 

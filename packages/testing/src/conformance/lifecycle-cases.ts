@@ -3,15 +3,7 @@ import { StreamErrorCode } from '@monomyth/node/adapter';
 import type { Delivery } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import {
-  at,
-  publishTexts,
-  pullExactly,
-  pullFor,
-  rejectionOf,
-  texts,
-  consumerOfTexts,
-} from './context.js';
+import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
 
 export function lifecycleCases(ctx: ConformanceContext): void {
   it('lifecycle - every operation before open rejects with ADAPTER_CLOSED', async () => {
@@ -27,7 +19,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('lifecycle - close is idempotent, and after it every operation rejects with a clear error', async () => {
-    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a'], 5);
+    const { adapter, queue, consumer } = await ctx.consumerOfTexts(['a'], 5);
     const held = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     const first = adapter.close();
     expect(adapter.close()).toBe(first);
@@ -60,7 +52,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('close - drains: settling during the drain works, and close waits for it', async () => {
-    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c'], 2);
+    const { adapter, queue, consumer } = await ctx.consumerOfTexts(['a', 'b', 'c'], 2);
     const held = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     let closed = false;
     const closing = adapter.close({ drainTimeoutMs: ctx.deliveryTimeoutMs * 4 }).then(() => {
@@ -110,7 +102,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   it('close - past the drain timeout, what is still unsettled goes back to its queue', async () => {
-    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['kept'], 1);
+    const { adapter, queue, consumer } = await ctx.consumerOfTexts(['kept'], 1);
     await pullExactly(consumer, 1, ctx.deliveryTimeoutMs);
     await adapter.close({ drainTimeoutMs: 50 });
 

@@ -6,12 +6,11 @@
  */
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { encoder, pullExactly, pullFor, texts, consumerOfTexts } from './context.js';
+import { encoder, pullExactly, pullFor, texts } from './context.js';
 
 export function overlapCases(ctx: ConformanceContext): void {
   it('overlap - several batches held at once up to maxUnacked; settling the oldest lets a pending pull go on', async () => {
-    const { adapter, queue, consumer } = await consumerOfTexts(
-      ctx,
+    const { adapter, queue, consumer } = await ctx.consumerOfTexts(
       ['a', 'b', 'c', 'd', 'e', 'f'],
       4,
     );
@@ -45,7 +44,7 @@ export function overlapCases(ctx: ConformanceContext): void {
   });
 
   it('overlap - an ack and a requeue of consecutive batches, overlapping, each settle only their own', async () => {
-    const { consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c', 'd'], 4);
+    const { consumer } = await ctx.consumerOfTexts(['a', 'b', 'c', 'd'], 4);
     const first = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     const second = await pullExactly(consumer, 2, ctx.deliveryTimeoutMs);
     await Promise.all([consumer.requeue(first), consumer.ack(second)]);

@@ -2,19 +2,11 @@
 import { MonomythHeader, StreamErrorCode } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import {
-  at,
-  publishTexts,
-  pullExactly,
-  pullFor,
-  rejectionOf,
-  texts,
-  consumerOfTexts,
-} from './context.js';
+import { at, publishTexts, pullExactly, pullFor, rejectionOf, texts } from './context.js';
 
 export function settleCases(ctx: ConformanceContext): void {
   it('ack - many at once; acked messages never come back', async () => {
-    const { adapter, queue, consumer } = await consumerOfTexts(ctx, ['a', 'b', 'c', 'd'], 10);
+    const { adapter, queue, consumer } = await ctx.consumerOfTexts(['a', 'b', 'c', 'd'], 10);
     const got = await pullExactly(consumer, 4, ctx.deliveryTimeoutMs);
     await consumer.ack([at(got, 0), at(got, 1), at(got, 3)]);
     await consumer.close();
@@ -26,7 +18,7 @@ export function settleCases(ctx: ConformanceContext): void {
   });
 
   it('ack - settling a delivery twice rejects with UNKNOWN_DELIVERY', async () => {
-    const { consumer } = await consumerOfTexts(ctx, ['once'], 1);
+    const { consumer } = await ctx.consumerOfTexts(['once'], 1);
     const delivery = at(await pullExactly(consumer, 1, ctx.deliveryTimeoutMs), 0);
     await consumer.ack([delivery]);
     expect(await rejectionOf(consumer.ack([delivery]))).toMatchObject({
