@@ -27,7 +27,7 @@ import {
   MasterUnreachableError,
 } from '@monomyth/control';
 import { registerKeygen } from './keygen.js';
-import { recipesTable, table, workersTable } from './tables.js';
+import { outcomesTable, recipesTable, workersTable } from './tables.js';
 
 const EXIT_FAILURE_REPLY = EXIT_FAILURE;
 const EXIT_UNREACHABLE = 3;
@@ -125,25 +125,36 @@ program
     }),
   );
 
-program
-  .command('workers')
-  .description('list the registered workers and their nodes')
-  .action(async (_options, command: Command) =>
-    withClient(command, async (client, options) => {
-      const workers = await client.workers();
-      print(options, workers, workersTable(workers));
-    }),
-  );
+/** A command that lists what the master knows: JSON, or a table for people. */
+function listCommand<T>(
+  name: string,
+  description: string,
+  fetch: (client: ControlClient) => Promise<T[]>,
+  render: (items: readonly T[]) => string,
+): void {
+  program
+    .command(name)
+    .description(description)
+    .action(async (_options, command: Command) =>
+      withClient(command, async (client, options) => {
+        const items = await fetch(client);
+        print(options, items, render(items));
+      }),
+    );
+}
 
-program
-  .command('recipes')
-  .description('list the node types the workers offer, with desired, running and starting counts')
-  .action(async (_options, command: Command) =>
-    withClient(command, async (client, options) => {
-      const recipes = await client.recipes();
-      print(options, recipes, recipesTable(recipes));
-    }),
-  );
+listCommand(
+  'workers',
+  'list the registered workers and their nodes',
+  (client) => client.workers(),
+  workersTable,
+);
+listCommand(
+  'recipes',
+  'list the node types the workers offer, with desired, running and starting counts',
+  (client) => client.recipes(),
+  recipesTable,
+);
 
 program
   .command('start')
@@ -155,16 +166,11 @@ program
       command,
       async (client, options) => {
         const result = await client.startNode(type, local.count);
-        const rows = [
-          ...result.started.map((node) => ['started', node.nodeName, node.workerId, '']),
-          ...result.failures.map((failure) => [
-            'failed',
-            '',
-            failure.workerId,
-            `${failure.category}: ${failure.reason}`,
-          ]),
-        ];
-        print(options, result, table(['RESULT', 'NODE', 'WORKER', 'REASON'], rows));
+        const failures = result.failures.map((failure) => ({
+          workerId: failure.workerId,
+          reason: `${failure.category}: ${failure.reason}`,
+        }));
+        print(options, result, outcomesTable('started', result.started, failures));
       },
       { pingFirst: true },
     ),
@@ -188,18 +194,7 @@ program
           result,
           result.stopped.length === 0 && result.failures.length === 0
             ? `no ${target} node was running; ${local.count} fewer are wanted`
-            : table(
-                ['RESULT', 'NODE', 'WORKER', 'REASON'],
-                [
-                  ...result.stopped.map((node) => ['stopped', node.nodeName, node.workerId, '']),
-                  ...result.failures.map((node) => [
-                    'failed',
-                    node.nodeName,
-                    node.workerId,
-                    node.reason,
-                  ]),
-                ],
-              ),
+            : outcomesTable('stopped', result.stopped, result.failures),
         );
       },
       { pingFirst: true },

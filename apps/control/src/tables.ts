@@ -1,5 +1,5 @@
 /** Plain-text tables for people: a header row, aligned columns, numbers right-aligned. */
-import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import type { NodeStatus, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 
 type Cell = string | number;
 
@@ -23,49 +23,70 @@ function ago(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function workersTable(workers: readonly WorkerInfo[]): string {
-  if (workers.length === 0) return 'No workers are registered.';
-  const rows = workers.map((worker) => [
-    worker.workerId,
-    worker.host,
-    worker.pid,
-    worker.state,
-    ago(worker.eventLoopLagMs ?? 0),
-    worker.nodes.length,
-    worker.capacity,
-    worker.nodes.reduce((sum, node) => sum + node.processed, 0),
-    worker.nodes.reduce((sum, node) => sum + node.failed, 0),
-    ago(worker.lastSeenMsAgo),
-    worker.types.join(','),
-  ]);
+/** One column of a listing: its header, and how to read its cell from an item. */
+type Column<T> = readonly [header: string, cell: (item: T) => Cell];
+
+/** A table with one row per item; `empty`, a sentence, when there are none. */
+function listing<T>(items: readonly T[], empty: string, columns: readonly Column<T>[]): string {
+  if (items.length === 0) return empty;
   return table(
-    [
-      'WORKER',
-      'HOST',
-      'PID',
-      'STATE',
-      'LAG',
-      'NODES',
-      'CAPACITY',
-      'PROCESSED',
-      'FAILED',
-      'SEEN',
-      'TYPES',
-    ],
-    rows,
+    columns.map(([header]) => header),
+    items.map((item) => columns.map(([, cell]) => cell(item))),
   );
 }
 
-export function recipesTable(recipes: readonly RecipeInfo[]): string {
-  if (recipes.length === 0) return 'No node types are known: no worker has registered yet.';
-  const rows = recipes.map((recipe) => [
-    recipe.type,
-    recipe.desired,
-    recipe.running,
-    recipe.outstanding,
-    recipe.completed,
-    recipe.failed,
-    recipe.workers,
+function sum(nodes: readonly NodeStatus[], count: 'processed' | 'failed'): number {
+  return nodes.reduce((total, node) => total + node[count], 0);
+}
+
+export function workersTable(workers: readonly WorkerInfo[]): string {
+  return listing(workers, 'No workers are registered.', [
+    ['WORKER', (worker) => worker.workerId],
+    ['HOST', (worker) => worker.host],
+    ['PID', (worker) => worker.pid],
+    ['STATE', (worker) => worker.state],
+    ['LAG', (worker) => ago(worker.eventLoopLagMs ?? 0)],
+    ['NODES', (worker) => worker.nodes.length],
+    ['CAPACITY', (worker) => worker.capacity],
+    ['PROCESSED', (worker) => sum(worker.nodes, 'processed')],
+    ['FAILED', (worker) => sum(worker.nodes, 'failed')],
+    ['SEEN', (worker) => ago(worker.lastSeenMsAgo)],
+    ['TYPES', (worker) => worker.types.join(',')],
   ]);
-  return table(['TYPE', 'DESIRED', 'RUNNING', 'STARTING', 'COMPLETED', 'FAILED', 'WORKERS'], rows);
+}
+
+export function recipesTable(recipes: readonly RecipeInfo[]): string {
+  return listing(recipes, 'No node types are known: no worker has registered yet.', [
+    ['TYPE', (recipe) => recipe.type],
+    ['DESIRED', (recipe) => recipe.desired],
+    ['RUNNING', (recipe) => recipe.running],
+    ['STARTING', (recipe) => recipe.outstanding],
+    ['COMPLETED', (recipe) => recipe.completed],
+    ['FAILED', (recipe) => recipe.failed],
+    ['WORKERS', (recipe) => recipe.workers],
+  ]);
+}
+
+/** What a start or a stop did: a row per node it `did` (started, stopped), then a row per failure. */
+export function outcomesTable(
+  did: string,
+  nodes: readonly { readonly nodeName: string; readonly workerId: string }[],
+  failures: readonly {
+    readonly nodeName?: string;
+    readonly workerId: string;
+    readonly reason: string;
+  }[],
+): string {
+  return table(
+    ['RESULT', 'NODE', 'WORKER', 'REASON'],
+    [
+      ...nodes.map((node) => [did, node.nodeName, node.workerId, '']),
+      ...failures.map((failure) => [
+        'failed',
+        failure.nodeName ?? '',
+        failure.workerId,
+        failure.reason,
+      ]),
+    ],
+  );
 }
