@@ -10,7 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CertificateError, CertificateErrorCode, generateCurveKeyPair } from './certificates.js';
+import {
+  CertificateError,
+  CertificateErrorCode,
+  fileError,
+  generateCurveKeyPair,
+} from './certificates.js';
 import { quoteZplValue, ZPL_NAME } from './zpl.js';
 
 /** The files a pair was written to. */
@@ -134,20 +139,16 @@ async function createFile(file: string, text: string, mode: number): Promise<voi
     await handle.writeFile(text, 'utf8');
     await handle.sync();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw code === 'EEXIST'
-      ? new CertificateError(
-          CertificateErrorCode.Exists,
-          file,
-          'already exists; not overwritten',
-          error,
-        )
-      : new CertificateError(
-          CertificateErrorCode.WriteFailed,
-          file,
-          `cannot write: ${String(code)}`,
-          error,
-        );
+    throw fileError(
+      error,
+      file,
+      {
+        errno: 'EEXIST',
+        code: CertificateErrorCode.Exists,
+        reason: 'already exists; not overwritten',
+      },
+      { code: CertificateErrorCode.WriteFailed, doing: 'cannot write' },
+    );
   } finally {
     await handle?.close();
   }

@@ -65,6 +65,26 @@ export class CertificateError extends MonomythError {
   }
 }
 
+/**
+ * The CertificateError for a file system error on `file`: the one errno a caller expects (`ENOENT`, `EEXIST`) gets its
+ * own code and reason; any other is `otherwise`, with the errno in the reason (`cannot read: EACCES`).
+ */
+export function fileError(
+  error: unknown,
+  file: string,
+  expected: {
+    readonly errno: string;
+    readonly code: CertificateErrorCode;
+    readonly reason: string;
+  },
+  otherwise: { readonly code: CertificateErrorCode; readonly doing: string },
+): CertificateError {
+  const errno = (error as NodeJS.ErrnoException).code;
+  return errno === expected.errno
+    ? new CertificateError(expected.code, file, expected.reason, error)
+    : new CertificateError(otherwise.code, file, `${otherwise.doing}: ${String(errno)}`, error);
+}
+
 /** A certificate as read from a file: keys in Z85 (40 characters). */
 export interface Certificate {
   readonly publicKey: string;
@@ -138,15 +158,12 @@ async function readSmallFile(path: string): Promise<string> {
     return await handle.readFile('utf8');
   } catch (error) {
     if (error instanceof CertificateError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT'
-      ? new CertificateError(CertificateErrorCode.NotFound, path, 'no such file', error)
-      : new CertificateError(
-          CertificateErrorCode.Unreadable,
-          path,
-          `cannot read: ${String(code)}`,
-          error,
-        );
+    throw fileError(
+      error,
+      path,
+      { errno: 'ENOENT', code: CertificateErrorCode.NotFound, reason: 'no such file' },
+      { code: CertificateErrorCode.Unreadable, doing: 'cannot read' },
+    );
   } finally {
     await handle?.close();
   }
@@ -240,15 +257,12 @@ export async function readPublicKeysDir(
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT'
-      ? new CertificateError(CertificateErrorCode.NotFound, dir, 'no such directory', error)
-      : new CertificateError(
-          CertificateErrorCode.Unreadable,
-          dir,
-          `cannot list: ${String(code)}`,
-          error,
-        );
+    throw fileError(
+      error,
+      dir,
+      { errno: 'ENOENT', code: CertificateErrorCode.NotFound, reason: 'no such directory' },
+      { code: CertificateErrorCode.Unreadable, doing: 'cannot list' },
+    );
   }
   const files = entries
     .filter(
