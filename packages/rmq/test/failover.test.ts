@@ -16,6 +16,7 @@ import {
   UNROUTED_DEAD_LETTERS,
   queueArgumentsFor,
 } from '../src/index.js';
+import type { RabbitMqAdapterOptions, RabbitMqStreamAdapter } from '../src/index.js';
 import {
   collect,
   openedInTest,
@@ -26,8 +27,24 @@ import {
   valuesOf,
 } from './helpers.js';
 
-/** What makes a full queue nack rather than drop its oldest message. */
-const REJECT = { 'x-overflow': 'reject-publish' } as const;
+/**
+ * An adapter whose queues are classic and hold `capacity` messages, nacking what does not fit (`x-overflow:
+ * reject-publish`, rather than dropping the oldest), with `options` added; and a fresh queue of it.
+ */
+async function nackingQueue(
+  label: string,
+  capacity: number,
+  options: Partial<RabbitMqAdapterOptions> = {},
+): Promise<{ adapter: RabbitMqStreamAdapter; queue: string }> {
+  const adapter = await open({
+    queueType: 'classic',
+    queueArguments: { 'x-max-length': capacity, 'x-overflow': 'reject-publish' },
+    ...options,
+  });
+  const queue = uniqueName(label);
+  await adapter.declareQueue(queue);
+  return { adapter, queue };
+}
 
 const { open, run, startProxy } = openedInTest();
 
@@ -62,12 +79,7 @@ async function reader(
 
 describe('rabbitmq nacks', () => {
   it('nack - only the nacked messages are sent again, until the queue takes them: none lost, none twice', async () => {
-    const adapter = await open({
-      queueType: 'classic',
-      queueArguments: { 'x-max-length': 2, ...REJECT },
-    });
-    const queue = uniqueName('NACKED');
-    await adapter.declareQueue(queue);
+    const { adapter, queue } = await nackingQueue('NACKED', 2);
     const values = Array.from({ length: 8 }, (_, i) => `v${i}`);
     // The queue takes 2; the other 6 are nacked until the reader (starting 300 ms later) makes room.
     const reading = await reader(queue, 300);
@@ -79,13 +91,7 @@ describe('rabbitmq nacks', () => {
   });
 
   it('nack - rejects with RabbitMqPublishNackedError naming the queue once nackRetryMs passed', async () => {
-    const adapter = await open({
-      queueType: 'classic',
-      queueArguments: { 'x-max-length': 1, ...REJECT },
-      nackRetryMs: 300,
-    });
-    const queue = uniqueName('FULL');
-    await adapter.declareQueue(queue);
+    const { adapter, queue } = await nackingQueue('FULL', 1, { nackRetryMs: 300 });
     const started = Date.now();
     const publishing = adapter.publish(
       ['a', 'b', 'c'].map((value) => ({ queue, body: jsonCodec.encode(value) })),
@@ -99,13 +105,7 @@ describe('rabbitmq nacks', () => {
   });
 
   it('nack - a message refused for itself is still named at its place in the batch when others were nacked and sent again', async () => {
-    const adapter = await open({
-      queueType: 'classic',
-      queueArguments: { 'x-max-length': 1, ...REJECT },
-      maxMessageBytes: 64,
-    });
-    const queue = uniqueName('MIXED');
-    await adapter.declareQueue(queue);
+    const { adapter, queue } = await nackingQueue('MIXED', 1, { maxMessageBytes: 64 });
     const bodies = ['a', 'x'.repeat(100), 'b', 'c'].map((value) => jsonCodec.encode(value));
     const reading = await reader(queue, 200);
     const error = await adapter.publish(bodies.map((body) => ({ queue, body }))).then(
@@ -119,15 +119,9 @@ describe('rabbitmq nacks', () => {
   });
 
   it('nack - the default nackRetryMs is a minute, and 0 rejects at the first nack', async () => {
-    const adapter = await open({
-      queueType: 'classic',
-      queueArguments: { 'x-max-length': 1, ...REJECT },
-      nackRetryMs: 0,
-    });
+    const { adapter, queue } = await nackingQueue('NORETRY', 1, { nackRetryMs: 0 });
     expect(adapter.options.nackRetryMs).toBe(0);
     expect((await open()).options.nackRetryMs).toBe(60_000);
-    const queue = uniqueName('NORETRY');
-    await adapter.declareQueue(queue);
     const started = Date.now();
     await expect(
       adapter.publish(['a', 'b'].map((value) => ({ queue, body: jsonCodec.encode(value) }))),
