@@ -85,6 +85,15 @@ s.close()
 ctx.term()
 `;
 
+/** What the pyzmq CLIENT with `clientSecretFile`, trusting `serverPublicFile`, got back from `endpoint`. */
+function pyzmqClient(
+  endpoint: string,
+  clientSecretFile: string,
+  serverPublicFile: string,
+): Promise<{ reply: string | null }> {
+  return python(CLIENT, [endpoint, clientSecretFile, serverPublicFile]);
+}
+
 let dir: string;
 const sockets: { close: () => void }[] = [];
 beforeEach(async () => {
@@ -215,13 +224,7 @@ describe.skipIf(PYZMQ_MISSING !== undefined)('certificates - interop with pyzmq'
 
     const serverCert = await readSecretCertificate(server.secretFile);
     const endpoint = await echoServer(serverCert.secretKey, serverCert.publicKey);
-    expect(
-      await python<{ reply: string | null }>(CLIENT, [
-        endpoint,
-        client.secretFile,
-        server.publicFile,
-      ]),
-    ).toEqual({
+    expect(await pyzmqClient(endpoint, client.secretFile, server.publicFile)).toEqual({
       reply: 'echo: hello from pyzmq',
     });
   });
@@ -232,13 +235,7 @@ describe.skipIf(PYZMQ_MISSING !== undefined)('certificates - interop with pyzmq'
     const client = await writeCertificatePair(dir, 'client');
     const serverCert = await readSecretCertificate(server.secretFile);
     const endpoint = await echoServer(serverCert.secretKey, serverCert.publicKey);
-    expect(
-      await python<{ reply: string | null }>(CLIENT, [
-        endpoint,
-        client.secretFile,
-        impostor.publicFile,
-      ]),
-    ).toEqual({
+    expect(await pyzmqClient(endpoint, client.secretFile, impostor.publicFile)).toEqual({
       reply: null,
     });
   });
