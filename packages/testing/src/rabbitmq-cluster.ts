@@ -15,17 +15,18 @@ import { randomBytes } from 'node:crypto';
 import { RabbitMqServer } from './rabbitmq-server.js';
 import type { RabbitMqServerOptions } from './rabbitmq-server.js';
 
-export interface RabbitMqClusterOptions {
+/**
+ * `serverPath`, `config` (for every node) and `onLog` (also told when the cluster formed, a node was killed or
+ * restarted) as for one RabbitMqServer; `rabbitmqctl` is taken from the server script's folder.
+ */
+export interface RabbitMqClusterOptions extends Pick<
+  RabbitMqServerOptions,
+  'serverPath' | 'config' | 'onLog'
+> {
   /** How many nodes. @default 3 */
   size?: number;
   /** How long each node may take to boot (they boot side by side). @default 90_000 */
   startTimeoutMs?: number;
-  /** Path to RabbitMQ's `rabbitmq-server` script; `rabbitmqctl` is taken from the same folder. */
-  serverPath?: string;
-  /** Extra `rabbitmq.conf` settings for every node. */
-  config?: Readonly<Record<string, string>>;
-  /** Receives progress lines (each node started, the cluster formed, a node killed or restarted). */
-  onLog?: (line: string) => void;
 }
 
 export const DEFAULT_CLUSTER_SIZE = 3;
@@ -49,11 +50,12 @@ export class RabbitMqCluster {
     const started = Date.now();
     const cookie = randomBytes(16).toString('hex').toUpperCase();
     const booting = Array.from({ length: size }, (_, i) => {
+      const { serverPath, config, onLog } = options;
       const nodeOptions: RabbitMqServerOptions = {
+        serverPath,
+        config,
+        onLog,
         startTimeoutMs: options.startTimeoutMs ?? 90_000,
-        serverPath: options.serverPath,
-        config: options.config,
-        onLog: options.onLog,
         erlangCookie: cookie,
         nodeNamePrefix: `monomyth-cluster${i}`,
       };
