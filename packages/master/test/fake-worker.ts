@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, freshNodeStatus } from '@monomyth/mmop';
 import type { CurveClientKeys, MessageOf, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
 
 export type StartPolicy = (recipe: Recipe) => 'succeed' | 'fail' | 'ignore';
@@ -97,17 +97,7 @@ export class FakeWorker {
   }
 
   statuses(): NodeStatus[] {
-    return [...this.nodes].map(([name, node]) => ({
-      name,
-      type: node.type,
-      state: 'running',
-      processed: 0,
-      failed: 0,
-      retried: 0,
-      inFlight: 0,
-      batches: 0,
-      restarts: 0,
-    }));
+    return [...this.nodes].map(([name, node]) => freshNodeStatus(name, node.type, 'running'));
   }
 
   /** Stops heartbeating: to the master, this worker goes silent. */
