@@ -2,7 +2,7 @@
  * What each published package ships and declares, checked in the working tree: a registry page needs a README, users
  * need the licence, and installs need ranges that resolve once the packages are published.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, publishedPackages, tarballName } from './published.js';
@@ -35,6 +35,35 @@ describe('published packages', () => {
     expect(bins['@monomyth/master-cli']).toEqual(['monomyth-master']);
     expect(bins['@monomyth/worker-cli']).toEqual(['monomyth-worker']);
     expect(bins['@monomyth/cli']).toEqual(['monomyth']);
+  });
+
+  it('metadata - the published packages are one fixed changesets group, and private ones get no versions', () => {
+    const config = JSON.parse(
+      readFileSync(join(REPO_ROOT, '.changeset', 'config.json'), 'utf8'),
+    ) as {
+      fixed: string[][];
+      privatePackages: { version: boolean };
+    };
+    expect(config.fixed).toHaveLength(1);
+    expect([...config.fixed[0]!].sort()).toEqual(
+      packages.map(({ manifest }) => manifest.name).sort(),
+    );
+    expect(config.privatePackages.version).toBe(false);
+  });
+
+  it('metadata - every pending changeset names published packages only', () => {
+    const names = new Set(packages.map(({ manifest }) => manifest.name));
+    const dir = join(REPO_ROOT, '.changeset');
+    for (const file of readdirSync(dir).filter(
+      (name) => name.endsWith('.md') && name !== 'README.md',
+    )) {
+      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? '';
+      for (const line of front.split('\n').filter(Boolean)) {
+        const named = /^['"]?([^'":]+)['"]?:\s*(patch|minor|major)$/.exec(line);
+        expect(named, `${file}: ${line}`).not.toBeNull();
+        expect(names.has(named![1]!), `${file} names ${named![1]}`).toBe(true);
+      }
+    }
   });
 
   it('metadata - no two packages pack into the same tarball', () => {
