@@ -12,20 +12,11 @@ import {
   OptionChecker,
   OrderedSender,
   ReplyCode,
-  curveKeyFromZ85,
-  curvePublicKeyOf,
-  describeError,
+  checkClientCurve,
   newInstance,
   routingIdFor,
 } from '@monomyth/mmop';
-import type {
-  CloseOptions,
-  CurveClientKeys,
-  MessageOf,
-  MmopMessage,
-  RecipeInfo,
-  WorkerInfo,
-} from '@monomyth/mmop';
+import type { CloseOptions, MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import {
   ControlClientClosedError,
   ControlClientFailedError,
@@ -287,25 +278,8 @@ const check: OptionChecker = new OptionChecker('control');
  * InvalidOptionError (component `'control'`) for half a CURVE setting or a key that is not Z85.
  */
 function curveSocketOptions(options: ControlClientOptions): Partial<Dealer> {
-  const { curveSecretKey, masterKey } = options;
-  if (curveSecretKey === undefined && masterKey === undefined) {
-    return { routingId: routingIdFor(newInstance()) as unknown as string };
-  }
-  if (curveSecretKey === undefined)
-    check.fail('curveSecretKey', "masterKey needs the client's own secret key");
-  if (masterKey === undefined)
-    check.fail('masterKey', "curveSecretKey needs the master's public key");
-  let keys: CurveClientKeys;
-  try {
-    curveKeyFromZ85(masterKey);
-    keys = {
-      publicKey: curvePublicKeyOf(curveSecretKey),
-      secretKey: curveSecretKey,
-      serverKey: masterKey,
-    };
-  } catch (error) {
-    check.fail('curveSecretKey', `expected CURVE keys in Z85: ${describeError(error)}`);
-  }
+  const keys = checkClientCurve(check, options, 'client');
+  if (!keys) return { routingId: routingIdFor(newInstance()) as unknown as string };
   return {
     curvePublicKey: keys.publicKey,
     curveSecretKey: keys.secretKey,

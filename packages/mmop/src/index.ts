@@ -96,3 +96,4 @@ export {
   RoutingIdVerifier,
 } from './peer-identity.js';
 export type { CurveClientKeys, PeerIdentity } from './peer-identity.js';
+export { checkClientCurve } from './client-curve.js';

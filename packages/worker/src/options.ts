@@ -6,8 +6,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MASTER_ENDPOINT,
   OptionChecker,
-  curveKeyFromZ85,
-  curvePublicKeyOf,
+  checkClientCurve,
 } from '@monomyth/mmop';
 import type { CurveClientKeys } from '@monomyth/mmop';
 import type { BatchInterceptor, Logger, StreamAdapter, System } from '@monomyth/node';
@@ -113,7 +112,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     system: options.system,
     adapter: options.adapter,
     master: check.endpoint('master', options.master ?? DEFAULT_MASTER_ENDPOINT),
-    curve: compileCurve(options),
+    curve: checkClientCurve(check, options, 'worker'),
     id,
     capacity: check.wholeNumber('capacity', options.capacity ?? DEFAULT_WORKER_CAPACITY, {
       min: 1,
@@ -162,21 +161,4 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     interceptors: options.interceptors ?? [],
     logger: options.logger ?? noopLogger,
   };
-}
-
-function compileCurve(options: WorkerOptions): CurveClientKeys | undefined {
-  const { curveSecretKey, masterKey } = options;
-  if (curveSecretKey === undefined && masterKey === undefined) return undefined;
-  if (curveSecretKey === undefined)
-    check.fail('curveSecretKey', "masterKey needs the worker's own curveSecretKey");
-  if (masterKey === undefined)
-    check.fail('masterKey', "curveSecretKey needs the master's public key");
-  let publicKey: string;
-  try {
-    publicKey = curvePublicKeyOf(curveSecretKey);
-    curveKeyFromZ85(masterKey);
-  } catch (error) {
-    check.fail('curveSecretKey', `expected CURVE keys in Z85: ${String(error)}`);
-  }
-  return { publicKey, secretKey: curveSecretKey, serverKey: masterKey };
 }
