@@ -13,7 +13,7 @@
 export { defineSystem, isSystem } from './system.js';
 export type { System, SystemDefinition } from './system.js';
 export type { SystemQueues } from './system-chain.js';
-export type { OutputOf } from './chain-types.js';
+export type { DefineSystem, OutputOf } from './chain-types.js';
 
 /** Nodes: what a node pulls, how it transforms, where it places; its input schema and hooks. */
 export { defineNode } from './definition.js';
