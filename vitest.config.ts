@@ -24,6 +24,26 @@ const conditions = ['@monomyth/source', 'module', 'node', 'development|productio
 /** Test projects at the root, beside the groups: checks of the repository as a whole (what the packages ship). */
 const ROOT_PROJECTS = ['packaging'];
 
+/**
+ * Type tests (`*.test-d.ts` files under test/: `expectTypeOf` and `@ts-expect-error`, never run) go to vitest's
+ * typecheck mode, which runs tsc over tsconfig.typecheck.json, in the projects that have any.
+ */
+function typecheck(dir: string): TestProjectInlineConfiguration['test'] {
+  const tests = join(dir, 'test');
+  const has =
+    existsSync(tests) &&
+    readdirSync(tests, { recursive: true }).some((file) => String(file).endsWith('.test-d.ts'));
+  return has
+    ? {
+        typecheck: {
+          enabled: true,
+          include: ['test/**/*.test-d.ts'],
+          tsconfig: join(root, 'tsconfig.typecheck.json'),
+        },
+      }
+    : {};
+}
+
 function project(dir: string): TestProjectInlineConfiguration {
   const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
   return {
@@ -33,6 +53,7 @@ function project(dir: string): TestProjectInlineConfiguration {
       root: dir,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       globalSetup: NEEDS_BROKER.has(name) ? [join(root, 'vitest.broker-setup.ts')] : [],
+      ...typecheck(dir),
     },
   };
 }

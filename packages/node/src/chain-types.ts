@@ -31,10 +31,20 @@ export type OutputOf<D> = D extends { readonly transform: (...args: never[]) => 
 type SourceOf = string | undefined;
 
 /**
- * What a node's input is when nothing else says (no annotation, no input schema): the previous node's output for a
- * chained node, `unknown` for one with a source of its own (its queue is not the chain's).
+ * True for a node written with a source of its own (`source: 'raw'`): its queue is not the chain's. A source typed only
+ * `string` (a definition typed by `defineNode`, whose `source` is optional) may be absent: such a node counts as chained.
  */
-type ChainInput<Source extends SourceOf, Prev> = [Source] extends [string] ? unknown : Prev;
+type HasOwnSource<Source extends SourceOf> = [Source] extends [string]
+  ? string extends Source
+    ? false
+    : true
+  : false;
+
+/**
+ * What a node's input is when nothing else says (no annotation, no input schema): the previous node's output for a
+ * chained node, `unknown` for one with a source of its own.
+ */
+type ChainInput<Source extends SourceOf, Prev> = HasOwnSource<Source> extends true ? unknown : Prev;
 
 /**
  * `T` itself, written as an intersection: inference takes a lower-priority candidate from it. Where a node's check
@@ -48,11 +58,12 @@ type Same<T> = T & ({} | null | undefined);
  * A chained node must accept what the node before it emits; a node with an explicit source is not checked. A mismatch
  * makes the transform's type also take `Prev`, so the error names both types at the transform.
  */
-type LinkCheck<Prev, Source extends SourceOf, In> = [Source] extends [string]
-  ? unknown
-  : [Prev] extends [In]
+type LinkCheck<Prev, Source extends SourceOf, In> =
+  HasOwnSource<Source> extends true
     ? unknown
-    : { readonly transform: (input: Same<Prev>, ctx: TransformContext) => unknown };
+    : [Prev] extends [In]
+      ? unknown
+      : { readonly transform: (input: Same<Prev>, ctx: TransformContext) => unknown };
 
 /** The first node: it reads the system's input, whose type is its own to say (`unknown` unless annotated). */
 type FirstNode<In, Out> =
