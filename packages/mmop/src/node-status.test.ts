@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MmopCodec } from './codec.js';
+import type { MessageOf } from './messages.js';
 import { freshNodeStatus } from './node-status.js';
 
 describe('freshNodeStatus', () => {
@@ -17,7 +18,11 @@ describe('freshNodeStatus', () => {
       restarts: 0,
     });
     const codec = new MmopCodec();
-    const heartbeat = { kind: 'HEARTBEAT', masterEpoch: 'e', nodes: [status] } as const;
+    const heartbeat: MessageOf<'HEARTBEAT'> = {
+      kind: 'HEARTBEAT',
+      masterEpoch: 'e',
+      nodes: [status],
+    };
     expect(codec.decode(codec.encode(heartbeat))).toEqual(heartbeat);
   });
 });
