@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import {
   FOUR_STAGE_SYSTEM,
@@ -12,8 +13,6 @@ import {
   eventually,
   exited,
   run,
-  answering,
-  localEndpoint,
   masterArgs,
   memoryWorkerArgs,
 } from './processes.js';
@@ -23,12 +22,10 @@ let master: string;
 let masterProcess: ReturnType<Processes['start']>;
 
 beforeAll(async () => {
-  master = await localEndpoint();
-  masterProcess = processes.start(
-    'master',
-    masterArgs(master, { heartbeatMs: 300 }, ['--log-level', 'debug']),
-  );
-  await answering(master);
+  ({ master, child: masterProcess } = await processes.startMaster({ heartbeatMs: 300 }, [
+    '--log-level',
+    'debug',
+  ]));
 });
 
 afterAll(() => processes.killAll());
@@ -83,7 +80,7 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - a master stall limit within the liveness window is a usage error (exit 2)', async () => {
-    const bind = await localEndpoint();
+    const bind = `tcp://127.0.0.1:${await freePort()}`;
     const result = await run(
       'master',
       masterArgs(bind, { heartbeatMs: 1000, heartbeatMisses: 3 }, ['--stall-limit-ms', '3000']),
@@ -94,7 +91,7 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - an unreachable master exits 3 within the timeout, never hanging', async () => {
-    const nobody = await localEndpoint();
+    const nobody = `tcp://127.0.0.1:${await freePort()}`;
     for (const command of [['ping'], ['workers'], ['start', 'A']]) {
       const result = await run('control', ['--master', nobody, '--timeout-ms', '400', ...command]);
       expect(result.code).toBe(3);
@@ -181,7 +178,7 @@ describe('monomyth CLI', () => {
   });
 
   it('cli - SIGTERM stops the master cleanly (exit 0)', async () => {
-    const other = await localEndpoint();
+    const other = `tcp://127.0.0.1:${await freePort()}`;
     const child = processes.start('master', ['--bind', other]);
     await eventually(
       () => run('control', ['--master', other, '--timeout-ms', '500', 'ping']),

@@ -19,15 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqCluster } from '@monomyth/testing';
 import type { WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
-import {
-  FOUR_STAGE_SYSTEM,
-  Processes,
-  control,
-  eventually,
-  answering,
-  localEndpoint,
-  masterArgs,
-} from './processes.js';
+import { FOUR_STAGE_SYSTEM, Processes, control, eventually } from './processes.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
 const INPUT = 'START-to-TEST-NODE1';
@@ -205,10 +197,10 @@ function redacted(url: string): string {
 describe('a three-node RabbitMQ cluster', () => {
   it('cluster - the node the workers use is killed under load: every confirmed input arrives, duplicates bounded by what was in flight', async () => {
     expect(await cluster.runningNodes()).toHaveLength(3);
-    const master = await localEndpoint();
     // Lenient liveness: three brokers and two workers share two cores, and a failover is not a lost worker.
-    processes.start('master', masterArgs(master, { heartbeatMs: 500, heartbeatMisses: 20 }));
-    await answering(master, [], 20_000);
+    const { master } = await processes.startMaster({ heartbeatMs: 500, heartbeatMisses: 20 }, [], {
+      timeoutMs: 20_000,
+    });
     const workers = Array.from({ length: WORKERS }, (_, i) =>
       processes.start('worker', [
         '--master',

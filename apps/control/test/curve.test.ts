@@ -13,16 +13,7 @@ import { freePort } from '@monomyth/testing';
 import type { WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
 import type { Processes } from './processes.js';
-import {
-  FOUR_STAGE_SYSTEM,
-  eventually,
-  exited,
-  run,
-  answering,
-  localEndpoint,
-  masterArgs,
-  memoryWorkerArgs,
-} from './processes.js';
+import { FOUR_STAGE_SYSTEM, eventually, exited, run, memoryWorkerArgs } from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
@@ -69,24 +60,19 @@ async function secureControl<T>(master: string, args: readonly string[]): Promis
   return JSON.parse(result.stdout) as T;
 }
 
-async function startSecureMaster(): Promise<{
-  master: string;
-  child: ReturnType<Processes['start']>;
-}> {
-  const master = await localEndpoint();
-  const child = processes.start(
-    'master',
-    masterArgs(master, { heartbeatMs: 400, heartbeatMisses: 4 }, [
+function startSecureMaster(): ReturnType<Processes['startMaster']> {
+  return processes.startMaster(
+    { heartbeatMs: 400, heartbeatMisses: 4 },
+    [
       '--curve-secret-key',
       join(keys, 'master', 'master.key_secret'),
       '--workers-keys',
       join(keys, 'workers'),
       '--controllers-keys',
       join(keys, 'controllers'),
-    ]),
+    ],
+    { pingFlags: opsFlags() },
   );
-  await answering(master, opsFlags());
-  return { master, child };
 }
 
 describe('a secured cluster', () => {
@@ -204,7 +190,7 @@ describe('plain MMOP', () => {
   });
 
   it('names - a second worker under a live worker name exits 1 with one line; the first keeps its place', async () => {
-    const master = await localEndpoint();
+    const master = `tcp://127.0.0.1:${await freePort()}`;
     processes.start('master', ['--bind', master]);
     const first = processes.start('worker', memoryWorkerArgs(master, 'taken'));
     await eventually(

@@ -9,15 +9,7 @@ import { RabbitMqServer } from '@monomyth/testing';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { checkOutputs, randomInputs } from '../../../examples/four-stage/src/inputs.js';
 import type { Processes } from './processes.js';
-import {
-  FOUR_STAGE_SYSTEM,
-  control,
-  eventually,
-  exited,
-  answering,
-  localEndpoint,
-  masterArgs,
-} from './processes.js';
+import { FOUR_STAGE_SYSTEM, control, eventually, exited, masterArgs } from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
@@ -95,9 +87,7 @@ async function startCluster(): Promise<{
   master: string;
   masterProcess: ReturnType<Processes['start']>;
 }> {
-  const master = await localEndpoint();
-  const masterProcess = processes.start('master', masterArgs(master, LIVENESS));
-  await answering(master);
+  const { master, child: masterProcess } = await processes.startMaster(LIVENESS);
   return { master, masterProcess };
 }
 

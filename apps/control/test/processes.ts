@@ -82,6 +82,21 @@ export class Processes {
     return Object.assign(child, { output: () => output });
   }
 
+  /**
+   * Starts a master on a free local port (`liveness` and `extra` flags as `masterArgs` makes them) and waits until it
+   * answers a ping made with `pingFlags` (client keys, for a CURVE master) within `timeoutMs`.
+   */
+  async startMaster(
+    liveness: { heartbeatMs?: number; heartbeatMisses?: number } = {},
+    extra: readonly string[] = [],
+    ping: { pingFlags?: readonly string[]; timeoutMs?: number } = {},
+  ): Promise<{ master: string; child: ChildProcess & { output: () => string } }> {
+    const master = await localEndpoint();
+    const child = this.start('master', masterArgs(master, liveness, extra));
+    await answering(master, ping.pingFlags, ping.timeoutMs);
+    return { master, child };
+  }
+
   killAll(): void {
     for (const child of this.#children) child.kill('SIGKILL');
     this.#children.clear();
@@ -103,25 +118,29 @@ export function eventually<T>(
 }
 
 /** A ZeroMQ endpoint on a free local port, for a master to bind. */
-export async function localEndpoint(): Promise<string> {
+async function localEndpoint(): Promise<string> {
   return `tcp://127.0.0.1:${await freePort()}`;
 }
 
 /** The flags of a master binding `bind` with this liveness (heartbeat interval and misses), then `extra`. */
 export function masterArgs(
   bind: string,
-  liveness: { heartbeatMs: number; heartbeatMisses?: number },
+  liveness: { heartbeatMs?: number; heartbeatMisses?: number },
   extra: readonly string[] = [],
 ): string[] {
-  const misses =
-    liveness.heartbeatMisses === undefined
-      ? []
-      : ['--heartbeat-misses', String(liveness.heartbeatMisses)];
-  return ['--bind', bind, '--heartbeat-ms', String(liveness.heartbeatMs), ...misses, ...extra];
+  const flag = (name: string, value: number | undefined): string[] =>
+    value === undefined ? [] : [name, String(value)];
+  return [
+    '--bind',
+    bind,
+    ...flag('--heartbeat-ms', liveness.heartbeatMs),
+    ...flag('--heartbeat-misses', liveness.heartbeatMisses),
+    ...extra,
+  ];
 }
 
 /** Waits until the master at `master` answers `monomyth ping` (given `flags`, such as client keys). */
-export async function answering(
+async function answering(
   master: string,
   flags: readonly string[] = [],
   timeoutMs?: number,

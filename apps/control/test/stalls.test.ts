@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import type { RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import type { Processes } from './processes.js';
-import { control, eventually, run, answering, localEndpoint, masterArgs } from './processes.js';
+import { control, eventually, run } from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
 const SPIN_SYSTEM = fileURLToPath(new URL('./fixtures/spin-system.js', import.meta.url));
@@ -36,12 +36,10 @@ async function spin(ms: number): Promise<void> {
 }
 
 async function startMaster(extra: string[] = []): Promise<string> {
-  const master = await localEndpoint();
-  processes.start(
-    'master',
-    masterArgs(master, { heartbeatMs: HEARTBEAT_MS, heartbeatMisses: HEARTBEAT_MISSES }, extra),
+  const { master } = await processes.startMaster(
+    { heartbeatMs: HEARTBEAT_MS, heartbeatMisses: HEARTBEAT_MISSES },
+    extra,
   );
-  await answering(master);
   return master;
 }
 
