@@ -2,6 +2,8 @@
 # The whole test suite, on a fresh machine or a developer's: installs pnpm, the dependencies and RabbitMQ as needed,
 # builds, lints and type-checks every package, then runs every test and the short chaos run (`pnpm chaos --short`). The
 # tests start one RabbitMQ of their own and stop it afterwards (or use MONOMYTH_AMQP_URL). Running it twice in a row works.
+# The install test (packaging/test/install.test.ts) packs the built packages and installs them into a fresh npm project in
+# the temp dir: npm takes their third-party dependencies from its cache or, the first time, from the registry.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 prepare_checkout

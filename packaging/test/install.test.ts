@@ -80,16 +80,25 @@ async function timed<T>(step: string, action: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The TypeScript blocks of each installed package's README, as modules of the temp project (none needs vitest). */
+/**
+ * The TypeScript blocks of each installed package's README and of the repository's README, as modules of the temp
+ * project (the conformance suite's is left out: it registers vitest tests, and vitest is an optional peer).
+ */
 async function readmeExamples(): Promise<void> {
   await mkdir(join(app, 'src', 'readme'), { recursive: true });
-  for (const { manifest } of packages) {
-    const readme = await readFile(join(app, 'node_modules', manifest.name, 'README.md'), 'utf8');
+  const readmes = [
+    ...packages.map(({ manifest }) => ({
+      prefix: manifest.name.replace(/^@monomyth\//, ''),
+      path: join(app, 'node_modules', manifest.name, 'README.md'),
+    })),
+    { prefix: 'repository', path: join(REPO_ROOT, 'README.md') },
+  ];
+  for (const { prefix, path } of readmes) {
+    const readme = await readFile(path, 'utf8');
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
     for (const [index, block] of blocks.entries()) {
-      if (block.includes('/conformance')) continue; // registers vitest tests: vitest is an optional peer
-      const file = `${manifest.name.replace(/^@monomyth\//, '')}-${index}.ts`;
-      await writeFile(join(app, 'src', 'readme', file), block);
+      if (block.includes('/conformance')) continue;
+      await writeFile(join(app, 'src', 'readme', `${prefix}-${index}.ts`), block);
     }
   }
 }
