@@ -224,15 +224,18 @@ describe('installing the packed packages into a fresh npm project', () => {
     expect(compiled.code, describeRun('tsc', compiled)).toBe(0);
   });
 
-  it('install - a chain whose types do not fit fails tsc at the node that takes the wrong input', async () => {
-    const result = await timed('tsc (chain error)', () =>
+  it('install - a chain whose types do not fit fails tsc, annotated or not, at the node that takes the wrong input', async () => {
+    const result = await timed('tsc (chain errors)', () =>
       run(process.execPath, [TSC, '-p', 'tsconfig.chain-error.json'], app),
     );
     expect(result.code, describeRun('tsc', result)).toBe(2);
+    // annotated: DOUBLE takes numbers, PARSE emits strings
     expect(result.stdout).toMatch(/^chain-error\/system\.ts\(10,\d+\): error TS2322:/m);
     expect(result.stdout).toContain("Type 'string' is not assignable to type 'number'");
-    // nothing else in the file is wrong
-    expect(result.stdout.match(/error TS/g)).toHaveLength(1);
+    // unannotated: the parameter is typed from PARSE (a string), not any, so multiplying it is an error
+    expect(result.stdout).toMatch(/^chain-error\/unannotated\.ts\(11,\d+\): error TS2362:/m);
+    // nothing else in the two files is wrong
+    expect(result.stdout.match(/error TS/g)).toHaveLength(2);
   });
 
   it('install - the harness runs the system in one process, with no test runner installed', async () => {
