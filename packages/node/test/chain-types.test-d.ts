@@ -107,6 +107,24 @@ describe('chain types', () => {
     });
   });
 
+  it('a route gets what its node emits', () => {
+    defineSystem({
+      name: 'routed',
+      nodes: [
+        { name: 'A', transform: (s: string) => s.length },
+        {
+          name: 'B',
+          dest: { even: 'evens', odd: 'odds' },
+          transform: (n) => n * 2,
+          route: (n) => {
+            expectTypeOf(n).toEqualTypeOf<number>();
+            return n % 4 === 0 ? 'even' : 'odd';
+          },
+        },
+      ],
+    });
+  });
+
   it('a wider parameter is fine: a node may take more than it is given', () => {
     defineSystem({
       name: 'wider',
