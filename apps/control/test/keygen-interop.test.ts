@@ -3,25 +3,16 @@
  * and a pyzmq CURVE client holding them completes a handshake with a zeromq.js CURVE server; with another server key
  * it gets nothing back. Skipped, saying why, only where python3-zmq is not installed.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Router } from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSecretCertificate } from '@monomyth/mmop';
+import { pyzmqMissing, python } from '../../../packages/mmop/test/pyzmq.js';
 import { run } from './processes.js';
 
-/** Debian's python3-zmq installs for the system Python, which a pyenv or venv python3 on PATH may not see. */
-const PYTHON = '/usr/bin/python3';
-const PYZMQ_MISSING = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import zmq.auth'], { encoding: 'utf8' });
-  if (probe.error !== undefined) return `${PYTHON} cannot run: ${probe.error.message}`;
-  return probe.status === 0 ? undefined : `python3-zmq is not installed (${probe.stderr.trim()})`;
-})();
-if (PYZMQ_MISSING !== undefined) {
-  console.warn(`keygen interop tests skipped: ${PYZMQ_MISSING}`);
-}
+const PYZMQ_MISSING = pyzmqMissing('keygen interop tests');
 
 /** Loads certificates with pyzmq, then (given an endpoint) sends one message as a CURVE client and prints the reply. */
 const CLIENT = `
@@ -59,19 +50,7 @@ interface ClientResult {
 }
 
 function pyzmqClient(args: readonly string[]): Promise<ClientResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(stdout) as ClientResult);
-      else reject(new Error(`python exited ${String(code)}: ${stderr}`));
-    });
-  });
+  return python(CLIENT, args);
 }
 
 async function keygen(

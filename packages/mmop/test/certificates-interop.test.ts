@@ -5,7 +5,6 @@
  * let a pyzmq CURVE client talk to a zeromq.js CURVE server. A wrong server key gets nothing through, so a handshake
  * that "works" by accident would fail these tests.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,35 +17,9 @@ import {
   readSecretCertificate,
   writeCertificatePair,
 } from '../src/index.js';
+import { pyzmqMissing, python } from './pyzmq.js';
 
-/** Debian's python3-zmq installs for the system Python, which a pyenv or venv python3 on PATH may not see. */
-const PYTHON = '/usr/bin/python3';
-const PYZMQ_MISSING = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import zmq.auth'], { encoding: 'utf8' });
-  if (probe.error !== undefined) return `${PYTHON} cannot run: ${probe.error.message}`;
-  return probe.status === 0 ? undefined : `python3-zmq is not installed (${probe.stderr.trim()})`;
-})();
-if (PYZMQ_MISSING !== undefined) {
-  // Skipped with its reason in the run's output; scripts/lib/setup.sh installs python3-zmq where it can.
-  console.warn(`certificates interop tests skipped: ${PYZMQ_MISSING}`);
-}
-
-/** Runs Python to its end; stdout parsed as JSON. */
-function python<T>(code: string, args: readonly string[], timeoutMs = 15_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(stdout) as T);
-      else reject(new Error(`python exited ${String(code)}: ${stderr}`));
-    });
-  });
-}
+const PYZMQ_MISSING = pyzmqMissing('certificates interop tests');
 
 const CREATE = `
 import json, sys, zmq.auth
