@@ -202,8 +202,44 @@ describe('chain types', () => {
     defineSystem({ name: 'bad', nodes: [length, shout] });
   });
 
+  it('the first 16 nodes are typed; a longer list still compiles', () => {
+    const step = (name: string) => ({ name, transform: (n: number) => n + 1 });
+    defineSystem({
+      name: 'long',
+      nodes: [
+        step('N1'),
+        step('N2'),
+        step('N3'),
+        step('N4'),
+        step('N5'),
+        step('N6'),
+        step('N7'),
+        step('N8'),
+        step('N9'),
+        step('N10'),
+        step('N11'),
+        step('N12'),
+        step('N13'),
+        step('N14'),
+        step('N15'),
+        { name: 'N16', transform: (n) => expectTypeOf(n).toEqualTypeOf<number>() },
+        { name: 'N17', transform: (s: string) => s }, // not checked: past the 16th
+      ],
+    });
+  });
+
   it('lists built at run time are accepted, unchecked', () => {
-    const nodes: AnyNodeDefinition[] = [{ name: 'A', transform: (x: unknown) => x }];
-    expectTypeOf(defineSystem({ name: 'built', nodes })).toEqualTypeOf<System>();
+    const shared: AnyNodeDefinition[] = [{ name: 'A', transform: (x: unknown) => x }];
+    expectTypeOf(defineSystem({ name: 'built', nodes: shared })).toEqualTypeOf<System>();
+    // A spread of such a list is no tuple: the places do not line up. Typed as a list, it goes through.
+    const nodes: AnyNodeDefinition[] = [...shared, { name: 'B', transform: (s: string) => s }];
+    expectTypeOf(defineSystem({ name: 'spread', nodes })).toEqualTypeOf<System>();
+    // A tuple's spread keeps its places: still checked.
+    const head = [{ name: 'C', transform: (s: string) => s.length }] as const;
+    defineSystem({
+      name: 'spread tuple',
+      // @ts-expect-error C emits numbers
+      nodes: [...head, { name: 'D', transform: (s: string) => s }],
+    });
   });
 });
