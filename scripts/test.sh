@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a developer's: installs pnpm, the dependencies and RabbitMQ as needed,
-# builds, lints and type-checks every package, then runs every test and the short chaos run (`pnpm chaos --short`). The
-# tests start one RabbitMQ of their own and stop it afterwards (or use MONOMYTH_AMQP_URL). Running it twice in a row works.
+# builds, lints and type-checks every package, then runs every test, the release dry run (docs/releasing.md) and the
+# short chaos run (`pnpm chaos --short`). The tests start one RabbitMQ of their own and stop it afterwards (or use
+# MONOMYTH_AMQP_URL). Running it twice in a row works.
 # The install test (packaging/test/install.test.ts) packs the built packages and installs them into a fresh npm project in
 # the temp dir: npm takes their third-party dependencies from its cache or, the first time, from the registry.
 set -euo pipefail
@@ -17,6 +18,8 @@ pnpm run lint
 pnpm run typecheck
 log "testing"
 pnpm test
+log "release dry run (nothing is published)"
+pnpm release:dry-run
 # The chaos run kills its own broker, so it needs RabbitMQ installed here even when the tests use MONOMYTH_AMQP_URL.
 if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null 2>&1; then
   ensure_pika
