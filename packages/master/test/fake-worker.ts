@@ -106,6 +106,23 @@ export class FakeWorker {
     this.#heartbeat = undefined;
   }
 
+  /**
+   * Takes its first node off and reports it gone for good (NODE-EXITED, not restarting): crashed past its restart limit,
+   * or `completed` (a generator that ran out).
+   */
+  async exitFirstNode(reason: string, completed = false): Promise<void> {
+    const [nodeName, node] = [...this.nodes][0]!;
+    this.nodes.delete(nodeName);
+    await this.send({
+      kind: 'NODE-EXITED',
+      nodeName,
+      type: node.type,
+      reason,
+      restarting: false,
+      ...(completed ? { completed } : {}),
+    });
+  }
+
   send(message: MmopMessage): Promise<void> {
     return this.#sender.send(this.#codec.encode(message));
   }

@@ -14,27 +14,31 @@ afterEach(async () => {
   await harness?.close();
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {
+/** Awaits a control request that must fail with `status` and `code`; returns the error for further checks. */
+async function refusal(
+  promise: Promise<unknown>,
+  status: number,
+  code: string,
+): Promise<ControlRequestError> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
   );
   expect(error).toBeInstanceOf(ControlRequestError);
+  expect(error).toMatchObject({ status, code });
   return error as ControlRequestError;
 }
 
 describe('master - requests', () => {
   it('master - start with no worker registered is 503 NO_WORKERS', async () => {
     harness = await Harness.start();
-    const error = await failureOf(harness.client().startNode('TEST-NODE1', 1));
-    expect(error).toMatchObject({ status: 503, code: 'NO_WORKERS' });
+    await refusal(harness.client().startNode('TEST-NODE1', 1), 503, 'NO_WORKERS');
   });
 
   it('master - start of a type no worker offers is 400 and names the known types', async () => {
     harness = await Harness.start();
     await harness.worker({ types: ['A', 'B'] });
-    const error = await failureOf(harness.client().startNode('NOPE', 1));
-    expect(error).toMatchObject({ status: 400, code: 'UNKNOWN_TYPE' });
+    const error = await refusal(harness.client().startNode('NOPE', 1), 400, 'UNKNOWN_TYPE');
     expect(error.reason).toContain('known types: A, B');
   });
 
@@ -86,8 +90,7 @@ describe('master - requests', () => {
   it('master - when every start is refused the request fails with the reasons', async () => {
     harness = await Harness.start();
     await harness.worker({ types: ['A'], startPolicy: () => 'fail' });
-    const error = await failureOf(harness.client().startNode('A', 2));
-    expect(error).toMatchObject({ status: 500, code: 'START_FAILED' });
+    const error = await refusal(harness.client().startNode('A', 2), 500, 'START_FAILED');
     expect(error.reason).toContain('refused by the test');
     expect((await harness.client().recipes())[0]).toMatchObject({
       desired: 0,
@@ -99,16 +102,14 @@ describe('master - requests', () => {
   it('master - a worker that never answers START-NODE gives 408 after the start timeout', async () => {
     harness = await Harness.start({ startTimeoutMs: 200 });
     await harness.worker({ types: ['A'], startPolicy: () => 'ignore' });
-    const error = await failureOf(harness.client().startNode('A', 1));
-    expect(error).toMatchObject({ status: 408, code: 'START_TIMEOUT' });
+    await refusal(harness.client().startNode('A', 1), 408, 'START_TIMEOUT');
   });
 
   it('master - no room on any worker is 503 NO_CAPACITY', async () => {
     harness = await Harness.start();
     await harness.worker({ types: ['A'], capacity: 1 });
     await harness.client().startNode('A', 1);
-    const error = await failureOf(harness.client().startNode('A', 1));
-    expect(error).toMatchObject({ status: 503, code: 'NO_CAPACITY' });
+    await refusal(harness.client().startNode('A', 1), 503, 'NO_CAPACITY');
   });
 
   it('master - stop by type takes from the busiest worker; stop by name stops that node', async () => {
@@ -129,10 +130,7 @@ describe('master - requests', () => {
       running: 2,
       completed: 2,
     });
-    expect(await failureOf(harness.client().stopNode('NOPE'))).toMatchObject({
-      status: 404,
-      code: 'UNKNOWN_TARGET',
-    });
+    await refusal(harness.client().stopNode('NOPE'), 404, 'UNKNOWN_TARGET');
   });
 
   it('master - stop by type lowers a desired count even when none of its nodes is running', async () => {
@@ -148,10 +146,7 @@ describe('master - requests', () => {
     expect(harness.master.recipes()[0]).toMatchObject({ desired: 2, running: 0 });
     expect(await harness.client().stopNode('A', 2)).toEqual({ stopped: [], failures: [] });
     expect(harness.master.recipes()[0]).toMatchObject({ desired: 0 });
-    expect(await failureOf(harness.client().stopNode('A', 1))).toMatchObject({
-      status: 404,
-      code: 'NOT_RUNNING',
-    });
+    await refusal(harness.client().stopNode('A', 1), 404, 'NOT_RUNNING');
   });
 
   it('master - stop-worker drains it (SHUTDOWN, BYE), removes it, and its nodes move to the others', async () => {
@@ -171,10 +166,7 @@ describe('master - requests', () => {
     expect((await harness.client().workers()).map((worker) => worker.workerId)).toEqual([
       staying.id,
     ]);
-    expect(await failureOf(harness.client().stopWorker('nobody'))).toMatchObject({
-      status: 404,
-      code: 'UNKNOWN_WORKER',
-    });
+    await refusal(harness.client().stopWorker('nobody'), 404, 'UNKNOWN_WORKER');
   });
 
   it('master - 100 concurrent control requests on one client are all answered, each to its caller', async () => {
@@ -223,15 +215,7 @@ describe('master - liveness and failover', () => {
     const crashing = await harness.worker({ types: ['A'] });
     await harness.client().startNode('A', 1);
     const other = await harness.worker({ types: ['A'] });
-    const [nodeName] = [...crashing.nodes.keys()];
-    crashing.nodes.delete(nodeName!);
-    await crashing.send({
-      kind: 'NODE-EXITED',
-      nodeName: nodeName!,
-      type: 'A',
-      reason: 'crashed 5 times in 60 s',
-      restarting: false,
-    });
+    await crashing.exitFirstNode('crashed 5 times in 60 s');
     await eventually(
       () => harness.master.recipes()[0],
       (recipe) => recipe?.failed === 1 && recipe.running === 1 && recipe.outstanding === 0,
@@ -245,16 +229,7 @@ describe('master - liveness and failover', () => {
     harness = await Harness.start();
     const worker = await harness.worker({ types: ['G'] });
     await harness.client().startNode('G', 2);
-    const [nodeName] = [...worker.nodes.keys()];
-    worker.nodes.delete(nodeName!);
-    await worker.send({
-      kind: 'NODE-EXITED',
-      nodeName: nodeName!,
-      type: 'G',
-      reason: 'generator ran out',
-      restarting: false,
-      completed: true,
-    });
+    await worker.exitFirstNode('generator ran out', true);
     const recipe = await eventually(
       () => harness.master.recipes()[0],
       (info) => info?.completed === 1,
