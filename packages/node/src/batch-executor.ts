@@ -142,20 +142,10 @@ export class BatchExecutor {
     const queue = this.singleQueue;
     if (queue === undefined || this.inputSchema !== undefined || delivery.redelivered)
       return this.transformOne(delivery, i, result);
-    let input: unknown;
-    try {
-      input = this.codec.decode(delivery.body);
-    } catch (error) {
-      this.fail(result, i, delivery, 'pull', codecError(this.codec, 'decode', error));
-      return undefined;
-    }
-    let output: unknown;
-    try {
-      output = this.transform(input, new MessageContext(this.env.shared, delivery));
-    } catch (error) {
-      this.fail(result, i, delivery, 'transform', error);
-      return undefined;
-    }
+    const input = this.decode(result, i, delivery);
+    if (input === FAILED) return undefined;
+    const output = this.runTransform(result, i, delivery, input);
+    if (output === FAILED) return undefined;
     if (
       output === undefined ||
       (typeof output === 'object' &&
@@ -207,13 +197,8 @@ export class BatchExecutor {
         return undefined;
       }
     }
-    let input: unknown;
-    try {
-      input = this.codec.decode(delivery.body);
-    } catch (error) {
-      this.fail(sink, i, delivery, 'pull', codecError(this.codec, 'decode', error));
-      return undefined;
-    }
+    let input = this.decode(sink, i, delivery);
+    if (input === FAILED) return undefined;
     if (this.inputSchema !== undefined) {
       try {
         input = checkInput(this.inputSchema, input);
@@ -238,14 +223,28 @@ export class BatchExecutor {
     delivery: Delivery,
     input: unknown,
   ): Promise<void> | undefined {
-    let result: unknown;
+    const result = this.runTransform(sink, i, delivery, input);
+    return result === FAILED ? undefined : this.settleOutput(sink, i, delivery, result);
+  }
+
+  /** Decodes a delivery's body; a body the codec refuses fails the message at step pull. */
+  private decode(sink: MessageSink, i: number, delivery: Delivery): unknown {
     try {
-      result = this.transform(input, new MessageContext(this.env.shared, delivery));
+      return this.codec.decode(delivery.body);
+    } catch (error) {
+      this.fail(sink, i, delivery, 'pull', codecError(this.codec, 'decode', error));
+      return FAILED;
+    }
+  }
+
+  /** Calls the transform (a promise it returns is the caller's); a throw fails the message at step transform. */
+  private runTransform(sink: MessageSink, i: number, delivery: Delivery, input: unknown): unknown {
+    try {
+      return this.transform(input, new MessageContext(this.env.shared, delivery));
     } catch (error) {
       this.fail(sink, i, delivery, 'transform', error);
-      return undefined;
+      return FAILED;
     }
-    return this.settleOutput(sink, i, delivery, result);
   }
 
   /** Routes and encodes a message's outputs; a failure here fails the message at step place, with none published. */
@@ -318,6 +317,9 @@ export class BatchExecutor {
     else sink.failed(i, delivery, { step, error });
   }
 }
+
+/** What `decode` and `runTransform` return once they have failed the message: no codec or transform returns it. */
+const FAILED: unique symbol = Symbol('failed');
 
 /**
  * What a codec threw, as a BodyCodecError. Only a BodyCodecError passes as is: any other error, a NonRetryableError
