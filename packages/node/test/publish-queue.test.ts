@@ -33,13 +33,27 @@ function recording(): {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * The situation every case starts from: a queue with one call in flight (`sizes[0]` messages to `a`) and two waiting
+ * behind it (to `b` and `c`).
+ */
+function twoWaiting(sizes: readonly [number, number, number]): ReturnType<typeof recording> & {
+  queue: PublishQueue;
+  first: Promise<void>;
+  second: Promise<void>;
+  third: Promise<void>;
+} {
+  const recorded = recording();
+  const queue = new PublishQueue(recorded.adapter);
+  const first = queue.publish(messages('a', sizes[0]));
+  const second = queue.publish(messages('b', sizes[1]));
+  const third = queue.publish(messages('c', sizes[2]));
+  return { ...recorded, queue, first, second, third };
+}
+
 describe('PublishQueue', () => {
   it('publish - one call at a time; those that waited go together, in order, and each resolves', async () => {
-    const { adapter, calls, answer } = recording();
-    const queue = new PublishQueue(adapter);
-    const first = queue.publish(messages('a', 2));
-    const second = queue.publish(messages('b', 1));
-    const third = queue.publish(messages('c', 3));
+    const { queue, calls, answer, first, second, third } = twoWaiting([2, 1, 3]);
     expect(calls.map((call) => call.length)).toEqual([2]);
     answer[0]!();
     await first;
@@ -53,11 +67,7 @@ describe('PublishQueue', () => {
   });
 
   it('publish - refused messages of a combined call are named to their own caller, by their own index', async () => {
-    const { adapter, answer } = recording();
-    const queue = new PublishQueue(adapter);
-    const first = queue.publish(messages('a', 1));
-    const second = queue.publish(messages('b', 2));
-    const third = queue.publish(messages('c', 2));
+    const { answer, first, second, third } = twoWaiting([1, 2, 2]);
     answer[0]!();
     await first;
     await turn();
@@ -70,11 +80,7 @@ describe('PublishQueue', () => {
   });
 
   it('publish - a combined call that fails whole rejects every caller in it', async () => {
-    const { adapter, answer } = recording();
-    const queue = new PublishQueue(adapter);
-    const first = queue.publish(messages('a', 1));
-    const second = queue.publish(messages('b', 1));
-    const third = queue.publish(messages('c', 1));
+    const { answer, first, second, third } = twoWaiting([1, 1, 1]);
     answer[0]!(new Error('nacked'));
     await expect(first).rejects.toThrow('nacked');
     await turn();
