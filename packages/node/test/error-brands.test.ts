@@ -28,7 +28,7 @@ import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import * as mmop from '@monomyth/mmop';
 import type * as NodeApi from '../src/index.js';
 import type * as AdapterApi from '../src/adapter.js';
-import { openMemory, push, take } from './helpers.js';
+import { openMemory, push, takeNonRetryable } from './helpers.js';
 
 /** The second copy's entry points (`@monomyth/node` and `@monomyth/node/adapter`), as one object. */
 type NodeModule = typeof NodeApi & typeof AdapterApi;
@@ -187,13 +187,8 @@ describe('error brands - codec failures', () => {
     running.push(node);
     await node.start();
     await push(adapter, 'START-to-P', ['bad']);
-    const [failed] = await take(adapter, 'P-fail', 1);
-    expect(failed!.headers).toMatchObject({
-      [MonomythHeader.Step]: 'pull',
-      [MonomythHeader.ErrorName]: 'BodyCodecError',
-      [MonomythHeader.NonRetryable]: true,
-    });
-    expect(String(failed!.headers[MonomythHeader.ErrorMessage])).toContain(
+    const failed = await takeNonRetryable(adapter, 'P-fail', 'pull', 'BodyCodecError');
+    expect(String(failed.headers[MonomythHeader.ErrorMessage])).toContain(
       'the picky codec could not decode: picky refuses "bad"',
     );
   });

@@ -2,7 +2,7 @@
  * Small helpers for the node tests: put values on a queue, read what nodes wrote, and an adapter wrapper that fails
  * on demand. (@monomyth/testing has fuller ones for users; it depends on this package, so these tests cannot use it.)
  */
-import { afterEach, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { defineSystem, jsonCodec, type Node, type System } from '../src/index.js';
 import type {
   ConsumeOptions,
@@ -12,6 +12,7 @@ import type {
   StreamAdapter,
   StreamConsumer,
 } from '../src/adapter.js';
+import { MonomythHeader } from '../src/adapter.js';
 import type { AnyNodeDefinition } from '../src/definition.js';
 import { MemoryStreamAdapter } from '../src/memory/index.js';
 
@@ -118,6 +119,26 @@ export async function take(
     await consumer.close();
   }
   return got;
+}
+
+/**
+ * Takes the one message of `failQueue` and checks that it failed for good at its first attempt (non-retryable): at
+ * `step`, with an error of class `errorName`.
+ */
+export async function takeNonRetryable(
+  adapter: StreamAdapter,
+  failQueue: string,
+  step: 'pull' | 'transform' | 'place',
+  errorName: string,
+): Promise<Delivery> {
+  const [failed] = await take(adapter, failQueue, 1);
+  expect(failed!.headers).toMatchObject({
+    [MonomythHeader.Step]: step,
+    [MonomythHeader.ErrorName]: errorName,
+    [MonomythHeader.Attempts]: 1,
+    [MonomythHeader.NonRetryable]: true,
+  });
+  return failed!;
 }
 
 export async function takeValues(

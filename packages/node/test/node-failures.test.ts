@@ -9,7 +9,15 @@ import {
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { FaultyAdapter, memoryNodes, push, soloSystem, take, takeValues } from './helpers.js';
+import {
+  FaultyAdapter,
+  memoryNodes,
+  push,
+  soloSystem,
+  take,
+  takeNonRetryable,
+  takeValues,
+} from './helpers.js';
 
 const { started, openMemory } = memoryNodes();
 
@@ -130,14 +138,8 @@ describe('node failures', () => {
       { queue: 'START-to-J', body: jsonCodec.encode('fine') },
     ]);
     expect(await takeValues(adapter, 'J-to-END', 1)).toEqual(['fine']);
-    const [failed] = await take(adapter, 'J-fail', 1);
-    expect([...failed!.body]).toEqual([...garbage]);
-    expect(failed!.headers).toMatchObject({
-      [MonomythHeader.Step]: 'pull',
-      [MonomythHeader.ErrorName]: 'BodyCodecError',
-      [MonomythHeader.Attempts]: 1,
-      [MonomythHeader.NonRetryable]: true,
-    });
+    const failed = await takeNonRetryable(adapter, 'J-fail', 'pull', 'BodyCodecError');
+    expect([...failed.body]).toEqual([...garbage]);
   });
 
   it('failure - an output that does not encode fails its message at step place; none of its outputs go out', async () => {
@@ -149,13 +151,8 @@ describe('node failures', () => {
     await started(createNode(system, 'BIG', { adapter }));
     await push(adapter, 'START-to-BIG', [1, 2, 3]);
     expect(await takeValues(adapter, 'BIG-to-END', 2)).toEqual([1, 3]);
-    const [failed] = await take(adapter, 'BIG-fail', 1);
-    expect(failed!.headers).toMatchObject({
-      [MonomythHeader.Step]: 'place',
-      [MonomythHeader.ErrorName]: 'BodyCodecError',
-      [MonomythHeader.NonRetryable]: true,
-    });
-    expect(String(failed!.headers[MonomythHeader.ErrorMessage])).toContain(
+    const failed = await takeNonRetryable(adapter, 'BIG-fail', 'place', 'BodyCodecError');
+    expect(String(failed.headers[MonomythHeader.ErrorMessage])).toContain(
       'json codec could not encode',
     );
     expect(await adapter.queueStats('BIG-to-END')).toMatchObject({ ready: 0 });

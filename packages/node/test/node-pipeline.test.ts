@@ -7,7 +7,15 @@ import {
   type BatchInterceptor,
 } from '../src/index.js';
 import { MonomythHeader } from '../src/adapter.js';
-import { memoryNodes, push, ready, soloSystem, take, takeValues } from './helpers.js';
+import {
+  memoryNodes,
+  push,
+  ready,
+  soloSystem,
+  take,
+  takeNonRetryable,
+  takeValues,
+} from './helpers.js';
 
 const { track, started, openMemory } = memoryNodes();
 
@@ -171,13 +179,7 @@ describe('node pipeline', () => {
     await started(createNode(system, 'R', { adapter }));
     await push(adapter, 'START-to-R', ['ok', 'bad', 'fine']);
     expect(await takeValues(adapter, 'kept', 2)).toEqual(['ok', 'fine']);
-    const [failed] = await take(adapter, 'R-fail', 1);
-    expect(failed!.headers).toMatchObject({
-      [MonomythHeader.Step]: 'place',
-      [MonomythHeader.ErrorName]: 'UnknownRouteError',
-      [MonomythHeader.Attempts]: 1,
-      [MonomythHeader.NonRetryable]: true,
-    });
+    await takeNonRetryable(adapter, 'R-fail', 'place', 'UnknownRouteError');
   });
 
   it('filter - returning nothing drops the message and still acks it', async () => {

@@ -20,7 +20,14 @@ import {
   type StreamConsumer,
 } from '../src/adapter.js';
 import { MemoryBroker, MemoryStreamAdapter } from '../src/memory/index.js';
-import { nodeTracker, PassThroughAdapter, push, take, takeValues } from './helpers.js';
+import {
+  nodeTracker,
+  PassThroughAdapter,
+  push,
+  take,
+  takeNonRetryable,
+  takeValues,
+} from './helpers.js';
 
 const LIMIT = 32 * 1024;
 const encoder = new TextEncoder();
@@ -103,13 +110,8 @@ describe('poison isolation', () => {
     const node = await started(createNode(passSystem, 'PASS', { adapter }));
     await push(feeder, 'START-to-PASS', ['a', 'b', 'grow', 'c', 'd']);
     expect(await takeValues(feeder, 'PASS-to-END', 4)).toEqual(['a', 'b', 'c', 'd']);
-    const [failed] = await take(feeder, 'PASS-fail', 1);
-    expect(jsonCodec.decode(failed!.body)).toBe('grow');
-    expect(failed!.headers).toMatchObject({
-      [MonomythHeader.ErrorName]: 'MessageRefusedError',
-      [MonomythHeader.Step]: 'place',
-      [MonomythHeader.NonRetryable]: true,
-    });
+    const failed = await takeNonRetryable(feeder, 'PASS-fail', 'place', 'MessageRefusedError');
+    expect(jsonCodec.decode(failed.body)).toBe('grow');
     await node.drain(1000);
     expect(node.state).toBe('stopped');
     expect(node.stats()).toMatchObject({ processed: 4, failed: 1, batches: 1 });
