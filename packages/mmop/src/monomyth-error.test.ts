@@ -18,40 +18,44 @@ class ChildBError extends ParentError {
 }
 class UnbrandedError extends ParentError {}
 
+/** The classes of this file that `value` is an instance of: the whole answer, so no wrong `true` goes unseen. */
+const CLASSES = { MonomythError, ParentError, ChildAError, ChildBError, UnbrandedError, Error };
+function instanceOfWhich(value: unknown): string[] {
+  return Object.entries(CLASSES)
+    .filter(([, clazz]) => value instanceof clazz)
+    .map(([name]) => name);
+}
+
 describe('MonomythError - brands', () => {
-  it('a parent instance is not an instance of its subclass', () => {
-    const parent = new ParentError('x');
-    expect(parent instanceof ParentError).toBe(true);
-    expect(parent instanceof ChildAError).toBe(false);
-    expect(parent instanceof MonomythError).toBe(true);
-    expect(parent instanceof Error).toBe(true);
+  it.each([
+    {
+      what: 'a parent instance is not an instance of its subclass',
+      error: new ParentError('x'),
+      classes: ['MonomythError', 'ParentError', 'Error'],
+    },
+    {
+      what: 'a subclass instance is an instance of its parents, not of its sibling',
+      error: new ChildAError('a'),
+      classes: ['MonomythError', 'ParentError', 'ChildAError', 'Error'],
+    },
+    {
+      what: 'an unbranded subclass gets the ordinary prototype check',
+      error: new UnbrandedError('u'),
+      classes: ['MonomythError', 'ParentError', 'UnbrandedError', 'Error'],
+    },
+  ])('$what', ({ error, classes }) => {
+    expect(instanceOfWhich(error)).toEqual(classes);
   });
 
-  it('a subclass instance is an instance of its parents, not of its sibling', () => {
-    const a = new ChildAError('a');
-    expect(a instanceof ChildAError).toBe(true);
-    expect(a instanceof ParentError).toBe(true);
-    expect(a instanceof MonomythError).toBe(true);
-    expect(a instanceof ChildBError).toBe(false);
-  });
-
-  it('an unbranded subclass gets the ordinary prototype check', () => {
-    const u = new UnbrandedError('u');
-    expect(u instanceof UnbrandedError).toBe(true);
-    expect(u instanceof ParentError).toBe(true);
-    expect(new ParentError('p') instanceof UnbrandedError).toBe(false);
-  });
-
-  it('a brand from another copy is recognised; plain values are not', () => {
+  it('a brand from another copy is recognised (each class checks its own brand); plain values are not', () => {
     const foreign = Object.assign(new Error('f'), {
       [Symbol.for('@monomyth/test.ChildAError')]: true,
     });
-    expect(foreign instanceof ChildAError).toBe(true);
-    expect(foreign instanceof ChildBError).toBe(false);
+    expect(instanceOfWhich(foreign)).toEqual(['ChildAError', 'Error']);
     for (const value of [null, undefined, 'x', 1, { message: 'm' }] as unknown[]) {
-      expect(value instanceof ParentError).toBe(false);
+      expect(instanceOfWhich(value)).toEqual([]);
     }
-    expect(new Error('e') instanceof MonomythError).toBe(false);
+    expect(instanceOfWhich(new Error('e'))).toEqual(['Error']);
   });
 
   it('name is the last segment of the key and the message and cause are kept', () => {

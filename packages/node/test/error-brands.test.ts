@@ -60,6 +60,16 @@ function copyPackage(
   return join(src, 'index.ts');
 }
 
+/** Checks `value instanceof` each class of `is` and of none of `isNot`, naming the class when one check fails. */
+function expectInstanceOf(
+  value: unknown,
+  is: readonly (abstract new (...args: never[]) => unknown)[],
+  isNot: readonly (abstract new (...args: never[]) => unknown)[] = [],
+): void {
+  for (const clazz of is) expect(value instanceof clazz, `instanceof ${clazz.name}`).toBe(true);
+  for (const clazz of isNot) expect(value instanceof clazz, `instanceof ${clazz.name}`).toBe(false);
+}
+
 let other: NodeModule;
 let otherMmop: typeof mmop;
 
@@ -85,23 +95,27 @@ afterAll(() => {
 
 describe('error brands - siblings and subclasses', () => {
   it('a NonRetryableError is not a BodyCodecError, an UnknownRouteError or any other subclass', () => {
-    const plain = new NonRetryableError('x');
-    expect(plain instanceof NonRetryableError).toBe(true);
-    expect(plain instanceof BodyCodecError).toBe(false);
-    expect(plain instanceof UnknownRouteError).toBe(false);
-    expect(plain instanceof MessageRefusedError).toBe(false);
-    expect(plain instanceof RedeliveryLimitError).toBe(false);
-    expect(plain instanceof InputValidationError).toBe(false);
+    expectInstanceOf(
+      new NonRetryableError('x'),
+      [NonRetryableError],
+      [
+        BodyCodecError,
+        UnknownRouteError,
+        MessageRefusedError,
+        RedeliveryLimitError,
+        InputValidationError,
+      ],
+    );
   });
 
   it('a subclass is an instance of its parents and of MonomythError, not of its siblings', () => {
     const codec = new BodyCodecError('json', 'bad');
-    expect(codec instanceof BodyCodecError).toBe(true);
-    expect(codec instanceof NonRetryableError).toBe(true);
-    expect(codec instanceof MonomythError).toBe(true);
-    expect(codec instanceof Error).toBe(true);
-    expect(codec instanceof UnknownRouteError).toBe(false);
-    expect(new UnknownRouteError('x', []) instanceof BodyCodecError).toBe(false);
+    expectInstanceOf(
+      codec,
+      [BodyCodecError, NonRetryableError, MonomythError, Error],
+      [UnknownRouteError],
+    );
+    expectInstanceOf(new UnknownRouteError('x', []), [], [BodyCodecError]);
     expect(isNonRetryable(codec)).toBe(true);
     expect(codec.name).toBe('BodyCodecError');
     expect(codec.code).toBe('BODY_CODEC');
@@ -109,9 +123,7 @@ describe('error brands - siblings and subclasses', () => {
 
   it('unrelated errors do not answer for each other', () => {
     const stream = new StreamFailureError('pull', 'A', new Error('down'));
-    expect(stream instanceof StreamFailureError).toBe(true);
-    expect(stream instanceof NodeHookError).toBe(false);
-    expect(stream instanceof NonRetryableError).toBe(false);
+    expectInstanceOf(stream, [StreamFailureError], [NodeHookError, NonRetryableError]);
     expect(isNonRetryable(stream)).toBe(false);
     expect(new AdapterClosedError('publish', 'closed') instanceof StreamFailureError).toBe(false);
   });
@@ -125,10 +137,11 @@ describe('error brands - two copies of the packages', () => {
 
   it('an error from the other copy is an instance of ours, with the same parents and siblings', () => {
     const codec = new other.BodyCodecError('json', 'bad');
-    expect(codec instanceof BodyCodecError).toBe(true);
-    expect(codec instanceof NonRetryableError).toBe(true);
-    expect(codec instanceof MonomythError).toBe(true);
-    expect(codec instanceof UnknownRouteError).toBe(false);
+    expectInstanceOf(
+      codec,
+      [BodyCodecError, NonRetryableError, MonomythError],
+      [UnknownRouteError],
+    );
     expect(isNonRetryable(codec)).toBe(true);
     expect(new other.NonRetryableError('x') instanceof BodyCodecError).toBe(false);
     expect(new other.StreamFailureError('pull', 'A', 'x') instanceof StreamFailureError).toBe(true);
@@ -140,9 +153,7 @@ describe('error brands - two copies of the packages', () => {
   it("mmop's own errors answer across copies, and not for their siblings", () => {
     expect(otherMmop.MmopDecodeError).not.toBe(mmop.MmopDecodeError);
     const decode = new otherMmop.MmopDecodeError('NOT_MMOP', 'x');
-    expect(decode instanceof mmop.MmopDecodeError).toBe(true);
-    expect(decode instanceof mmop.MonomythError).toBe(true);
-    expect(decode instanceof mmop.MmopEncodeError).toBe(false);
+    expectInstanceOf(decode, [mmop.MmopDecodeError, mmop.MonomythError], [mmop.MmopEncodeError]);
     expect(new otherMmop.Z85Error('bad') instanceof mmop.Z85Error).toBe(true);
     expect(new otherMmop.Z85Error('bad') instanceof mmop.CertificateError).toBe(false);
     expect(new mmop.SendQueueFullError('full') instanceof otherMmop.SendQueueFullError).toBe(true);
