@@ -3,7 +3,14 @@
  * on demand. (@monomyth/testing has fuller ones for users; it depends on this package, so these tests cannot use it.)
  */
 import { afterEach, expect, vi } from 'vitest';
-import { defineSystem, jsonCodec, type Node, type System } from '../src/index.js';
+import {
+  createNode,
+  defineSystem,
+  jsonCodec,
+  type Node,
+  type NodeRuntimeOptions,
+  type System,
+} from '../src/index.js';
 import type {
   ConsumeOptions,
   Delivery,
@@ -62,6 +69,12 @@ export function memoryNodes(): {
   track: (node: Node) => Node;
   started: (node: Node) => Promise<Node>;
   openMemory: () => Promise<MemoryStreamAdapter>;
+  startSolo: (
+    adapter: StreamAdapter,
+    definition: AnyNodeDefinition,
+    inputs: readonly unknown[],
+    options?: Omit<NodeRuntimeOptions, 'adapter'>,
+  ) => Promise<Node>;
 } {
   const { track, started, stopAll } = nodeTracker();
   const adapters: MemoryStreamAdapter[] = [];
@@ -77,6 +90,14 @@ export function memoryNodes(): {
       const adapter = await openMemory();
       adapters.push(adapter);
       return adapter;
+    },
+    /** Starts the node of a one-node system and feeds `inputs` to its source queue: how most node tests begin. */
+    async startSolo(adapter, definition, inputs, options = {}) {
+      const node = await started(
+        createNode(soloSystem(definition), definition.name, { ...options, adapter }),
+      );
+      await push(adapter, `START-to-${definition.name}`, inputs);
+      return node;
     },
   };
 }

@@ -19,7 +19,7 @@ import {
   takeValues,
 } from './helpers.js';
 
-const { started, openMemory } = memoryNodes();
+const { started, openMemory, startSolo } = memoryNodes();
 
 /** The attempts a transform made (each `ctx.attempt`, in order); `reached(n)` resolves at the n-th. */
 function attemptLog(): {
@@ -72,16 +72,18 @@ async function openFaulty(): Promise<{ inner: MemoryStreamAdapter; faulty: Fault
 describe('node failures', () => {
   it('failure - a throwing transform fails its message only; the rest of the batch goes on', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'PICKY',
-      batchSize: 5,
-      transform: (n: number) => {
-        if (n === 3) throw new NonRetryableError('three is right out');
-        return n * 10;
+    const node = await startSolo(
+      adapter,
+      {
+        name: 'PICKY',
+        batchSize: 5,
+        transform: (n: number) => {
+          if (n === 3) throw new NonRetryableError('three is right out');
+          return n * 10;
+        },
       },
-    });
-    const node = await started(createNode(system, 'PICKY', { adapter }));
-    await push(adapter, 'START-to-PICKY', [1, 2, 3, 4, 5]);
+      [1, 2, 3, 4, 5],
+    );
     expect(await takeValues(adapter, 'PICKY-to-END', 4)).toEqual([10, 20, 40, 50]);
     const [failed] = await take(adapter, 'PICKY-fail', 1);
     expect(jsonCodec.decode(failed!.body)).toBe(3);
@@ -193,18 +195,20 @@ describe('node failures', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const adapter = await openMemory();
     let calls = 0;
-    const system = soloSystem({
-      name: 'SECOND-TIME',
-      batchSize: 1,
-      retry: { initialDelayMs: 50, jitter: 0 },
-      transform: (v: string, ctx) => {
-        calls += 1;
-        if (ctx.attempt === 1) throw new Error('not yet');
-        return `${v}@${ctx.attempt}`;
+    const node = await startSolo(
+      adapter,
+      {
+        name: 'SECOND-TIME',
+        batchSize: 1,
+        retry: { initialDelayMs: 50, jitter: 0 },
+        transform: (v: string, ctx) => {
+          calls += 1;
+          if (ctx.attempt === 1) throw new Error('not yet');
+          return `${v}@${ctx.attempt}`;
+        },
       },
-    });
-    const node = await started(createNode(system, 'SECOND-TIME', { adapter }));
-    await push(adapter, 'START-to-SECOND-TIME', ['v']);
+      ['v'],
+    );
     await vi.advanceTimersByTimeAsync(50);
     expect(await takeValues(adapter, 'SECOND-TIME-to-END', 1)).toEqual(['v@2']);
     await node.drain(1000);
@@ -216,16 +220,18 @@ describe('node failures', () => {
   it('retry - a NonRetryableError goes straight to the fail queue, whatever attempts remain', async () => {
     const adapter = await openMemory();
     let calls = 0;
-    const system = soloSystem({
-      name: 'STRICT',
-      retry: { maxAttempts: 10 },
-      transform: () => {
-        calls += 1;
-        throw new NonRetryableError('malformed order', { cause: new Error('missing id') });
+    const node = await startSolo(
+      adapter,
+      {
+        name: 'STRICT',
+        retry: { maxAttempts: 10 },
+        transform: () => {
+          calls += 1;
+          throw new NonRetryableError('malformed order', { cause: new Error('missing id') });
+        },
       },
-    });
-    const node = await started(createNode(system, 'STRICT', { adapter }));
-    await push(adapter, 'START-to-STRICT', ['o']);
+      ['o'],
+    );
     const [failed] = await take(adapter, 'STRICT-fail', 1);
     expect(failed!.headers).toMatchObject({
       [MonomythHeader.Attempts]: 1,

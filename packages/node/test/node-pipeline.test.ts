@@ -17,7 +17,7 @@ import {
   takeValues,
 } from './helpers.js';
 
-const { track, started, openMemory } = memoryNodes();
+const { track, started, openMemory, startSolo } = memoryNodes();
 
 function sizes(): { interceptor: BatchInterceptor; seen: number[] } {
   const seen: number[] = [];
@@ -125,13 +125,15 @@ describe('node pipeline', () => {
 
   it('fan-out - several dests each get every output', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'COPY',
-      dest: ['left', 'right'],
-      transform: (n: number) => n + 1,
-    });
-    await started(createNode(system, 'COPY', { adapter }));
-    await push(adapter, 'START-to-COPY', [1, 2, 3]);
+    await startSolo(
+      adapter,
+      {
+        name: 'COPY',
+        dest: ['left', 'right'],
+        transform: (n: number) => n + 1,
+      },
+      [1, 2, 3],
+    );
     expect(await takeValues(adapter, 'left', 3)).toEqual([2, 3, 4]);
     expect(await takeValues(adapter, 'right', 3)).toEqual([2, 3, 4]);
   });
@@ -155,14 +157,16 @@ describe('node pipeline', () => {
 
   it('routing - route sends each output to its named destination', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'PARITY',
-      dest: { even: 'evens', odd: ['odds', 'odds-audit'] },
-      route: (n: number) => (n % 2 === 0 ? 'even' : 'odd'),
-      transform: (n: number) => n,
-    });
-    await started(createNode(system, 'PARITY', { adapter }));
-    await push(adapter, 'START-to-PARITY', [1, 2, 3, 4, 5]);
+    await startSolo(
+      adapter,
+      {
+        name: 'PARITY',
+        dest: { even: 'evens', odd: ['odds', 'odds-audit'] },
+        route: (n: number) => (n % 2 === 0 ? 'even' : 'odd'),
+        transform: (n: number) => n,
+      },
+      [1, 2, 3, 4, 5],
+    );
     expect(await takeValues(adapter, 'evens', 2)).toEqual([2, 4]);
     expect(await takeValues(adapter, 'odds', 3)).toEqual([1, 3, 5]);
     expect(await takeValues(adapter, 'odds-audit', 3)).toEqual([1, 3, 5]);
@@ -170,26 +174,30 @@ describe('node pipeline', () => {
 
   it('routing - a route key the node lacks fails that message at step place, without retry', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'R',
-      dest: { keep: 'kept' },
-      route: (s: string) => (s === 'bad' ? ('elsewhere' as 'keep') : 'keep'),
-      transform: (s: string) => s,
-    });
-    await started(createNode(system, 'R', { adapter }));
-    await push(adapter, 'START-to-R', ['ok', 'bad', 'fine']);
+    await startSolo(
+      adapter,
+      {
+        name: 'R',
+        dest: { keep: 'kept' },
+        route: (s: string) => (s === 'bad' ? ('elsewhere' as 'keep') : 'keep'),
+        transform: (s: string) => s,
+      },
+      ['ok', 'bad', 'fine'],
+    );
     expect(await takeValues(adapter, 'kept', 2)).toEqual(['ok', 'fine']);
     await takeNonRetryable(adapter, 'R-fail', 'place', 'UnknownRouteError');
   });
 
   it('filter - returning nothing drops the message and still acks it', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'EVEN',
-      transform: (n: number) => (n % 2 === 0 ? n : undefined),
-    });
-    const node = await started(createNode(system, 'EVEN', { adapter }));
-    await push(adapter, 'START-to-EVEN', [1, 2, 3, 4]);
+    const node = await startSolo(
+      adapter,
+      {
+        name: 'EVEN',
+        transform: (n: number) => (n % 2 === 0 ? n : undefined),
+      },
+      [1, 2, 3, 4],
+    );
     expect(await takeValues(adapter, 'EVEN-to-END', 2)).toEqual([2, 4]);
     await node.drain(1000);
     expect(node.stats()).toMatchObject({ processed: 4, published: 2 });
