@@ -89,6 +89,19 @@ describe.skipIf(PYZMQ_MISSING !== undefined)('monomyth keygen - interop with pyz
     })().catch(() => undefined);
   });
 
+  /**
+   * A pyzmq CURVE client with keys keygen made for `name` (in `folder`, its public-keys directory too), sending to the
+   * server as if its public key were `serverPublicFile`'s.
+   */
+  async function handshake(
+    name: string,
+    folder: string,
+    serverPublicFile: string,
+  ): Promise<ClientResult> {
+    const client = await keygen(name, join(dir, folder));
+    return pyzmqClient([client.secretFile, serverPublicFile, join(dir, folder), endpoint]);
+  }
+
   afterAll(async () => {
     router.close();
     await rm(dir, { recursive: true, force: true });
@@ -110,25 +123,13 @@ describe.skipIf(PYZMQ_MISSING !== undefined)('monomyth keygen - interop with pyz
   });
 
   it('keygen interop - a pyzmq CURVE client with keygen keys completes a handshake with a zeromq.js CURVE server', async () => {
-    const client = await keygen('controller', join(dir, 'controllers'));
-    const result = await pyzmqClient([
-      client.secretFile,
-      master.publicFile,
-      join(dir, 'controllers'),
-      endpoint,
-    ]);
+    const result = await handshake('controller', 'controllers', master.publicFile);
     expect(result.reply).toBe('echo: hello');
   });
 
   it('keygen interop - with another server key the pyzmq client gets nothing back', async () => {
-    const client = await keygen('c2', join(dir, 'c2'));
     const other = await keygen('not-the-master', join(dir, 'other'));
-    const result = await pyzmqClient([
-      client.secretFile,
-      other.publicFile,
-      join(dir, 'c2'),
-      endpoint,
-    ]);
+    const result = await handshake('c2', 'c2', other.publicFile);
     expect(result.reply).toBeNull();
   });
 });
