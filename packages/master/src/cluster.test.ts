@@ -37,6 +37,9 @@ function status(name: string, type: string): NodeStatus {
 
 const id = (text: string) => Buffer.from(text);
 
+/** The READY of worker w1, which offers A and already runs one A node, a1. */
+const w1RunningA1 = () => ready('w1', ['A'], [{ name: 'a1', type: 'A' }]);
+
 describe('cluster', () => {
   it('register - a worker is known by id and identity; its types join the catalog, which outlives it', () => {
     const cluster = new Cluster();
@@ -54,12 +57,7 @@ describe('cluster', () => {
   it('register again - same record, new identity; the old identity no longer reaches it; its nodes are taken as listed', () => {
     const cluster = new Cluster();
     const first = cluster.register(ready('w1', ['A']), id('i1'), 100, false).worker;
-    const { worker, again } = cluster.register(
-      ready('w1', ['A'], [{ name: 'a1', type: 'A' }]),
-      id('i2'),
-      200,
-      false,
-    );
+    const { worker, again } = cluster.register(w1RunningA1(), id('i2'), 200, false);
     expect(worker).toBe(first);
     expect(again).toBe(true);
     expect(cluster.workerByIdentity(id('i1'))).toBeUndefined();
@@ -85,12 +83,7 @@ describe('cluster', () => {
 
   it('desired - never below zero; deficits count running and outstanding starts', () => {
     const cluster = new Cluster();
-    const { worker } = cluster.register(
-      ready('w1', ['A'], [{ name: 'a1', type: 'A' }]),
-      id('i'),
-      0,
-      false,
-    );
+    const { worker } = cluster.register(w1RunningA1(), id('i'), 0, false);
     cluster.changeDesired('A', -3);
     expect(cluster.desired('A')).toBe(0);
     cluster.changeDesired('A', 4);
@@ -134,12 +127,7 @@ describe('cluster', () => {
     const { worker } = cluster.register(ready('w1', ['A']), id('i'), 0, false);
     cluster.nodeStarted(worker, 'A', 'a1', 10);
     cluster.remove(worker, 1000);
-    const back = cluster.register(
-      ready('w1', ['A'], [{ name: 'a1', type: 'A' }]),
-      id('j'),
-      500,
-      false,
-    );
+    const back = cluster.register(w1RunningA1(), id('j'), 500, false);
     expect(back.worker).not.toBe(worker);
     expect(back.worker.nodes.get('a1')?.startedAt).toBe(10);
   });
@@ -170,12 +158,7 @@ describe('cluster', () => {
 
   it('nodeGone - returns the type of the node that left, undefined for an unknown one', () => {
     const cluster = new Cluster();
-    const { worker } = cluster.register(
-      ready('w1', ['A'], [{ name: 'a1', type: 'A' }]),
-      id('i'),
-      0,
-      false,
-    );
+    const { worker } = cluster.register(w1RunningA1(), id('i'), 0, false);
     worker.stopping.add('a1');
     expect(cluster.nodeGone(worker, 'a1')).toBe('A');
     expect(worker.stopping.size).toBe(0);
@@ -213,7 +196,7 @@ describe('cluster', () => {
 
   it('recipe info - every known or desired type with its counts and the workers that can run it', () => {
     const cluster = new Cluster();
-    cluster.register(ready('w1', ['A'], [{ name: 'a1', type: 'A' }]), id('1'), 0, false);
+    cluster.register(w1RunningA1(), id('1'), 0, false);
     cluster.register(ready('w2', ['A', 'B']), id('2'), 0, false);
     cluster.changeDesired('C', 1);
     cluster.changeDesired('A', 2);
