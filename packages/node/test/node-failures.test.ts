@@ -4,10 +4,12 @@ import {
   NonRetryableError,
   StreamFailureError,
   jsonCodec,
+  type Node,
+  type NodeRuntimeOptions,
   type RetryOptions,
   type System,
 } from '../src/index.js';
-import { MonomythHeader } from '../src/adapter.js';
+import { MonomythHeader, type MessageHeaders } from '../src/adapter.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
 import {
   FaultyAdapter,
@@ -63,6 +65,26 @@ function failingSystem(
   });
 }
 
+/**
+ * Starts a `failingSystem` node on the in-memory adapter, feeds it one `input`, and waits for its first attempt: how
+ * the retry tests begin.
+ */
+async function failingNode(
+  name: string,
+  retry: RetryOptions,
+  error: Error,
+  input: unknown,
+  options: { runtime?: Omit<NodeRuntimeOptions, 'adapter'>; headers?: MessageHeaders } = {},
+): Promise<{ adapter: MemoryStreamAdapter; attempts: ReturnType<typeof attemptLog>; node: Node }> {
+  const adapter = await openMemory();
+  const attempts = attemptLog();
+  const system = failingSystem(name, retry, attempts, error);
+  const node = await started(createNode(system, name, { ...options.runtime, adapter }));
+  await push(adapter, `START-to-${name}`, [input], options.headers);
+  await attempts.reached(1);
+  return { adapter, attempts, node };
+}
+
 /** Opens the in-memory adapter (closed after the test) and a FaultyAdapter over it, for the node. */
 async function openFaulty(): Promise<{ inner: MemoryStreamAdapter; faulty: FaultyAdapter }> {
   const inner = await openMemory();
@@ -97,17 +119,13 @@ describe('node failures', () => {
       toFake: ['setTimeout', 'clearTimeout', 'Date'],
       now: Date.parse('2030-01-02T03:04:05.000Z'),
     });
-    const adapter = await openMemory();
-    const attempts = attemptLog();
-    const system = failingSystem(
+    const { adapter, attempts, node } = await failingNode(
       'FLAKY',
       { maxAttempts: 2, initialDelayMs: 5000, jitter: 0 },
-      attempts,
       new RangeError('out of range'),
+      { id: 1 },
+      { runtime: { worker: 'worker-7' }, headers: { trace: 't-1' } },
     );
-    const node = await started(createNode(system, 'FLAKY', { adapter, worker: 'worker-7' }));
-    await push(adapter, 'START-to-FLAKY', [{ id: 1 }], { trace: 't-1' });
-    await attempts.reached(1);
     await vi.advanceTimersByTimeAsync(5000);
     await attempts.reached(2);
     const [failed] = await take(adapter, 'FLAKY-fail', 1);
@@ -162,17 +180,12 @@ describe('node failures', () => {
 
   it('retry - a failing message is retried with exponential backoff, up to maxAttempts, then fails', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const adapter = await openMemory();
-    const attempts = attemptLog();
-    const system = failingSystem(
+    const { adapter, attempts, node } = await failingNode(
       'DOOMED',
       { maxAttempts: 4, initialDelayMs: 100, multiplier: 3, maxDelayMs: 500, jitter: 0 },
-      attempts,
       new Error('nope'),
+      'x',
     );
-    const node = await started(createNode(system, 'DOOMED', { adapter }));
-    await push(adapter, 'START-to-DOOMED', ['x']);
-    await attempts.reached(1);
     // Delays: 100, then 300, then min(900, 500) = 500.
     for (const [delay, attempt] of [
       [100, 2],
@@ -246,18 +259,14 @@ describe('node failures', () => {
 
   it('retry - jitter spreads the delay within +-jitter of the backoff', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const adapter = await openMemory();
-    const attempts = attemptLog();
-    const system = failingSystem(
+    // random() = 0 is the low end of the spread: 1000 * (1 - 0.5) = 500 ms.
+    const { attempts } = await failingNode(
       'JIT',
       { maxAttempts: 2, initialDelayMs: 1000, jitter: 0.5 },
-      attempts,
       new Error('again'),
+      'j',
+      { runtime: { random: () => 0 } },
     );
-    // random() = 0 is the low end of the spread: 1000 * (1 - 0.5) = 500 ms.
-    await started(createNode(system, 'JIT', { adapter, random: () => 0 }));
-    await push(adapter, 'START-to-JIT', ['j']);
-    await attempts.reached(1);
     await vi.advanceTimersByTimeAsync(499);
     expect(attempts.count()).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
