@@ -75,23 +75,31 @@ describe('certificates - reading files other tools wrote', () => {
     expect(pub).toEqual({ publicKey: secret.publicKey, metadata: {} });
   });
 
-  it('certificates - a czmq pair loads, with quoted metadata', async () => {
-    const secret = await readSecretCertificate(join(GOLDEN, 'czmq-alice.key_secret'));
-    expect(secret).toEqual({
-      publicKey: ALICE_PUBLIC,
-      secretKey: ALICE_SECRET,
-      metadata: { name: 'alice', email: 'alice@example.com' },
-    });
-    expect((await readCertificate(join(GOLDEN, 'czmq-alice.key'))).secretKey).toBeUndefined();
+  it.each([
+    {
+      what: 'a czmq pair loads, with quoted metadata',
+      file: 'czmq-alice.key_secret',
+      cert: {
+        publicKey: ALICE_PUBLIC,
+        secretKey: ALICE_SECRET,
+        metadata: { name: 'alice', email: 'alice@example.com' },
+      },
+    },
+    {
+      what: 'liberal reading: BOM, CRLF, tabs, mixed indentation, single quotes, comments, other sections',
+      file: 'liberal.key_secret',
+      cert: {
+        publicKey: SERVER_PUBLIC,
+        secretKey: SERVER_SECRET,
+        metadata: { owner: 'the "ops" team', note: 'bare value here' },
+      },
+    },
+  ])('certificates - $what', async ({ file, cert }) => {
+    expect(await readSecretCertificate(join(GOLDEN, file))).toEqual(cert);
   });
 
-  it('certificates - liberal reading: BOM, CRLF, tabs, mixed indentation, single quotes, comments, other sections', async () => {
-    const cert = await readCertificate(join(GOLDEN, 'liberal.key_secret'));
-    expect(cert).toEqual({
-      publicKey: SERVER_PUBLIC,
-      secretKey: SERVER_SECRET,
-      metadata: { owner: 'the "ops" team', note: 'bare value here' },
-    });
+  it('certificates - a public file has no secret key', async () => {
+    expect((await readCertificate(join(GOLDEN, 'czmq-alice.key'))).secretKey).toBeUndefined();
   });
 
   it('certificates - a key outside the curve section is still found, as pyzmq finds it', () => {
@@ -242,6 +250,17 @@ describe('certificates - bad files', () => {
     return path;
   }
 
+  /** Writes `text` to `name` and expects readCertificate to refuse it with `code`, naming the file. */
+  async function expectRefused(
+    name: string,
+    text: string,
+    code: CertificateErrorCode,
+    message?: RegExp,
+  ): Promise<void> {
+    const path = await file(name, text);
+    await expectCertificateError(readCertificate(path), code, path, message);
+  }
+
   it('certificates - a missing file is NOT_FOUND', async () => {
     const path = join(dir, 'none.key');
     await expectCertificateError(readCertificate(path), CertificateErrorCode.NotFound, path);
@@ -268,35 +287,27 @@ describe('certificates - bad files', () => {
   });
 
   it('certificates - a file larger than any certificate is MALFORMED without being read', async () => {
-    const big = await file(
+    await expectRefused(
       'big.key',
       `curve\n    public-key = "${ALICE_PUBLIC}"\n${'#'.repeat(MAX_CERTIFICATE_BYTES)}\n`,
-    );
-    await expectCertificateError(
-      readCertificate(big),
       CertificateErrorCode.Malformed,
-      big,
       /larger than any certificate/,
     );
   });
 
   it('certificates - text that is not ZPL is MALFORMED, with the line', async () => {
-    const path = await file('x.key', `curve\n    public-key = "${ALICE_PUBLIC}\n`);
-    await expectCertificateError(
-      readCertificate(path),
+    await expectRefused(
+      'x.key',
+      `curve\n    public-key = "${ALICE_PUBLIC}\n`,
       CertificateErrorCode.Malformed,
-      path,
       /line 2/,
     );
-    const named = await file('y.key', 'curve\n    = "x"\n');
-    await expectCertificateError(readCertificate(named), CertificateErrorCode.Malformed, named);
+    await expectRefused('y.key', 'curve\n    = "x"\n', CertificateErrorCode.Malformed);
   });
 
   it('certificates - no public key is MISSING_KEY', async () => {
-    const path = await file('x.key', 'metadata\ncurve\n');
-    await expectCertificateError(readCertificate(path), CertificateErrorCode.MissingKey, path);
-    const empty = await file('empty.key', '');
-    await expectCertificateError(readCertificate(empty), CertificateErrorCode.MissingKey, empty);
+    await expectRefused('x.key', 'metadata\ncurve\n', CertificateErrorCode.MissingKey);
+    await expectRefused('empty.key', '', CertificateErrorCode.MissingKey);
   });
 
   it('certificates - a key that is not 40 Z85 characters is BAD_KEY', async () => {
@@ -306,26 +317,25 @@ describe('certificates - bad files', () => {
       ALICE_PUBLIC.replace('Y', ' '),
       '',
     ]) {
-      const path = await file('x.key', `curve\n    public-key = "${key}"\n`);
-      await expectCertificateError(readCertificate(path), CertificateErrorCode.BadKey, path);
+      await expectRefused(
+        'x.key',
+        `curve\n    public-key = "${key}"\n`,
+        CertificateErrorCode.BadKey,
+      );
     }
-    const badSecret = await file(
+    await expectRefused(
       'x.key_secret',
       `curve\n    public-key = "${ALICE_PUBLIC}"\n    secret-key = "${ALICE_SECRET.slice(0, 39)}~"\n`,
-    );
-    await expectCertificateError(
-      readCertificate(badSecret),
       CertificateErrorCode.BadKey,
-      badSecret,
     );
   });
 
   it('certificates - halves of two different pairs are KEY_MISMATCH', async () => {
-    const path = await file(
+    await expectRefused(
       'x.key_secret',
       `curve\n    public-key = "${SERVER_PUBLIC}"\n    secret-key = "${ALICE_SECRET}"\n`,
+      CertificateErrorCode.KeyMismatch,
     );
-    await expectCertificateError(readCertificate(path), CertificateErrorCode.KeyMismatch, path);
   });
 
   it('certificates - a public certificate given where a secret one is needed is MISSING_KEY', async () => {
