@@ -56,38 +56,38 @@ export interface MmopErrorDetails {
   readonly cause?: unknown;
 }
 
-export class MmopDecodeError extends MonomythError {
+/**
+ * What the codec's two errors share: a stable `code` and, when the frames got that far, the message's kind and the
+ * offending field. Not exported from the package: callers catch `MmopDecodeError` or `MmopEncodeError`.
+ */
+export abstract class MmopCodecError<Code extends string> extends MonomythError {
+  readonly code: Code;
+  readonly kind: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: Code, message: string, details: MmopErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.kind = details.kind;
+    this.field = details.field;
+  }
+}
+
+export class MmopDecodeError extends MmopCodecError<DecodeErrorCode> {
   static {
     brandError(this, '@monomyth/mmop.MmopDecodeError');
   }
 
-  readonly code: DecodeErrorCode;
-  readonly kind: string | undefined;
-  readonly field: string | undefined;
   readonly requestId: string | undefined;
 
   constructor(code: DecodeErrorCode, message: string, details: MmopErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.kind = details.kind;
-    this.field = details.field;
+    super(code, message, details);
     this.requestId = details.requestId;
   }
 }
 
-export class MmopEncodeError extends MonomythError {
+export class MmopEncodeError extends MmopCodecError<EncodeErrorCode> {
   static {
     brandError(this, '@monomyth/mmop.MmopEncodeError');
-  }
-
-  readonly code: EncodeErrorCode;
-  readonly kind: string | undefined;
-  readonly field: string | undefined;
-
-  constructor(code: EncodeErrorCode, message: string, details: MmopErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.kind = details.kind;
-    this.field = details.field;
   }
 }
