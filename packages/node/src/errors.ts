@@ -115,57 +115,62 @@ export class RedeliveryLimitError extends NonRetryableError {
 export type NodeStep = 'pull' | 'transform' | 'place';
 
 /**
+ * What the errors that stop a node share: the node's name, and a cause described in the message
+ * (`node <name>: <what>: <cause>`). Not exported from the package: callers catch the subclasses.
+ */
+export abstract class NodeStoppedError extends MonomythError {
+  readonly nodeName: string;
+
+  constructor(nodeName: string, what: string, cause: unknown) {
+    super(`node ${nodeName}: ${what}: ${describeError(cause)}`, { cause });
+    this.nodeName = nodeName;
+  }
+}
+
+/**
  * The stream itself failed under a running node (pulling, publishing, acknowledging or setting up): not a message's
  * fault, so no attempt was burned. The node requeued what it held and stopped; `run()` rejects with this error and the
  * worker's supervisor decides whether to start it again.
  */
-export class StreamFailureError extends MonomythError {
+export class StreamFailureError extends NodeStoppedError {
   static {
     brandError(this, '@monomyth/node.StreamFailureError');
   }
 
   readonly code = 'STREAM_FAILURE';
   readonly step: NodeStep | 'start';
-  readonly nodeName: string;
 
   constructor(step: NodeStep | 'start', nodeName: string, cause: unknown) {
-    super(`node ${nodeName}: the stream failed at step ${step}: ${describeError(cause)}`, {
-      cause,
-    });
+    super(nodeName, `the stream failed at step ${step}`, cause);
     this.step = step;
-    this.nodeName = nodeName;
   }
 }
 
 /** A node's `onStart` or `onStop` hook threw. */
-export class NodeHookError extends MonomythError {
+export class NodeHookError extends NodeStoppedError {
   static {
     brandError(this, '@monomyth/node.NodeHookError');
   }
 
   readonly code = 'NODE_HOOK_FAILED';
   readonly hook: 'onStart' | 'onStop';
-  readonly nodeName: string;
 
   constructor(hook: 'onStart' | 'onStop', nodeName: string, cause: unknown) {
-    super(`node ${nodeName}: ${hook} failed: ${describeError(cause)}`, { cause });
+    super(nodeName, `${hook} failed`, cause);
     this.hook = hook;
-    this.nodeName = nodeName;
   }
 }
 
 /** A generator node's `generate` function (or its iterator) threw: the node stops with this error. */
-export class GeneratorFailedError extends MonomythError {
+export class GeneratorFailedError extends NodeStoppedError {
   static {
     brandError(this, '@monomyth/node.GeneratorFailedError');
   }
 
   readonly code = 'GENERATOR_FAILED';
-  readonly nodeName: string;
 
   constructor(nodeName: string, cause: unknown) {
-    super(`node ${nodeName}: the generator threw: ${describeError(cause)}`, { cause });
-    this.nodeName = nodeName;
+    super(nodeName, 'the generator threw', cause);
   }
 }
 
