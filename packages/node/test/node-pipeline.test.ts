@@ -59,15 +59,13 @@ describe('node pipeline', () => {
 
   it('pipeline - a partial batch is processed once batchTimeoutMs passes', async () => {
     const adapter = await openMemory();
-    const system = soloSystem({
-      name: 'ID',
-      batchSize: 10,
-      batchTimeoutMs: 20,
-      transform: (v: string) => v,
-    });
     const { interceptor, seen } = sizes();
-    await started(createNode(system, 'ID', { adapter, interceptors: [interceptor] }));
-    await push(adapter, 'START-to-ID', ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    await startSolo(
+      adapter,
+      { name: 'ID', batchSize: 10, batchTimeoutMs: 20, transform: (v: string) => v },
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+      { interceptors: [interceptor] },
+    );
     expect(await takeValues(adapter, 'ID-to-END', 7)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     expect(seen).toEqual([7]);
   });
