@@ -4,8 +4,14 @@
  * that report them) go up each time a message comes back.
  */
 import { StreamErrorCode, isDeadLetterCapable } from '@monomyth/node/adapter';
-import type { Delivery, MessagesRejectedError } from '@monomyth/node/adapter';
+import type {
+  Delivery,
+  MessagesRejectedError,
+  OutgoingMessage,
+  StreamAdapter,
+} from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
+import type { TestContext } from 'vitest';
 import type { ConformanceContext } from './context.js';
 import {
   Lacks,
@@ -21,13 +27,23 @@ import {
 export function poisonCases(ctx: ConformanceContext): void {
   const refused = ctx.refusedMessage;
 
-  it('publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order', async ({
-    skip,
-  }) => {
+  /**
+   * For the cases about refused messages: an adapter, a fresh queue, and a message the stream refuses for it. Skips the
+   * case where the suite was given no `refusedMessage`.
+   */
+  async function refusing(
+    skip: TestContext['skip'],
+  ): Promise<{ adapter: StreamAdapter; queue: string; bad: OutgoingMessage }> {
     if (refused === undefined) return skip(Lacks.refusedMessage);
     const adapter = await ctx.connect();
     const queue = await ctx.freshQueue(adapter);
-    const bad = { queue, ...refused() };
+    return { adapter, queue, bad: { queue, ...refused() } };
+  }
+
+  it('publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order', async ({
+    skip,
+  }) => {
+    const { adapter, queue, bad } = await refusing(skip);
     const error = (await rejectionOf(
       adapter.publish([
         { queue, body: encoder.encode('a') },
@@ -49,12 +65,8 @@ export function poisonCases(ctx: ConformanceContext): void {
   it('publish - a call of refused messages only stores nothing, and the adapter goes on publishing', async ({
     skip,
   }) => {
-    if (refused === undefined) return skip(Lacks.refusedMessage);
-    const adapter = await ctx.connect();
-    const queue = await ctx.freshQueue(adapter);
-    const error = (await rejectionOf(
-      adapter.publish([{ queue, ...refused() }]),
-    )) as MessagesRejectedError;
+    const { adapter, queue, bad } = await refusing(skip);
+    const error = (await rejectionOf(adapter.publish([bad]))) as MessagesRejectedError;
     expect(error.rejected.map((message) => message.index)).toEqual([0]);
     await publishTexts(adapter, queue, ['after']);
     const consumer = await adapter.consume(queue, { maxUnacked: 10 });
