@@ -3,6 +3,7 @@
  * holder's connection when the clock alone cannot tell, and the registration itself. A refused peer gets ERROR 409
  * NAME_TAKEN and nothing changes.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { ReplyCode, Status, plainInstance } from '@monomyth/mmop';
 import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
@@ -38,11 +39,22 @@ export function admitReady(
   if (claim.verdict === 'accept') return admission.admit(claimant);
   if (claim.verdict === 'refuse') return refuse(context, claimant, claim.reason);
   // Heard from lately: is it still connected? A ROUTER with `mandatory` refuses to route to a peer that is gone, so a
-  // send to it tells. A worker that crashed and restarted at once is admitted; a live one keeps its name.
-  context
-    .send(claim.holder.identity, { kind: 'HEARTBEAT-ACK', masterEpoch: admission.masterEpoch })
+  // send to it tells. A worker that crashed and restarted at once may send READY before the master's I/O thread has
+  // seen its old connection close, so a holder that still answers is asked once more after PROBE_AGAIN_MS before the
+  // claimant is refused. A worker that restarted is admitted; a live one keeps its name.
+  const probe = (): Promise<void> =>
+    context.send(claim.holder.identity, {
+      kind: 'HEARTBEAT-ACK',
+      masterEpoch: admission.masterEpoch,
+    });
+  probe()
+    .then(() => delay(PROBE_AGAIN_MS))
+    .then(() => (admission.isRunning() ? probe() : undefined))
     .then(
-      () => refuse(context, claimant, NameClaims.liveHolder(claimant.name, claim.holder)),
+      () => {
+        if (admission.isRunning())
+          refuse(context, claimant, NameClaims.liveHolder(claimant.name, claim.holder));
+      },
       () => {
         if (!admission.isRunning()) return;
         const now = context.cluster.worker(claimant.name);
@@ -51,6 +63,9 @@ export function admitReady(
       },
     );
 }
+
+/** How long after a first answered probe the holder of a claimed name is probed again. */
+const PROBE_AGAIN_MS = 250;
 
 function refuse(context: MasterContext, claimant: Claimant, reason: string): void {
   context.log.warn(
