@@ -16,13 +16,14 @@
  * Opened with a fail queue whose dead-letter route the adapter set up, it also has `deadLetter`: a `basic.nack`
  * without requeue, after which the broker moves the message, as stored, to the fail queue.
  */
-import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import {
   BatchWaiter,
   ConsumerClosedError,
   UnknownDeliveryError,
   UnknownQueueError,
   attemptOf,
+  describeError,
 } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import type {
@@ -35,8 +36,10 @@ import { Lifecycle } from '@monomyth/mmop';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
 import type { RedeliveryCounter } from './redelivery-counter.js';
-import { describeError } from '@monomyth/node/adapter';
 import { RabbitMqChannelError, replyCodeOf } from './errors.js';
+import { RmqDelivery } from './rmq-delivery.js';
+import { sendSettlement } from './settle-frames.js';
+import type { SettleHow } from './settle-frames.js';
 import { fromAmqpHeaders } from './wire.js';
 
 /** Channel failures in a row on a live connection before a consumer gives up. */
@@ -56,22 +59,6 @@ export interface ConsumerHost {
   closed(consumer: RabbitMqConsumer): void;
 }
 
-/** A delivery from RabbitMQ: the contract's fields, plus its delivery tag and the channel it came on. */
-export class RmqDelivery implements Delivery {
-  constructor(
-    readonly queue: string,
-    readonly body: Uint8Array,
-    readonly headers: MessageHeaders,
-    readonly attempt: number,
-    readonly redelivered: boolean,
-    readonly deliveryTag: number,
-    /** Which of its consumer's channels it came on: a delivery of an earlier one can no longer be settled. */
-    readonly channelEpoch: number,
-    readonly consumer: RabbitMqConsumer,
-    readonly redeliveryCount: number | undefined,
-  ) {}
-}
-
 type ConsumerState = 'opening' | 'open' | 'recovering' | 'closed' | 'failed';
 
 const CONSUMER_TRANSITIONS = {
@@ -81,11 +68,6 @@ const CONSUMER_TRANSITIONS = {
   failed: ['closed'],
   closed: [],
 } as const satisfies Record<ConsumerState, readonly ConsumerState[]>;
-
-/** amqplib settles by a message's `fields.deliveryTag` only. */
-function tagOnly(deliveryTag: number): Message {
-  return { fields: { deliveryTag } } as Message;
-}
 
 export class RabbitMqConsumer implements StreamConsumer {
   private channel: Channel | undefined;
@@ -331,10 +313,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     }
   }
 
-  private async settle(
-    deliveries: readonly Delivery[],
-    how: 'ack' | 'requeue' | 'dead-letter',
-  ): Promise<void> {
+  private async settle(deliveries: readonly Delivery[], how: SettleHow): Promise<void> {
     if (this.life.is('closed')) throw new ConsumerClosedError(how, this.queue);
     const tags: number[] = [];
     let ascending = true;
@@ -361,17 +340,13 @@ export class RabbitMqConsumer implements StreamConsumer {
     for (const tag of tags) this.handedOut.delete(tag);
     const channel = this.channel;
     if (channel !== undefined) {
-      // Every delivery older than the oldest still held is settled now or was before: one `multiple` frame covers them.
       let oldestHeld = Number.POSITIVE_INFINITY;
       for (const tag of this.handedOut.keys()) {
         oldestHeld = tag;
         break;
       }
       try {
-        let i = 0;
-        while (i < tags.length && (tags[i] as number) < oldestHeld) i += 1;
-        if (i > 0) this.send(channel, tags[i - 1] as number, true, how);
-        for (; i < tags.length; i++) this.send(channel, tags[i] as number, false, how);
+        sendSettlement(channel, tags, oldestHeld, how);
       } catch (error) {
         // The channel is closing: the broker gives these back and they come again, which is what at-least-once allows.
         this.host.logger.debug(
@@ -382,16 +357,6 @@ export class RabbitMqConsumer implements StreamConsumer {
     }
     this.host.settled();
     if (this.waiter.waiting && this.head < this.buffer.length) this.offer();
-  }
-
-  private send(
-    channel: Channel,
-    tag: number,
-    multiple: boolean,
-    how: 'ack' | 'requeue' | 'dead-letter',
-  ): void {
-    if (how === 'ack') channel.ack(tagOnly(tag), multiple);
-    else channel.nack(tagOnly(tag), multiple, how === 'requeue');
   }
 
   private fill(batch: RmqDelivery[], max: number): void {
