@@ -52,6 +52,9 @@ export interface Envelope<M = MmopMessage> {
 /** Longest version or kind frame worth reading as text: anything longer is neither. */
 const MAX_LABEL_BYTES = 64;
 
+/** A first frame meant as an MMOP version, exact or not: `MMOP` in any case, after any whitespace or NULs. */
+const VERSION_ATTEMPT = /^[\s\0]*mmop/i;
+
 interface KindEntry {
   readonly kind: MessageKind;
   readonly frame: Buffer;
@@ -249,10 +252,13 @@ function checkVersion(frame: Uint8Array): void {
   }
   const label =
     frame.byteLength <= MAX_LABEL_BYTES ? toBuffer(frame).toString('latin1') : undefined;
-  if (label !== undefined && /^MMOP\/\d+$/.test(label)) {
+  // Any short frame that reads as an attempt at an MMOP version (`MMOP/2`, but also near-misses such as `MMOP/1 `,
+  // `mmop/1` or `MMOP/1.0`) is a version this side does not speak, and the peer hears so: only `MMOP/1` exactly is
+  // MMOP/1. A well-formed version is named bare; a near-miss is quoted, so its stray bytes show.
+  if (label !== undefined && VERSION_ATTEMPT.test(label)) {
     throw new MmopDecodeError(
       DecodeErrorCode.UnsupportedVersion,
-      `peer speaks ${label}; this side speaks ${SUPPORTED_VERSIONS.join(', ')}`,
+      `peer speaks ${/^MMOP\/\d+$/.test(label) ? label : printable(frame)}; this side speaks ${SUPPORTED_VERSIONS.join(', ')}`,
     );
   }
   throw new MmopDecodeError(
