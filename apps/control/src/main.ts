@@ -18,6 +18,8 @@ import {
   loadClientCurveKeys,
   masterEndpointOption,
   masterKeyOption,
+  packageVersion,
+  reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
 import {
@@ -94,6 +96,7 @@ function print(options: GlobalOptions, data: unknown, human: string): void {
 
 const program = new Command('monomyth')
   .description('Control a Monomyth cluster: start and stop nodes, list workers and node types.')
+  .version(packageVersion(import.meta.url))
   .addOption(masterEndpointOption('--master <endpoint>', "the master's endpoint"))
   .addOption(
     curveSecretKeyOption(
@@ -108,7 +111,7 @@ const program = new Command('monomyth')
     milliseconds,
     DEFAULT_CONTROL_TIMEOUT_MS,
   )
-  .showHelpAfterError()
+  // A usage error is its one line (commander's `error: ...`), as with the other two commands; --help shows the rest.
   .exitOverride(exitOnParseError);
 
 program
@@ -189,13 +192,26 @@ program
         const result = await client.stopNode(target, local.count, {
           drainTimeoutMs: local.drainMs,
         });
-        print(
-          options,
-          result,
-          result.stopped.length === 0 && result.failures.length === 0
-            ? `no ${target} node was running; ${local.count} fewer are wanted`
-            : outcomesTable('stopped', result.stopped, result.failures),
-        );
+        const matched = [...result.stopped, ...result.failures];
+        // A node name stops that one node, whatever -n says; a type stops up to -n of the running ones.
+        const byName = matched.some((node) => node.nodeName === target);
+        const notRunning = byName ? 0 : Math.max(0, local.count - matched.length);
+        if (options.json || matched.length > 0)
+          print(
+            options,
+            { ...result, notRunning },
+            outcomesTable('stopped', result.stopped, result.failures),
+          );
+        if (matched.length === 0) {
+          console.error(
+            `monomyth: no ${target} node was running; ${local.count} fewer are wanted all the same`,
+          );
+          process.exitCode = EXIT_FAILURE;
+        } else if (notRunning > 0) {
+          console.error(
+            `monomyth: ${notRunning} of the ${local.count} ${target} nodes asked for were not running`,
+          );
+        }
       },
       { pingFirst: true },
     ),
@@ -219,4 +235,10 @@ program
 
 registerKeygen(program);
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (error) {
+  // Not an answer from the master nor bad usage (withClient maps those): a bug or the machine. One line, exit 1.
+  reportFatal('monomyth', undefined, 'failed', error);
+  process.exitCode = EXIT_FAILURE;
+}

@@ -14,12 +14,15 @@ import {
   createAppLogger,
   curveSecretKeyOption,
   durationArgument,
+  exitFatal,
   exitOnParseError,
   exitWithUsage,
   handleShutdownSignals,
   loadSecretKey,
   logLevelOption,
   masterEndpointOption,
+  packageVersion,
+  reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
 import { CertificateError } from '@monomyth/mmop';
@@ -29,6 +32,7 @@ import {
   DEFAULT_MASTER_START_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_STALL_LIMIT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
   Master,
   InvalidOptionError,
 } from '@monomyth/master';
@@ -39,6 +43,7 @@ const positiveMs = durationArgument({ min: 1 });
 
 const program = new Command(APP)
   .description('Run a Monomyth master: workers and control clients connect to it over MMOP/1.')
+  .version(packageVersion(import.meta.url))
   .addOption(masterEndpointOption('--bind <endpoint>', 'where to listen'))
   .option(
     '--heartbeat-ms <ms>',
@@ -75,6 +80,12 @@ const program = new Command(APP)
     positiveMs,
     DEFAULT_DRAIN_TIMEOUT_MS,
   )
+  .option(
+    '--max-frame-bytes <n>',
+    'the largest frame a peer may send; a peer sending a larger one is disconnected',
+    wholeNumberArgument({ min: 4096 }),
+    DEFAULT_MAX_FRAME_BYTES,
+  )
   .addOption(
     curveSecretKeyOption(
       "the master's secret certificate (NAME.key_secret): turns CURVE on, so only listed keys may connect",
@@ -109,6 +120,7 @@ const options = program.opts<{
   recoveryWindowMs?: number;
   startTimeoutMs: number;
   drainTimeoutMs: number;
+  maxFrameBytes: number;
   curveSecretKey?: string;
   workersKeys?: string;
   controllersKeys?: string;
@@ -134,6 +146,7 @@ try {
     recoveryWindowMs: options.recoveryWindowMs,
     startTimeoutMs: options.startTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    maxFrameBytes: options.maxFrameBytes,
     curveSecretKey,
     workersKeysDir: options.workersKeys,
     controllersKeysDir: options.controllersKeys,
@@ -145,8 +158,7 @@ try {
     // Flags that do not fit together (a stall limit within the liveness window): a usage error.
     exitWithUsage(APP, error.message);
   }
-  logger.fatal({ err: error }, 'could not start the master');
-  process.exit(EXIT_FAILURE);
+  exitFatal(APP, logger, 'could not start the master', error);
 }
 
 handleShutdownSignals({ logger, drain: () => void master.close() });
@@ -165,6 +177,6 @@ try {
   await master.run();
   logger.info({}, 'master stopped');
 } catch (error) {
-  logger.fatal({ err: error }, 'the master failed');
+  reportFatal(APP, logger, 'the master failed', error);
   process.exitCode = EXIT_FAILURE;
 }

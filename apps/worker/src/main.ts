@@ -15,10 +15,10 @@
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import {
-  EXIT_FAILURE,
   createAppLogger,
   curveSecretKeyOption,
   durationArgument,
+  exitFatal,
   exitOnParseError,
   exitWithUsage,
   handleShutdownSignals,
@@ -26,6 +26,8 @@ import {
   logLevelOption,
   masterEndpointOption,
   masterKeyOption,
+  packageVersion,
+  reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
 import { describeError } from '@monomyth/mmop';
@@ -46,13 +48,19 @@ const APP = 'monomyth-worker';
 
 const program = new Command(APP)
   .description("Run a system's nodes for a Monomyth master.")
+  .version(packageVersion(import.meta.url))
   .addOption(masterEndpointOption('--master <endpoint>', "the master's endpoint"))
-  .requiredOption('--system <path>', 'a module whose default export is defineSystem(...)')
+  // Checked after parsing, not as a commander required option: commander reports a missing required option before an
+  // unknown one, so a mistyped `--sytem` would be reported as the missing --system.
+  .option('--system <path>', 'a module whose default export is defineSystem(...) (required)')
   .addOption(
+    // MONOMYTH_AMQP_URL is read below, not with .env(): commander counts a variable's value in .conflicts(), and a
+    // variable set for the whole shell should not make `--memory` an error; the flag typed with it should.
     new Option(
       '--amqp <urls>',
-      'the RabbitMQ the nodes use: a URL, or a comma-separated list of the nodes of one cluster',
-    ).env('MONOMYTH_AMQP_URL'),
+      'the RabbitMQ the nodes use: a URL, or a comma-separated list of the nodes of one cluster ' +
+        '(env: MONOMYTH_AMQP_URL, which --memory overrides)',
+    ).conflicts('memory'),
   )
   .option(
     '--memory',
@@ -101,7 +109,7 @@ const program = new Command(APP)
 
 const options = program.opts<{
   master: string;
-  system: string;
+  system?: string;
   amqp?: string;
   memory: boolean;
   name?: string;
@@ -115,15 +123,19 @@ const options = program.opts<{
   logLevel: string;
 }>();
 
+if (options.system === undefined) exitWithUsage(APP, "required option '--system <path>' not specified");
+const systemPath = options.system;
+
 const curve = await loadClientCurveKeys(options, 'worker');
 if ('error' in curve) exitWithUsage(APP, curve.error);
 
-if (!options.memory && !options.amqp) {
+const amqp = options.amqp ?? (process.env.MONOMYTH_AMQP_URL || undefined);
+if (!options.memory && amqp === undefined) {
   exitWithUsage(APP, 'say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory');
 }
 let amqpUrls: string[] | undefined;
 try {
-  amqpUrls = options.memory ? undefined : parseAmqpUrls(options.amqp ?? '');
+  amqpUrls = options.memory ? undefined : parseAmqpUrls(amqp ?? '');
 } catch (error) {
   exitWithUsage(APP, describeError(error));
 }
@@ -139,8 +151,13 @@ if (options.quorumQueues)
 
 let system;
 try {
-  system = await loadSystem(options.system);
+  system = await loadSystem(systemPath);
 } catch (error) {
+  // The module's own error, with its stack, for whoever debugs it; the one line says what to do.
+  logger.debug({ err: error }, 'the system module did not load');
+  await new Promise<void>((resolve) => {
+    logger.flush(() => resolve());
+  });
   exitWithUsage(APP, describeError(error));
 }
 
@@ -159,10 +176,7 @@ try {
     logger,
   );
 } catch (error) {
-  logger.fatal({ err: error }, 'could not open the stream adapter');
-  // Let pino's transport flush before exiting.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  process.exit(EXIT_FAILURE);
+  exitFatal(APP, logger, 'could not open the stream adapter', error);
 }
 
 const { adapter } = opened;
@@ -182,9 +196,9 @@ try {
   });
 } catch (error) {
   // What the flags could not check alone (a --name the master could not take): bad usage, like a refused flag.
-  if (!(error instanceof InvalidOptionError)) throw error;
   await adapter.close();
-  exitWithUsage(APP, error.message);
+  if (error instanceof InvalidOptionError) exitWithUsage(APP, error.message);
+  exitFatal(APP, logger, 'could not start the worker', error);
 }
 
 handleShutdownSignals({
@@ -198,7 +212,7 @@ handleShutdownSignals({
 
 // A broker gone for good leaves nothing for this worker to do: leave, and let the process supervisor start it again.
 void opened.failed?.then((error) => {
-  logger.fatal({ err: error }, 'the stream adapter gave up; the worker leaves');
+  reportFatal(APP, logger, 'the stream adapter gave up; the worker leaves', error);
   process.exitCode = 1;
   void worker.close({
     drainTimeoutMs: 0,
@@ -210,10 +224,11 @@ logger.info({ workerId: worker.id, system: system.name, types: system.types }, '
 try {
   await worker.run();
 } catch (error) {
-  if (!(error instanceof WorkerRefusedError || error instanceof WorkerLinkError)) throw error;
   // Refused: trying again under this name would be refused again. Link failed: this process can no longer hear a
   // master. Either way, say why in one line and exit 1, for the process supervisor to act on.
-  console.error(`monomyth-worker: ${error.message}`);
+  if (error instanceof WorkerRefusedError || error instanceof WorkerLinkError)
+    console.error(`${APP}: ${error.message}`);
+  else reportFatal(APP, logger, 'the worker failed', error);
   process.exitCode = 1;
 }
 await adapter.close();

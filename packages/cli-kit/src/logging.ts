@@ -21,6 +21,9 @@ export function createAppLogger(app: string, level: string): Logger {
   return pino({
     level,
     base: { app, pid: process.pid },
+    // pino's default `err` serializer appends each cause's message to the error's own, and Monomyth errors already
+    // quote their cause: the same text would show twice. The cause stays, as a nested object.
+    serializers: { err: pino.stdSerializers.errWithCause },
     transport: process.stdout.isTTY
       ? { target: 'pino-pretty', options: { colorize: true } }
       : undefined,

@@ -23,6 +23,7 @@ import { coalesceWrites } from './coalesced-writes.js';
 import { describeError } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import { RabbitMqConnectionError } from './errors.js';
+import type { ConnectionFailure } from './errors.js';
 import { redactSecrets, redactUrl } from './options.js';
 import type { CompiledRabbitMqOptions } from './options.js';
 
@@ -143,10 +144,12 @@ export class ConnectionKeeper {
       }
     }
     this.urlIndex = 0;
-    const refused = failures.every((failure) => failure.reason === 'access-refused');
+    // One reason for the list only when every node gave it: a refusal from some and silence from others is unreachable.
+    const first = failures[0]?.reason;
+    const same = failures.every((failure) => failure.reason === first);
     throw new RabbitMqConnectionError(
       this.options.redactedUrl,
-      refused ? 'access-refused' : 'unreachable',
+      same && first !== undefined ? first : 'unreachable',
       failures.map((failure) => failure.message.replace(/^RabbitMQ at /, '')).join('; '),
       { cause: failures[0] },
     );
@@ -238,7 +241,9 @@ export class ConnectionKeeper {
       model = await this.connectOnce();
     } catch (error) {
       if (!this.life.is('down')) return;
-      const refused = error instanceof RabbitMqConnectionError && error.reason === 'access-refused';
+      const refused =
+        error instanceof RabbitMqConnectionError &&
+        (error.reason === 'access-refused' || error.reason === 'vhost-refused');
       if (refused || this.attempts >= this.options.reconnect.maxAttempts) {
         this.fail(
           refused
@@ -304,11 +309,16 @@ function connectionError(
   error: unknown,
 ): RabbitMqConnectionError {
   const detail = redactSecrets(describeError(error), urls);
-  const refused = /ACCESS[-_]REFUSED|\b403\b|authentication/i.test(detail);
-  return new RabbitMqConnectionError(
-    redactUrl(url),
-    refused ? 'access-refused' : 'unreachable',
-    detail,
-    { cause: error },
-  );
+  return new RabbitMqConnectionError(redactUrl(url), refusalIn(detail), detail, { cause: error });
+}
+
+/**
+ * What a failed handshake refused, from amqplib's text: ACCESS_REFUSED is the user/password; a connection.close in
+ * answer to connection.open (amqplib says `Expected ConnectionOpenOk; got <ConnectionClose ...>`, dropping the
+ * broker's NOT_ALLOWED text) is the virtual host.
+ */
+function refusalIn(detail: string): ConnectionFailure {
+  if (/ACCESS[-_]REFUSED|\b403\b|authentication/i.test(detail)) return 'access-refused';
+  if (/Expected ConnectionOpenOk; got <ConnectionClose/.test(detail)) return 'vhost-refused';
+  return 'unreachable';
 }

@@ -4,12 +4,26 @@
  */
 import { MonomythError, brandError } from '@monomyth/node/adapter';
 
-/** Why the adapter has no connection: it could not open one, or gave up reconnecting. */
-export type ConnectionFailure = 'unreachable' | 'access-refused' | 'gave-up';
+/**
+ * Why the adapter has no connection: it could not open one, the broker refused the user/password or the virtual host
+ * (it does not exist, or the user has no permission on it), or the adapter gave up reconnecting.
+ */
+export type ConnectionFailure = 'unreachable' | 'access-refused' | 'vhost-refused' | 'gave-up';
+
+/** The virtual host a URL names, as RabbitMQ reads it: the decoded path, `/` when there is none. */
+function vhostOf(url: string): string {
+  try {
+    const path = new URL(url).pathname.slice(1);
+    return path === '' ? '/' : decodeURIComponent(path);
+  } catch {
+    return '/';
+  }
+}
 
 /**
- * The broker cannot be reached, refused the credentials, or stayed away past `reconnect.maxAttempts`. `url` is
- * redacted (`amqp://user:***@host:port`).
+ * The broker cannot be reached, refused the credentials or the virtual host, or stayed away past
+ * `reconnect.maxAttempts`. `url` is redacted (`amqp://user:***@host:port`). A refusal says what was refused in plain
+ * words (the broker's own text stays in `cause`); the other failures end with their `detail`.
  */
 export class RabbitMqConnectionError extends MonomythError {
   static {
@@ -26,13 +40,15 @@ export class RabbitMqConnectionError extends MonomythError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    const what =
+    super(
       reason === 'access-refused'
-        ? 'the broker refused the credentials'
-        : reason === 'gave-up'
-          ? 'gave up reconnecting'
-          : 'cannot connect';
-    super(`RabbitMQ at ${url}: ${what} (${detail})`, options);
+        ? `RabbitMQ refused the user/password for ${url}`
+        : reason === 'vhost-refused'
+          ? `RabbitMQ at ${url} refused the virtual host "${vhostOf(url)}": it does not exist, or the user has no ` +
+            'permission on it'
+          : `RabbitMQ at ${url}: ${reason === 'gave-up' ? 'gave up reconnecting' : 'cannot connect'} (${detail})`,
+      options,
+    );
     this.url = url;
     this.reason = reason;
   }

@@ -56,6 +56,10 @@ let statuses: readonly NodeStatus[] = [];
 let slots: readonly (readonly [string, number])[] = [];
 let heartbeat: NodeJS.Timeout | undefined;
 let registerRetry: NodeJS.Timeout | undefined;
+/** Since when READY has found no master, and when that was last said; undefined while READY goes out. */
+let unreachable: { since: number; warnedAt: number } | undefined;
+/** How often an unreachable master is said again while the worker keeps trying. */
+const UNREACHABLE_WARNING_MS = 30_000;
 /** The stall being watched: the longest lag seen, the nodes seen in flight, and the lag at which to warn next. */
 let stall: { maxLagMs: number; nodes: Map<string, number>; warnAtMs: number } | undefined;
 // Opened after the state above exists: a socket that cannot be opened fails the link, which clears its timers.
@@ -179,10 +183,30 @@ function register(): void {
     capacity: config.capacity,
     recipes: config.recipes.map((recipe) => ({ ...recipe })),
     nodes: running.map((node) => ({ name: node.name, type: node.type, recipe: node.recipe })),
-  }).catch((error: unknown) =>
-    log('debug', { err: String(error) }, 'READY not sent; the master is not connected'),
+  }).then(
+    () => {
+      unreachable = undefined;
+    },
+    (error: unknown) => reportUnreachable(error),
   );
   registerRetry = setTimeout(register, config.registerRetryMs);
+}
+
+/**
+ * READY could not be sent: no connection to the master. Said at warn, with the endpoint, the first time and then at
+ * most every UNREACHABLE_WARNING_MS while the worker keeps trying, so a wrong --master is plain at the default level
+ * without a line a second.
+ */
+function reportUnreachable(error: unknown): void {
+  const now = Date.now();
+  unreachable ??= { since: now, warnedAt: -Infinity };
+  if (now - unreachable.warnedAt < UNREACHABLE_WARNING_MS) return;
+  unreachable.warnedAt = now;
+  log(
+    'warn',
+    { master: config.master, forMs: now - unreachable.since, reason: describeError(error) },
+    `the master at ${config.master} is not reachable: READY not sent; still trying`,
+  );
 }
 
 function onRegistered(registered: MessageOf<'REGISTERED'>): void {
