@@ -17,6 +17,8 @@ export {
   DEFAULT_MASTER_START_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_AVOID_AFTER_FAILURE_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_RECEIVE_HIGH_WATER_MARK,
 } from './options.js';
 export type { MasterOptions, CompiledMasterOptions } from './options.js';
 /** How long a stopped node may drain when neither the options nor the request say (MMOP's default). */

@@ -18,9 +18,6 @@ export class MasterBindError extends MonomythError {
   readonly code = 'BIND_FAILED';
 }
 
-/** Room for the envelope and frame overhead on top of the largest body the codec accepts. */
-const FRAME_OVERHEAD_BYTES = 4096;
-
 export interface MasterSocket {
   readonly router: Router;
   /** The CURVE keys and ZAP handler, or undefined when CURVE is off. */
@@ -47,7 +44,11 @@ export async function openMasterSocket(
     // No peer takes over a routing id in use: a second connection under it is refused. Workers give each socket a
     // fresh id, so one that reconnects never needs the old one.
     handover: false,
-    maxMessageSize: options.codecLimits.maxBodyBytes + FRAME_OVERHEAD_BYTES,
+    // ZMQ_MAXMSGSIZE bounds each frame (not a whole multipart message): a peer that sends a larger one is disconnected
+    // by ZeroMQ's I/O thread before the frame is buffered. ZMQ_RCVHWM counts whole messages per peer; together they
+    // bound what a peer sending well-framed messages can make the master hold (see docs/mmop.md, Limits).
+    maxMessageSize: options.maxFrameBytes,
+    receiveHighWaterMark: options.receiveHighWaterMark,
   });
   try {
     await router.bind(options.bind);

@@ -93,12 +93,17 @@ export class Master {
       transitions: MASTER_TRANSITIONS,
       log: (level, fields, msg) => this.#log[level](fields, msg),
     });
-    this.#codec = new MmopCodec(options.codecLimits);
+    // What the master decodes is bounded by maxFrameBytes (ZeroMQ already refused larger frames); what it encodes, by
+    // the codec limits, so a large INFO-RESPONSE can still go out.
+    this.#codec = new MmopCodec({
+      ...options.codecLimits,
+      maxBodyBytes: Math.min(options.maxFrameBytes, options.codecLimits.maxBodyBytes),
+    });
     this.#malformed = new MalformedFrames(this.#log);
     this.#gate =
       security &&
       new FrameGate(security, this.#log, (identity, peer) => this.#onRefused(identity, peer));
-    this.#replies = new Replies(router, this.#codec, this.#log, () =>
+    this.#replies = new Replies(router, new MmopCodec(options.codecLimits), this.#log, () =>
       this.#life.is('closed', 'failed'),
     );
     this.#context = {

@@ -38,8 +38,22 @@ export interface MasterOptions {
   stopGraceMs?: number;
   /** After a type fails to start, or crash-loops, on a worker, other workers are preferred for it this long. @default 30_000 */
   avoidAfterFailureMs?: number;
-  /** Bounds on what the master accepts from peers. @default DEFAULT_CODEC_LIMITS */
+  /** Bounds on what the master accepts from peers and sends to them. @default DEFAULT_CODEC_LIMITS */
   codecLimits?: Partial<CodecLimits>;
+  /**
+   * The largest frame the master receives, in bytes (ZeroMQ's ZMQ_MAXMSGSIZE on its ROUTER, and the largest body it
+   * decodes). A peer that sends a larger frame is disconnected by ZeroMQ before the frame is buffered. Sized for the
+   * largest legitimate READY (a worker of 1,000 node types with recipes of ~1 KiB each); replies the master sends are
+   * bounded by `codecLimits.maxBodyBytes` instead. At least 4096 (the CURVE handshake must fit).
+   * @default DEFAULT_MAX_FRAME_BYTES (1 MiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * Complete messages ZeroMQ queues per peer before it stops reading that peer's connection (ZMQ_RCVHWM). With
+   * `maxFrameBytes`, bounds what one peer can make the master hold: about this many times 3 x maxFrameBytes.
+   * @default DEFAULT_RECEIVE_HIGH_WATER_MARK (100)
+   */
+  receiveHighWaterMark?: number;
   /** Receives the master's structured logs (pino's shape). @default a logger that writes nothing */
   logger?: Logger;
   /** This master's epoch, told to workers: a new one tells them the master restarted. @default random */
@@ -72,6 +86,8 @@ export interface CompiledMasterOptions {
   readonly stopGraceMs: number;
   readonly avoidAfterFailureMs: number;
   readonly codecLimits: Readonly<CodecLimits>;
+  readonly maxFrameBytes: number;
+  readonly receiveHighWaterMark: number;
   readonly logger: Logger;
   readonly epoch: string;
   /** CURVE settings, or undefined for plain MMOP. */
@@ -93,6 +109,12 @@ export const MIN_DEFAULT_RECOVERY_WINDOW_MS = 5_000;
 export const DEFAULT_MASTER_START_TIMEOUT_MS = 10_000;
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
+/** The largest frame a master receives by default: 1 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** Complete messages queued per peer by default before ZeroMQ stops reading it. */
+export const DEFAULT_RECEIVE_HIGH_WATER_MARK = 100;
+/** The smallest maxFrameBytes: ZMQ_MAXMSGSIZE applies to handshake frames too, and CURVE's are a few hundred bytes. */
+const MIN_FRAME_BYTES = 4096;
 
 type DurationOption =
   | 'heartbeatIntervalMs'
@@ -151,6 +173,18 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     stopGraceMs: duration('stopGraceMs', DEFAULT_STOP_GRACE_MS),
     avoidAfterFailureMs: duration('avoidAfterFailureMs', DEFAULT_AVOID_AFTER_FAILURE_MS),
     codecLimits: { ...DEFAULT_CODEC_LIMITS, ...options.codecLimits },
+    maxFrameBytes: check.wholeNumber(
+      'maxFrameBytes',
+      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      {
+        min: MIN_FRAME_BYTES,
+      },
+    ),
+    receiveHighWaterMark: check.wholeNumber(
+      'receiveHighWaterMark',
+      options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK,
+      { min: 1 },
+    ),
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     curve,
