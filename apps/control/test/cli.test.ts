@@ -54,7 +54,7 @@ describe('monomyth CLI', () => {
     });
   });
 
-  it('cli - bad usage exits 2 with help', async () => {
+  it('cli - bad usage exits 2 with one line', async () => {
     for (const args of [
       ['bogus'],
       ['start'],
@@ -64,7 +64,7 @@ describe('monomyth CLI', () => {
     ]) {
       const result = await run('control', ['--master', master, ...args]);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr).toMatch(/error: .*\n[\s\S]*Usage: monomyth/);
+      expect(result.stderr).toMatch(/^error: .*\n$/);
     }
     expect((await run('worker', ['--master', master])).code).toBe(2);
     expect((await run('worker', ['--master', master, '--system', FOUR_STAGE_SYSTEM])).code).toBe(2);
