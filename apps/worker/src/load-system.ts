@@ -34,7 +34,8 @@ export async function loadSystem(path: string): Promise<System> {
 
 /** Why the import failed, with what to do when Node cannot read the file's kind (TypeScript, on Node without tsx). */
 function whyNot(error: unknown): string {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') return describeError(error);
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION')
+    return describeError(error);
   return (
     `${describeError(error)}. Node does not run TypeScript by itself: install tsx (npm install tsx) and start ` +
     'the worker with NODE_OPTIONS="--import tsx", or compile the system to .js and point --system at that'

@@ -123,7 +123,8 @@ const options = program.opts<{
   logLevel: string;
 }>();
 
-if (options.system === undefined) exitWithUsage(APP, "required option '--system <path>' not specified");
+if (options.system === undefined)
+  exitWithUsage(APP, "required option '--system <path>' not specified");
 const systemPath = options.system;
 
 const curve = await loadClientCurveKeys(options, 'worker');

@@ -9,6 +9,7 @@ export function packageVersion(entryUrl: string): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', entryUrl), 'utf8')) as {
     version?: unknown;
   };
-  if (typeof manifest.version !== 'string') throw new Error(`no version in ${entryUrl}'s package.json`);
+  if (typeof manifest.version !== 'string')
+    throw new Error(`no version in ${entryUrl}'s package.json`);
   return manifest.version;
 }
