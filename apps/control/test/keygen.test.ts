@@ -90,7 +90,7 @@ describe('monomyth keygen', () => {
     expect(result.stderr).toContain(blocker);
   });
 
-  it('keygen - bad usage exits 2 with help: no name, a path for a name, an unknown option', async () => {
+  it('keygen - bad usage exits 2 with one line: no name, a path for a name, an unknown option', async () => {
     for (const args of [
       ['keygen'],
       ['keygen', '../escape', '--dir', dir],
@@ -99,7 +99,7 @@ describe('monomyth keygen', () => {
     ]) {
       const result = await run('control', args);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr).toMatch(/error: .*\n[\s\S]*Usage: monomyth keygen/);
+      expect(result.stderr).toMatch(/^error: .*\n$/);
     }
     expect((await run('control', ['keygen', '../escape', '--dir', dir])).stderr).toContain(
       'not a certificate name: "../escape"',
