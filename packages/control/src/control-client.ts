@@ -53,6 +53,8 @@ export interface StopOptions {
 export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;
 export const DEFAULT_CONTROL_START_TIMEOUT_MS = 30_000;
 const STOP_ANSWER_GRACE_MS = 15_000;
+/** Entries asked for per WORKER-INFO or RECIPE-INFO page: a page of workers stays well under 1 MiB. */
+const INFO_PAGE_SIZE = 500;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 export type StopNodeResult = Required<
@@ -111,20 +113,48 @@ export class ControlClient {
     return { masterEpoch: pong.masterEpoch, roundTripMs: performance.now() - started };
   }
 
+  /** Every registered worker, fetched a page at a time (each page within the timeout). */
   async workers(): Promise<WorkerInfo[]> {
-    const info = await this.#request('INFO-RESPONSE', {
-      kind: 'WORKER-INFO',
-      requestId: this.#nextId(),
-    });
-    return info.workers ?? [];
+    return this.#allPages(
+      'WORKER-INFO',
+      (info) => info.workers,
+      (worker) => worker.workerId,
+    );
   }
 
+  /** Every node type the master knows, fetched a page at a time (each page within the timeout). */
   async recipes(): Promise<RecipeInfo[]> {
-    const info = await this.#request('INFO-RESPONSE', {
-      kind: 'RECIPE-INFO',
-      requestId: this.#nextId(),
-    });
-    return info.recipes ?? [];
+    return this.#allPages(
+      'RECIPE-INFO',
+      (info) => info.recipes,
+      (recipe) => recipe.type,
+    );
+  }
+
+  /**
+   * Asks for INFO_PAGE_SIZE entries at a time until the master's `total` is reached. The list may change between
+   * pages: an entry seen twice (the list shifted back) is kept once; one that joined meanwhile may be missed, as it
+   * would have been a moment earlier. A master without pages answers the whole list, without `total`, at once.
+   */
+  async #allPages<T>(
+    kind: 'WORKER-INFO' | 'RECIPE-INFO',
+    entries: (info: MessageOf<'INFO-RESPONSE'>) => T[] | undefined,
+    key: (entry: T) => string,
+  ): Promise<T[]> {
+    const seen = new Map<string, T>();
+    for (let offset = 0; ;) {
+      const info = await this.#request('INFO-RESPONSE', {
+        kind,
+        requestId: this.#nextId(),
+        offset,
+        limit: INFO_PAGE_SIZE,
+      });
+      const page = entries(info) ?? [];
+      for (const entry of page) if (!seen.has(key(entry))) seen.set(key(entry), entry);
+      offset += page.length;
+      if (info.total === undefined || page.length === 0 || offset >= info.total)
+        return [...seen.values()];
+    }
   }
 
   /** Starts `count` nodes of a type; resolves once the workers have answered, with the nodes started and any failures. */

@@ -29,6 +29,7 @@ import { Replies } from './replies.js';
 import { NameClaims } from './name-claims.js';
 import { admitReady, registerWorker } from './admission.js';
 import { nodeExited } from './node-exits.js';
+import { infoPage } from './info-pages.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
@@ -272,18 +273,24 @@ export class Master {
           requestId: message.requestId,
           masterEpoch: this.epoch,
         });
-      case 'WORKER-INFO':
+      case 'WORKER-INFO': {
+        const { items, total } = infoPage(this.workers(), message);
         return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
-          workers: this.workers(),
+          workers: items,
+          ...(total !== undefined && { total }),
         });
-      case 'RECIPE-INFO':
+      }
+      case 'RECIPE-INFO': {
+        const { items, total } = infoPage(this.recipes(), message);
         return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
-          recipes: this.recipes(),
+          recipes: items,
+          ...(total !== undefined && { total }),
         });
+      }
       case 'START-NODE-REQUEST':
         this.#endRecovery();
         return this.#replies.answer(identity, message.requestId, startNodes(context, message));

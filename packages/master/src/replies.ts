@@ -5,6 +5,7 @@
  */
 import type { Router } from 'zeromq';
 import {
+  MmopEncodeError,
   OrderedSender,
   ReplyCode,
   Status,
@@ -40,9 +41,17 @@ export class Replies {
     return this.#sender.send(frames);
   }
 
-  /** Sends an answer; a failure to send is logged. */
+  /**
+   * Sends an answer; a failure to send is logged. An answer that cannot be encoded (an INFO-RESPONSE over the body
+   * limit, asked for without pages) is replaced by ERROR 500 naming why, so the requester is not left to time out.
+   */
   reply(identity: Buffer, message: MmopMessage): void {
     this.send(identity, message).catch((error: unknown) => {
+      const requestId = 'requestId' in message ? message.requestId : undefined;
+      if (error instanceof MmopEncodeError && message.kind !== 'ERROR' && requestId) {
+        this.internalError(identity, requestId, error, { kind: message.kind });
+        return;
+      }
       this.#log.warn(
         { kind: message.kind, peer: describeRoutingId(identity), err: error },
         'could not send a reply',

@@ -39,7 +39,7 @@ export type {
   WorkerInfo,
 } from './messages.js';
 export { freshNodeStatus } from './node-status.js';
-export { KIND_SPECS } from './wire-schemas.js';
+export { KIND_SPECS, MAX_INFO_PAGE } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';
 export { ReplyCode, Status } from './status.js';

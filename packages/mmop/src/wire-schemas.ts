@@ -80,6 +80,19 @@ const Failure = Type.Object({
 });
 const WithRequestId = Type.Object({ requestId: RequestId });
 
+/** The most entries one INFO-RESPONSE page holds; a request's `limit` is at most this. */
+export const MAX_INFO_PAGE = 10_000;
+
+/**
+ * WORKER-INFO and RECIPE-INFO: with neither `offset` nor `limit`, the whole list (as before pages existed); with
+ * either, the entries from `offset` (default 0), at most `limit` (default MAX_INFO_PAGE), and the list's `total`.
+ */
+const InfoPageRequest = Type.Object({
+  requestId: RequestId,
+  offset: Type.Optional(Count),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INFO_PAGE })),
+});
+
 /** Who sends a kind to whom; documentation and a check for tests, not enforced by the codec. */
 export type Direction =
   | 'worker-to-master'
@@ -196,11 +209,11 @@ export const KIND_SPECS = {
   },
   'WORKER-INFO': {
     direction: 'control-to-master',
-    body: WithRequestId,
+    body: InfoPageRequest,
   },
   'RECIPE-INFO': {
     direction: 'control-to-master',
-    body: WithRequestId,
+    body: InfoPageRequest,
   },
   'INFO-RESPONSE': {
     direction: 'master-to-control',
@@ -210,6 +223,8 @@ export const KIND_SPECS = {
       workers: Type.Optional(Type.Array(WorkerInfoSchema)),
       /** Present in answer to RECIPE-INFO. */
       recipes: Type.Optional(Type.Array(RecipeInfoSchema)),
+      /** The length of the whole list, when the request asked for a page (`offset` or `limit`). */
+      total: Type.Optional(Count),
     }),
   },
   'START-NODE-REQUEST': {
