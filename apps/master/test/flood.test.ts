@@ -90,6 +90,19 @@ function flood(endpoint: string, maxFrameBytes: number, mode: 'oversized' | 'mul
   return JSON.parse(run.stdout) as FloodResult;
 }
 
+describe.skipIf(!existsSync(MAIN))('monomyth-master --max-frame-bytes', () => {
+  it('flag - a limit under 4096 bytes is a usage error (exit 2)', () => {
+    const run = spawnSync(
+      process.execPath,
+      [MAIN, '--bind', 'tcp://127.0.0.1:*', '--max-frame-bytes', '100'],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("option '--max-frame-bytes <n>' argument '100' is invalid");
+    expect(run.stderr).toContain('must be a whole number >= 4096');
+  });
+});
+
 describe.skipIf(skip !== undefined)('monomyth-master - floods', () => {
   it('flood - 320 MiB of frames over --max-frame-bytes cost the master under 16 MiB, and it answers PING after', async () => {
     const endpoint = await startMaster(['--max-frame-bytes', String(MiB)]);
