@@ -129,9 +129,10 @@ function replaceSocketIfSilent(): void {
     MAX_SOCKET_SILENCE_MS,
   );
   if (now - lastHeardAt <= limit || now - dealerOpenedAt <= socketLimit) return;
-  // Once per silence at warn: not worth a line a window.
+  // Once per silence at warn: not worth a line a window. Not at all while READY finds no connection: the master is
+  // not reachable, which reportUnreachable already says.
   log(
-    replacements > 0 ? 'debug' : 'warn',
+    replacements > 0 || unreachable !== undefined ? 'debug' : 'warn',
     { silentMs: now - lastHeardAt },
     'no answer from the master; opening a new connection',
   );
