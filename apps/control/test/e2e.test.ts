@@ -44,7 +44,12 @@ async function publishInputs(inputs: readonly string[]): Promise<void> {
   await channel.close();
 }
 
-/** Reads outputs until `count` have arrived (or the deadline passes), acking them; returns them all. */
+/**
+ * Reads outputs until `count` have arrived (or the deadline passes); returns them all, with any that arrived before the
+ * consumer was cancelled. It reads with automatic acknowledgement: the nodes' queues are quorum queues, and RabbitMQ
+ * can drop acks a consumer sends just before closing its channel on a quorum queue (rabbitmq-server#10327), putting
+ * those messages back as if the pipeline had made them twice. Nothing here needs the reader's own at-least-once.
+ */
 async function readOutputs(
   count: number,
   timeoutMs = 60_000,
@@ -52,24 +57,30 @@ async function readOutputs(
 ): Promise<string[]> {
   const channel = await amqp().createChannel();
   await channel.checkQueue(OUTPUT);
-  await channel.prefetch(1000);
   const outputs: string[] = [];
+  let consumerTag: string | undefined;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${outputs.length} of ${count} outputs within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    void channel.consume(OUTPUT, (message) => {
-      if (!message) return;
-      outputs.push(JSON.parse(message.content.toString()) as string);
-      channel.ack(message);
-      onEach?.(outputs.length);
-      if (outputs.length >= count) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    void channel
+      .consume(
+        OUTPUT,
+        (message) => {
+          if (!message) return;
+          outputs.push(JSON.parse(message.content.toString()) as string);
+          onEach?.(outputs.length);
+          if (outputs.length === count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+        { noAck: true },
+      )
+      .then((reply) => (consumerTag = reply.consumerTag), reject);
   });
+  if (consumerTag !== undefined) await channel.cancel(consumerTag);
   await channel.close();
   return outputs;
 }
@@ -128,9 +139,11 @@ async function runningCluster(
     startWorker(master, first),
     startWorker(master, second),
   ];
+  // Two worker processes starting beside the rest of the suite on two busy cores: allow them 20 s to register.
   await eventually(
     () => control<WorkerInfo[]>(master, ['workers']),
     (list) => list.length === 2,
+    20_000,
   );
   await startNodes(master, 2);
   return { master, masterProcess, workers };
