@@ -11,6 +11,9 @@
  *
  * `--amqp` takes one URL or a comma-separated list (the nodes of one RabbitMQ cluster): the worker connects to the
  * first that answers and, when that node goes away, to the next.
+ *
+ * `--http HOST:PORT` (off by default; a bare PORT listens on the loopback) serves /live, /ready and /metrics
+ * (docs/observability.md); `--http-token TOKEN` makes them require `Authorization: Bearer TOKEN`.
  */
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
@@ -37,8 +40,13 @@ import {
   InvalidOptionError,
   Worker,
   WorkerLinkError,
+  WorkerMetrics,
   WorkerRefusedError,
+  parseHttpAddress,
+  startWorkerHttp,
+  workerReadiness,
 } from '@monomyth/worker';
+import type { HttpAddress, WorkerHttpServer } from '@monomyth/worker';
 import { QUEUE_TYPES } from '@monomyth/rmq';
 import { openAdapter, parseAmqpUrls } from './adapter.js';
 import type { QueueType } from './adapter.js';
@@ -103,6 +111,11 @@ const program = new Command(APP)
     ),
   )
   .addOption(masterKeyOption())
+  .option(
+    '--http <host:port>',
+    'serve /live, /ready and /metrics on this address (a bare PORT: on the loopback; default: off)',
+  )
+  .option('--http-token <token>', 'require Authorization: Bearer <token> on the --http endpoints')
   .addOption(logLevelOption())
   .exitOverride(exitOnParseError)
   .parse();
@@ -120,6 +133,8 @@ const options = program.opts<{
   quorumQueues: boolean;
   curveSecretKey?: string;
   masterKey?: string;
+  http?: string;
+  httpToken?: string;
   logLevel: string;
 }>();
 
@@ -144,6 +159,15 @@ if (options.quorumQueues && options.queueType === 'classic') {
   exitWithUsage(APP, '--quorum-queues contradicts --queue-type classic');
 }
 const queueType: QueueType | undefined = options.quorumQueues ? 'quorum' : options.queueType;
+let httpAddress: HttpAddress | undefined;
+try {
+  httpAddress = options.http === undefined ? undefined : parseHttpAddress(options.http);
+} catch (error) {
+  exitWithUsage(APP, describeError(error));
+}
+if (options.httpToken !== undefined && httpAddress === undefined)
+  exitWithUsage(APP, '--http-token needs --http');
+if (options.httpToken === '') exitWithUsage(APP, '--http-token: expected a token, got nothing');
 
 const logger = createAppLogger(APP, options.logLevel);
 
@@ -181,6 +205,8 @@ try {
 }
 
 const { adapter } = opened;
+// Counted by an interceptor once per batch, read on scrape; only with --http, so a worker without it pays nothing.
+const metrics = httpAddress && new WorkerMetrics({ types: system.types });
 let worker: Worker;
 try {
   worker = new Worker({
@@ -192,6 +218,7 @@ try {
     capacity: options.capacity,
     drainTimeoutMs: options.drainMs,
     logger,
+    interceptors: metrics ? [metrics.interceptor] : [],
     // While a transform blocks the event loop, the logger (on that loop) cannot write: the link thread warns on stdout.
     stallLogFd: 1,
   });
@@ -221,6 +248,23 @@ void opened.failed?.then((error) => {
   });
 });
 
+let http: WorkerHttpServer | undefined;
+if (httpAddress && metrics) {
+  metrics.observe(() => worker.nodes());
+  try {
+    http = await startWorkerHttp({
+      ...httpAddress,
+      metrics,
+      token: options.httpToken,
+      ready: workerReadiness({ worker, adapter, adapterFailed: opened.failed }),
+    });
+  } catch (error) {
+    await adapter.close();
+    exitFatal(APP, logger, `could not serve --http on ${options.http ?? ''}`, error);
+  }
+  logger.info({ url: http.url }, `serving /live, /ready and /metrics on ${http.url}`);
+}
+
 logger.info({ workerId: worker.id, system: system.name, types: system.types }, 'worker starting');
 try {
   await worker.run();
@@ -232,4 +276,5 @@ try {
   else reportFatal(APP, logger, 'the worker failed', error);
   process.exitCode = 1;
 }
+await http?.close();
 await adapter.close();

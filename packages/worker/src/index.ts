@@ -21,3 +21,14 @@ export type { WorkerOptions, CompiledWorkerOptions, RestartPolicy } from './opti
 export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 /** What `compileWorkerOptions` and `new Worker` throw for a bad option (component `'worker'`). */
 export { InvalidOptionError } from '@monomyth/mmop';
+/** Operator endpoints (`/live`, `/ready`, `/metrics`) and the worker's Prometheus metrics: see docs/observability.md. */
+export { WorkerMetrics, METRIC_PREFIX, BATCH_DURATION_BUCKETS } from './http/worker-metrics.js';
+export type { WorkerMetricsOptions } from './http/worker-metrics.js';
+export { workerReadiness } from './http/readiness.js';
+export type {
+  ReadinessProbe,
+  ConnectionStateCapable,
+  WorkerReadinessSources,
+} from './http/readiness.js';
+export { startWorkerHttp, parseHttpAddress, DEFAULT_HTTP_HOST } from './http/worker-http.js';
+export type { HttpAddress, WorkerHttpOptions, WorkerHttpServer } from './http/worker-http.js';
