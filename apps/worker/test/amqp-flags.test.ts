@@ -3,17 +3,10 @@
  * first node is skipped), bad lists refused with exit 2 and no password shown, `--queue-type` checked, and
  * `--quorum-queues` still accepted with a deprecation warning.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { eventually, freePort } from '@monomyth/testing';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const SYSTEM = fileURLToPath(
-  new URL('../../../examples/four-stage/dist/system.js', import.meta.url),
-);
+import { FOUR_STAGE_SYSTEM, useWorkerCommand } from './worker-command.js';
 
 interface Started {
   readonly child: ChildProcess;
@@ -21,22 +14,15 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+const startWorker = useWorkerCommand();
 
 async function worker(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the apps first (pnpm build)`);
   // No master listens there: the worker keeps trying to register, which is all these tests need.
   const master = `tcp://127.0.0.1:${await freePort()}`;
-  const child = spawn(
-    process.execPath,
-    [MAIN, '--master', master, '--system', SYSTEM, '--name', 'flags', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MONOMYTH_AMQP_URL: '', ...env } },
+  const child = startWorker(
+    ['--master', master, '--system', FOUR_STAGE_SYSTEM, '--name', 'flags', ...args],
+    { MONOMYTH_AMQP_URL: '', ...env },
   );
-  children.push(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

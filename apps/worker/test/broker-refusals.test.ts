@@ -3,29 +3,17 @@
  * RabbitMQ refusing each. The worker exits 1 with one line on stderr that says what was refused in plain words, the
  * URL's password hidden, and never amqplib's `Expected ConnectionOpenOk; got <ConnectionClose channel:0>`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '@monomyth/testing';
+import { FOUR_STAGE_SYSTEM, useWorkerCommand } from './worker-command.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const SYSTEM = fileURLToPath(
-  new URL('../../../examples/four-stage/dist/system.js', import.meta.url),
-);
+const startWorker = useWorkerCommand();
 
 async function runWorker(
   amqp: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the apps first (pnpm build)`);
   const master = `tcp://127.0.0.1:${await freePort()}`;
-  const child = spawn(
-    process.execPath,
-    [MAIN, '--master', master, '--system', SYSTEM, '--amqp', amqp],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = startWorker(['--master', master, '--system', FOUR_STAGE_SYSTEM, '--amqp', amqp]);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -3,35 +3,20 @@
  * an ipc endpoint whose path is longer than a socket address holds (ENAMETOOLONG) when the link thread connects, after
  * the arguments were accepted. The worker must not wait forever: it exits 1 with one line on stderr that says why.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FOUR_STAGE_SYSTEM, useWorkerCommand } from './worker-command.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const SYSTEM = fileURLToPath(
-  new URL('../../../examples/four-stage/dist/system.js', import.meta.url),
-);
-
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+const startWorker = useWorkerCommand();
 
 describe('monomyth-worker link failure', () => {
   it('link failure - a socket that cannot reach its endpoint makes the worker exit 1 with one line', async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the apps first (pnpm build)`);
     const endpoint = `ipc://${join(tmpdir(), 'x'.repeat(200))}`;
-    const child = spawn(
-      process.execPath,
-      [MAIN, '--master', endpoint, '--system', SYSTEM, '--memory', '--name', 'link-failure'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MONOMYTH_MASTER: '' } },
+    const child = startWorker(
+      ['--master', endpoint, '--system', FOUR_STAGE_SYSTEM, '--memory', '--name', 'link-failure'],
+      { MONOMYTH_MASTER: '' },
     );
-    children.push(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

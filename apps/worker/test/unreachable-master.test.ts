@@ -3,23 +3,11 @@
  * worker keeps trying, and says so at warn with the endpoint: once at once, then once every 30 s, never a line a
  * second and never a stack.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, freePort } from '@monomyth/testing';
+import { FOUR_STAGE_SYSTEM, useWorkerCommand } from './worker-command.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const SYSTEM = fileURLToPath(
-  new URL('../../../examples/four-stage/dist/system.js', import.meta.url),
-);
-
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+const startWorker = useWorkerCommand();
 
 interface LogLine {
   readonly level: number;
@@ -30,15 +18,17 @@ interface LogLine {
 
 describe('monomyth-worker with no master', () => {
   it('unreachable master - warned at once with the endpoint, then again after 30 s, while the worker keeps trying', async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the apps first (pnpm build)`);
     const master = `tcp://127.0.0.1:${await freePort()}`;
     const startedAt = Date.now();
-    const child = spawn(
-      process.execPath,
-      [MAIN, '--master', master, '--system', SYSTEM, '--memory', '--log-level', 'debug'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(child);
+    const child = startWorker([
+      '--master',
+      master,
+      '--system',
+      FOUR_STAGE_SYSTEM,
+      '--memory',
+      '--log-level',
+      'debug',
+    ]);
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const log = (): LogLine[] =>
