@@ -9,6 +9,7 @@ import type { Node } from '@monomyth/node';
 import { MemoryStreamAdapter } from '@monomyth/node/memory';
 import { eventually } from '@monomyth/testing';
 import { WorkerMetrics, parseHttpAddress, startWorkerHttp, workerReadiness } from '../src/index.js';
+import { BatchDurationCollector } from '../src/http/batch-duration.js';
 import { cleanupsAfterEach } from './helpers.js';
 
 const defer = cleanupsAfterEach();
@@ -132,6 +133,37 @@ describe('worker metrics', () => {
     expect(sample(text, 'monomyth_messages_in_flight{type="C"}')).toBe(0);
     inFlight.length = 0;
     expect(sample(await metrics.metrics(), 'monomyth_messages_in_flight{type="A"}')).toBe(0);
+  });
+});
+
+describe('batch duration histogram', () => {
+  it('histogram - cumulative buckets (a bound is inclusive), +Inf takes what is past the last bound, sum and count', async () => {
+    const histogram = new BatchDurationCollector('h', 'help', [0.01, 0.1, 1]);
+    const a = histogram.countsOf('A');
+    for (const seconds of [0.005, 0.01, 0.05, 0.5, 7]) histogram.record(a, seconds);
+    histogram.countsOf('B');
+    const registry = new WorkerMetrics({ defaultMetrics: false }).registry;
+    registry.registerMetric(histogram as unknown as Parameters<typeof registry.registerMetric>[0]);
+    const text = await registry.getSingleMetricAsString('h');
+    expect(text.split('\n')).toEqual([
+      '# HELP h help',
+      '# TYPE h histogram',
+      'h_bucket{le="0.01",type="A"} 2',
+      'h_bucket{le="0.1",type="A"} 3',
+      'h_bucket{le="1",type="A"} 4',
+      'h_bucket{le="+Inf",type="A"} 5',
+      // Summed in the same order, so to the same double.
+      `h_sum{type="A"} ${0 + 0.005 + 0.01 + 0.05 + 0.5 + 7}`,
+      'h_count{type="A"} 5',
+      'h_bucket{le="0.01",type="B"} 0',
+      'h_bucket{le="0.1",type="B"} 0',
+      'h_bucket{le="1",type="B"} 0',
+      'h_bucket{le="+Inf",type="B"} 0',
+      'h_sum{type="B"} 0',
+      'h_count{type="B"} 0',
+    ]);
+    histogram.reset();
+    expect(await registry.getSingleMetricAsString('h')).toContain('h_count{type="A"} 0');
   });
 });
 

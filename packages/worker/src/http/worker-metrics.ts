@@ -3,15 +3,18 @@
  * by node `type` only (never by node instance or message, so the number of series stays bounded by the system).
  *
  * Counts come from a batch interceptor (`interceptor`, given to the Worker's `interceptors`): once per batch it adds the
- * batch's outcome to plain numbers kept per type and records the batch's duration. Per message it does nothing. The
- * counters are read into prom-client only on a scrape (`collect()`). Counting per type in the worker, rather than
+ * batch's outcome to plain numbers kept per type and records the batch's duration in a fixed-bucket array. Per message
+ * it does nothing. All of it is read into prom-client only on a scrape (`collect()`, `get()`). Counting per type in the worker, rather than
  * reading each node's own counters on scrape, keeps the totals monotonic across a node's restart or stop inside the
  * worker: a node built again starts its own counters at 0, and a scrape would lose what it counted since the last one.
  * In-flight messages are a gauge read from the nodes' statuses on scrape.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
 import type { BatchInfo, BatchInterceptor, BatchOutcome } from '@monomyth/node';
 import type { NodeStatus } from '@monomyth/mmop';
+import { BatchDurationCollector } from './batch-duration.js';
+import type { DurationCounts } from './batch-duration.js';
 
 /** Every metric of the worker's own starts with this. */
 export const METRIC_PREFIX = 'monomyth_';
@@ -21,8 +24,6 @@ export const BATCH_DURATION_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
-type Child = ReturnType<Histogram<'type'>['labels']>;
-
 /** What one node type has counted in this worker, across all its nodes, stopped and restarted ones included. */
 interface TypeCounts {
   received: number;
@@ -30,8 +31,8 @@ interface TypeCounts {
   failed: number;
   retried: number;
   published: number;
-  /** The histogram's series for this type, looked up once. */
-  readonly duration: Child;
+  /** The batch duration counts of this type, looked up once. */
+  readonly duration: DurationCounts;
 }
 
 const COUNTERS = [
@@ -63,7 +64,7 @@ export class WorkerMetrics {
   /** Give this to the Worker's `interceptors`: it counts each batch of every node the worker builds. */
   readonly interceptor: BatchInterceptor;
   readonly #types = new Map<string, TypeCounts>();
-  readonly #duration: Histogram<'type'>;
+  readonly #duration: BatchDurationCollector;
   #nodes: () => readonly NodeStatus[];
 
   constructor(options: WorkerMetricsOptions = {}) {
@@ -83,13 +84,13 @@ export class WorkerMetrics {
         },
       });
     }
-    this.#duration = new Histogram({
-      name: `${METRIC_PREFIX}batch_duration_seconds`,
-      help: "Time a batch took, from its run's start to its outcome (acknowledged, failed or retried).",
-      labelNames: ['type'],
-      buckets: [...BATCH_DURATION_BUCKETS],
-      registers: [this.registry],
-    });
+    this.#duration = new BatchDurationCollector(
+      `${METRIC_PREFIX}batch_duration_seconds`,
+      "Time a batch took, from its run's start to its outcome (acknowledged, failed or retried).",
+      BATCH_DURATION_BUCKETS,
+    );
+    // The registry formats anything with prom-client's get(); its typings list only its own classes.
+    this.registry.registerMetric(this.#duration as unknown as Metric);
     const nodes = (): readonly NodeStatus[] => this.#nodes();
     new Gauge({
       name: `${METRIC_PREFIX}messages_in_flight`,
@@ -125,7 +126,7 @@ export class WorkerMetrics {
     if (info.queue !== null) counts.received += info.size;
     const started = performance.now();
     const outcome = await next();
-    counts.duration.observe((performance.now() - started) / 1000);
+    this.#duration.record(counts.duration, (performance.now() - started) / 1000);
     counts.processed += outcome.processed;
     counts.failed += outcome.failed;
     counts.retried += outcome.retried;
@@ -142,7 +143,7 @@ export class WorkerMetrics {
         failed: 0,
         retried: 0,
         published: 0,
-        duration: this.#duration.labels({ type }),
+        duration: this.#duration.countsOf(type),
       };
       this.#types.set(type, counts);
     }
