@@ -129,6 +129,13 @@ describe('monomyth-worker --http', () => {
     expect((await probe(`${http}/metrics`, authorization)).status).toBe(200);
   }, 60_000);
 
+  it('SIGTERM - the worker drains and exits 0; the endpoints close with it', async () => {
+    const { http, child } = await startWorker(`tcp://127.0.0.1:${await freePort()}`, 'http-term');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    await expect(fetch(`${http}/live`)).rejects.toThrow();
+  }, 30_000);
+
   it('bad --http - exit 2 with one line naming the value', async () => {
     const result = await run('worker', [
       '--master',
