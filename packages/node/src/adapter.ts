@@ -19,11 +19,13 @@ export type {
 
 /** Optional capabilities: small extra interfaces an adapter (or its consumers) may add, and their guards. */
 export {
+  isConnectionStateCapable,
   isDeadLetterCapable,
   isDelayedRetryCapable,
   isQueueStatsCapable,
 } from './stream-adapter.js';
 export type {
+  ConnectionStateCapable,
   DeadLetterCapable,
   DelayedRetry,
   DelayedRetryCapable,

@@ -43,7 +43,8 @@
  * - Decode or inspect bodies: bodies are bytes at this boundary; codecs live in the node.
  * - Log to the console or install signal handlers: it takes an injected logger, and only apps handle signals.
  *
- * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable` on the adapter, `DeadLetterCapable` on its
+ * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable`, `ConnectionStateCapable` on the adapter,
+ * `DeadLetterCapable` on its
  * consumers) are separate small interfaces; nodes test for them with the `is*` guards and fall back when an adapter
  * lacks them.
  */
@@ -232,6 +233,14 @@ export interface QueueStatsCapable {
   queueStats(queue: string): Promise<QueueStats>;
 }
 
+/**
+ * Optional capability: whether the adapter is connected to its backend now, for health checks (a worker's `/ready`).
+ * False while it has lost its backend and is reconnecting; an adapter without it is taken as connected while open.
+ */
+export interface ConnectionStateCapable {
+  readonly connected: boolean;
+}
+
 /** True when the adapter can retry later without holding the original (see `DelayedRetryCapable`). */
 export function isDelayedRetryCapable<A extends StreamAdapter>(
   adapter: A,
@@ -244,4 +253,11 @@ export function isQueueStatsCapable<A extends StreamAdapter>(
   adapter: A,
 ): adapter is A & QueueStatsCapable {
   return typeof (adapter as Partial<QueueStatsCapable>).queueStats === 'function';
+}
+
+/** True when the adapter reports whether it is connected (see `ConnectionStateCapable`). */
+export function isConnectionStateCapable<A extends StreamAdapter>(
+  adapter: A,
+): adapter is A & ConnectionStateCapable {
+  return typeof (adapter as Partial<ConnectionStateCapable>).connected === 'boolean';
 }

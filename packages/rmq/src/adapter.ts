@@ -30,6 +30,7 @@ import {
 import type { Logger } from '@monomyth/node';
 import type {
   AdapterCloseOptions,
+  ConnectionStateCapable,
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
@@ -64,7 +65,7 @@ const ADAPTER_TRANSITIONS = {
 } as const satisfies Record<AdapterState, readonly AdapterState[]>;
 
 export class RabbitMqStreamAdapter
-  implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable
+  implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable, ConnectionStateCapable
 {
   readonly options: CompiledRabbitMqOptions;
   private readonly logger: Logger;
@@ -256,6 +257,15 @@ export class RabbitMqStreamAdapter
       messages.push({ queue, body: delivery.body, headers: copyHeaders });
     }
     await this.tracked(messages);
+  }
+
+  /** Open with both connections up: false while either reconnects, and once closed or given up. */
+  get connected(): boolean {
+    return (
+      this.life.is('open') &&
+      this.consumeKeeper?.current !== undefined &&
+      this.publishKeeper?.current !== undefined
+    );
   }
 
   async queueStats(queue: string): Promise<QueueStats> {

@@ -4,6 +4,7 @@
  */
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import { describe, expect, inject, it } from 'vitest';
+import { eventually } from '@monomyth/testing';
 import type { RabbitMqStreamAdapter } from '../src/index.js';
 import { RabbitMqConnectionError } from '../src/index.js';
 import { collect, openedInTest, publishValues, uniqueName, valuesOf } from './helpers.js';
@@ -23,6 +24,7 @@ async function openThroughProxy(maxAttempts?: number): Promise<RabbitMqStreamAda
 describe('rabbitmq connection loss', () => {
   it('reconnect - a cut connection does not fail the node: it resumes once the broker is reachable again', async () => {
     const adapter = await openThroughProxy();
+    expect(adapter.connected).toBe(true);
     // The test's own reader and writer go straight to the broker.
     const direct = await open();
     const type = uniqueName('CUT');
@@ -50,6 +52,12 @@ describe('rabbitmq connection loss', () => {
 
     // Cut, and let the adapter find the way back; meanwhile the node must not fail.
     await proxy!.cut({ refuse: true });
+    // What a worker's /ready reads: not connected while it reconnects.
+    await eventually(
+      () => adapter.connected,
+      (connected) => !connected,
+      { timeoutMs: 5_000 },
+    );
     await publishValues(
       direct,
       source,
@@ -62,6 +70,7 @@ describe('rabbitmq connection loss', () => {
     expect(new Set(rest)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => i + 1)));
     expect(node.state).toBe('running');
     expect(transformed).toBeGreaterThanOrEqual(101);
+    expect(adapter.connected).toBe(true);
   });
 
   it('reconnect - settling a delivery from a channel that died is a no-op, and the broker delivers it again', async () => {
@@ -104,5 +113,6 @@ describe('rabbitmq connection loss', () => {
     await expect(adapter.declareQueue(queue)).rejects.toBeInstanceOf(RabbitMqConnectionError);
     // Whoever owns the adapter (a worker process) hears of it once, with the same error.
     expect(await adapter.failed()).toBe(error);
+    expect(adapter.connected).toBe(false);
   });
 });

@@ -3,22 +3,11 @@
  * reason it is not ready, or undefined when it is; the HTTP endpoint answers 503 with that reason.
  */
 import type { StreamAdapter } from '@monomyth/node';
+import { isConnectionStateCapable } from '@monomyth/node/adapter';
 import type { WorkerState } from '../worker.js';
 
 /** Says why the worker is not ready now, or undefined when it is. Called on each `GET /ready`: keep it cheap. */
 export type ReadinessProbe = () => string | undefined;
-
-/**
- * Optional adapter capability, read by the readiness probe: `connected` is false while the adapter has lost its
- * backend and is reconnecting. An adapter without it counts as connected while it has not given up.
- */
-export interface ConnectionStateCapable {
-  readonly connected: boolean;
-}
-
-function reportsConnection(adapter: object): adapter is ConnectionStateCapable {
-  return typeof (adapter as Partial<ConnectionStateCapable>).connected === 'boolean';
-}
 
 export interface WorkerReadinessSources {
   /** The worker: ready only while `registered`; a `masterEpoch` says it was registered before. */
@@ -43,7 +32,7 @@ export function workerReadiness(sources: WorkerReadinessSources): ReadinessProbe
         : 'registering again: the master stopped answering';
     }
     if (gaveUp !== undefined) return gaveUp;
-    if (reportsConnection(adapter) && !adapter.connected)
+    if (isConnectionStateCapable(adapter) && !adapter.connected)
       return 'the stream adapter is not connected to its broker';
     return undefined;
   };
