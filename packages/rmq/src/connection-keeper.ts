@@ -241,9 +241,9 @@ export class ConnectionKeeper {
       model = await this.connectOnce();
     } catch (error) {
       if (!this.life.is('down')) return;
-      const refused =
-        error instanceof RabbitMqConnectionError &&
-        (error.reason === 'access-refused' || error.reason === 'vhost-refused');
+      // A refused user stays refused. A refused virtual host is tried again: a broker that is starting up refuses
+      // connections to a vhost it has not started yet the same way.
+      const refused = error instanceof RabbitMqConnectionError && error.reason === 'access-refused';
       if (refused || this.attempts >= this.options.reconnect.maxAttempts) {
         this.fail(
           refused
