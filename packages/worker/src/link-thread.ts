@@ -28,6 +28,7 @@ import {
 import type { Frames, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 import { SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type { FromLink, LinkConfig, RunningNode, StalledNode, ToLink } from './link-protocol.js';
+import { UnreachableWarning } from './unreachable-warning.js';
 
 if (!parentPort) throw new Error('link-thread.ts runs as a worker thread');
 const port: MessagePort = parentPort;
@@ -56,10 +57,15 @@ let statuses: readonly NodeStatus[] = [];
 let slots: readonly (readonly [string, number])[] = [];
 let heartbeat: NodeJS.Timeout | undefined;
 let registerRetry: NodeJS.Timeout | undefined;
-/** Since when READY has found no master, and when that was last said; undefined while READY goes out. */
-let unreachable: { since: number; warnedAt: number } | undefined;
 /** How often an unreachable master is said again while the worker keeps trying. */
 const UNREACHABLE_WARNING_MS = 30_000;
+const unreachable = new UnreachableWarning(UNREACHABLE_WARNING_MS, (forMs, error) =>
+  log(
+    'warn',
+    { master: config.master, forMs, reason: describeError(error) },
+    `the master at ${config.master} is not reachable: READY not sent; still trying`,
+  ),
+);
 /** The stall being watched: the longest lag seen, the nodes seen in flight, and the lag at which to warn next. */
 let stall: { maxLagMs: number; nodes: Map<string, number>; warnAtMs: number } | undefined;
 // Opened after the state above exists: a socket that cannot be opened fails the link, which clears its timers.
@@ -130,9 +136,9 @@ function replaceSocketIfSilent(): void {
   );
   if (now - lastHeardAt <= limit || now - dealerOpenedAt <= socketLimit) return;
   // Once per silence at warn: not worth a line a window. Not at all while READY finds no connection: the master is
-  // not reachable, which reportUnreachable already says.
+  // not reachable, which the unreachable warning already says.
   log(
-    replacements > 0 || unreachable !== undefined ? 'debug' : 'warn',
+    replacements > 0 || unreachable.active ? 'debug' : 'warn',
     { silentMs: now - lastHeardAt },
     'no answer from the master; opening a new connection',
   );
@@ -185,29 +191,10 @@ function register(): void {
     recipes: config.recipes.map((recipe) => ({ ...recipe })),
     nodes: running.map((node) => ({ name: node.name, type: node.type, recipe: node.recipe })),
   }).then(
-    () => {
-      unreachable = undefined;
-    },
-    (error: unknown) => reportUnreachable(error),
+    () => unreachable.reached(),
+    (error: unknown) => unreachable.failed(error),
   );
   registerRetry = setTimeout(register, config.registerRetryMs);
-}
-
-/**
- * READY could not be sent: no connection to the master. Said at warn, with the endpoint, the first time and then at
- * most every UNREACHABLE_WARNING_MS while the worker keeps trying, so a wrong --master is plain at the default level
- * without a line a second.
- */
-function reportUnreachable(error: unknown): void {
-  const now = Date.now();
-  unreachable ??= { since: now, warnedAt: -Infinity };
-  if (now - unreachable.warnedAt < UNREACHABLE_WARNING_MS) return;
-  unreachable.warnedAt = now;
-  log(
-    'warn',
-    { master: config.master, forMs: now - unreachable.since, reason: describeError(error) },
-    `the master at ${config.master} is not reachable: READY not sent; still trying`,
-  );
 }
 
 function onRegistered(registered: MessageOf<'REGISTERED'>): void {
