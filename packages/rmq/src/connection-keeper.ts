@@ -19,6 +19,7 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Lifecycle } from '@monomyth/mmop';
+import { closeQuietly } from './close-quietly.js';
 import { coalesceWrites } from './coalesced-writes.js';
 import { describeError } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
@@ -100,7 +101,7 @@ export class ConnectionKeeper {
     if (!this.life.is('idle')) return;
     const model = await this.connectToAny();
     if (this.life.is('closed')) {
-      await model.close().catch(() => {});
+      await closeQuietly(model);
       throw new KeeperClosedError();
     }
     this.adopt(model);
@@ -123,7 +124,7 @@ export class ConnectionKeeper {
     this.rejectWaiters(new KeeperClosedError());
     const model = this.model;
     this.model = undefined;
-    if (model !== undefined) await model.close().catch(() => {});
+    if (model !== undefined) await closeQuietly(model);
   }
 
   private async connectToAny(): Promise<ChannelModel> {
@@ -184,7 +185,7 @@ export class ConnectionKeeper {
       try {
         await this.setup(model);
       } catch (error) {
-        await model.close().catch(() => {});
+        await closeQuietly(model);
         throw error;
       }
     }
@@ -266,7 +267,7 @@ export class ConnectionKeeper {
       return;
     }
     if (!this.life.is('down')) {
-      await model.close().catch(() => {});
+      await closeQuietly(model);
       return;
     }
     this.logger.info(

@@ -41,6 +41,7 @@ import { RmqDelivery } from './rmq-delivery.js';
 import { sendSettlement } from './settle-frames.js';
 import type { SettleHow } from './settle-frames.js';
 import { fromAmqpHeaders } from './wire.js';
+import { closeQuietly } from './close-quietly.js';
 
 /** Channel failures in a row on a live connection before a consumer gives up. */
 const MAX_CHANNEL_FAILURES = 5;
@@ -160,7 +161,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.channel = undefined;
     // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
     // rejects once that is done, so whoever waits on it sees the messages back in their queue.
-    if (channel !== undefined) await channel.close().catch(() => {});
+    if (channel !== undefined) await closeQuietly(channel);
     rejectPull?.(new ConsumerClosedError('pull', this.queue));
   }
 
@@ -183,7 +184,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.host.closed(this);
     const channel = this.channel;
     this.channel = undefined;
-    channel?.close().catch(() => {});
+    if (channel !== undefined) void closeQuietly(channel);
   }
 
   private async attach(model: ChannelModel): Promise<void> {
@@ -207,7 +208,7 @@ export class RabbitMqConsumer implements StreamConsumer {
       this.consumerTag = consumerTag;
     } catch (error) {
       if (this.channel === channel) this.channel = undefined;
-      channel.close().catch(() => {});
+      void closeQuietly(channel);
       throw error;
     }
     if (!this.host.handingOut) this.stopConsuming();
@@ -218,7 +219,7 @@ export class RabbitMqConsumer implements StreamConsumer {
     if (message === null) {
       // The broker cancelled the consumer (its queue was deleted, or it moved): start over on a new channel.
       this.host.logger.warn({ queue: this.queue }, 'RabbitMQ cancelled the consumer');
-      channel.close().catch(() => {});
+      void closeQuietly(channel);
       return;
     }
     const headers = fromAmqpHeaders(message.properties.headers);
@@ -303,7 +304,7 @@ export class RabbitMqConsumer implements StreamConsumer {
         continue;
       }
       if (!this.life.is('recovering')) {
-        this.channel?.close().catch(() => {});
+        if (this.channel !== undefined) void closeQuietly(this.channel);
         this.channel = undefined;
         return;
       }

@@ -24,7 +24,7 @@
  * - no route (its queue was deleted): it comes back as a basic.return before its ack; every message of the batch
  *   with that routing key is named, with an `UnknownQueueError` as cause.
  */
-import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import { MessagesRejectedError, describeError } from '@monomyth/node/adapter';
 import type { Logger } from '@monomyth/node';
 import type { OutgoingMessage, RejectedMessage } from '@monomyth/node/adapter';
@@ -33,6 +33,7 @@ import { RabbitMqChannelError, RabbitMqPublishNackedError } from './errors.js';
 import { BatchSend, ChannelLost } from './batch-send.js';
 import type { RouteOf } from './batch-send.js';
 import { toBuffer } from './wire.js';
+import { closeQuietly } from './close-quietly.js';
 
 /** Idle confirm channels kept open for the next batches. */
 const MAX_IDLE_CHANNELS = 32;
@@ -188,7 +189,7 @@ export class Publisher {
     const all = [...this.open];
     this.open.clear();
     this.idle = [];
-    await Promise.all(all.map((pooled) => pooled.channel.close().catch(() => {})));
+    await Promise.all(all.map((pooled) => closeQuietly(pooled.channel)));
   }
 
   /** Sends `messages` on `pooled` and resolves with their batch once every confirm arrived (ChannelLost if not). */
@@ -254,7 +255,7 @@ export class Publisher {
         // dead keeps asking that dead node (RabbitMQ 3.10's rabbit_fifo_client) and nacks every publish to the queue
         // for as long as the channel lives. A new channel reads the queue's current leader.
         pooled.alive = false;
-        closeQuietly(channel);
+        void closeQuietly(channel);
       }
       return batch;
     } finally {
@@ -295,15 +296,11 @@ export class Publisher {
     }
     if (this.idle.length >= MAX_IDLE_CHANNELS) {
       this.open.delete(pooled);
-      closeQuietly(pooled.channel);
+      void closeQuietly(pooled.channel);
       return;
     }
     this.idle.push(pooled);
   }
-}
-
-function closeQuietly(channel: Channel): void {
-  channel.close().catch(() => {});
 }
 
 function distinctQueues(messages: readonly OutgoingMessage[]): string[] {

@@ -29,6 +29,7 @@ import {
 import { RefusedDeclarations, isChannelRefusal } from './refused-declarations.js';
 import type { RedeclareStep } from './refused-declarations.js';
 import { retryQueueArguments, retryQueueName } from './retry-topology.js';
+import { closeQuietly } from './close-quietly.js';
 
 /** Admin operations retried after a lost connection before they give up. */
 const MAX_ADMIN_ATTEMPTS = 5;
@@ -270,12 +271,12 @@ export class QueueTopology {
           );
           refused.push(step);
           // The broker closed the channel with its refusal: the next step takes a new one.
-          channel.close().catch(() => {});
+          void closeQuietly(channel);
           channel = undefined;
         }
       }
     } finally {
-      await channel?.close().catch(() => {});
+      if (channel !== undefined) await closeQuietly(channel);
     }
     this.host.logger.info(
       { queues: this.declared.size, refused: refused.length },
@@ -325,7 +326,7 @@ export class QueueTopology {
     this.refused.clear();
     const admin = this.adminChannel;
     this.adminChannel = undefined;
-    await admin?.close().catch(() => {});
+    if (admin !== undefined) await closeQuietly(admin);
   }
 
   /** `DEAD_LETTER_EXCHANGE`, with an alternate exchange and queue for dead letters no fail queue is bound for. */
@@ -370,7 +371,7 @@ export class QueueTopology {
         `${UNROUTED_DEAD_LETTERS} exists with other arguments (another queue type); kept as it is`,
       );
     } finally {
-      await channel.close().catch(() => {});
+      await closeQuietly(channel);
     }
   }
 }

@@ -4,6 +4,8 @@ import type { Server, Socket } from 'node:net';
 
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  /** The broker's side of each connection, to hold back what it sends. */
+  private readonly upstreams = new Map<Socket, Socket>();
   private server: Server | undefined;
 
   private constructor(
@@ -32,10 +34,16 @@ export class TcpProxy {
     return url.toString();
   }
 
+  /** Stops passing on what the broker sends (the client's frames still go through): a broker that stopped answering. */
+  holdReplies(): void {
+    for (const [upstream, client] of this.upstreams) upstream.unpipe(client);
+  }
+
   /** Cuts every connection through the proxy; with `refuse`, stops listening so new ones fail too. */
   async cut({ refuse }: { refuse: boolean }): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.upstreams.clear();
     if (refuse) await this.close();
   }
 
@@ -49,6 +57,7 @@ export class TcpProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.upstreams.clear();
     if (server !== undefined) await new Promise((resolve) => server.close(resolve));
   }
 
@@ -57,11 +66,13 @@ export class TcpProxy {
       const upstream = connect(this.target.port, this.target.host);
       this.sockets.add(client);
       this.sockets.add(upstream);
+      this.upstreams.set(upstream, client);
       const drop = (): void => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.upstreams.delete(upstream);
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
