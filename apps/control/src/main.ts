@@ -11,88 +11,24 @@
 import { Command } from 'commander';
 import {
   EXIT_FAILURE,
-  EXIT_USAGE,
   curveSecretKeyOption,
   durationArgument,
   exitOnParseError,
-  loadClientCurveKeys,
   masterEndpointOption,
   masterKeyOption,
   packageVersion,
   reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
-import {
-  ControlClient,
-  ControlRequestError,
-  DEFAULT_CONTROL_TIMEOUT_MS,
-  MasterUnreachableError,
-} from '@monomyth/control';
+import { DEFAULT_CONTROL_TIMEOUT_MS } from '@monomyth/control';
+import type { ControlClient } from '@monomyth/control';
 import { registerKeygen } from './keygen.js';
+import { print, withClient } from './with-client.js';
 import { outcomesTable, recipesTable, workersTable } from './tables.js';
-
-const EXIT_FAILURE_REPLY = EXIT_FAILURE;
-const EXIT_UNREACHABLE = 3;
-
-interface GlobalOptions {
-  master: string;
-  json: boolean;
-  timeoutMs: number;
-  curveSecretKey?: string;
-  masterKey?: string;
-}
 
 /** How many nodes one start or stop asks for. */
 const count = wholeNumberArgument({ min: 1, max: 10_000 });
 const milliseconds = durationArgument();
-
-/** Runs one command against the master, prints its result, and maps failures to the CLI's exit codes. */
-async function withClient(
-  command: Command,
-  act: (client: ControlClient, options: GlobalOptions) => Promise<void>,
-  { pingFirst = false } = {},
-): Promise<void> {
-  const options = command.optsWithGlobals<GlobalOptions>();
-  const keys = await loadClientCurveKeys(options, 'client');
-  if ('error' in keys) {
-    console.error(`monomyth: ${keys.error}`);
-    process.exitCode = EXIT_USAGE;
-    return;
-  }
-  const client = new ControlClient({
-    master: options.master,
-    timeoutMs: options.timeoutMs,
-    ...keys,
-  });
-  try {
-    // Requests that wait on workers (start, stop) may legitimately take long; a master that is not there should
-    // be reported within --timeout-ms all the same, so ask it for a PONG first.
-    if (pingFirst) await client.ping();
-    await act(client, options);
-  } catch (error) {
-    if (error instanceof MasterUnreachableError) {
-      console.error(`monomyth: ${error.message}`);
-      process.exitCode = EXIT_UNREACHABLE;
-    } else if (error instanceof ControlRequestError) {
-      if (options.json)
-        console.log(
-          JSON.stringify({
-            error: { status: error.status, code: error.code, reason: error.reason },
-          }),
-        );
-      console.error(`monomyth: ${error.reason} (${error.status} ${error.code})`);
-      process.exitCode = EXIT_FAILURE_REPLY;
-    } else {
-      throw error;
-    }
-  } finally {
-    client.close();
-  }
-}
-
-function print(options: GlobalOptions, data: unknown, human: string): void {
-  console.log(options.json ? JSON.stringify(data) : human);
-}
 
 const program = new Command('monomyth')
   .description('Control a Monomyth cluster: start and stop nodes, list workers and node types.')
