@@ -29,16 +29,27 @@ export type { CodecLimits, Envelope, Frames, IncomingFrames } from './codec.js';
 export { encode, encodeEnvelope, decode, decodeEnvelope } from './default-codec.js';
 export { MessageKind, MESSAGE_KINDS, isMessageKind } from './messages.js';
 export type {
+  AutoscaleDecision,
+  AutoscalePolicy,
   MessageBody,
   MessageOf,
   MmopMessage,
   NodeStatus,
+  QueueCounts,
   Recipe,
   RecipeInfo,
   RequestKind,
   WorkerInfo,
 } from './messages.js';
 export { freshNodeStatus } from './node-status.js';
+/** Autoscale policies: their defaults, the check that their figures fit together, and the policy filled in. */
+export {
+  DEFAULT_SCALE_DOWN_AFTER_MS,
+  DEFAULT_SCALE_UP_AFTER_MS,
+  autoscalePolicyProblem,
+  compileAutoscalePolicy,
+} from './autoscale-policy.js';
+export type { CompiledAutoscalePolicy } from './autoscale-policy.js';
 export { KIND_SPECS, MAX_INFO_PAGE } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';

@@ -5,7 +5,10 @@
 import type { Static } from '@sinclair/typebox';
 import { KIND_SPECS } from './wire-schemas.js';
 import type {
+  AutoscaleDecisionSchema,
+  AutoscalePolicySchema,
   NodeStatusSchema,
+  QueueStatsSchema,
   RecipeInfoSchema,
   RecipeSchema,
   WorkerInfoSchema,
@@ -45,6 +48,9 @@ export const MessageKind = {
   StopWorkerRequest: 'STOP-WORKER-REQUEST',
   StopWorkerRequestSuccess: 'STOP-WORKER-REQUEST-SUCCESS',
   StopWorkerRequestFailure: 'STOP-WORKER-REQUEST-FAILURE',
+  AutoscaleRequest: 'AUTOSCALE-REQUEST',
+  AutoscaleRequestSuccess: 'AUTOSCALE-REQUEST-SUCCESS',
+  AutoscaleRequestFailure: 'AUTOSCALE-REQUEST-FAILURE',
   Error: 'ERROR',
 } as const satisfies Record<string, MessageKind>;
 
@@ -67,8 +73,12 @@ export type RequestKind = {
 
 export type Recipe = Static<typeof RecipeSchema>;
 export type NodeStatus = Static<typeof NodeStatusSchema>;
+/** One queue's counts in a HEARTBEAT (see `QueueStatsSchema`). */
+export type QueueCounts = Static<typeof QueueStatsSchema>;
 export type WorkerInfo = Static<typeof WorkerInfoSchema>;
 export type RecipeInfo = Static<typeof RecipeInfoSchema>;
+export type AutoscalePolicy = Static<typeof AutoscalePolicySchema>;
+export type AutoscaleDecision = Static<typeof AutoscaleDecisionSchema>;
 
 export function isMessageKind(value: string): value is MessageKind {
   return Object.hasOwn(KIND_SPECS, value);

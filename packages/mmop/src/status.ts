@@ -77,6 +77,10 @@ export const ReplyCode = {
   /** The worker did not leave within its drain timeout and grace; status 408. */
   DrainTimeout: 'DRAIN_TIMEOUT',
 
+  // AUTOSCALE-REQUEST-FAILURE (UNKNOWN_TYPE too).
+  /** The policy's figures do not fit together (min above max, say); status 400. */
+  InvalidPolicy: 'INVALID_POLICY',
+
   // Not sent by the master: the control client's own, for an answer of the wrong kind.
   /** The master answered a request with a kind that does not answer it. */
   UnexpectedAnswer: 'UNEXPECTED_ANSWER',

@@ -44,6 +44,18 @@ export const NodeStatusSchema = Type.Object({
   latencyP99Ms: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
+/**
+ * One queue's counts as a worker's adapter reported them (`QueueStats` in @monomyth/node): `ready` and `consumers` are
+ * the queue's, the same seen from every worker; `unacked` is what this worker's consumers hold (RabbitMQ adapter), so
+ * the master sums it over workers and takes `ready` from the newest report.
+ */
+export const QueueStatsSchema = Type.Object({
+  queue: Id,
+  ready: Count,
+  unacked: Count,
+  consumers: Count,
+});
+
 const RunningNode = Type.Object({ name: Id, type: Id, recipe: RecipeSchema });
 
 export const WorkerInfoSchema = Type.Object({
@@ -62,6 +74,32 @@ export const WorkerInfoSchema = Type.Object({
   nodes: Type.Array(NodeStatusSchema),
 });
 
+/**
+ * An autoscale policy (docs/scaling.md): the master keeps a type's desired count within [min, max], at about
+ * ceil(backlog / targetBacklogPerNode), rising once the backlog has been above target for scaleUpAfterMs and falling one
+ * node at a time after scaleDownAfterMs below it. min <= max is checked by `autoscalePolicyProblem`.
+ */
+export const AutoscalePolicySchema = Type.Object({
+  min: Type.Integer({ minimum: 0, maximum: 10_000 }),
+  max: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  targetBacklogPerNode: Type.Integer({ minimum: 1 }),
+  scaleUpAfterMs: Type.Optional(Millis),
+  scaleDownAfterMs: Type.Optional(Millis),
+});
+
+/** The last change of desired count the master's autoscaler decided for a type, with the figures it was made from. */
+export const AutoscaleDecisionSchema = Type.Object({
+  /** When it was decided, in ms since the epoch (the master's clock). */
+  at: Millis,
+  from: Count,
+  to: Count,
+  /** The type's backlog (ready + unacknowledged on its source queue) when it was decided. */
+  backlog: Count,
+  /** False when no worker had room for the nodes it wanted (reported once, not retried in a loop). */
+  placed: Type.Boolean(),
+  reason: Text,
+});
+
 export const RecipeInfoSchema = Type.Object({
   type: Id,
   desired: Count,
@@ -70,6 +108,10 @@ export const RecipeInfoSchema = Type.Object({
   completed: Count,
   failed: Count,
   workers: Count,
+  /** The type's autoscale policy, from its definition or set at run time; absent: its count is set by hand. */
+  autoscale: Type.Optional(AutoscalePolicySchema),
+  /** The autoscaler's last decision for the type, once it has made one. */
+  lastDecision: Type.Optional(AutoscaleDecisionSchema),
 });
 
 const Failure = Type.Object({
@@ -143,6 +185,11 @@ export const KIND_SPECS = {
        * it did not send it, and the master reads its absence as 0.
        */
       eventLoopLagMs: Type.Optional(Millis),
+      /**
+       * The counts of the source queues of the nodes it runs, read from its adapter at most once per heartbeat.
+       * Optional: absent when the adapter cannot report them (not `QueueStatsCapable`), and from workers before it.
+       */
+      queues: Type.Optional(Type.Array(QueueStatsSchema, { maxItems: 4096 })),
     }),
   },
   'HEARTBEAT-ACK': {
@@ -289,6 +336,59 @@ export const KIND_SPECS = {
   'STOP-WORKER-REQUEST-FAILURE': {
     direction: 'master-to-control',
     body: Failure,
+  },
+  'AUTOSCALE-REQUEST': {
+    direction: 'control-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      /** The policy to follow from now on; absent: autoscaling off (the desired count stays where it is). */
+      policy: Type.Optional(AutoscalePolicySchema),
+    }),
+  },
+  'AUTOSCALE-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      policy: Type.Optional(AutoscalePolicySchema),
+      desired: Count,
+    }),
+  },
+  'AUTOSCALE-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  'FAIL-QUEUE-REQUEST': {
+    direction: 'control-to-master',
+    body: FailQueueAsk,
+  },
+  'FAIL-QUEUE-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    /** The worker's answer, and which worker gave it. */
+    body: Type.Object({ ...FailQueueOutcome, workerId: Id }),
+  },
+  'FAIL-QUEUE-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  'FAIL-QUEUE': {
+    direction: 'master-to-worker',
+    body: FailQueueAsk,
+  },
+  'FAIL-QUEUE-SUCCESS': {
+    direction: 'worker-to-master',
+    body: Type.Object(FailQueueOutcome),
+  },
+  'FAIL-QUEUE-FAILURE': {
+    direction: 'worker-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      status: StatusCode,
+      code: ErrorCode,
+      reason: Text,
+    }),
   },
   ERROR: {
     direction: 'master-to-any',

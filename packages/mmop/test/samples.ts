@@ -45,7 +45,13 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
     heartbeatMisses: 3,
     masterEpoch: 'epoch-7c1d',
   },
-  HEARTBEAT: { kind: 'HEARTBEAT', masterEpoch: 'epoch-7c1d', nodes: [status], eventLoopLagMs: 3 },
+  HEARTBEAT: {
+    kind: 'HEARTBEAT',
+    masterEpoch: 'epoch-7c1d',
+    nodes: [status],
+    eventLoopLagMs: 3,
+    queues: [{ queue: 'TEST-NODE1-to-TEST-NODE2', ready: 120, unacked: 10, consumers: 2 }],
+  },
   'HEARTBEAT-ACK': { kind: 'HEARTBEAT-ACK', masterEpoch: 'epoch-7c1d' },
   'START-NODE': { kind: 'START-NODE', requestId: 'req-1', recipe },
   'START-NODE-SUCCESS': {
@@ -178,6 +184,26 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
     status: 404,
     code: 'UNKNOWN_WORKER',
     reason: 'no worker monomyth-worker-ffff',
+  },
+  'AUTOSCALE-REQUEST': {
+    kind: 'AUTOSCALE-REQUEST',
+    requestId: 'req-10',
+    type: 'TEST-NODE2',
+    policy: { min: 1, max: 8, targetBacklogPerNode: 500, scaleUpAfterMs: 5000 },
+  },
+  'AUTOSCALE-REQUEST-SUCCESS': {
+    kind: 'AUTOSCALE-REQUEST-SUCCESS',
+    requestId: 'req-10',
+    type: 'TEST-NODE2',
+    policy: { min: 1, max: 8, targetBacklogPerNode: 500, scaleUpAfterMs: 5000 },
+    desired: 2,
+  },
+  'AUTOSCALE-REQUEST-FAILURE': {
+    kind: 'AUTOSCALE-REQUEST-FAILURE',
+    requestId: 'req-10',
+    status: 400,
+    code: 'INVALID_POLICY',
+    reason: 'max is 1, below min 2',
   },
   ERROR: {
     kind: 'ERROR',
