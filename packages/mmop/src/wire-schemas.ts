@@ -256,7 +256,11 @@ export const KIND_SPECS = {
   },
   'WORKER-INFO': {
     direction: 'control-to-master',
-    body: InfoPageRequest,
+    body: Type.Object({
+      ...InfoPageRequest.properties,
+      /** Only the workers that offer this node type; pages (`offset`, `total`) count those alone. */
+      type: Type.Optional(Id),
+    }),
   },
   'RECIPE-INFO': {
     direction: 'control-to-master',
