@@ -33,6 +33,8 @@ const WORKER_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   'STOP-NODE-FAILURE',
   'NODE-EXITED',
   'BYE',
+  'FAIL-QUEUE-SUCCESS',
+  'FAIL-QUEUE-FAILURE',
 ]);
 const CONTROL_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   'PING',
@@ -41,6 +43,8 @@ const CONTROL_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   'START-NODE-REQUEST',
   'STOP-NODE-REQUEST',
   'STOP-WORKER-REQUEST',
+  // Moves and deletes data: a controller's act, never a worker's.
+  'FAIL-QUEUE-REQUEST',
 ]);
 
 /** The role a message kind needs, or undefined if any admitted peer may send it. */

@@ -31,6 +31,8 @@ export { MessageKind, MESSAGE_KINDS, isMessageKind } from './messages.js';
 export type {
   AutoscaleDecision,
   AutoscalePolicy,
+  FailQueueAction,
+  FailedMessageInfo,
   MessageBody,
   MessageOf,
   MmopMessage,
@@ -50,7 +52,7 @@ export {
   compileAutoscalePolicy,
 } from './autoscale-policy.js';
 export type { CompiledAutoscalePolicy } from './autoscale-policy.js';
-export { KIND_SPECS, MAX_INFO_PAGE } from './wire-schemas.js';
+export { KIND_SPECS, MAX_FAIL_QUEUE_PEEK, MAX_INFO_PAGE } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';
 export { ReplyCode, Status } from './status.js';

@@ -5,6 +5,7 @@
 import type { Static } from '@sinclair/typebox';
 import { KIND_SPECS } from './wire-schemas.js';
 import type {
+  FailedMessageSchema,
   AutoscaleDecisionSchema,
   AutoscalePolicySchema,
   NodeStatusSchema,
@@ -51,6 +52,12 @@ export const MessageKind = {
   AutoscaleRequest: 'AUTOSCALE-REQUEST',
   AutoscaleRequestSuccess: 'AUTOSCALE-REQUEST-SUCCESS',
   AutoscaleRequestFailure: 'AUTOSCALE-REQUEST-FAILURE',
+  FailQueueRequest: 'FAIL-QUEUE-REQUEST',
+  FailQueueRequestSuccess: 'FAIL-QUEUE-REQUEST-SUCCESS',
+  FailQueueRequestFailure: 'FAIL-QUEUE-REQUEST-FAILURE',
+  FailQueue: 'FAIL-QUEUE',
+  FailQueueSuccess: 'FAIL-QUEUE-SUCCESS',
+  FailQueueFailure: 'FAIL-QUEUE-FAILURE',
   Error: 'ERROR',
 } as const satisfies Record<string, MessageKind>;
 
@@ -77,6 +84,10 @@ export type NodeStatus = Static<typeof NodeStatusSchema>;
 export type QueueCounts = Static<typeof QueueStatsSchema>;
 export type WorkerInfo = Static<typeof WorkerInfoSchema>;
 export type RecipeInfo = Static<typeof RecipeInfoSchema>;
+/** One failed message as FAIL-QUEUE `inspect` shows it. */
+export type FailedMessageInfo = Static<typeof FailedMessageSchema>;
+/** What a FAIL-QUEUE request asks of a type's fail queue. */
+export type FailQueueAction = MessageBody<'FAIL-QUEUE'>['action'];
 export type AutoscalePolicy = Static<typeof AutoscalePolicySchema>;
 export type AutoscaleDecision = Static<typeof AutoscaleDecisionSchema>;
 

@@ -16,6 +16,8 @@ export const Status = {
   /** No registered worker can serve the request right now. */
   Unavailable: 503,
   /** The peer speaks a protocol version this side does not. */
+  /** The worker's stream adapter cannot do what was asked (it lacks an optional capability). */
+  NotImplemented: 501,
   VersionNotSupported: 505,
 } as const;
 
@@ -80,6 +82,15 @@ export const ReplyCode = {
   // AUTOSCALE-REQUEST-FAILURE (UNKNOWN_TYPE too).
   /** The policy's figures do not fit together (min above max, say); status 400. */
   InvalidPolicy: 'INVALID_POLICY',
+
+  // FAIL-QUEUE-FAILURE, from a worker, and FAIL-QUEUE-REQUEST-FAILURE (which passes it on; also NO_WORKERS,
+  // UNKNOWN_TYPE, SEND_FAILED, TIMEOUT and CLOSED).
+  /** The worker's stream adapter cannot inspect or move failed messages (not `FailedMessagesCapable`); status 501. */
+  NotCapable: 'NOT_CAPABLE',
+  /** `to` names a queue that no node of the system reads; status 400. */
+  UnknownQueue: 'UNKNOWN_QUEUE',
+  /** The adapter failed while acting on the fail queue (the broker went away, say); status 500. */
+  FailQueueFailed: 'FAIL_QUEUE_FAILED',
 
   // Not sent by the master: the control client's own, for an answer of the wrong kind.
   /** The master answered a request with a kind that does not answer it. */

@@ -122,6 +122,73 @@ const Failure = Type.Object({
 });
 const WithRequestId = Type.Object({ requestId: RequestId });
 
+/** The most failed messages one FAIL-QUEUE answer shows (`peek`). */
+export const MAX_FAIL_QUEUE_PEEK = 50;
+
+/**
+ * What FAIL-QUEUE-REQUEST (control -> master) and FAIL-QUEUE (master -> worker) ask of a node type's fail queue:
+ * `inspect` counts it and shows the first `peek` messages, `redrive` moves up to `limit` of them to `to` (default the
+ * type's source queue), `purge` deletes them all. docs/mmop.md and docs/operations.md say what each guarantees.
+ */
+const FailQueueAction = Type.Union([
+  Type.Literal('inspect'),
+  Type.Literal('redrive'),
+  Type.Literal('purge'),
+]);
+
+const FailQueueAsk = Type.Object({
+  requestId: RequestId,
+  type: Id,
+  action: FailQueueAction,
+  /** inspect: how many messages to show from the head of the queue; 0 or absent, the count alone. */
+  peek: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_FAIL_QUEUE_PEEK })),
+  /** redrive: the most messages to move; absent, as many as the queue held when the move began. */
+  limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** redrive: the queue to move them to, one the system knows; absent, the type's source queue. */
+  to: Type.Optional(Id),
+});
+
+/**
+ * One failed message as `inspect` shows it: what its `x-monomyth-*` failure headers say (each absent when the message
+ * lacks the header: a broker dead-letter has none), its size and the start of its body, and its other headers.
+ * Texts are cut short by the worker so that a page of them fits a frame.
+ */
+export const FailedMessageSchema = Type.Object({
+  reason: Type.Optional(Text),
+  /** The failing error's name (its class): the error code. */
+  errorName: Type.Optional(Text),
+  step: Type.Optional(Text),
+  attempts: Type.Optional(Count),
+  firstFailureAt: Type.Optional(Text),
+  lastFailureAt: Type.Optional(Text),
+  sourceQueue: Type.Optional(Text),
+  nodeName: Type.Optional(Text),
+  /** How many times it was redriven before. */
+  redrives: Type.Optional(Count),
+  bodyBytes: Count,
+  /** The start of the body as UTF-8 text (undecodable bytes as U+FFFD). */
+  preview: Text,
+  headers: Type.Array(Type.Object({ name: Text, value: Text }), { maxItems: 64 }),
+});
+
+/** What a FAIL-QUEUE action did, as the worker answers it and the master passes it on. */
+const FailQueueOutcome = {
+  requestId: RequestId,
+  type: Id,
+  action: FailQueueAction,
+  /** The fail queue (`<type>-fail`). */
+  queue: Id,
+  /** Messages in the fail queue once the action was done. */
+  count: Count,
+  /** inspect: the first messages, head first. */
+  messages: Type.Optional(Type.Array(FailedMessageSchema, { maxItems: MAX_FAIL_QUEUE_PEEK })),
+  /** redrive: how many moved, and where to. */
+  moved: Type.Optional(Count),
+  to: Type.Optional(Id),
+  /** purge: how many were deleted. */
+  purged: Type.Optional(Count),
+};
+
 /** The most entries one INFO-RESPONSE page holds; a request's `limit` is at most this. */
 export const MAX_INFO_PAGE = 10_000;
 

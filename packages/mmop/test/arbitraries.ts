@@ -42,6 +42,10 @@ export function arbitraryFor(schema: TSchema): fc.Arbitrary<unknown> {
       )
       .map(([type, rest]) => ({ ...rest, type }));
   }
+  // Unions of literals (FAIL-QUEUE's action): one of the literals.
+  if (Array.isArray(schema.anyOf))
+    return fc.oneof(...(schema.anyOf as TSchema[]).map(arbitraryFor));
+  if (schema.const !== undefined) return fc.constant(schema.const as unknown);
   switch (schema.type) {
     case 'string':
       return fc.string({
