@@ -5,6 +5,8 @@
  */
 import { freshNodeStatus } from '@monomyth/mmop';
 import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { queueBacklog } from './queue-backlog.js';
+import type { QueueBacklog } from './queue-backlog.js';
 import { WorkerRecord } from './worker-record.js';
 
 export interface TypeCounters {
@@ -130,6 +132,23 @@ export class Cluster {
       });
     }
     for (const name of worker.stopping) if (!worker.nodes.has(name)) worker.stopping.delete(name);
+  }
+
+  /**
+   * The backlog of every queue the workers report (the source queues of the nodes they run), from their latest
+   * heartbeats: ready and consumers from the newest report, unacked summed over workers (queue-backlog.ts).
+   */
+  queueBacklog(): Map<string, QueueBacklog> {
+    return queueBacklog([...this.#workers.values()].map((worker) => worker.queueReport));
+  }
+
+  /**
+   * A node type's backlog: its source queue's counts (`ready + unacked` is the work not yet done), or undefined for
+   * a generator, a type no worker offered, or a queue no heartbeat has reported yet.
+   */
+  backlogOf(type: string, backlog = this.queueBacklog()): QueueBacklog | undefined {
+    const source = this.#catalog.get(type)?.source;
+    return typeof source === 'string' ? backlog.get(source) : undefined;
   }
 
   /** Removes a worker (lost, left, or stalled past the limit); `livenessWindowMs` tells whether it was stalled. */

@@ -6,6 +6,8 @@
 export { Master } from './master.js';
 export { MasterBindError } from './master-socket.js';
 export type { MasterState } from './master.js';
+/** A queue's backlog as the workers' heartbeats report it (`Master.queueBacklog()`). */
+export type { QueueBacklog } from './queue-backlog.js';
 /** Options: what a master takes, their defaults, and the one validating compile step. */
 export {
   compileMasterOptions,

@@ -12,6 +12,7 @@ import type { Router } from 'zeromq';
 import { MmopCodec, ReplyCode, Status, describeRoutingId } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
+import type { QueueBacklog } from './queue-backlog.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import type { Logger } from './logger.js';
@@ -158,6 +159,13 @@ export class Master {
   /** Every node type known, with its desired, running and outstanding counts, as RECIPE-INFO reports them. */
   recipes(): RecipeInfo[] {
     return this.#cluster.recipeInfo();
+  }
+
+  /** The backlog of every queue the workers' heartbeats report (the source queues of their nodes), by queue name. */
+  queueBacklog(): QueueBacklog[] {
+    return [...this.#cluster.queueBacklog().values()].sort((a, b) =>
+      a.queue.localeCompare(b.queue),
+    );
   }
 
   /**
@@ -337,6 +345,7 @@ export class Master {
       return;
     }
     noteHeartbeat(this.#context, worker, heartbeat);
+    worker.noteQueues(heartbeat.queues, this.#context.now());
     this.#replies.reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
   }
 

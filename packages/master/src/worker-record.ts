@@ -3,7 +3,8 @@
  * it has been asked for and not yet answered, when it was last heard from, and how long its event loop had not
  * answered when it last said (a worker whose loop is blocked heartbeats on from a thread of its own: `stalled`).
  */
-import type { NodeStatus, Recipe } from '@monomyth/mmop';
+import type { NodeStatus, QueueCounts, Recipe } from '@monomyth/mmop';
+import type { QueueReport } from './queue-backlog.js';
 
 export type WorkerState = 'active' | 'draining';
 
@@ -40,6 +41,11 @@ export class WorkerRecord {
   registeredAt: number;
   /** The event loop lag its last heartbeat reported. */
   lagMs = 0;
+  /**
+   * The counts of its nodes' source queues its last heartbeat carried, and when: empty until one carries them (a
+   * worker whose adapter cannot report them never does). See queue-backlog.ts for how reports are combined.
+   */
+  queueReport: QueueReport = { queues: [], at: 0 };
   /** Nodes a STOP-NODE was sent for and not yet answered: not counted again as surplus. */
   readonly stopping = new Set<string>();
   /** When a node was last assigned here: the scheduler's last tie-break prefers the longest idle. */
@@ -72,6 +78,11 @@ export class WorkerRecord {
   /** Since when it has been stalled, as far as this master can tell (not before it registered here). */
   stalledSince(): number {
     return Math.max(this.registeredAt, this.lastSeenAt - this.lagMs);
+  }
+
+  /** A heartbeat's queue counts; a heartbeat without them keeps the last (its adapter could not read them just now). */
+  noteQueues(queues: readonly QueueCounts[] | undefined, now: number): void {
+    if (queues !== undefined) this.queueReport = { queues, at: now };
   }
 
   canRun(type: string): boolean {

@@ -12,7 +12,7 @@
  * Messages between threads are structured-cloned plain objects; the shared memory is a BigInt64Array of epoch
  * milliseconds (0 = none), written and read with Atomics so neither side ever sees a torn value.
  */
-import type { CurveClientKeys, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
+import type { CurveClientKeys, MmopMessage, NodeStatus, QueueCounts, Recipe } from '@monomyth/mmop';
 
 /** How often the main thread proves it is alive. The lag the link thread reports is accurate to about this. */
 export const TICK_MS = 100;
@@ -55,6 +55,8 @@ export type ToLink =
     }
   /** The nodes' latest statuses, for the next heartbeats. */
   | { readonly type: 'status'; readonly nodes: readonly NodeStatus[] }
+  /** The latest counts of the nodes' source queues, for the next heartbeats (once per heartbeat interval). */
+  | { readonly type: 'queues'; readonly queues: readonly QueueCounts[] }
   | { readonly type: 'send'; readonly id: number; readonly message: MmopMessage }
   /** The worker is leaving: no registering again, heartbeats go on until 'close'. */
   | { readonly type: 'leaving' }

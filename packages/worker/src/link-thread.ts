@@ -25,7 +25,7 @@ import {
   newInstance,
   routingIdFor,
 } from '@monomyth/mmop';
-import type { Frames, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
+import type { Frames, MessageOf, MmopMessage, NodeStatus, QueueCounts } from '@monomyth/mmop';
 import { SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type { FromLink, LinkConfig, RunningNode, StalledNode, ToLink } from './link-protocol.js';
 import { UnreachableWarning } from './unreachable-warning.js';
@@ -54,6 +54,8 @@ const MAX_SOCKET_SILENCE_MS = 60_000;
 const MIN_SOCKET_SILENCE_MS = 1_000;
 let running: readonly RunningNode[] = [];
 let statuses: readonly NodeStatus[] = [];
+/** The latest queue counts from the main thread; undefined while it has sent none (an adapter without them). */
+let queues: readonly QueueCounts[] | undefined;
 let slots: readonly (readonly [string, number])[] = [];
 let heartbeat: NodeJS.Timeout | undefined;
 let registerRetry: NodeJS.Timeout | undefined;
@@ -224,6 +226,7 @@ function beat(): void {
     masterEpoch,
     nodes: [...statuses],
     eventLoopLagMs: lagMs(),
+    ...(queues === undefined ? {} : { queues: [...queues] }),
   }).catch(() => {});
 }
 
@@ -362,6 +365,9 @@ port.on('message', (message: ToLink) => {
       return;
     case 'status':
       statuses = message.nodes;
+      return;
+    case 'queues':
+      queues = message.queues;
       return;
     case 'send':
       send(message.message).then(

@@ -10,7 +10,7 @@
  */
 import { Worker as Thread } from 'node:worker_threads';
 import { describeError } from '@monomyth/mmop';
-import type { MmopMessage, NodeStatus } from '@monomyth/mmop';
+import type { MmopMessage, NodeStatus, QueueCounts } from '@monomyth/mmop';
 import type { BatchInfo, BatchInterceptor, BatchOutcome, Logger } from '@monomyth/node';
 import { MAX_SLOTS, SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type {
@@ -57,6 +57,7 @@ export class MasterLink implements BatchInterceptor {
   readonly #events: MasterLinkEvents;
   readonly #log: Logger;
   readonly #statuses: () => NodeStatus[];
+  readonly #queueCounts: (() => Promise<QueueCounts[] | undefined>) | undefined;
   readonly #pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   readonly #slots = new Map<string, number>();
   readonly #freeSlots: number[];
@@ -64,6 +65,8 @@ export class MasterLink implements BatchInterceptor {
   #nextId = 0;
   #ticks = 0;
   #statusEveryTicks = 1;
+  /** Queue counts once per heartbeat; 0 until registered (no heartbeats yet, nothing to read them for). */
+  #queuesEveryTicks = 0;
   #closing: Promise<void> | undefined;
   #exited = false;
   #failed = false;
@@ -73,6 +76,7 @@ export class MasterLink implements BatchInterceptor {
     events: MasterLinkEvents,
     log: Logger,
     statuses: () => NodeStatus[],
+    queueCounts?: () => Promise<QueueCounts[] | undefined>,
   ) {
     const slots = Math.min(config.capacity, MAX_SLOTS);
     const shared = new SharedArrayBuffer((SLOT0 + slots) * BigInt64Array.BYTES_PER_ELEMENT);
@@ -81,6 +85,7 @@ export class MasterLink implements BatchInterceptor {
     this.#events = events;
     this.#log = log;
     this.#statuses = statuses;
+    this.#queueCounts = queueCounts;
     // The clock starts before the thread reads it, so the thread never sees a lag from before the worker existed.
     Atomics.store(this.#shared, TICK, BigInt(Date.now()));
     this.#thread = startThread({ ...config, shared });
@@ -179,6 +184,20 @@ export class MasterLink implements BatchInterceptor {
     this.#ticks += 1;
     if (this.#ticks % this.#statusEveryTicks === 0 && !this.#closing)
       this.#post({ type: 'status', nodes: this.#statuses() });
+    if (this.#queuesEveryTicks > 0 && this.#ticks % this.#queuesEveryTicks === 0)
+      this.#postQueueCounts();
+  }
+
+  /** Reads the queue counts off the tick (they are async) and hands them to the thread for the next heartbeats. */
+  #postQueueCounts(): void {
+    if (this.#queueCounts === undefined || this.#closing) return;
+    this.#queueCounts().then(
+      (queues) => {
+        if (queues !== undefined && !this.#closing) this.#post({ type: 'queues', queues });
+      },
+      (error: unknown) =>
+        this.#log.debug({ error: describeError(error) }, 'queue counts could not be read'),
+    );
   }
 
   #post(message: ToLink): void {
@@ -192,6 +211,7 @@ export class MasterLink implements BatchInterceptor {
       case 'state':
         // Statuses twice per heartbeat: fresh enough, and no work per tick beyond the clock.
         this.#statusEveryTicks = Math.max(1, Math.floor(message.heartbeatIntervalMs / 2 / TICK_MS));
+        this.#queuesEveryTicks = Math.max(1, Math.floor(message.heartbeatIntervalMs / TICK_MS));
         return this.#events.state(message.state, message.masterEpoch);
       case 'sent': {
         const pending = this.#pending.get(message.id);

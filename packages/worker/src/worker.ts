@@ -20,13 +20,14 @@ import {
   describeError,
   truncateText,
 } from '@monomyth/mmop';
-import type { CloseOptions, MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
+import type { CloseOptions, MessageOf, MmopMessage, NodeStatus, QueueCounts } from '@monomyth/mmop';
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
 import { WorkerLinkError, WorkerRefusedError } from './errors.js';
 import type { LinkState, StalledNode } from './link-protocol.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
+import { QueueStatsReader } from './queue-stats-reader.js';
 import { compileWorkerOptions } from './options.js';
 import type { CompiledWorkerOptions, WorkerOptions } from './options.js';
 
@@ -111,6 +112,7 @@ export class Worker {
       },
       this.#log,
       () => this.nodes(),
+      this.#queueCounts(),
     );
     this.#log.info({ master: options.master, types: options.system.types }, 'worker connecting');
   }
@@ -355,6 +357,17 @@ export class Worker {
       restarting: outcome.restarting,
       completed: outcome.completed || undefined,
     }).catch(() => {});
+  }
+
+  /** What the heartbeats read the source queues' counts with; undefined when the adapter cannot report them. */
+  #queueCounts(): (() => Promise<QueueCounts[] | undefined>) | undefined {
+    const reader = new QueueStatsReader(this.#options.adapter, () => this.#sourceQueues());
+    return reader.capable ? () => reader.read() : undefined;
+  }
+
+  *#sourceQueues(): Iterable<string> {
+    for (const node of this.#nodes.values())
+      if (typeof node.recipe.source === 'string') yield node.recipe.source;
   }
 
   /** Told to leave, or gone: no new nodes, no registering. (A method, so checks after an await read the state anew.) */
