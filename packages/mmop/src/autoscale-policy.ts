@@ -13,6 +13,8 @@ export const DEFAULT_SCALE_UP_AFTER_MS = 5_000;
 export const DEFAULT_SCALE_DOWN_AFTER_MS = 30_000;
 /** The most nodes a policy may ask for (the largest count a START-NODE-REQUEST takes). */
 const MAX_NODES = 10_000;
+/** The largest backlog per node a policy may aim at. */
+const MAX_TARGET = 1_000_000_000;
 /** The longest wait a policy may set: one day. */
 const MAX_WAIT_MS = 86_400_000;
 
@@ -40,7 +42,7 @@ export function autoscalePolicyProblem(
     ['max', wholeNumberProblem(policy.max, { min: 1, max: MAX_NODES })],
     [
       'targetBacklogPerNode',
-      wholeNumberProblem(policy.targetBacklogPerNode, { min: 1, max: Number.MAX_SAFE_INTEGER }),
+      wholeNumberProblem(policy.targetBacklogPerNode, { min: 1, max: MAX_TARGET }),
     ],
     [
       'scaleUpAfterMs',

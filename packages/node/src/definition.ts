@@ -3,6 +3,7 @@
  * generate) values, where they read and write, and with which options. `defineSystem` gathers definitions; a recipe
  * (recipe.ts) is the JSON-able part of one, sent to workers; the transform itself stays in the system module.
  */
+import type { AutoscalePolicy } from '@monomyth/mmop';
 import type { BodyCodec, CodecName } from './codecs.js';
 import type { StandardSchemaV1 } from './input-schema.js';
 import type { Logger } from './logger.js';
@@ -123,6 +124,13 @@ interface NodeOptions<Out, Keys extends string> {
   readonly dest?: Destination<Keys>;
   /** With named destinations: which one(s) each output goes to. */
   readonly route?: Route<Out, NoInfer<Keys>>;
+  /**
+   * Lets the master size this type by the backlog of its source queue: about `ceil(backlog / targetBacklogPerNode)`
+   * nodes, within `min` and `max`, up after `scaleUpAfterMs` (default 5 s) above target, down one node at a time after
+   * `scaleDownAfterMs` (default 30 s) below it. The operator may change or clear it at run time (`monomyth autoscale`).
+   * See docs/scaling.md. @default none: the type's count is what start and stop requests set
+   */
+  readonly autoscale?: AutoscalePolicy;
   /** Settings for this node type, passed to hooks and transforms as `ctx.options`; JSON-able (they go in recipes). */
   readonly options?: Readonly<Record<string, unknown>>;
   /** Runs before the node pulls anything; a throw fails the node's start. */

@@ -6,8 +6,8 @@
  * `compileRecipe` is the one validating step between options and a runnable node: `defineSystem` runs every
  * definition's recipe through it, and so does a worker with the recipe it was sent, so the two cannot disagree.
  */
-import { OptionChecker } from '@monomyth/mmop';
-import type { Recipe } from '@monomyth/mmop';
+import { OptionChecker, autoscalePolicyProblem } from '@monomyth/mmop';
+import type { AutoscalePolicy, Recipe } from '@monomyth/mmop';
 import { codecByName, CODEC_NAMES } from './codecs.js';
 import type { BodyCodec } from './codecs.js';
 import type { AnyNodeDefinition } from './definition.js';
@@ -100,6 +100,8 @@ export type NodeRecipe = {
   readonly codec: string;
   readonly retry: CompiledRetry;
   readonly options: Readonly<Record<string, unknown>>;
+  /** For the master, not the node: how it sizes the type (docs/scaling.md). Absent: sized by hand. */
+  readonly autoscale?: AutoscalePolicy;
 };
 
 /** Where a node's outputs go, ready to use. */
@@ -216,6 +218,11 @@ export function compileRecipe(
   if (!isPlainObject(options)) fail('options', 'must be a plain object');
   const problem = jsonProblem(options, 'options', 0);
   if (problem !== undefined) fail(problem.field, problem.message);
+  if (r.autoscale !== undefined) {
+    const policyProblem = autoscalePolicyProblem(r.autoscale);
+    if (policyProblem !== undefined)
+      fail(['autoscale', policyProblem.field].filter(Boolean).join('.'), policyProblem.message);
+  }
 
   return {
     type: t,

@@ -293,6 +293,7 @@ function recipeOf(
         : (node.codec ?? 'json'),
     retry: { ...DEFAULT_RETRY, ...definedFields(node.retry ?? {}) },
     options: node.options ?? {},
+    ...(node.autoscale !== undefined && { autoscale: node.autoscale }),
   };
 }
 
