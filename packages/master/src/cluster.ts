@@ -204,6 +204,11 @@ export class Cluster {
     return this.#desired.get(type) ?? 0;
   }
 
+  /** Every type with a desired count set (0 included, once set), for the state file. */
+  desiredCounts(): ReadonlyMap<string, number> {
+    return this.#desired;
+  }
+
   changeDesired(type: string, delta: number): void {
     this.#desired.set(type, Math.max(0, this.desired(type) + delta));
   }

@@ -54,6 +54,12 @@ export interface MasterOptions {
    * @default DEFAULT_RECEIVE_HIGH_WATER_MARK (100)
    */
   receiveHighWaterMark?: number;
+  /**
+   * A file that keeps the desired state (desired counts per type, autoscale policies set at run time) across restarts:
+   * read at start, rewritten atomically on every change. docs/scaling.md says what is lost without it.
+   * @default undefined: the desired state lives in memory only
+   */
+  stateFile?: string;
   /** Receives the master's structured logs (pino's shape). @default a logger that writes nothing */
   logger?: Logger;
   /** This master's epoch, told to workers: a new one tells them the master restarted. @default random */
@@ -88,6 +94,7 @@ export interface CompiledMasterOptions {
   readonly codecLimits: Readonly<CodecLimits>;
   readonly maxFrameBytes: number;
   readonly receiveHighWaterMark: number;
+  readonly stateFile: string | undefined;
   readonly logger: Logger;
   readonly epoch: string;
   /** CURVE settings, or undefined for plain MMOP. */
@@ -185,6 +192,8 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
       options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK,
       { min: 1 },
     ),
+    stateFile:
+      options.stateFile === undefined ? undefined : check.text('stateFile', options.stateFile),
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     curve,

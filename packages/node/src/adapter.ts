@@ -33,6 +33,20 @@ export type {
   QueueStatsCapable,
 } from './stream-adapter.js';
 
+/** Optional capability for the operator's fail-queue tooling: count, peek at, move and purge queued messages. */
+export {
+  checkMoveLimit,
+  checkPeekMax,
+  isFailedMessagesCapable,
+  redriveHeaders,
+  redrivesOf,
+} from './failed-messages.js';
+export type {
+  FailedMessagesCapable,
+  MoveMessagesOptions,
+  PeekedMessage,
+} from './failed-messages.js';
+
 /** The errors the contract rejects with, each with a stable code from `StreamErrorCode`. */
 export {
   AdapterClosedError,

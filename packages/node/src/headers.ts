@@ -43,6 +43,10 @@ export const MonomythHeader = {
    * the original): the byte length of the body that was dropped.
    */
   BodyDropped: 'x-monomyth-body-dropped',
+  /** On a message moved back from a fail queue (`FailedMessagesCapable.moveMessages`): how many times it was. */
+  Redrives: 'x-monomyth-redrives',
+  /** When it was last moved back from a fail queue (ISO 8601). */
+  RedrivenAt: 'x-monomyth-redriven-at',
 } as const;
 
 /** One of Monomyth's header names. */

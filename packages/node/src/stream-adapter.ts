@@ -43,7 +43,8 @@
  * - Decode or inspect bodies: bodies are bytes at this boundary; codecs live in the node.
  * - Log to the console or install signal handlers: it takes an injected logger, and only apps handle signals.
  *
- * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable`, `ConnectionStateCapable` on the adapter,
+ * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable`, `ConnectionStateCapable`,
+ * `FailedMessagesCapable` (failed-messages.ts: for the operator's fail-queue tooling) on the adapter,
  * `DeadLetterCapable` on its
  * consumers) are separate small interfaces; nodes test for them with the `is*` guards and fall back when an adapter
  * lacks them.

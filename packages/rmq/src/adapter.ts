@@ -34,7 +34,10 @@ import type {
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
+  FailedMessagesCapable,
+  MoveMessagesOptions,
   OutgoingMessage,
+  PeekedMessage,
   QueueStats,
   QueueStatsCapable,
   StreamAdapter,
@@ -47,6 +50,7 @@ import type { ConsumerHost } from './consumer.js';
 import type { RabbitMqConnectionError } from './errors.js';
 import { compileRabbitMqOptions } from './options.js';
 import type { CompiledRabbitMqOptions, RabbitMqAdapterOptions } from './options.js';
+import { RabbitMqFailedMessages } from './failed-messages.js';
 import { Publisher } from './publisher.js';
 import { RedeliveryCounter } from './redelivery-counter.js';
 import { retryBucketMs } from './retry-topology.js';
@@ -65,7 +69,12 @@ const ADAPTER_TRANSITIONS = {
 } as const satisfies Record<AdapterState, readonly AdapterState[]>;
 
 export class RabbitMqStreamAdapter
-  implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable, ConnectionStateCapable
+  implements
+    StreamAdapter,
+    DelayedRetryCapable,
+    QueueStatsCapable,
+    ConnectionStateCapable,
+    FailedMessagesCapable
 {
   readonly options: CompiledRabbitMqOptions;
   private readonly logger: Logger;
@@ -81,6 +90,7 @@ export class RabbitMqStreamAdapter
   private readonly drainGate = new DrainGate(() => this.isDrained());
   private failure: RabbitMqConnectionError | undefined;
   private readonly host: ConsumerHost;
+  private readonly failedMessages: RabbitMqFailedMessages;
   private announceFailure: (error: RabbitMqConnectionError) => void = () => {};
   private readonly failedForGood = new Promise<RabbitMqConnectionError>((resolve) => {
     this.announceFailure = resolve;
@@ -123,6 +133,12 @@ export class RabbitMqStreamAdapter
         return adapter.life.is('closed', 'failed');
       },
       reconnectDelayMs: this.host.reconnectDelayMs,
+    });
+    this.failedMessages = new RabbitMqFailedMessages({
+      get keeper() {
+        return adapter.consumeKeeper;
+      },
+      topology: this.topology,
     });
   }
 
@@ -275,6 +291,27 @@ export class RabbitMqStreamAdapter
     for (const consumer of this.consumers)
       if (consumer.queue === queue) unacked += consumer.unackedCount;
     return { ready: reply.messageCount, unacked, consumers: reply.consumerCount };
+  }
+
+  // FailedMessagesCapable: what peeking and moving guarantee on RabbitMQ is in failed-messages.ts.
+  countMessages(queue: string): Promise<number> {
+    if (!this.life.is('open')) return this.refuse('count messages');
+    return this.failedMessages.count(queue);
+  }
+
+  peekMessages(queue: string, max: number): Promise<PeekedMessage[]> {
+    if (!this.life.is('open')) return this.refuse('peek');
+    return this.failedMessages.peek(queue, max);
+  }
+
+  moveMessages(from: string, to: string, options?: MoveMessagesOptions): Promise<number> {
+    if (!this.life.is('open')) return this.refuse('move messages');
+    return this.failedMessages.move(from, to, options);
+  }
+
+  purgeMessages(queue: string): Promise<number> {
+    if (!this.life.is('open')) return this.refuse('purge');
+    return this.failedMessages.purge(queue);
   }
 
   private async tracked(messages: readonly OutgoingMessage[]): Promise<void> {

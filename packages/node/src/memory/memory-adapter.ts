@@ -21,7 +21,13 @@ import type {
   StreamAdapter,
   StreamConsumer,
 } from '../stream-adapter.js';
+import type {
+  FailedMessagesCapable,
+  MoveMessagesOptions,
+  PeekedMessage,
+} from '../failed-messages.js';
 import { MemoryBroker, MemoryDelivery } from './memory-broker.js';
+import * as failed from './memory-failed-messages.js';
 import type { MemoryBrokerOptions, MemoryQueue } from './memory-broker.js';
 import { MemoryConsumer } from './memory-consumer.js';
 import type { ConsumerOwner } from './memory-consumer.js';
@@ -51,7 +57,12 @@ const ADAPTER_TRANSITIONS = {
 } as const satisfies Record<AdapterState, readonly AdapterState[]>;
 
 export class MemoryStreamAdapter
-  implements StreamAdapter, DelayedRetryCapable, QueueStatsCapable, ConsumerOwner
+  implements
+    StreamAdapter,
+    DelayedRetryCapable,
+    QueueStatsCapable,
+    FailedMessagesCapable,
+    ConsumerOwner
 {
   readonly broker: MemoryBroker;
   private readonly ownsBroker: boolean;
@@ -221,6 +232,34 @@ export class MemoryStreamAdapter
     if (found === undefined)
       return Promise.reject(new UnknownQueueError('read queue stats', queue));
     return Promise.resolve(found.stats());
+  }
+
+  // FailedMessagesCapable (memory-failed-messages.ts): one synchronous step each, so nothing half done.
+  countMessages(queue: string): Promise<number> {
+    return this.whileOpen('count messages', () => failed.countMessages(this.broker, queue));
+  }
+
+  peekMessages(queue: string, max: number): Promise<PeekedMessage[]> {
+    return this.whileOpen('peek', () => failed.peekMessages(this.broker, queue, max));
+  }
+
+  moveMessages(from: string, to: string, options?: MoveMessagesOptions): Promise<number> {
+    return this.whileOpen('move messages', () =>
+      failed.moveMessages(this.broker, from, to, options),
+    );
+  }
+
+  purgeMessages(queue: string): Promise<number> {
+    return this.whileOpen('purge', () => failed.purgeMessages(this.broker, queue));
+  }
+
+  private whileOpen<T>(operation: string, act: () => T): Promise<T> {
+    if (!this.life.is('open')) return this.refuse(operation);
+    try {
+      return Promise.resolve(act());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** @internal Called by consumers when their unacknowledged set shrinks. */

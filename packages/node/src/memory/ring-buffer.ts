@@ -41,6 +41,12 @@ export class RingBuffer<T> {
     return item;
   }
 
+  /** The item `index` places from the oldest, without removing it; undefined past the end. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.count) return undefined;
+    return this.items[(this.head + index) & this.mask];
+  }
+
   /** Empties the buffer and returns what it held, oldest first. */
   drain(): T[] {
     const out: T[] = [];

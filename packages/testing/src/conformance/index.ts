@@ -20,6 +20,7 @@ import { capabilityCases } from './capability-cases.js';
 import type { ConformanceContext, ConformanceOptions, StreamAdapterFactory } from './context.js';
 import { publishTexts } from './context.js';
 import { deliveryCases } from './delivery-cases.js';
+import { failedMessagesCases } from './failed-messages-cases.js';
 import { lifecycleCases } from './lifecycle-cases.js';
 import { overlapCases } from './overlap-cases.js';
 import { poisonCases } from './poison-cases.js';
@@ -79,6 +80,7 @@ export function runStreamAdapterConformance(
     settleCases(ctx);
     overlapCases(ctx);
     capabilityCases(ctx);
+    failedMessagesCases(ctx);
     poisonCases(ctx);
   });
 }
