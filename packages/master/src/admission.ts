@@ -9,8 +9,8 @@ import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { NameClaims } from './name-claims.js';
 import type { Claimant } from './name-claims.js';
-import { livenessWindowMs, reconcile } from './node-placement.js';
-import { drainSurplus } from './surplus.js';
+import { livenessWindowMs } from './node-placement.js';
+import { reconcileSoon } from './reconcile-soon.js';
 import type { PeerRoles } from './security.js';
 
 export interface Admission {
@@ -84,14 +84,19 @@ function refuse(context: MasterContext, claimant: Claimant, reason: string): voi
 
 /**
  * Registers (or registers again) an admitted worker and answers REGISTERED. With `learnDesired` (a restarted master in
- * its recovery window) the nodes it runs raise the desired counts; otherwise nodes beyond them are drained.
+ * its recovery window) the nodes it runs raise the desired counts; otherwise nodes beyond them are drained (in the
+ * reconciliation that follows the burst of messages this one came in).
  */
 export function registerWorker(
   context: MasterContext,
   claims: NameClaims,
   claimant: Claimant,
   ready: MessageOf<'READY'>,
-  { learnDesired, masterEpoch }: { learnDesired: boolean; masterEpoch: string },
+  {
+    learnDesired,
+    masterEpoch,
+    isRunning,
+  }: { learnDesired: boolean; masterEpoch: string; isRunning: () => boolean },
 ): void {
   const { identity } = claimant;
   const { worker, again } = context.cluster.register(ready, identity, context.now(), learnDesired);
@@ -120,6 +125,5 @@ export function registerWorker(
     .catch((error: unknown) =>
       context.log.warn({ workerId: worker.id, err: error }, 'could not send REGISTERED'),
     );
-  reconcile(context);
-  drainSurplus(context);
+  reconcileSoon(context, isRunning);
 }

@@ -8,6 +8,7 @@ import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@mon
 import { queueBacklog } from './queue-backlog.js';
 import type { QueueBacklog } from './queue-backlog.js';
 import { WorkerRecord } from './worker-record.js';
+import { tallyTypes } from './type-tally.js';
 
 export interface TypeCounters {
   /** Nodes that stopped on request, and nodes that finished their work (a generator that ran out). */
@@ -121,6 +122,11 @@ export class Cluster {
   heartbeat(worker: WorkerRecord, nodes: readonly NodeStatus[], lagMs: number, now: number): void {
     worker.lastSeenAt = now;
     worker.lagMs = lagMs;
+    if (sameNodes(worker, nodes)) {
+      // The usual heartbeat: the same nodes, new counters. Only the statuses change, nothing is allocated.
+      for (const status of nodes) worker.nodes.get(status.name)!.status = status;
+      return;
+    }
     const before = new Map(worker.nodes);
     worker.nodes.clear();
     for (const status of nodes) {
@@ -234,8 +240,10 @@ export class Cluster {
   /** Types with fewer nodes running or starting than desired, and how many are missing. */
   deficits(): Map<string, number> {
     const missing = new Map<string, number>();
+    const tallies = tallyTypes(this.#workers.values());
     for (const [type, desired] of this.#desired) {
-      const short = desired - this.running(type) - this.outstanding(type);
+      const tally = tallies.get(type);
+      const short = desired - (tally ? tally.running + tally.outstanding : 0);
       if (short > 0) missing.set(type, short);
     }
     return missing;
@@ -264,8 +272,12 @@ export class Cluster {
   }
 
   /** The workers as WORKER-INFO reports them; a worker whose lag exceeds the liveness window is `stalled`. */
-  workerInfo(now: number, livenessWindowMs: number): WorkerInfo[] {
-    return [...this.#workers.values()].map((worker) => ({
+  workerInfo(
+    now: number,
+    livenessWindowMs: number,
+    workers: Iterable<WorkerRecord> = this.#workers.values(),
+  ): WorkerInfo[] {
+    return [...workers].map((worker) => ({
       workerId: worker.id,
       host: worker.host,
       pid: worker.pid,
@@ -282,21 +294,35 @@ export class Cluster {
 
   recipeInfo(): RecipeInfo[] {
     const types = new Set([...this.#catalog.keys(), ...this.#desired.keys()]);
+    const tallies = tallyTypes(this.#workers.values());
     return [...types].sort().map((type) => {
-      let workers = 0;
-      for (const worker of this.#workers.values()) if (worker.canRun(type)) workers += 1;
+      const tally = tallies.get(type);
       const counters = this.#counters.get(type);
       return {
         type,
         desired: this.desired(type),
-        running: this.running(type),
-        outstanding: this.outstanding(type),
+        running: tally?.running ?? 0,
+        outstanding: tally?.outstanding ?? 0,
         completed: counters?.completed ?? 0,
         failed: counters?.failed ?? 0,
-        workers,
+        workers: tally?.offering ?? 0,
       };
     });
   }
+}
+
+/**
+ * Whether a heartbeat lists exactly the nodes the master has for the worker (same names, same types, none twice), so
+ * that only their statuses need replacing. Longer lists take the general path rather than a quadratic check.
+ */
+function sameNodes(worker: WorkerRecord, nodes: readonly NodeStatus[]): boolean {
+  if (nodes.length !== worker.nodes.size || nodes.length > 32) return false;
+  for (let i = 0; i < nodes.length; i++) {
+    const status = nodes[i]!;
+    if (worker.nodes.get(status.name)?.type !== status.type) return false;
+    for (let j = 0; j < i; j++) if (nodes[j]!.name === status.name) return false;
+  }
+  return true;
 }
 
 /** A node the master knows of (from START-NODE-SUCCESS or READY) before any heartbeat has described it. */

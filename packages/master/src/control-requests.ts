@@ -7,7 +7,7 @@ import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile, startOn, stopOn } from './node-placement.js';
 import type { StartOutcome, StopOutcome } from './node-placement.js';
-import { chooseNodesToStop, chooseWorker } from './scheduler.js';
+import { chooseNodesToStop, chooseWorkers } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
 
 type Reply = MmopMessage;
@@ -50,12 +50,13 @@ export async function startNodes(
   }
   cluster.changeDesired(type, count);
   const now = context.now();
-  const attempts: Promise<StartOutcome>[] = [];
-  for (let i = 0; i < count; i++) {
-    const worker = chooseWorker(cluster.workers(), type, now, livenessWindowMs(context));
-    if (!worker) break;
-    attempts.push(startOn(context, worker, type));
-  }
+  const attempts = chooseWorkers(
+    cluster.workers(),
+    type,
+    count,
+    now,
+    livenessWindowMs(context),
+  ).map((worker) => startOn(context, worker, type));
   // Nodes that found no room are not wanted after all: lower the count now, before awaiting the starts, so that a
   // reconciliation in the meantime does not place them behind this request's back.
   const unplaced = count - attempts.length;

@@ -4,6 +4,8 @@
  * before pages existed; one with either gets its page and the list's `total`, which tells the client when to stop.
  */
 import { MAX_INFO_PAGE } from '@monomyth/mmop';
+import type { MessageOf, WorkerInfo } from '@monomyth/mmop';
+import type { Cluster } from './cluster.js';
 
 export interface PageRequest {
   readonly offset?: number;
@@ -14,4 +16,24 @@ export function infoPage<T>(all: T[], request: PageRequest): { items: T[]; total
   if (request.offset === undefined && request.limit === undefined) return { items: all };
   const offset = request.offset ?? 0;
   return { items: all.slice(offset, offset + (request.limit ?? MAX_INFO_PAGE)), total: all.length };
+}
+
+/**
+ * A page of WORKER-INFO: the workers that offer `type` when the request names one (all of them otherwise), paged, and
+ * described only for the page (describing every worker of 10,000 for each page of 500 made listing them quadratic).
+ */
+export function workerInfoPage(
+  cluster: Cluster,
+  request: MessageOf<'WORKER-INFO'>,
+  now: number,
+  livenessWindowMs: number,
+): { items: WorkerInfo[]; total?: number } {
+  const { type } = request;
+  const records = [...cluster.workers()];
+  const matching = type === undefined ? records : records.filter((worker) => worker.canRun(type));
+  const { items, total } = infoPage(matching, request);
+  return {
+    items: cluster.workerInfo(now, livenessWindowMs, items),
+    ...(total !== undefined && { total }),
+  };
 }

@@ -30,7 +30,7 @@ import { Replies } from './replies.js';
 import { NameClaims } from './name-claims.js';
 import { admitReady, registerWorker } from './admission.js';
 import { nodeExited } from './node-exits.js';
-import { infoPage } from './info-pages.js';
+import { infoPage, workerInfoPage } from './info-pages.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
@@ -260,6 +260,7 @@ export class Master {
             registerWorker(this.#context, this.#claims, claimant, message, {
               learnDesired: Date.now() < this.#learnsDesiredUntil,
               masterEpoch: this.epoch,
+              isRunning: () => this.#life.is('running'),
             }),
           masterEpoch: this.epoch,
           isRunning: () => this.#life.is('running'),
@@ -282,7 +283,12 @@ export class Master {
           masterEpoch: this.epoch,
         });
       case 'WORKER-INFO': {
-        const { items, total } = infoPage(this.workers(), message);
+        const { items, total } = workerInfoPage(
+          this.#cluster,
+          message,
+          Date.now(),
+          livenessWindowMs(this.#context),
+        );
         return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,

@@ -5,7 +5,7 @@
  */
 import { ReplyCode, StartFailureCategory, Status, describeError } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
-import { chooseWorker } from './scheduler.js';
+import { chooseWorkers } from './scheduler.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** A node started, or stopped, on a worker. */
@@ -148,14 +148,21 @@ export function livenessWindowMs(context: MasterContext): number {
 export function reconcile(context: MasterContext): void {
   const now = context.now();
   for (const [type, missing] of context.cluster.deficits()) {
-    for (let i = 0; i < missing; i++) {
-      const worker = chooseWorker(context.cluster.workers(), type, now, livenessWindowMs(context));
-      if (!worker) {
-        context.log.debug({ type, missing: missing - i }, 'no worker has room for missing nodes');
-        break;
-      }
+    const chosen = chooseWorkers(
+      context.cluster.workers(),
+      type,
+      missing,
+      now,
+      livenessWindowMs(context),
+    );
+    for (const worker of chosen) {
       context.log.info({ type, workerId: worker.id }, 'placing a missing node');
       void startOn(context, worker, type);
     }
+    if (chosen.length < missing)
+      context.log.debug(
+        { type, missing: missing - chosen.length },
+        'no worker has room for missing nodes',
+      );
   }
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chooseNodesToStop, chooseWorker } from './scheduler.js';
+import { chooseNodesToStop, chooseWorker, chooseWorkers } from './scheduler.js';
 import { WorkerRecord } from './worker-record.js';
 
 /** A worker that can run `types`, with `nodes` running (name -> type). */
@@ -71,6 +72,71 @@ describe('scheduler - placement', () => {
     // Past its time the avoidance is forgotten: the emptier worker wins again.
     expect(chooseWorker([failed, loaded], 'A', 1000)).toBe(failed);
     expect(failed.avoid.has('A')).toBe(false);
+  });
+});
+
+describe('scheduler - many at once', () => {
+  /** Workers built from a description, so two identical sets can be compared. */
+  interface Shape {
+    types: string[];
+    nodes: string[];
+    capacity: number;
+    lastAssignedAt: number;
+    avoided: boolean;
+    draining: boolean;
+  }
+  const build = (shapes: readonly Shape[]): WorkerRecord[] =>
+    shapes.map((shape, i) => {
+      const record = worker(
+        `w${i}`,
+        shape.types,
+        Object.fromEntries(shape.nodes.map((type, n) => [`w${i}-${n}`, type])),
+        shape.capacity,
+      );
+      record.lastAssignedAt = shape.lastAssignedAt;
+      if (shape.avoided) record.avoid.set('A', 10_000);
+      if (shape.draining) record.state = 'draining';
+      return record;
+    });
+  const shape = fc.record({
+    types: fc.subarray(['A', 'B']),
+    nodes: fc.array(fc.constantFrom('A', 'B'), { maxLength: 4 }),
+    capacity: fc.integer({ min: 0, max: 6 }),
+    lastAssignedAt: fc.integer({ min: 0, max: 3 }),
+    avoided: fc.boolean(),
+    draining: fc.boolean(),
+  });
+
+  it('same - chooseWorkers(n) makes the choices n calls of chooseWorker make, in order, outstanding counted', () => {
+    fc.assert(
+      fc.property(
+        fc.array(shape, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 30 }),
+        (shapes, n) => {
+          const one = build(shapes);
+          const many = build(shapes);
+          const sequential: string[] = [];
+          for (let i = 0; i < n; i++) {
+            const chosen = chooseWorker(one, 'A', 5);
+            if (!chosen) break;
+            sequential.push(chosen.id);
+          }
+          expect(chooseWorkers(many, 'A', n, 5).map((w) => w.id)).toEqual(sequential);
+          expect(many.map((w) => [w.outstandingOf('A'), w.lastAssignedAt])).toEqual(
+            one.map((w) => [w.outstandingOf('A'), w.lastAssignedAt]),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('scale - 10,000 nodes on 10,000 workers with room for many: spread one each', () => {
+    const workers = Array.from({ length: 10_000 }, (_, i) =>
+      worker(`w${i}`, ['A'], { [`b${i}`]: 'B' }, 16),
+    );
+    const chosen = chooseWorkers(workers, 'A', 10_000, 1);
+    expect(new Set(chosen).size).toBe(10_000);
   });
 });
 

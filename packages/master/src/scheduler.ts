@@ -40,6 +40,88 @@ export function chooseWorker(
   return best;
 }
 
+/**
+ * `count` choices of chooseWorker at once, in the same order it would make them one by one, for a cost of one pass over
+ * the workers and a heap of the candidates (chooseWorker costs a pass per node: placing 10,000 nodes on 10,000 workers
+ * made 10^8 comparisons). Fewer come back when fewer places have room.
+ */
+export function chooseWorkers(
+  workers: Iterable<WorkerRecord>,
+  type: string,
+  count: number,
+  now: number,
+  livenessWindowMs = Infinity,
+): WorkerRecord[] {
+  const heap: Candidate[] = [];
+  let order = 0;
+  for (const worker of workers) {
+    if (worker.state !== 'active' || worker.stalled(livenessWindowMs) || !worker.canRun(type))
+      continue;
+    const load = worker.load();
+    if (load >= worker.capacity) continue;
+    heap.push({
+      worker,
+      avoided: worker.avoids(type, now),
+      ofType: worker.runningOf(type) + worker.outstandingOf(type),
+      load,
+      lastAssignedAt: worker.lastAssignedAt,
+      // chooseWorker keeps the first of equals in scan order: so does the heap.
+      order: order++,
+    });
+  }
+  if (heap.length === 0 || count <= 0) return [];
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+  const chosen: WorkerRecord[] = [];
+  while (chosen.length < count && heap.length > 0) {
+    const top = heap[0]!;
+    top.worker.addOutstanding(type, 1);
+    top.worker.lastAssignedAt = now;
+    chosen.push(top.worker);
+    top.ofType += 1;
+    top.load += 1;
+    top.lastAssignedAt = now;
+    if (top.load >= top.worker.capacity) {
+      const last = heap.pop()!;
+      if (heap.length === 0) break;
+      heap[0] = last;
+    }
+    siftDown(heap, 0);
+  }
+  return chosen;
+}
+
+interface Candidate {
+  readonly worker: WorkerRecord;
+  readonly avoided: boolean;
+  ofType: number;
+  load: number;
+  lastAssignedAt: number;
+  order: number;
+}
+
+/** chooseWorker's preference as an order: not avoided, fewest of the type, fewest in all, longest idle, first seen. */
+function precedes(a: Candidate, b: Candidate): boolean {
+  if (a.avoided !== b.avoided) return !a.avoided;
+  if (a.ofType !== b.ofType) return a.ofType < b.ofType;
+  if (a.load !== b.load) return a.load < b.load;
+  if (a.lastAssignedAt !== b.lastAssignedAt) return a.lastAssignedAt < b.lastAssignedAt;
+  return a.order < b.order;
+}
+
+function siftDown(heap: Candidate[], from: number): void {
+  let at = from;
+  for (;;) {
+    const left = 2 * at + 1;
+    const right = left + 1;
+    let best = at;
+    if (left < heap.length && precedes(heap[left]!, heap[best]!)) best = left;
+    if (right < heap.length && precedes(heap[right]!, heap[best]!)) best = right;
+    if (best === at) return;
+    [heap[at], heap[best]] = [heap[best]!, heap[at]!];
+    at = best;
+  }
+}
+
 function isBetter(candidate: WorkerRecord, current: WorkerRecord, type: string): boolean {
   const ofType =
     candidate.runningOf(type) +
