@@ -30,7 +30,10 @@ import { Replies } from './replies.js';
 import { NameClaims } from './name-claims.js';
 import { admitReady, registerWorker } from './admission.js';
 import { nodeExited } from './node-exits.js';
-import { infoPage, workerInfoPage } from './info-pages.js';
+import { Scaling } from './scaling.js';
+import { readDesiredState } from './desired-state.js';
+import type { DesiredState } from './desired-state.js';
+import { infoPage } from './info-pages.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
@@ -66,6 +69,7 @@ export class Master {
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
   readonly #life: Lifecycle<MasterState>;
+  readonly #scaling: Scaling;
   #requestCount = 0;
   /** Until when READYs may raise desired counts (a restarted master recovering its picture); see recoveryWindowMs. */
   #learnsDesiredUntil: number;
@@ -75,14 +79,18 @@ export class Master {
   static async create(options: MasterOptions = {}): Promise<Master> {
     const compiled = compileMasterOptions(options);
     const log = compiled.logger.child({ component: 'master', epoch: compiled.epoch });
+    // Before binding: a state file that cannot be used stops the start, with nothing to release.
+    const restored =
+      compiled.stateFile === undefined ? undefined : await readDesiredState(compiled.stateFile);
     const { router, security } = await openMasterSocket(compiled, log);
-    return new Master(router, compiled, security);
+    return new Master(router, compiled, security, restored);
   }
 
   private constructor(
     router: Router,
     options: CompiledMasterOptions,
     security: MasterSecurity | undefined,
+    restored?: DesiredState,
   ) {
     this.#router = router;
     this.#security = security;
@@ -120,6 +128,18 @@ export class Master {
       now: () => Date.now(),
     };
     this.#learnsDesiredUntil = Date.now() + options.recoveryWindowMs;
+    this.#scaling = new Scaling(this.#context, {
+      backlog: () => {
+        const queues = this.#cluster.queueBacklog();
+        return (type) => {
+          const counts = this.#cluster.backlogOf(type, queues);
+          return counts && counts.ready + counts.unacked;
+        };
+      },
+      stateFile: options.stateFile,
+      restored,
+      inRecovery: () => Date.now() < this.#learnsDesiredUntil,
+    });
     this.#liveness = setInterval(() => this.#checkLiveness(), options.heartbeatIntervalMs);
     this.#receiving = this.#receive();
     this.#log.info({ endpoint: this.endpoint, curve: security !== undefined }, 'master listening');
@@ -158,7 +178,7 @@ export class Master {
 
   /** Every node type known, with its desired, running and outstanding counts, as RECIPE-INFO reports them. */
   recipes(): RecipeInfo[] {
-    return this.#cluster.recipeInfo();
+    return this.#scaling.describe(this.#cluster.recipeInfo());
   }
 
   /** The backlog of every queue the workers' heartbeats report (the source queues of their nodes), by queue name. */
@@ -188,6 +208,7 @@ export class Master {
       this.#router.close();
       await this.#receiving.catch(() => {});
       await this.#security?.close();
+      await this.#scaling.close();
       this.#life.move('closed');
       this.#log.info({}, 'master closed');
     })();
@@ -260,7 +281,6 @@ export class Master {
             registerWorker(this.#context, this.#claims, claimant, message, {
               learnDesired: Date.now() < this.#learnsDesiredUntil,
               masterEpoch: this.epoch,
-              isRunning: () => this.#life.is('running'),
             }),
           masterEpoch: this.epoch,
           isRunning: () => this.#life.is('running'),
@@ -283,12 +303,7 @@ export class Master {
           masterEpoch: this.epoch,
         });
       case 'WORKER-INFO': {
-        const { items, total } = workerInfoPage(
-          this.#cluster,
-          message,
-          Date.now(),
-          livenessWindowMs(this.#context),
-        );
+        const { items, total } = infoPage(this.workers(), message);
         return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
@@ -307,10 +322,15 @@ export class Master {
       }
       case 'START-NODE-REQUEST':
         this.#endRecovery();
-        return this.#replies.answer(identity, message.requestId, startNodes(context, message));
+        this.#replies.answer(identity, message.requestId, startNodes(context, message));
+        return this.#scaling.save();
       case 'STOP-NODE-REQUEST':
         this.#endRecovery();
-        return this.#replies.answer(identity, message.requestId, stopNodes(context, message));
+        this.#replies.answer(identity, message.requestId, stopNodes(context, message));
+        return this.#scaling.save();
+      case 'AUTOSCALE-REQUEST':
+        this.#endRecovery();
+        return this.#replies.reply(identity, this.#scaling.request(message));
       case 'STOP-WORKER-REQUEST':
         return this.#replies.answer(identity, message.requestId, stopWorker(context, message));
       default: {
@@ -335,6 +355,7 @@ export class Master {
   /** An operator has spoken: from now on their counts rule, and READYs no longer raise them. */
   #endRecovery(): void {
     this.#learnsDesiredUntil = 0;
+    this.#scaling.recoveryOver();
   }
 
   #onHeartbeat(identity: Buffer, heartbeat: MessageOf<'HEARTBEAT'>): void {
@@ -371,6 +392,7 @@ export class Master {
   }
 
   #checkLiveness(): void {
+    this.#scaling.tick();
     checkLiveness(this.#context, (workerId, reason) => this.#forget(workerId, reason));
   }
 
