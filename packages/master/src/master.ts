@@ -33,7 +33,7 @@ import { nodeExited } from './node-exits.js';
 import { Scaling } from './scaling.js';
 import { readDesiredState } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
-import { infoPage } from './info-pages.js';
+import { infoPage, workerInfoPage } from './info-pages.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
@@ -281,6 +281,7 @@ export class Master {
             registerWorker(this.#context, this.#claims, claimant, message, {
               learnDesired: Date.now() < this.#learnsDesiredUntil,
               masterEpoch: this.epoch,
+              isRunning: () => this.#life.is('running'),
             }),
           masterEpoch: this.epoch,
           isRunning: () => this.#life.is('running'),
@@ -303,7 +304,12 @@ export class Master {
           masterEpoch: this.epoch,
         });
       case 'WORKER-INFO': {
-        const { items, total } = infoPage(this.workers(), message);
+        const { items, total } = workerInfoPage(
+          this.#cluster,
+          message,
+          Date.now(),
+          livenessWindowMs(this.#context),
+        );
         return this.#replies.reply(identity, {
           kind: 'INFO-RESPONSE',
           requestId: message.requestId,
