@@ -7,6 +7,9 @@
  * 2. The time to start 200 nodes across 4 workers with one start request.
  * 3. The master's CPU and memory (it runs as its own process, the monomyth-master app) while 200 simulated workers,
  *    each with 4 nodes, heartbeat every second: in plain text, then with CURVE (each worker its own key).
+ * 4. At scale (orchestration-scale.ts): 10,000 simulated workers x 8 nodes; the last line's `scale10k`. Goals: under 50%
+ *    of a core and 1 GB, heartbeat p99 under 50 ms, 10,000 nodes placed in under 10 s, 1,000 lost workers detected
+ *    within the liveness window plus one heartbeat. MONOMYTH_BENCH_SCALE_ONLY=1 runs this part alone.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -29,6 +32,8 @@ import { Worker } from '@monomyth/worker';
 import { formatRate, round } from './measure.js';
 import { curveClientOptions, curveServerOptions, curveSetup } from './orchestration-curve.js';
 import type { CurveSetup } from './orchestration-curve.js';
+import { describeScale, scaleScenario } from './orchestration-scale.js';
+import type { ScaleFigures } from './orchestration-scale.js';
 
 const IN_FLIGHT = 100;
 /** Round trips per contender and round. */
@@ -350,7 +355,40 @@ async function roundTrips(curve: CurveSetup): Promise<RoundTrips> {
   return medians;
 }
 
+/** The scale scenario's figures as the last line's `scale10k`. */
+async function scale10k(): Promise<Record<string, unknown>> {
+  const figures: ScaleFigures = await scaleScenario(
+    {
+      workers: 10_000,
+      processes: 4,
+      typeCount: 1000,
+      lose: 1000,
+      heartbeatMs: 1000,
+      heartbeatMisses: 3,
+    },
+    (line) => console.log(line),
+  );
+  for (const line of describeScale(figures)) console.log(line);
+  return {
+    scale10k: {
+      cpuPercent: round(figures.cpuPercent, 1),
+      rssMiB: round(figures.rssMiB, 1),
+      peakRssMiB: round(figures.peakRssMiB, 1),
+      heartbeatP50Ms: round(figures.heartbeatP50Ms, 1),
+      heartbeatP99Ms: round(figures.heartbeatP99Ms, 1),
+      placeNodesMs: Math.round(figures.placeNodesMs),
+      detectLossMs: Math.round(figures.detectLossMs),
+      replaceLossMs: Math.round(figures.replaceLossMs),
+      workersJsonMs: Math.round(figures.workersJsonMs),
+      workersTypeLimitMs: Math.round(figures.workersTypeLimitMs),
+      registerMs: Math.round(figures.registerMs),
+    },
+  };
+}
+
 export async function runOrchestrationBench(): Promise<Record<string, unknown>> {
+  if (process.env.MONOMYTH_BENCH_SCALE_ONLY === '1')
+    return { bench: 'orchestration', ...(await scale10k()) };
   const curve = await curveSetup(200);
   try {
     const { raw, control, rawCurve, controlCurve } = await roundTrips(curve);
@@ -374,6 +412,7 @@ export async function runOrchestrationBench(): Promise<Record<string, unknown>> 
       masterCpuPercentAt200CurveWorkers: round(curveLoad.cpuPercent, 1),
       masterRssMiBAt200CurveWorkers: round(curveLoad.rssMiB, 1),
       registeredCurveWorkers: curveLoad.registered,
+      ...(await scale10k()),
     };
   } finally {
     rmSync(curve.dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 /**
  * monomyth: the control CLI. Asks the master to start and stop nodes and shows the cluster.
  *
- *   monomyth [--master URL] [--curve-secret-key FILE --master-key FILE] [--json] ping | workers | recipes | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
+ *   monomyth [--master URL] [--curve-secret-key FILE --master-key FILE] [--json] ping | workers [--type T] [--limit N] | recipes [--limit N] | start TYPE [-n N] | stop-node TYPE|NODE [-n N] | stop-worker ID
  *
  *   monomyth keygen NAME [--dir DIR] [--force]      writes a CURVE key pair (keygen.ts); needs no master
  *
@@ -28,6 +28,7 @@ import { outcomesTable, recipesTable, workersTable } from './tables.js';
 
 /** How many nodes one start or stop asks for. */
 const count = wholeNumberArgument({ min: 1, max: 10_000 });
+const listLimit = wholeNumberArgument({ min: 1 });
 const milliseconds = durationArgument();
 
 const program = new Command('monomyth')
@@ -64,35 +65,46 @@ program
     }),
   );
 
+/** What `workers` and `recipes` take: filters applied at the master. */
+interface ListOptions {
+  type?: string;
+  limit?: number;
+}
+
 /** A command that lists what the master knows: JSON, or a table for people. */
 function listCommand<T>(
   name: string,
   description: string,
-  fetch: (client: ControlClient) => Promise<T[]>,
+  fetch: (client: ControlClient, list: ListOptions) => Promise<T[]>,
   render: (items: readonly T[]) => string,
+  withType: boolean,
 ): void {
-  program
+  const command = program
     .command(name)
     .description(description)
-    .action(async (_options, command: Command) =>
-      withClient(command, async (client, options) => {
-        const items = await fetch(client);
-        print(options, items, render(items));
-      }),
-    );
+    .option('--limit <n>', 'list at most this many', listLimit);
+  if (withType) command.option('--type <type>', 'only the workers that offer this node type');
+  command.action(async (list: ListOptions, self: Command) =>
+    withClient(self, async (client, options) => {
+      const items = await fetch(client, list);
+      print(options, items, render(items));
+    }),
+  );
 }
 
 listCommand(
   'workers',
   'list the registered workers and their nodes',
-  (client) => client.workers(),
+  (client, list) => client.workers(list),
   workersTable,
+  true,
 );
 listCommand(
   'recipes',
   'list the node types the workers offer, with desired, running and starting counts',
-  (client) => client.recipes(),
+  (client, list) => client.recipes(list),
   recipesTable,
+  false,
 );
 
 program

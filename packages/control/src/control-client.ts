@@ -38,6 +38,18 @@ export interface ControlClientOptions {
   masterKey?: string;
 }
 
+export interface WorkersQuery {
+  /** Only the workers that offer this node type. */
+  type?: string;
+  /** At most this many (the first, in the master's order). @default all */
+  limit?: number;
+}
+
+export interface RecipesQuery {
+  /** At most this many (the first, by type name). @default all */
+  limit?: number;
+}
+
 export interface StartNodeOptions {
   /** How long to wait for the master, which waits for the workers. @default 30_000 */
   timeoutMs?: number;
@@ -57,6 +69,10 @@ const STOP_ANSWER_GRACE_MS = 15_000;
 const INFO_PAGE_SIZE = 500;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+/** A type's autoscale policy (docs/scaling.md), as `autoscale()` sets it. */
+export type AutoscalePolicyInput = NonNullable<MessageOf<'AUTOSCALE-REQUEST'>['policy']>;
+/** What `autoscale()` answers: the policy the type follows now (absent: none) and its desired count. */
+export type AutoscaleResult = Omit<MessageOf<'AUTOSCALE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 export type StopNodeResult = Required<
   Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>
 >;
@@ -113,21 +129,28 @@ export class ControlClient {
     return { masterEpoch: pong.masterEpoch, roundTripMs: performance.now() - started };
   }
 
-  /** Every registered worker, fetched a page at a time (each page within the timeout). */
-  async workers(): Promise<WorkerInfo[]> {
+  /**
+   * The registered workers (those that offer `type`, if given; the first `limit`, if given), fetched a page at a time
+   * (each page within the timeout). The filter applies at the master: only the workers asked for cross the wire.
+   */
+  async workers(options: WorkersQuery = {}): Promise<WorkerInfo[]> {
     return this.#allPages(
       'WORKER-INFO',
       (info) => info.workers,
       (worker) => worker.workerId,
+      options.limit,
+      options.type === undefined ? {} : { type: options.type },
     );
   }
 
-  /** Every node type the master knows, fetched a page at a time (each page within the timeout). */
-  async recipes(): Promise<RecipeInfo[]> {
+  /** The node types the master knows (the first `limit`, if given), fetched a page at a time (each within the timeout). */
+  async recipes(options: RecipesQuery = {}): Promise<RecipeInfo[]> {
     return this.#allPages(
       'RECIPE-INFO',
       (info) => info.recipes,
       (recipe) => recipe.type,
+      options.limit,
+      {},
     );
   }
 
@@ -140,19 +163,31 @@ export class ControlClient {
     kind: 'WORKER-INFO' | 'RECIPE-INFO',
     entries: (info: MessageOf<'INFO-RESPONSE'>) => T[] | undefined,
     key: (entry: T) => string,
+    limit: number | undefined,
+    filter: { type?: string },
   ): Promise<T[]> {
+    const wanted = limit ?? Infinity;
     const seen = new Map<string, T>();
+    if (wanted < 1) return [];
     for (let offset = 0; ;) {
       const info = await this.#request('INFO-RESPONSE', {
         kind,
         requestId: this.#nextId(),
         offset,
-        limit: INFO_PAGE_SIZE,
+        limit: Math.min(INFO_PAGE_SIZE, wanted - seen.size),
+        ...filter,
       });
       const page = entries(info) ?? [];
-      for (const entry of page) if (!seen.has(key(entry))) seen.set(key(entry), entry);
+      for (const entry of page) {
+        if (seen.size < wanted && !seen.has(key(entry))) seen.set(key(entry), entry);
+      }
       offset += page.length;
-      if (info.total === undefined || page.length === 0 || offset >= info.total)
+      if (
+        info.total === undefined ||
+        page.length === 0 ||
+        offset >= info.total ||
+        seen.size >= wanted
+      )
         return [...seen.values()];
     }
   }
@@ -185,6 +220,27 @@ export class ControlClient {
       stopAnswerTimeoutMs(options),
     );
     return { stopped: answer.stopped, failures: answer.failures ?? [] };
+  }
+
+  /**
+   * Sets a node type's autoscale policy, or turns autoscaling off with `undefined` (its desired count then stays where
+   * it is). The master applies it at once: a count outside the new bounds is moved inside before it answers.
+   */
+  async autoscale(
+    type: string,
+    policy: AutoscalePolicyInput | undefined,
+  ): Promise<AutoscaleResult> {
+    const answer = await this.#request('AUTOSCALE-REQUEST-SUCCESS', {
+      kind: 'AUTOSCALE-REQUEST',
+      requestId: this.#nextId(),
+      type,
+      ...(policy && { policy }),
+    });
+    return {
+      type: answer.type,
+      ...(answer.policy && { policy: answer.policy }),
+      desired: answer.desired,
+    };
   }
 
   /** Asks a worker to drain and leave; resolves once it has left. */

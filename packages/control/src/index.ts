@@ -9,10 +9,14 @@ export {
 } from './control-client.js';
 export type {
   ControlClientOptions,
+  WorkersQuery,
+  RecipesQuery,
   StartNodeOptions,
   StopOptions,
   StartNodeResult,
   StopNodeResult,
+  AutoscalePolicyInput,
+  AutoscaleResult,
   ControlClientState,
 } from './control-client.js';
 /** Errors: the master did not answer, refused a request, or the client is closed or failed. */

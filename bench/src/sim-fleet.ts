@@ -1,0 +1,245 @@
+/**
+ * Simulated workers for the scale scenario of `pnpm bench orchestration` (and its smaller form in the master's tests):
+ * one DEALER each, speaking MMOP/1 as a worker does, with no adapter and no node code. Each registers with a few
+ * nodes already running, heartbeats on its own phase of the interval (as real workers, started at different times, do),
+ * answers START-NODE and STOP-NODE at once (the node is added to or taken from what it reports), and registers again
+ * when the master says it does not know it. Many share one process and one ZeroMQ context.
+ */
+import { Context, Dealer } from 'zeromq';
+import { MmopCodec, OrderedSender, freshNodeStatus } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
+
+export interface FleetOptions {
+  readonly endpoint: string;
+  /** The index of this fleet's first worker: ids are `sim-<index>`, unique across fleets. */
+  readonly first: number;
+  readonly count: number;
+  /** Node types in the whole cluster (`T0`...); each worker offers `nodesPerWorker` of them, and runs one of each. */
+  readonly typeCount: number;
+  /** @default 8 */
+  readonly nodesPerWorker?: number;
+  /** A type every worker offers and runs none of, for placement: @default 'PLACE' */
+  readonly placeType?: string;
+  /** @default 32 */
+  readonly capacity?: number;
+  /** @default 1000 */
+  readonly heartbeatMs?: number;
+}
+
+interface SimWorker {
+  readonly id: string;
+  readonly dealer: Dealer;
+  readonly sender: OrderedSender;
+  readonly nodes: NodeStatus[];
+  readonly ready: MessageOf<'READY'>;
+  epoch: string;
+  registered: boolean;
+  alive: boolean;
+  /** When the heartbeat now waiting for its ack was sent (performance.now()), or -1. */
+  sentAt: number;
+  starts: number;
+}
+
+/** How often the fleet's ticker runs: each tick heartbeats the workers whose phase falls in it. */
+const TICK_MS = 10;
+
+export class SimulatedFleet {
+  readonly #codec = new MmopCodec();
+  readonly #workers: SimWorker[] = [];
+  readonly #context: Context;
+  readonly #heartbeatMs: number;
+  #ticker: NodeJS.Timeout | undefined;
+  #cursor = 0;
+  #measuring = false;
+  #registered = 0;
+  #onRegistered: (() => void) | undefined;
+  /** Heartbeat-to-ack latencies (ms) recorded while measuring. */
+  readonly latencies: number[] = [];
+  /** START-NODEs received since the last resetStarts(). */
+  startsReceived = 0;
+  lastStartAt = 0;
+
+  constructor(options: FleetOptions) {
+    const perWorker = options.nodesPerWorker ?? 8;
+    const placeType = options.placeType ?? 'PLACE';
+    this.#heartbeatMs = options.heartbeatMs ?? 1000;
+    // Every socket counts against the context's limit (1023 by default), and each is a file descriptor or two.
+    this.#context = new Context({ maxSockets: options.count + 64 });
+    for (let i = options.first; i < options.first + options.count; i++) {
+      const id = `sim-${i}`;
+      const types = Array.from(
+        { length: perWorker },
+        (_, k) => `T${(i * perWorker + k) % options.typeCount}`,
+      );
+      const nodes = types.map((type, k) => freshNodeStatus(`${type}:${id}-${k}`, type, 'running'));
+      const dealer = new Dealer({ context: this.#context, linger: 0, routingId: id });
+      dealer.connect(options.endpoint);
+      const worker: SimWorker = {
+        id,
+        dealer,
+        sender: new OrderedSender((frames) => dealer.send(frames)),
+        nodes,
+        ready: {
+          kind: 'READY',
+          workerId: id,
+          host: 'sim',
+          pid: i,
+          capacity: options.capacity ?? 32,
+          recipes: [...types, placeType].map((type) => ({ type })),
+          nodes: nodes.map((node) => ({
+            name: node.name,
+            type: node.type,
+            recipe: { type: node.type },
+          })),
+        },
+        epoch: '',
+        registered: false,
+        alive: true,
+        sentAt: -1,
+        starts: 0,
+      };
+      this.#workers.push(worker);
+    }
+  }
+
+  get registered(): number {
+    return this.#registered;
+  }
+
+  /** Sends every READY (a few hundred per tick, as a fleet coming up over a moment would) and starts heartbeating. */
+  async start(): Promise<void> {
+    for (const worker of this.#workers) void this.#serve(worker);
+    for (let i = 0; i < this.#workers.length; i++) {
+      const worker = this.#workers[i]!;
+      this.#send(worker, worker.ready);
+      if (i % 250 === 249) await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+  }
+
+  /** Resolves once every live worker has had REGISTERED. */
+  whenRegistered(): Promise<void> {
+    if (this.#registered >= this.#workers.length) return Promise.resolve();
+    return new Promise((resolve) => (this.#onRegistered = resolve));
+  }
+
+  /** Records heartbeat-to-ack latencies from now on (`true`), or stops (`false`). */
+  measure(on: boolean): void {
+    this.#measuring = on;
+  }
+
+  resetStarts(): void {
+    this.startsReceived = 0;
+    this.lastStartAt = 0;
+  }
+
+  /** Nodes each worker runs now, summed. */
+  nodeCount(): number {
+    let total = 0;
+    for (const worker of this.#workers) if (worker.alive) total += worker.nodes.length;
+    return total;
+  }
+
+  /** The first `count` live workers go silent at once, as processes that crash: their sockets close. */
+  kill(count: number): void {
+    let killed = 0;
+    for (const worker of this.#workers) {
+      if (killed === count) break;
+      if (!worker.alive) continue;
+      worker.alive = false;
+      worker.sender.close();
+      worker.dealer.close();
+      killed += 1;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#ticker);
+    for (const worker of this.#workers) {
+      if (!worker.alive) continue;
+      worker.alive = false;
+      worker.sender.close();
+      worker.dealer.close();
+    }
+  }
+
+  #send(worker: SimWorker, message: MmopMessage): void {
+    if (!worker.alive) return;
+    worker.sender.send(this.#codec.encode(message)).catch(() => {});
+  }
+
+  /** Heartbeats the workers whose phase falls in this tick: each worker once per interval, spread over it. */
+  #tick(): void {
+    const perTick = Math.ceil((this.#workers.length * TICK_MS) / this.#heartbeatMs);
+    for (let n = 0; n < perTick; n++) {
+      const worker = this.#workers[this.#cursor]!;
+      this.#cursor = (this.#cursor + 1) % this.#workers.length;
+      if (!worker.alive || !worker.registered) continue;
+      for (const node of worker.nodes) node.processed += 10;
+      worker.sentAt = performance.now();
+      this.#send(worker, { kind: 'HEARTBEAT', masterEpoch: worker.epoch, nodes: worker.nodes });
+    }
+  }
+
+  async #serve(worker: SimWorker): Promise<void> {
+    try {
+      for await (const frames of worker.dealer) this.#onMessage(worker, this.#codec.decode(frames));
+    } catch {
+      // Closed (killed, or the fleet closed).
+    }
+  }
+
+  #onMessage(worker: SimWorker, message: MmopMessage): void {
+    switch (message.kind) {
+      case 'REGISTERED':
+        worker.epoch = message.masterEpoch;
+        if (!worker.registered) {
+          worker.registered = true;
+          this.#registered += 1;
+          if (this.#registered >= this.#workers.length) this.#onRegistered?.();
+        }
+        return;
+      case 'HEARTBEAT-ACK':
+        if (this.#measuring && worker.sentAt >= 0)
+          this.latencies.push(performance.now() - worker.sentAt);
+        worker.sentAt = -1;
+        return;
+      case 'START-NODE': {
+        const type = message.recipe.type;
+        const nodeName = `${type}:${worker.id}-s${(worker.starts += 1)}`;
+        worker.nodes.push(freshNodeStatus(nodeName, type, 'running'));
+        this.startsReceived += 1;
+        this.lastStartAt = performance.now();
+        this.#send(worker, {
+          kind: 'START-NODE-SUCCESS',
+          requestId: message.requestId,
+          type,
+          nodeName,
+        });
+        return;
+      }
+      case 'STOP-NODE': {
+        const at = worker.nodes.findIndex((node) => node.name === message.nodeName);
+        if (at >= 0) worker.nodes.splice(at, 1);
+        this.#send(worker, {
+          kind: 'STOP-NODE-SUCCESS',
+          requestId: message.requestId,
+          nodeName: message.nodeName,
+        });
+        return;
+      }
+      case 'ERROR':
+        // Not known (lost, or a master that restarted): register again, as a worker does.
+        if (message.code === 'NOT_REGISTERED') {
+          const nodes = worker.nodes.map((node) => ({
+            name: node.name,
+            type: node.type,
+            recipe: { type: node.type },
+          }));
+          this.#send(worker, { ...worker.ready, nodes });
+        }
+        return;
+      default:
+    }
+  }
+}
