@@ -69,6 +69,28 @@ const STOP_ANSWER_GRACE_MS = 15_000;
 const INFO_PAGE_SIZE = 500;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+/** What a fail-queue request answers: the queue, its count after the action, and what the action did. */
+export type FailQueueResult = Omit<MessageOf<'FAIL-QUEUE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+
+export interface FailQueueOptions {
+  /**
+   * How long to wait for the answer (the master waits 30 s for a worker's inspect or purge, 10 min for a redrive).
+   * @default DEFAULT_FAIL_QUEUE_TIMEOUT_MS, or DEFAULT_REDRIVE_TIMEOUT_MS for a redrive
+   */
+  timeoutMs?: number;
+}
+
+export interface RedriveOptions extends FailQueueOptions {
+  /** The most messages to move. @default all that are in the fail queue when the move begins */
+  limit?: number;
+  /** The queue to move them to: one some node of the system reads. @default the type's source queue */
+  to?: string;
+}
+
+/** The master's wait for a worker's inspect or purge, and some slack. */
+export const DEFAULT_FAIL_QUEUE_TIMEOUT_MS = 35_000;
+/** The master's wait for a worker's redrive, and some slack. */
+export const DEFAULT_REDRIVE_TIMEOUT_MS = 605_000;
 /** A type's autoscale policy (docs/scaling.md), as `autoscale()` sets it. */
 export type AutoscalePolicyInput = NonNullable<MessageOf<'AUTOSCALE-REQUEST'>['policy']>;
 /** What `autoscale()` answers: the policy the type follows now (absent: none) and its desired count. */
@@ -241,6 +263,56 @@ export class ControlClient {
       ...(answer.policy && { policy: answer.policy }),
       desired: answer.desired,
     };
+  }
+
+  /**
+   * How many messages wait in a node type's fail queue and, with `peek`, the first `peek` of them (at most
+   * MAX_FAIL_QUEUE_PEEK): why each failed, and the start of its body. A worker that offers the type reads them.
+   */
+  async failedMessages(
+    type: string,
+    options: FailQueueOptions & { peek?: number } = {},
+  ): Promise<FailQueueResult> {
+    return this.#failQueue(
+      { type, action: 'inspect', peek: options.peek },
+      options.timeoutMs ?? DEFAULT_FAIL_QUEUE_TIMEOUT_MS,
+    );
+  }
+
+  /**
+   * Moves a node type's failed messages back to its source queue (or `to`), their attempt count reset; each copy is
+   * confirmed before its original leaves the fail queue. Resolves with how many moved.
+   */
+  async redrive(type: string, options: RedriveOptions = {}): Promise<FailQueueResult> {
+    return this.#failQueue(
+      { type, action: 'redrive', limit: options.limit, to: options.to },
+      options.timeoutMs ?? DEFAULT_REDRIVE_TIMEOUT_MS,
+    );
+  }
+
+  /** Deletes every message waiting in a node type's fail queue; resolves with how many. */
+  async purgeFailed(type: string, options: FailQueueOptions = {}): Promise<FailQueueResult> {
+    return this.#failQueue(
+      { type, action: 'purge' },
+      options.timeoutMs ?? DEFAULT_FAIL_QUEUE_TIMEOUT_MS,
+    );
+  }
+
+  async #failQueue(
+    ask: Omit<MessageOf<'FAIL-QUEUE-REQUEST'>, 'kind' | 'requestId'>,
+    timeoutMs: number,
+  ): Promise<FailQueueResult> {
+    const request: MessageOf<'FAIL-QUEUE-REQUEST'> = {
+      kind: 'FAIL-QUEUE-REQUEST',
+      requestId: this.#nextId(),
+      ...ask,
+    };
+    const {
+      kind: _kind,
+      requestId: _requestId,
+      ...result
+    } = await this.#request('FAIL-QUEUE-REQUEST-SUCCESS', request, timeoutMs);
+    return result;
   }
 
   /** Asks a worker to drain and leave; resolves once it has left. */

@@ -6,6 +6,8 @@ export {
   ControlClient,
   DEFAULT_CONTROL_TIMEOUT_MS,
   DEFAULT_CONTROL_START_TIMEOUT_MS,
+  DEFAULT_FAIL_QUEUE_TIMEOUT_MS,
+  DEFAULT_REDRIVE_TIMEOUT_MS,
 } from './control-client.js';
 export type {
   ControlClientOptions,
@@ -18,6 +20,9 @@ export type {
   AutoscalePolicyInput,
   AutoscaleResult,
   ControlClientState,
+  FailQueueOptions,
+  FailQueueResult,
+  RedriveOptions,
 } from './control-client.js';
 /** Errors: the master did not answer, refused a request, or the client is closed or failed. */
 export {

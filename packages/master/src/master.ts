@@ -15,6 +15,7 @@ import { Cluster } from './cluster.js';
 import type { QueueBacklog } from './queue-backlog.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
+import { FailQueueRouting } from './fail-queue-routing.js';
 import type { Logger } from './logger.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
 import { lateStartSucceeded } from './surplus.js';
@@ -65,6 +66,7 @@ export class Master {
   readonly #cluster = new Cluster();
   readonly #security: MasterSecurity | undefined;
   readonly #claims = new NameClaims();
+  readonly #failQueues = new FailQueueRouting();
   readonly #gate: FrameGate | undefined;
   readonly #receiving: Promise<void>;
   readonly #liveness: NodeJS.Timeout;
@@ -200,6 +202,7 @@ export class Master {
       this.#context.starts.closeAll('the master is closing');
       this.#context.stops.closeAll('the master is closing');
       this.#context.shutdowns.closeAll('the master is closing');
+      this.#failQueues.closeAll('the master is closing');
       // Let the answers to those requests go out before the socket closes.
       await new Promise((resolve) => setImmediate(resolve));
       this.#replies.close();
@@ -339,6 +342,20 @@ export class Master {
         return this.#replies.reply(identity, this.#scaling.request(message));
       case 'STOP-WORKER-REQUEST':
         return this.#replies.answer(identity, message.requestId, stopWorker(context, message));
+      case 'FAIL-QUEUE-REQUEST':
+        return this.#replies.answer(
+          identity,
+          message.requestId,
+          this.#failQueues.request(context, message),
+        );
+      case 'FAIL-QUEUE-SUCCESS':
+      case 'FAIL-QUEUE-FAILURE':
+        if (!this.#failQueues.answer(message))
+          this.#log.info(
+            { kind: message.kind, requestId: message.requestId },
+            'late answer from a worker',
+          );
+        return;
       default: {
         // A kind the master sends but never receives: the peer is confused, not malicious.
         const requestId = 'requestId' in message ? message.requestId : undefined;
@@ -410,6 +427,7 @@ export class Master {
     this.#context.starts.failWorker(workerId, reason);
     this.#context.stops.failWorker(workerId, reason);
     this.#context.shutdowns.failWorker(workerId, reason);
+    this.#failQueues.failWorker(workerId, reason);
     reconcile(this.#context);
   }
 

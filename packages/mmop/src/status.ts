@@ -91,6 +91,8 @@ export const ReplyCode = {
   UnknownQueue: 'UNKNOWN_QUEUE',
   /** The adapter failed while acting on the fail queue (the broker went away, say); status 500. */
   FailQueueFailed: 'FAIL_QUEUE_FAILED',
+  /** The worker asked left or was lost before it answered; status 503. */
+  WorkerLost: 'WORKER_LOST',
 
   // Not sent by the master: the control client's own, for an answer of the wrong kind.
   /** The master answered a request with a kind that does not answer it. */

@@ -24,6 +24,7 @@ import type { CloseOptions, MessageOf, MmopMessage, NodeStatus, QueueCounts } fr
 import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
 import { WorkerLinkError, WorkerRefusedError } from './errors.js';
+import { answerFailQueue } from './fail-queue-requests.js';
 import type { LinkState, StalledNode } from './link-protocol.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
@@ -229,6 +230,13 @@ export class Worker {
         return void this.#startNode(message);
       case 'STOP-NODE':
         return void this.#stopNode(message);
+      case 'FAIL-QUEUE': {
+        const { system, adapter } = this.#options;
+        const env = { workerId: this.id, system, adapter, log: this.#log };
+        return void answerFailQueue(message, env).then((answer) =>
+          this.#send(answer).catch(() => {}),
+        );
+      }
       case 'SHUTDOWN':
         this.#log.info(
           { drainTimeoutMs: message.drainTimeoutMs },
