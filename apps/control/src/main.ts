@@ -23,6 +23,7 @@ import {
 import { DEFAULT_CONTROL_TIMEOUT_MS } from '@monomyth/control';
 import type { ControlClient } from '@monomyth/control';
 import { registerKeygen } from './keygen.js';
+import { registerScalingCommands } from './scaling-commands.js';
 import { print, withClient } from './with-client.js';
 import { outcomesTable, recipesTable, workersTable } from './tables.js';
 
@@ -181,6 +182,7 @@ program
     ),
   );
 
+registerScalingCommands(program);
 registerKeygen(program);
 
 try {

@@ -1,5 +1,6 @@
 /** Plain-text tables for people: a header row, aligned columns, numbers right-aligned. */
 import type { NodeStatus, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
+import { autoscaleCell, decisionCell } from './scaling-commands.js';
 
 type Cell = string | number;
 
@@ -56,6 +57,12 @@ export function workersTable(workers: readonly WorkerInfo[]): string {
 }
 
 export function recipesTable(recipes: readonly RecipeInfo[]): string {
+  // The scaling columns only when some type is autoscaled: the plain table stays as scripts know it.
+  const scaled = recipes.some((recipe) => recipe.autoscale ?? recipe.lastDecision);
+  const scaling: Column<RecipeInfo>[] = [
+    ['AUTOSCALE', autoscaleCell],
+    ['LAST DECISION', (recipe) => decisionCell(recipe)],
+  ];
   return listing(recipes, 'No node types are known: no worker has registered yet.', [
     ['TYPE', (recipe) => recipe.type],
     ['DESIRED', (recipe) => recipe.desired],
@@ -64,6 +71,7 @@ export function recipesTable(recipes: readonly RecipeInfo[]): string {
     ['COMPLETED', (recipe) => recipe.completed],
     ['FAILED', (recipe) => recipe.failed],
     ['WORKERS', (recipe) => recipe.workers],
+    ...(scaled ? scaling : []),
   ]);
 }
 

@@ -5,6 +5,7 @@
  *
  *   monomyth-master --bind tcp://127.0.0.1:5555 [--heartbeat-ms 1000] [--stall-limit-ms 300000] [--log-level info]
  *                   [--curve-secret-key FILE --workers-keys DIR --controllers-keys DIR] [--insecure]
+ *                   [--state FILE]
  *
  * Exit codes: 0 stopped, 1 failed, 2 bad usage (including a non-loopback bind without CURVE or --insecure).
  */
@@ -108,6 +109,10 @@ const program = new Command(APP)
     'allow plain MMOP on an address other than loopback: anyone who reaches it controls the cluster',
     false,
   )
+  .option(
+    '--state <file>',
+    'keep the desired state (counts, autoscale policies set at run time) in this file across restarts',
+  )
   .addOption(logLevelOption())
   .exitOverride(exitOnParseError)
   .parse();
@@ -125,6 +130,7 @@ const options = program.opts<{
   workersKeys?: string;
   controllersKeys?: string;
   insecure: boolean;
+  state?: string;
   logLevel: string;
 }>();
 
@@ -151,6 +157,7 @@ try {
     workersKeysDir: options.workersKeys,
     controllersKeysDir: options.controllersKeys,
     insecure: options.insecure,
+    stateFile: options.state,
     logger,
   });
 } catch (error) {

@@ -69,6 +69,10 @@ const STOP_ANSWER_GRACE_MS = 15_000;
 const INFO_PAGE_SIZE = 500;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+/** A type's autoscale policy (docs/scaling.md), as `autoscale()` sets it. */
+export type AutoscalePolicyInput = NonNullable<MessageOf<'AUTOSCALE-REQUEST'>['policy']>;
+/** What `autoscale()` answers: the policy the type follows now (absent: none) and its desired count. */
+export type AutoscaleResult = Omit<MessageOf<'AUTOSCALE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 /** What a fail-queue request answers: the queue, its count after the action, and what the action did. */
 export type FailQueueResult = Omit<MessageOf<'FAIL-QUEUE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 
@@ -313,6 +317,27 @@ export class ControlClient {
       ...result
     } = await this.#request('FAIL-QUEUE-REQUEST-SUCCESS', request, timeoutMs);
     return result;
+  }
+
+  /**
+   * Sets a node type's autoscale policy, or turns autoscaling off with `undefined` (its desired count then stays where
+   * it is). The master applies it at once: a count outside the new bounds is moved inside before it answers.
+   */
+  async autoscale(
+    type: string,
+    policy: AutoscalePolicyInput | undefined,
+  ): Promise<AutoscaleResult> {
+    const answer = await this.#request('AUTOSCALE-REQUEST-SUCCESS', {
+      kind: 'AUTOSCALE-REQUEST',
+      requestId: this.#nextId(),
+      type,
+      ...(policy && { policy }),
+    });
+    return {
+      type: answer.type,
+      ...(answer.policy && { policy: answer.policy }),
+      desired: answer.desired,
+    };
   }
 
   /** Asks a worker to drain and leave; resolves once it has left. */

@@ -19,6 +19,8 @@ export type {
   StopNodeResult,
   AutoscalePolicyInput,
   AutoscaleResult,
+  AutoscalePolicyInput,
+  AutoscaleResult,
   ControlClientState,
   FailQueueOptions,
   FailQueueResult,

@@ -5,6 +5,8 @@
 /** The master, its states, and the error of a bind that failed. */
 export { Master } from './master.js';
 export { MasterBindError } from './master-socket.js';
+/** What `Master.create` throws for a state file (`stateFile`) it cannot read or use. */
+export { DesiredStateError } from './desired-state.js';
 export type { MasterState } from './master.js';
 /** A queue's backlog as the workers' heartbeats report it (`Master.queueBacklog()`). */
 export type { QueueBacklog } from './queue-backlog.js';
