@@ -5,7 +5,10 @@
  *
  *   monomyth-master --bind tcp://127.0.0.1:5555 [--heartbeat-ms 1000] [--stall-limit-ms 300000] [--log-level info]
  *                   [--curve-secret-key FILE --workers-keys DIR --controllers-keys DIR] [--insecure]
- *                   [--state FILE]
+ *                   [--state FILE] [--http HOST:PORT [--http-token TOKEN]]
+ *
+ * `--http` (off by default; a bare PORT listens on the loopback) serves the dashboard, /api/cluster, /events,
+ * /metrics, /live and /ready (docs/observability.md).
  *
  * Exit codes: 0 stopped, 1 failed, 2 bad usage (including a non-loopback bind without CURVE or --insecure).
  */
@@ -36,7 +39,9 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   Master,
   InvalidOptionError,
+  parseHttpAddress,
 } from '@monomyth/master';
+import type { HttpAddress } from '@monomyth/master';
 
 const APP = 'monomyth-master';
 // The master refuses what these refuse: the flags check by the same rules (positive whole milliseconds).
@@ -113,6 +118,14 @@ const program = new Command(APP)
     '--state <file>',
     'keep the desired state (counts, autoscale policies set at run time) in this file across restarts',
   )
+  .option(
+    '--http <host:port>',
+    'serve the dashboard (/), /api/cluster, /events, /metrics, /live and /ready here (a bare PORT: loopback); an operator port, keep it private',
+  )
+  .option(
+    '--http-token <token>',
+    'require Authorization: Bearer <token> (or ?access_token=) on --http',
+  )
   .addOption(logLevelOption())
   .exitOverride(exitOnParseError)
   .parse();
@@ -131,8 +144,20 @@ const options = program.opts<{
   controllersKeys?: string;
   insecure: boolean;
   state?: string;
+  http?: string;
+  httpToken?: string;
   logLevel: string;
 }>();
+
+let httpAddress: HttpAddress | undefined;
+try {
+  httpAddress = options.http === undefined ? undefined : parseHttpAddress(options.http);
+} catch (error) {
+  exitWithUsage(APP, (error as Error).message);
+}
+if (options.httpToken !== undefined && httpAddress === undefined)
+  exitWithUsage(APP, '--http-token needs --http');
+if (options.httpToken === '') exitWithUsage(APP, '--http-token: expected a token, got nothing');
 
 let curveSecretKey: string | undefined;
 if (options.curveSecretKey !== undefined) {
@@ -158,6 +183,7 @@ try {
     controllersKeysDir: options.controllersKeys,
     insecure: options.insecure,
     stateFile: options.state,
+    http: httpAddress && { ...httpAddress, token: options.httpToken },
     logger,
   });
 } catch (error) {

@@ -13,6 +13,9 @@ import { MmopCodec, ReplyCode, Status, describeRoutingId } from '@monomyth/mmop'
 import type { MessageOf, MmopMessage, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { Cluster } from './cluster.js';
 import type { QueueBacklog } from './queue-backlog.js';
+import { MasterStats } from './http/master-stats.js';
+import { startMasterHttp } from './http/master-http.js';
+import type { MasterHttpServer } from './http/master-http.js';
 import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import { FailQueueRouting } from './fail-queue-routing.js';
@@ -64,6 +67,9 @@ export class Master {
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
   readonly #cluster = new Cluster();
+  /** Message totals from heartbeats and the master's own counts, for `--http` (cheap enough to keep always). */
+  readonly #stats = new MasterStats();
+  #http: MasterHttpServer | undefined;
   readonly #security: MasterSecurity | undefined;
   readonly #claims = new NameClaims();
   readonly #failQueues = new FailQueueRouting();
@@ -85,7 +91,9 @@ export class Master {
     const restored =
       compiled.stateFile === undefined ? undefined : await readDesiredState(compiled.stateFile);
     const { router, security } = await openMasterSocket(compiled, log);
-    return new Master(router, compiled, security, restored);
+    const master = new Master(router, compiled, security, restored);
+    if (compiled.http) await master.#serveHttp(compiled.http);
+    return master;
   }
 
   private constructor(
@@ -145,6 +153,34 @@ export class Master {
     this.#liveness = setInterval(() => this.#checkLiveness(), options.heartbeatIntervalMs);
     this.#receiving = this.#receive();
     this.#log.info({ endpoint: this.endpoint, curve: security !== undefined }, 'master listening');
+  }
+
+  /** Where `--http` serves the dashboard, metrics and probes (`http://host:port`), or undefined without it. */
+  get httpUrl(): string | undefined {
+    return this.#http?.url;
+  }
+
+  /** Starts the operator HTTP server; a master whose address cannot be bound closes and rethrows. */
+  async #serveHttp(http: NonNullable<CompiledMasterOptions['http']>): Promise<void> {
+    try {
+      this.#http = await startMasterHttp(http, {
+        cluster: {
+          epoch: this.epoch,
+          endpoint: this.endpoint,
+          workers: () => this.workers(),
+          recipes: () => this.recipes(),
+          queueBacklog: () => this.queueBacklog(),
+          recipe: (type) => this.#cluster.recipe(type),
+        },
+        stats: this.#stats,
+        notReady: () =>
+          this.#life.is('running') ? undefined : `the master is ${this.#life.state}`,
+      });
+      this.#log.info({ url: this.#http.url }, `dashboard and metrics on ${this.#http.url}`);
+    } catch (error) {
+      await this.close({ reason: 'its HTTP address could not be bound' });
+      throw error;
+    }
   }
 
   /** The master's CURVE public key (Z85), or undefined when CURVE is off. */
@@ -212,6 +248,7 @@ export class Master {
       await this.#receiving.catch(() => {});
       await this.#security?.close();
       await this.#scaling.close();
+      await this.#http?.close();
       this.#life.move('closed');
       this.#log.info({}, 'master closed');
     })();
@@ -236,6 +273,7 @@ export class Master {
   }
 
   #onFrames(frames: Buffer[]): void {
+    this.#stats.framesReceived += 1;
     // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
     const peer = this.#gate?.sender(frames);
     if (this.#gate && !peer) return;
@@ -244,6 +282,7 @@ export class Master {
     try {
       ({ identity, message } = this.#codec.decodeEnvelope(frames));
     } catch (error) {
+      this.#stats.framesMalformed += 1;
       const reply = this.#malformed.handle(frames, error);
       if (reply)
         this.#replies.error(
@@ -396,6 +435,7 @@ export class Master {
     }
     noteHeartbeat(this.#context, worker, heartbeat);
     worker.noteQueues(heartbeat.queues, this.#context.now());
+    this.#stats.heartbeat(worker.id, heartbeat.nodes);
     this.#replies.reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: this.epoch });
   }
 
@@ -416,7 +456,12 @@ export class Master {
 
   #checkLiveness(): void {
     this.#scaling.tick();
-    checkLiveness(this.#context, (workerId, reason) => this.#forget(workerId, reason));
+    checkLiveness(this.#context, (workerId, reason) => {
+      this.#stats.workerLost(
+        reason.startsWith(`worker ${workerId} was stalled`) ? 'stalled' : 'silent',
+      );
+      this.#forget(workerId, reason);
+    });
   }
 
   /** Removes a worker and settles everything that waited on it; its nodes are placed on the others. */

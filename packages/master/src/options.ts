@@ -7,6 +7,8 @@ import {
   OptionChecker,
 } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
+import { compileHttpOption } from './http/http-address.js';
+import type { MasterHttpOption } from './http/http-address.js';
 import { noopLogger } from './logger.js';
 
 export interface MasterOptions {
@@ -79,6 +81,12 @@ export interface MasterOptions {
    * cluster, register workers and start or stop nodes. @default false: such a bind is refused
    */
   insecure?: boolean;
+  /**
+   * Serve the operator endpoints (`/metrics`, `/live`, `/ready`, `/api/cluster`, `/events` and the dashboard at `/`)
+   * on this address, with an optional bearer token (docs/observability.md). An operator port: keep it private.
+   * @default undefined: no HTTP server
+   */
+  http?: MasterHttpOption;
 }
 
 export interface CompiledMasterOptions {
@@ -105,6 +113,7 @@ export interface CompiledMasterOptions {
         readonly controllersKeysDir: string | undefined;
       }
     | undefined;
+  readonly http: MasterHttpOption | undefined;
 }
 
 export { DEFAULT_MASTER_ENDPOINT };
@@ -197,6 +206,7 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     curve,
+    http: compileHttpOption(check, options.http),
   };
 }
 

@@ -42,6 +42,8 @@ export const NodeStatusSchema = Type.Object({
   restarts: Count,
   latencyP50Ms: Type.Optional(Type.Number({ minimum: 0 })),
   latencyP99Ms: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Output messages published. Optional: workers before it did not send it. */
+  published: Type.Optional(Count),
 });
 
 /**

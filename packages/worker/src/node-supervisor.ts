@@ -110,6 +110,7 @@ export class NodeSupervisor {
       restarts: this.#restarts,
       latencyP50Ms: stats.latencyP50Ms,
       latencyP99Ms: stats.latencyP99Ms,
+      published: stats.published,
     };
   }
 

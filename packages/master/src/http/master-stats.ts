@@ -1,0 +1,112 @@
+/**
+ * Cluster-wide counters the master accumulates for its metrics and dashboard: message counts per node type, summed from
+ * the workers' heartbeats, and the master's own events (MMOP frames received and malformed, workers lost).
+ *
+ * A heartbeat carries each node's counters since that node was built, and they start again at 0 when it is built again
+ * (a restart inside its worker) or when its worker restarts (a new process, new node names). Summing them as they are
+ * would make totals go down. So the master keeps, per worker and node, the counters it last saw, and adds only the
+ * difference: a counter lower than last time (or a node whose restart count moved) has started again, and all of it
+ * is new. Totals per type therefore only grow, whatever happens to workers and nodes, until the master itself restarts
+ * (which Prometheus sees as a counter reset, as for any process). What a node counted after its last heartbeat and
+ * before it was rebuilt or its worker died is not seen; at the default one-second heartbeat that is at most a second's
+ * worth.
+ */
+import type { NodeStatus } from '@monomyth/mmop';
+
+/** The message counters a heartbeat carries, per node type. */
+export const MESSAGE_COUNTERS = ['processed', 'failed', 'retried', 'published'] as const;
+export type MessageCounter = (typeof MESSAGE_COUNTERS)[number];
+
+export interface TypeTotals {
+  /** Attempts that ended (processed, failed or retried): the messages taken from the source queue and settled. */
+  received: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  published: number;
+  /** Node rebuilds inside their worker after a failure. */
+  restarts: number;
+}
+
+interface LastSeen {
+  readonly processed: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly published: number;
+  readonly restarts: number;
+}
+
+/** Why a worker was taken off: silent past the liveness window, or stalled past the stall limit. */
+export type LossReason = 'silent' | 'stalled';
+
+/** How many workers' last-seen counters are kept: a worker lost and back within this many keeps its baseline. */
+const MAX_REMEMBERED_WORKERS = 10_000;
+
+export class MasterStats {
+  readonly #totals = new Map<string, TypeTotals>();
+  readonly #lastSeen = new Map<string, Map<string, LastSeen>>();
+  /** MMOP messages received (every frame set the ROUTER delivered, decoded or not). */
+  framesReceived = 0;
+  /** Frame sets that did not decode as MMOP/1. */
+  framesMalformed = 0;
+  readonly workerLosses: Record<LossReason, number> = { silent: 0, stalled: 0 };
+
+  /** The totals of every type seen so far. */
+  totals(): ReadonlyMap<string, Readonly<TypeTotals>> {
+    return this.#totals;
+  }
+
+  /** A type's totals (zeros for a type never seen: its series exist before its first heartbeat). */
+  totalsOf(type: string): TypeTotals {
+    let totals = this.#totals.get(type);
+    if (totals === undefined) {
+      totals = { received: 0, processed: 0, failed: 0, retried: 0, published: 0, restarts: 0 };
+      this.#totals.set(type, totals);
+    }
+    return totals;
+  }
+
+  /** A heartbeat: adds what each node counted since the worker's last heartbeat to its type's totals. */
+  heartbeat(workerId: string, nodes: readonly NodeStatus[]): void {
+    const before = this.#lastSeen.get(workerId);
+    const seen = new Map<string, LastSeen>();
+    for (const status of nodes) {
+      const last = before?.get(status.name);
+      const published = status.published ?? 0;
+      const totals = this.totalsOf(status.type);
+      // A node rebuilt since (its restarts moved) counts from 0 again, whichever counter shows it first.
+      const rebuilt = last !== undefined && status.restarts !== last.restarts;
+      const delta = (now: number, then: number | undefined): number =>
+        then === undefined || rebuilt || now < then ? now : now - then;
+      const processed = delta(status.processed, last?.processed);
+      const failed = delta(status.failed, last?.failed);
+      const retried = delta(status.retried, last?.retried);
+      totals.processed += processed;
+      totals.failed += failed;
+      totals.retried += retried;
+      totals.published += delta(published, last?.published);
+      totals.received += processed + failed + retried;
+      if (last !== undefined && status.restarts > last.restarts)
+        totals.restarts += status.restarts - last.restarts;
+      else if (last === undefined) totals.restarts += status.restarts;
+      seen.set(status.name, {
+        processed: status.processed,
+        failed: status.failed,
+        retried: status.retried,
+        published,
+        restarts: status.restarts,
+      });
+    }
+    // Re-inserted, so the oldest entry is the worker heard from longest ago.
+    this.#lastSeen.delete(workerId);
+    this.#lastSeen.set(workerId, seen);
+    for (const id of this.#lastSeen.keys()) {
+      if (this.#lastSeen.size <= MAX_REMEMBERED_WORKERS) break;
+      this.#lastSeen.delete(id);
+    }
+  }
+
+  workerLost(reason: LossReason): void {
+    this.workerLosses[reason] += 1;
+  }
+}
