@@ -22,6 +22,7 @@ import {
 } from '@monomyth/cli-kit';
 import { DEFAULT_CONTROL_TIMEOUT_MS } from '@monomyth/control';
 import type { ControlClient } from '@monomyth/control';
+import { registerFailedCommands } from './failed-commands.js';
 import { registerKeygen } from './keygen.js';
 import { registerScalingCommands } from './scaling-commands.js';
 import { print, withClient } from './with-client.js';
@@ -183,6 +184,7 @@ program
   );
 
 registerScalingCommands(program);
+registerFailedCommands(program);
 registerKeygen(program);
 
 try {

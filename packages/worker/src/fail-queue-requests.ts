@@ -98,8 +98,10 @@ export async function answerFailQueue(
     const base = { kind: 'FAIL-QUEUE-SUCCESS', requestId, type, action, queue } as const;
     switch (action) {
       case 'inspect': {
-        const peeked = request.peek ? await adapter.peekMessages(queue, request.peek) : [];
+        // Counted first: an adapter that peeks by taking and giving back (RabbitMQ) may count the messages it gave
+        // back a moment late.
         const count = await adapter.countMessages(queue);
+        const peeked = request.peek ? await adapter.peekMessages(queue, request.peek) : [];
         return { ...base, count, messages: peeked.map(describeFailed) };
       }
       case 'redrive': {
