@@ -31,6 +31,7 @@ export { MessageKind, MESSAGE_KINDS, isMessageKind } from './messages.js';
 export type {
   AutoscaleDecision,
   AutoscalePolicy,
+  RateLimit,
   FailQueueAction,
   FailedMessageInfo,
   MessageBody,
@@ -52,6 +53,8 @@ export {
   compileAutoscalePolicy,
 } from './autoscale-policy.js';
 export type { CompiledAutoscalePolicy } from './autoscale-policy.js';
+/** Rate limits: the check of their figures, and the largest one. */
+export { MAX_RATE_PER_SECOND, rateLimitProblem } from './rate-limit.js';
 export { KIND_SPECS, MAX_FAIL_QUEUE_PEEK, MAX_INFO_PAGE } from './wire-schemas.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';

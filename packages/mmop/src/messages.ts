@@ -8,6 +8,7 @@ import type {
   FailedMessageSchema,
   AutoscaleDecisionSchema,
   AutoscalePolicySchema,
+  RateLimitSchema,
   NodeStatusSchema,
   QueueStatsSchema,
   RecipeInfoSchema,
@@ -52,6 +53,10 @@ export const MessageKind = {
   AutoscaleRequest: 'AUTOSCALE-REQUEST',
   AutoscaleRequestSuccess: 'AUTOSCALE-REQUEST-SUCCESS',
   AutoscaleRequestFailure: 'AUTOSCALE-REQUEST-FAILURE',
+  RateLimitRequest: 'RATE-LIMIT-REQUEST',
+  RateLimitRequestSuccess: 'RATE-LIMIT-REQUEST-SUCCESS',
+  RateLimitRequestFailure: 'RATE-LIMIT-REQUEST-FAILURE',
+  NodeRateLimit: 'NODE-RATE-LIMIT',
   FailQueueRequest: 'FAIL-QUEUE-REQUEST',
   FailQueueRequestSuccess: 'FAIL-QUEUE-REQUEST-SUCCESS',
   FailQueueRequestFailure: 'FAIL-QUEUE-REQUEST-FAILURE',
@@ -90,6 +95,7 @@ export type FailedMessageInfo = Static<typeof FailedMessageSchema>;
 export type FailQueueAction = MessageBody<'FAIL-QUEUE'>['action'];
 export type AutoscalePolicy = Static<typeof AutoscalePolicySchema>;
 export type AutoscaleDecision = Static<typeof AutoscaleDecisionSchema>;
+export type RateLimit = Static<typeof RateLimitSchema>;
 
 export function isMessageKind(value: string): value is MessageKind {
   return Object.hasOwn(KIND_SPECS, value);

@@ -102,6 +102,16 @@ export const AutoscaleDecisionSchema = Type.Object({
   reason: Text,
 });
 
+/**
+ * A cluster-wide rate limit (docs/scaling.md): at most `perSecond` messages a second processed by all the nodes of a
+ * type together; the master splits it into a share per running node. `burst`: how many messages a node may process
+ * at once after a quiet spell (its bucket's size), split the same way. Checked further by `rateLimitProblem`.
+ */
+export const RateLimitSchema = Type.Object({
+  perSecond: Type.Number({ minimum: 0 }),
+  burst: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
 export const RecipeInfoSchema = Type.Object({
   type: Id,
   desired: Count,
@@ -114,6 +124,8 @@ export const RecipeInfoSchema = Type.Object({
   autoscale: Type.Optional(AutoscalePolicySchema),
   /** The autoscaler's last decision for the type, once it has made one. */
   lastDecision: Type.Optional(AutoscaleDecisionSchema),
+  /** The type's cluster-wide rate limit, from its definition or set at run time; absent: none. */
+  rateLimit: Type.Optional(RateLimitSchema),
 });
 
 const Failure = Type.Object({
@@ -431,6 +443,39 @@ export const KIND_SPECS = {
   'AUTOSCALE-REQUEST-FAILURE': {
     direction: 'master-to-control',
     body: Failure,
+  },
+  'RATE-LIMIT-REQUEST': {
+    direction: 'control-to-master',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      /** The limit from now on; absent: no limit. */
+      limit: Type.Optional(RateLimitSchema),
+    }),
+  },
+  'RATE-LIMIT-REQUEST-SUCCESS': {
+    direction: 'master-to-control',
+    body: Type.Object({
+      requestId: RequestId,
+      type: Id,
+      limit: Type.Optional(RateLimitSchema),
+      /** The running nodes the limit is split across now. */
+      nodes: Count,
+    }),
+  },
+  'RATE-LIMIT-REQUEST-FAILURE': {
+    direction: 'master-to-control',
+    body: Failure,
+  },
+  'NODE-RATE-LIMIT': {
+    direction: 'master-to-worker',
+    body: Type.Object({
+      nodeName: Id,
+      /** The node's share of its type's limit, in messages a second; absent: no limit. */
+      perSecond: Type.Optional(Type.Number({ minimum: 0 })),
+      /** The node's share of the burst. */
+      burst: Type.Optional(Type.Number({ minimum: 0 })),
+    }),
   },
   'FAIL-QUEUE-REQUEST': {
     direction: 'control-to-master',

@@ -205,6 +205,32 @@ export const SAMPLES: { [K in MessageKind]: MessageOf<K> } = {
     code: 'INVALID_POLICY',
     reason: 'max is 1, below min 2',
   },
+  'RATE-LIMIT-REQUEST': {
+    kind: 'RATE-LIMIT-REQUEST',
+    requestId: 'req-11',
+    type: 'TEST-NODE2',
+    limit: { perSecond: 200, burst: 50 },
+  },
+  'RATE-LIMIT-REQUEST-SUCCESS': {
+    kind: 'RATE-LIMIT-REQUEST-SUCCESS',
+    requestId: 'req-11',
+    type: 'TEST-NODE2',
+    limit: { perSecond: 200, burst: 50 },
+    nodes: 4,
+  },
+  'RATE-LIMIT-REQUEST-FAILURE': {
+    kind: 'RATE-LIMIT-REQUEST-FAILURE',
+    requestId: 'req-11',
+    status: 400,
+    code: 'UNKNOWN_TYPE',
+    reason: 'no worker offers node type TEST-NODE9',
+  },
+  'NODE-RATE-LIMIT': {
+    kind: 'NODE-RATE-LIMIT',
+    nodeName: status.name,
+    perSecond: 50,
+    burst: 12.5,
+  },
   'FAIL-QUEUE-REQUEST': {
     kind: 'FAIL-QUEUE-REQUEST',
     requestId: 'req-10',
