@@ -51,6 +51,26 @@ describe('autoscale in recipes', () => {
     expect((caught as InvalidRecipeError).reason).toContain(reason);
   });
 
+  it('recipe - a rate limit travels in the recipe; a bad one is refused at rateLimit.<field>', () => {
+    const limited = defineNode({
+      name: 'L',
+      transform: (value: unknown) => value,
+      rateLimit: { perSecond: 200, burst: 20 },
+    });
+    const system = defineSystem({ name: 'rate-test', nodes: [limited] });
+    expect(system.recipe('L').rateLimit).toEqual({ perSecond: 200, burst: 20 });
+    for (const [limit, field] of [
+      [{ perSecond: 0 }, 'rateLimit.perSecond'],
+      [{ perSecond: 5, burst: 0.5 }, 'rateLimit.burst'],
+      [{}, 'rateLimit.perSecond'],
+      [7, 'rateLimit'],
+    ] as const) {
+      expect(() =>
+        compileRecipe({ ...system.recipe('L'), rateLimit: limit } as never, limited),
+      ).toThrow(expect.objectContaining({ field }) as Error);
+    }
+  });
+
   it('defineSystem - a bad policy fails the system with the node and the field named', () => {
     expect(() =>
       defineSystem({

@@ -3,7 +3,7 @@
  * generate) values, where they read and write, and with which options. `defineSystem` gathers definitions; a recipe
  * (recipe.ts) is the JSON-able part of one, sent to workers; the transform itself stays in the system module.
  */
-import type { AutoscalePolicy } from '@monomyth/mmop';
+import type { AutoscalePolicy, RateLimit } from '@monomyth/mmop';
 import type { BodyCodec, CodecName } from './codecs.js';
 import type { StandardSchemaV1 } from './input-schema.js';
 import type { Logger } from './logger.js';
@@ -131,6 +131,13 @@ interface NodeOptions<Out, Keys extends string> {
    * See docs/scaling.md. @default none: the type's count is what start and stop requests set
    */
   readonly autoscale?: AutoscalePolicy;
+  /**
+   * At most `perSecond` messages a second processed by all the nodes of this type together, however many run: the
+   * master splits it into a share per running node, and each node keeps to its share with a token bucket (a batch
+   * waits for its tokens). `burst` (default perSecond / 10, at least 1) is how far a quiet type may run ahead. The
+   * operator may change or clear it at run time (`monomyth rate-limit`). See docs/scaling.md. @default none
+   */
+  readonly rateLimit?: RateLimit;
   /** Settings for this node type, passed to hooks and transforms as `ctx.options`; JSON-able (they go in recipes). */
   readonly options?: Readonly<Record<string, unknown>>;
   /** Runs before the node pulls anything; a throw fails the node's start. */

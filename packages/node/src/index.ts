@@ -68,6 +68,8 @@ export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 export type { NodeRuntimeOptions } from './node.js';
 export type { NodeState, NodeStats } from './node-stats.js';
 export type { BatchInfo, BatchInterceptor, BatchOutcome } from './interceptors.js';
+/** The token bucket a node keeps to its share of a cluster-wide rate limit with, and the interceptor that applies it. */
+export { TokenBucket, RateLimitInterceptor, defaultBurst } from './token-bucket.js';
 export type { StreamAdapter } from './stream-adapter.js';
 
 /** The logger nodes write to (pino's shape, from @monomyth/mmop), and the one that writes nothing. */

@@ -6,8 +6,8 @@
  * `compileRecipe` is the one validating step between options and a runnable node: `defineSystem` runs every
  * definition's recipe through it, and so does a worker with the recipe it was sent, so the two cannot disagree.
  */
-import { OptionChecker, autoscalePolicyProblem } from '@monomyth/mmop';
-import type { AutoscalePolicy, Recipe } from '@monomyth/mmop';
+import { OptionChecker, autoscalePolicyProblem, rateLimitProblem } from '@monomyth/mmop';
+import type { AutoscalePolicy, RateLimit, Recipe } from '@monomyth/mmop';
 import { codecByName, CODEC_NAMES } from './codecs.js';
 import type { BodyCodec } from './codecs.js';
 import type { AnyNodeDefinition } from './definition.js';
@@ -102,6 +102,11 @@ export type NodeRecipe = {
   readonly options: Readonly<Record<string, unknown>>;
   /** For the master, not the node: how it sizes the type (docs/scaling.md). Absent: sized by hand. */
   readonly autoscale?: AutoscalePolicy;
+  /**
+   * The type's cluster-wide rate limit (docs/scaling.md). In a START-NODE, the master puts this node's share here
+   * (and later sends NODE-RATE-LIMIT as the share changes). Absent: no limit.
+   */
+  readonly rateLimit?: RateLimit;
 };
 
 /** Where a node's outputs go, ready to use. */
@@ -222,6 +227,11 @@ export function compileRecipe(
     const policyProblem = autoscalePolicyProblem(r.autoscale);
     if (policyProblem !== undefined)
       fail(['autoscale', policyProblem.field].filter(Boolean).join('.'), policyProblem.message);
+  }
+  if (r.rateLimit !== undefined) {
+    const limitProblem = rateLimitProblem(r.rateLimit);
+    if (limitProblem !== undefined)
+      fail(['rateLimit', limitProblem.field].filter(Boolean).join('.'), limitProblem.message);
   }
 
   return {

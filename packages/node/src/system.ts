@@ -294,6 +294,7 @@ function recipeOf(
     retry: { ...DEFAULT_RETRY, ...definedFields(node.retry ?? {}) },
     options: node.options ?? {},
     ...(node.autoscale !== undefined && { autoscale: node.autoscale }),
+    ...(node.rateLimit !== undefined && { rateLimit: node.rateLimit }),
   };
 }
 
