@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine or a developer's: installs pnpm, the dependencies and RabbitMQ as needed,
-# builds, lints and type-checks every package, then runs every test, the release dry run (docs/releasing.md) and the
-# short chaos run (`pnpm chaos --short`). The tests start one RabbitMQ of their own and stop it afterwards (or use
-# MONOMYTH_AMQP_URL). Running it twice in a row works.
+# The whole test suite, on a fresh machine or a developer's: installs pnpm, the dependencies, RabbitMQ, Prometheus and
+# Chromium as needed, builds, lints and type-checks every package, then runs every test, the release dry run
+# (docs/releasing.md) and the short chaos run (`pnpm chaos --short`). The tests start one RabbitMQ of their own and
+# stop it afterwards (or use MONOMYTH_AMQP_URL). Running it twice in a row works.
 # The install test (packaging/test/install.test.ts) packs the built packages and installs them into a fresh npm project in
 # the temp dir: npm takes their third-party dependencies from its cache or, the first time, from the registry.
 set -euo pipefail
@@ -10,6 +10,8 @@ source "$(dirname "$0")/lib/setup.sh"
 prepare_checkout
 ensure_rabbitmq
 ensure_pyzmq
+ensure_prometheus
+ensure_chromium
 
 log "building"
 pnpm run build

@@ -92,3 +92,37 @@ ensure_pika() {
 ensure_pyzmq() {
   ensure_python_module zmq.auth python3-zmq "the CURVE certificate interop tests will be skipped"
 }
+
+# A Debian package that provides COMMAND, installed if COMMAND is missing and it can be installed; else the script stops
+# saying how to install it (the tests that need it would fail). Usage: ensure_command COMMAND PACKAGE WHAT_NEEDS_IT
+ensure_command() {
+  local command=$1 package=$2 needs=$3
+  if command -v "$command" >/dev/null 2>&1; then
+    return
+  fi
+  if can_apt_install; then
+    log "installing $package from Debian's packages ($needs)"
+    # The package lists may be missing or stale: update them only when the first attempt fails. Without recommends:
+    # the tests need the binary, not the exporters or fonts a desktop would want.
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+    fi
+    return
+  fi
+  printf '[monomyth] %s is not installed, and it cannot be installed from here (that needs root and apt-get).\n' "$command" >&2
+  printf '[monomyth] Install it yourself (Debian/Ubuntu: sudo apt-get install %s): %s.\n' "$package" "$needs" >&2
+  exit 1
+}
+
+# Prometheus's server, for the test that scrapes a running master and worker (apps/master/test/prometheus.test.ts).
+# The package's service is not started by it; the test runs its own server on its own port and data directory.
+ensure_prometheus() {
+  ensure_command prometheus prometheus "the Prometheus scrape test runs a server of its own"
+}
+
+# Chromium, for the dashboard's browser test (apps/master/test/dashboard.test.ts, driven by playwright-core, which
+# downloads no browser of its own).
+ensure_chromium() {
+  ensure_command chromium chromium "the dashboard browser test drives a headless Chromium"
+}
