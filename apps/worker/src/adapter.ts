@@ -3,6 +3,7 @@ import { MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { Logger, StreamAdapter } from '@monomyth/node';
 import { RabbitMqStreamAdapter, redactUrl } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';
+import { createAdapterFromModule } from './adapter-module.js';
 
 export type { QueueType };
 
@@ -29,6 +30,8 @@ export interface AdapterChoice {
   amqp?: readonly string[];
   /** The in-memory adapter: only when asked for, since its queues live and die with this one process. */
   memory: boolean;
+  /** `--adapter`: a module whose default export creates the adapter (adapter-module.ts). */
+  module?: string;
   /** Names the broker connections after the worker, for the management UI. */
   workerId: string;
   /** Reconnections tried in a row before the adapter gives up. @default no limit */
@@ -49,6 +52,18 @@ export async function openAdapter(choice: AdapterChoice, logger: Logger): Promis
     const adapter = new MemoryStreamAdapter();
     await adapter.open();
     return { adapter, failed: undefined };
+  }
+  if (choice.module !== undefined) {
+    const adapter = await createAdapterFromModule(choice.module, {
+      workerId: choice.workerId,
+      logger,
+      env: process.env,
+      amqp: choice.amqp,
+    });
+    await adapter.open();
+    // An adapter that can give up for good says so as RabbitMQ's does: a failed() promise.
+    const failed = (adapter as { failed?: () => Promise<Error> }).failed;
+    return { adapter, failed: typeof failed === 'function' ? failed.call(adapter) : undefined };
   }
   const adapter = new RabbitMqStreamAdapter({
     url: choice.amqp ?? [],

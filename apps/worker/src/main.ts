@@ -51,6 +51,7 @@ import { QUEUE_TYPES } from '@monomyth/rmq';
 import { openAdapter, parseAmqpUrls } from './adapter.js';
 import type { QueueType } from './adapter.js';
 import { loadSystem } from './load-system.js';
+import { AdapterModuleError } from './adapter-module.js';
 
 const APP = 'monomyth-worker';
 
@@ -74,6 +75,12 @@ const program = new Command(APP)
     '--memory',
     'use the in-memory adapter instead of RabbitMQ (its queues live only in this process)',
     false,
+  )
+  .addOption(
+    new Option(
+      '--adapter <module>',
+      "use the stream adapter that this module's default export creates (docs/writing-a-stream-adapter.md)",
+    ).conflicts(['memory', 'queueType', 'reconnectAttempts']),
   )
   .option('--name <id>', 'the worker id (default: monomyth-worker-<random>)')
   .option(
@@ -125,6 +132,7 @@ const options = program.opts<{
   system?: string;
   amqp?: string;
   memory: boolean;
+  adapter?: string;
   name?: string;
   capacity: number;
   drainMs: number;
@@ -146,12 +154,16 @@ const curve = await loadClientCurveKeys(options, 'worker');
 if ('error' in curve) exitWithUsage(APP, curve.error);
 
 const amqp = options.amqp ?? (process.env.MONOMYTH_AMQP_URL || undefined);
-if (!options.memory && amqp === undefined) {
-  exitWithUsage(APP, 'say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), or --memory');
+if (!options.memory && options.adapter === undefined && amqp === undefined) {
+  exitWithUsage(
+    APP,
+    'say where the queues are: --amqp URL (or MONOMYTH_AMQP_URL), --memory, or --adapter MODULE',
+  );
 }
 let amqpUrls: string[] | undefined;
 try {
-  amqpUrls = options.memory ? undefined : parseAmqpUrls(amqp ?? '');
+  // With --adapter, --amqp is optional: passed to the module when given.
+  amqpUrls = options.memory || amqp === undefined ? undefined : parseAmqpUrls(amqp);
 } catch (error) {
   exitWithUsage(APP, describeError(error));
 }
@@ -194,6 +206,7 @@ try {
     {
       amqp: amqpUrls,
       memory: options.memory,
+      module: options.adapter,
       workerId,
       reconnectAttempts: options.reconnectAttempts,
       queueType,
@@ -201,6 +214,8 @@ try {
     logger,
   );
 } catch (error) {
+  // A module that does not load or make an adapter is bad usage, as a bad --system is.
+  if (error instanceof AdapterModuleError) exitWithUsage(APP, describeError(error));
   exitFatal(APP, logger, 'could not open the stream adapter', error);
 }
 
