@@ -1,5 +1,5 @@
 /** What the master's parts share: its state, its options, and the means to reach workers. Internal to the package. */
-import type { MessageOf, MmopMessage } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage, Recipe } from '@monomyth/mmop';
 import type { Cluster } from './cluster.js';
 import type { Logger } from './logger.js';
 import type { CompiledMasterOptions } from './options.js';
@@ -20,4 +20,6 @@ export interface MasterContext {
   send(identity: Buffer, message: MmopMessage): Promise<void>;
   nextRequestId(): string;
   now(): number;
+  /** The recipe a START-NODE carries, from the type's (with the node's share of a rate limit); as is when absent. */
+  startRecipe?(recipe: Recipe): Recipe;
 }

@@ -9,8 +9,14 @@
  * starting (better than forgetting what was wanted), a missing one is an empty state.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { autoscalePolicyProblem, describeError, MonomythError, brandError } from '@monomyth/mmop';
-import type { AutoscalePolicy } from '@monomyth/mmop';
+import {
+  autoscalePolicyProblem,
+  describeError,
+  MonomythError,
+  brandError,
+  rateLimitProblem,
+} from '@monomyth/mmop';
+import type { AutoscalePolicy, RateLimit } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
 
 export interface DesiredState {
@@ -18,6 +24,8 @@ export interface DesiredState {
   readonly desired: Readonly<Record<string, number>>;
   /** Autoscale policies set at run time, per type; null: turned off at run time. */
   readonly autoscale: Readonly<Record<string, AutoscalePolicy | null>>;
+  /** Rate limits set at run time, per type; null: cleared at run time. */
+  readonly rateLimits: Readonly<Record<string, RateLimit | null>>;
 }
 
 /** The file's format version: a master refuses a file of a version it does not know. */
@@ -61,7 +69,7 @@ function checkState(path: string, value: unknown): DesiredState {
     throw new DesiredStateError(path, reason);
   };
   if (typeof value !== 'object' || value === null) return fail('does not hold an object');
-  const { format, desired, autoscale } = value as Record<string, unknown>;
+  const { format, desired, autoscale, rateLimits = {} } = value as Record<string, unknown>;
   if (format !== FORMAT) fail(`has format ${JSON.stringify(format)}; this master reads ${FORMAT}`);
   if (typeof desired !== 'object' || desired === null) return fail('has no desired counts');
   for (const [type, count] of Object.entries(desired)) {
@@ -73,9 +81,15 @@ function checkState(path: string, value: unknown): DesiredState {
     const problem = policy === null ? undefined : autoscalePolicyProblem(policy);
     if (problem) fail(`autoscale.${type}.${problem.field}: ${problem.message}`);
   }
+  if (typeof rateLimits !== 'object' || rateLimits === null) return fail('has bad rate limits');
+  for (const [type, limit] of Object.entries(rateLimits)) {
+    const problem = limit === null ? undefined : rateLimitProblem(limit);
+    if (problem) fail(`rateLimits.${type}.${problem.field}: ${problem.message}`);
+  }
   return {
     desired: desired as Record<string, number>,
     autoscale: autoscale as Record<string, AutoscalePolicy | null>,
+    rateLimits: rateLimits as Record<string, RateLimit | null>,
   };
 }
 
@@ -129,7 +143,12 @@ function serialize(state: DesiredState): string {
   const sorted = <T>(record: Readonly<Record<string, T>>): Record<string, T> =>
     Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return `${JSON.stringify(
-    { format: FORMAT, desired: sorted(state.desired), autoscale: sorted(state.autoscale) },
+    {
+      format: FORMAT,
+      desired: sorted(state.desired),
+      autoscale: sorted(state.autoscale),
+      rateLimits: sorted(state.rateLimits),
+    },
     null,
     2,
   )}\n`;

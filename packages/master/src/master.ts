@@ -136,6 +136,7 @@ export class Master {
       send: (identity, message) => this.#replies.send(identity, message),
       nextRequestId: () => `${this.epoch}-${++this.#requestCount}`,
       now: () => Date.now(),
+      startRecipe: (recipe) => this.#scaling.startRecipe(recipe),
     };
     this.#learnsDesiredUntil = Date.now() + options.recoveryWindowMs;
     this.#scaling = new Scaling(this.#context, {
@@ -379,6 +380,8 @@ export class Master {
       case 'AUTOSCALE-REQUEST':
         this.#endRecovery();
         return this.#replies.reply(identity, this.#scaling.request(message));
+      case 'RATE-LIMIT-REQUEST':
+        return this.#replies.reply(identity, this.#scaling.rateLimitRequest(message));
       case 'STOP-WORKER-REQUEST':
         return this.#replies.answer(identity, message.requestId, stopWorker(context, message));
       case 'FAIL-QUEUE-REQUEST':

@@ -49,7 +49,8 @@ export async function startOn(
   type: string,
 ): Promise<StartOutcome> {
   const { cluster, options, log } = context;
-  const recipe = worker.recipes.get(type) ?? cluster.recipe(type);
+  const known = worker.recipes.get(type) ?? cluster.recipe(type);
+  const recipe = known && (context.startRecipe?.(known) ?? known);
   const requestId = context.nextRequestId();
   const settled = context.starts.expect(requestId, worker.id, options.startTimeoutMs);
   if (recipe) {

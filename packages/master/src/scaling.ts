@@ -9,12 +9,14 @@
  * the next tick (one heartbeat interval).
  */
 import { ReplyCode, Status, autoscalePolicyProblem } from '@monomyth/mmop';
-import type { MessageOf, MmopMessage, RecipeInfo } from '@monomyth/mmop';
+import { rateLimitProblem } from '@monomyth/mmop';
+import type { MessageOf, MmopMessage, Recipe, RecipeInfo } from '@monomyth/mmop';
 import { Autoscaler } from './autoscaler.js';
 import type { BacklogSource } from './autoscaler.js';
 import type { MasterContext } from './context.js';
 import { DesiredStateFile } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
+import { RateLimits } from './rate-limits.js';
 
 export interface ScalingOptions {
   readonly backlog: BacklogSource;
@@ -29,6 +31,7 @@ export interface ScalingOptions {
 export class Scaling {
   readonly #context: MasterContext;
   readonly #autoscaler: Autoscaler;
+  readonly #rateLimits: RateLimits;
   readonly #file: DesiredStateFile | undefined;
   readonly #inRecovery: () => boolean;
   /** Desired counts from the state file, waiting for the recovery window to end. */
@@ -37,6 +40,7 @@ export class Scaling {
   constructor(context: MasterContext, options: ScalingOptions) {
     this.#context = context;
     this.#autoscaler = new Autoscaler(context, options.backlog);
+    this.#rateLimits = new RateLimits(context);
     this.#inRecovery = options.inRecovery;
     this.#file =
       options.stateFile === undefined
@@ -44,6 +48,7 @@ export class Scaling {
         : new DesiredStateFile(options.stateFile, context.log, options.restored);
     if (options.restored) {
       this.#autoscaler.restore(options.restored.autoscale);
+      this.#rateLimits.restore(options.restored.rateLimits);
       this.#pending = options.restored.desired;
       context.log.info(
         {
@@ -59,9 +64,14 @@ export class Scaling {
   /** Every heartbeat interval: the restored counts once the window is over, autoscale decisions, and a save. */
   tick(): void {
     if (this.#pending && !this.#inRecovery()) this.recoveryOver();
-    if (this.#pending) return;
-    this.#autoscaler.tick();
+    if (!this.#pending) this.#autoscaler.tick();
+    this.#rateLimits.split();
     this.save();
+  }
+
+  /** The recipe a START-NODE carries (with the node's share of its type's rate limit). */
+  startRecipe(recipe: Recipe): Recipe {
+    return this.#rateLimits.startRecipe(recipe);
   }
 
   /** The recovery window ended (or an operator spoke): the desired counts read from the state file apply now. */
@@ -88,14 +98,8 @@ export class Scaling {
       code,
       reason,
     });
-    if (!cluster.recipe(type)) {
-      const known = cluster.knownTypes();
-      return fail(
-        Status.BadRequest,
-        ReplyCode.UnknownType,
-        `no worker offers node type ${type}; known types: ${known.length > 0 ? known.join(', ') : 'none'}`,
-      );
-    }
+    const unknown = this.#unknownType(type);
+    if (unknown) return fail(Status.BadRequest, ReplyCode.UnknownType, unknown);
     if (policy) {
       const problem = autoscalePolicyProblem(policy);
       if (problem)
@@ -118,9 +122,53 @@ export class Scaling {
     };
   }
 
-  /** RECIPE-INFO entries with each type's policy and last decision. */
+  /** RATE-LIMIT-REQUEST: sets or clears the type's limit, sends the new shares at once, and saves it. */
+  rateLimitRequest(request: MessageOf<'RATE-LIMIT-REQUEST'>): MmopMessage {
+    const { requestId, type, limit } = request;
+    const fail = (status: number, code: string, reason: string): MmopMessage => ({
+      kind: 'RATE-LIMIT-REQUEST-FAILURE',
+      requestId,
+      status,
+      code,
+      reason,
+    });
+    const unknown = this.#unknownType(type);
+    if (unknown) return fail(Status.BadRequest, ReplyCode.UnknownType, unknown);
+    if (limit) {
+      const problem = rateLimitProblem(limit);
+      if (problem)
+        return fail(
+          Status.BadRequest,
+          ReplyCode.InvalidPolicy,
+          `${problem.field} ${problem.message}`,
+        );
+    }
+    const nodes = this.#rateLimits.set(type, limit);
+    this.save();
+    const now = this.#rateLimits.limitOf(type);
+    return {
+      kind: 'RATE-LIMIT-REQUEST-SUCCESS',
+      requestId,
+      type,
+      ...(now && { limit: now }),
+      nodes,
+    };
+  }
+
+  #unknownType(type: string): string | undefined {
+    const { cluster } = this.#context;
+    if (cluster.recipe(type)) return undefined;
+    const known = cluster.knownTypes();
+    return `no worker offers node type ${type}; known types: ${known.length > 0 ? known.join(', ') : 'none'}`;
+  }
+
+  /** RECIPE-INFO entries with each type's autoscale policy, last decision and rate limit. */
   describe(infos: RecipeInfo[]): RecipeInfo[] {
-    return infos.map((info) => this.#autoscaler.describe(info));
+    return infos.map((info) => {
+      const described = this.#autoscaler.describe(info);
+      const limit = this.#rateLimits.limitOf(info.type);
+      return limit ? { ...described, rateLimit: limit } : described;
+    });
   }
 
   /** Writes the desired state if it changed (never while restored counts wait: they are the state). */
@@ -129,6 +177,7 @@ export class Scaling {
     this.#file.save({
       desired: Object.fromEntries(this.#context.cluster.desiredCounts()),
       autoscale: this.#autoscaler.setPolicies(),
+      rateLimits: this.#rateLimits.setLimits(),
     });
   }
 

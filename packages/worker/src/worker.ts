@@ -21,7 +21,12 @@ import {
   truncateText,
 } from '@monomyth/mmop';
 import type { CloseOptions, MessageOf, MmopMessage, NodeStatus, QueueCounts } from '@monomyth/mmop';
-import { InvalidRecipeError, UnknownNodeTypeError, createNode } from '@monomyth/node';
+import {
+  InvalidRecipeError,
+  RateLimitInterceptor,
+  UnknownNodeTypeError,
+  createNode,
+} from '@monomyth/node';
 import type { Logger, Node } from '@monomyth/node';
 import { WorkerLinkError, WorkerRefusedError } from './errors.js';
 import { answerFailQueue } from './fail-queue-requests.js';
@@ -55,6 +60,8 @@ export class Worker {
   readonly #log: Logger;
   #link: MasterLink | undefined;
   readonly #nodes = new Map<string, NodeSupervisor>();
+  /** Each node's share of its type's cluster-wide rate limit (START-NODE's recipe, then NODE-RATE-LIMIT). */
+  readonly #rateLimits = new RateLimitInterceptor();
   /** Starts accepted and not yet running: they count against capacity. */
   #starting = 0;
   readonly #life: Lifecycle<WorkerState>;
@@ -230,6 +237,8 @@ export class Worker {
         return void this.#startNode(message);
       case 'STOP-NODE':
         return void this.#stopNode(message);
+      case 'NODE-RATE-LIMIT':
+        return this.#rateLimits.set(message.nodeName, message.perSecond, message.burst);
       case 'FAIL-QUEUE': {
         const { system, adapter } = this.#options;
         const env = { workerId: this.id, system, adapter, log: this.#log };
@@ -273,10 +282,11 @@ export class Worker {
       );
     }
     const { system, adapter, logger, restart } = this.#options;
-    // The link marks each batch in flight, for the stall warning; the user's interceptors run inside it.
+    // A batch waits for its rate-limit tokens first (not a stall: the loop is free meanwhile); the link marks each
+    // batch in flight, for the stall warning; the user's interceptors run inside it.
     const interceptors = this.#link
-      ? [this.#link, ...this.#options.interceptors]
-      : this.#options.interceptors;
+      ? [this.#rateLimits, this.#link, ...this.#options.interceptors]
+      : [this.#rateLimits, ...this.#options.interceptors];
     this.#starting += 1;
     const build = (name?: string): Node =>
       createNode(system, recipe, { adapter, logger, worker: this.id, interceptors, name });
@@ -294,6 +304,9 @@ export class Worker {
               : StartFailureCategory.Build;
         return refuse(category, describeError(error));
       }
+      // Checked by createNode: the node's first share, until the master sends another.
+      const limit = recipe.rateLimit as { perSecond: number; burst?: number } | undefined;
+      if (limit) this.#rateLimits.set(node.name, limit.perSecond, limit.burst);
       try {
         supervisor = await NodeSupervisor.start(
           node,
@@ -343,6 +356,7 @@ export class Worker {
     }
     await supervisor.stop(drainTimeoutMs);
     this.#nodes.delete(nodeName);
+    this.#rateLimits.forget(nodeName);
     this.#nodesChanged();
     this.#log.info({ nodeName }, 'node stopped');
     await this.#send({ kind: 'STOP-NODE-SUCCESS', requestId, nodeName }).catch(() => {});
@@ -355,6 +369,7 @@ export class Worker {
   ): void {
     if (!outcome.restarting) {
       this.#nodes.delete(supervisor.name);
+      this.#rateLimits.forget(supervisor.name);
       this.#nodesChanged();
     }
     void this.#send({

@@ -1,6 +1,7 @@
 /**
- * The autoscaler on the master's own cluster model, with a fake clock and a fake backlog: what it sends workers
- * (START-NODE, STOP-NODE), what it logs, what RECIPE-INFO shows, and the state file across a restart.
+ * The autoscaler and rate limits on the master's own cluster model, with a fake clock and a fake backlog: what they
+ * send workers (START-NODE, STOP-NODE, NODE-RATE-LIMIT), what they log, what RECIPE-INFO shows, and the state file
+ * across a restart.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,9 @@ function harness(options: { capacity?: number; autoscale?: AutoscalePolicy; stat
     },
     nextRequestId: () => `r${sent.length + 1}`,
     now: () => now,
+    startRecipe: (recipe) => scaling?.startRecipe(recipe) ?? recipe,
   };
+  let scaling: Scaling | undefined;
   const ready: MessageOf<'READY'> = {
     kind: 'READY',
     workerId: 'w1',
@@ -71,13 +74,13 @@ function harness(options: { capacity?: number; autoscale?: AutoscalePolicy; stat
   };
   cluster.register(ready, Buffer.from('w1'), now, false);
   cluster.changeDesired('A', 1);
-  const make = (restored?: Awaited<ReturnType<typeof readDesiredState>>) =>
-    new Scaling(context, {
+  const make = (restored?: Awaited<ReturnType<typeof readDesiredState>>): Scaling =>
+    (scaling = new Scaling(context, {
       backlog: () => (type) => (type === 'A' ? backlog : undefined),
       stateFile: options.state,
       restored,
       inRecovery: () => recovering,
-    });
+    }));
   return {
     cluster,
     sent,
@@ -240,6 +243,7 @@ describe('autoscaler', () => {
       format: 1,
       desired: { A: 5, B: 1 },
       autoscale: { A: null, B: POLICY },
+      rateLimits: {},
     });
 
     // The restarted master: its workers report one A running, which it learns; the file says 5.
@@ -274,5 +278,133 @@ describe('autoscaler', () => {
     await expect(readDesiredState(path)).rejects.toThrow('is not JSON');
     await writeFile(path, '{"format":2}');
     await expect(readDesiredState(path)).rejects.toThrow('has format 2');
+  });
+});
+
+describe('rate limits', () => {
+  /** A harness with three A nodes running on w1. */
+  function threeNodes() {
+    const h = harness();
+    const worker = h.cluster.worker('w1')!;
+    for (const name of ['A:2', 'A:3']) h.cluster.nodeStarted(worker, 'A', name, 1_000_000);
+    return h;
+  }
+  const shares = (h: ReturnType<typeof harness>) =>
+    (h.kinds('NODE-RATE-LIMIT') as MessageOf<'NODE-RATE-LIMIT'>[]).map(
+      ({ nodeName, perSecond, burst }) => ({ nodeName, perSecond, burst }),
+    );
+
+  it('split - a limit set at run time goes out at once as equal shares, one message per node', () => {
+    const h = threeNodes();
+    const scaling = h.make();
+    const answer = scaling.rateLimitRequest({
+      kind: 'RATE-LIMIT-REQUEST',
+      requestId: 'q',
+      type: 'A',
+      limit: { perSecond: 300, burst: 30 },
+    });
+    expect(answer).toEqual({
+      kind: 'RATE-LIMIT-REQUEST-SUCCESS',
+      requestId: 'q',
+      type: 'A',
+      limit: { perSecond: 300, burst: 30 },
+      nodes: 3,
+    });
+    expect(shares(h)).toEqual(
+      ['A:1', 'A:2', 'A:3'].map((nodeName) => ({ nodeName, perSecond: 100, burst: 10 })),
+    );
+    // Nothing changed: the next ticks send nothing.
+    h.ticks(scaling, 3);
+    expect(shares(h)).toHaveLength(3);
+    expect(scaling.describe(h.cluster.recipeInfo())[0]).toMatchObject({
+      rateLimit: { perSecond: 300, burst: 30 },
+    });
+  });
+
+  it('re-split - a node gone gives its share to the others at the next tick; cleared, each is told no limit', () => {
+    const h = threeNodes();
+    const scaling = h.make();
+    scaling.rateLimitRequest({
+      kind: 'RATE-LIMIT-REQUEST',
+      requestId: 'q',
+      type: 'A',
+      limit: { perSecond: 200 },
+    });
+    h.sent.length = 0;
+    h.cluster.nodeGone(h.cluster.worker('w1')!, 'A:3');
+    h.ticks(scaling, 1);
+    // 200 over 2; the default burst (a tenth of a second, 20) split the same way.
+    expect(shares(h)).toEqual([
+      { nodeName: 'A:1', perSecond: 100, burst: 10 },
+      { nodeName: 'A:2', perSecond: 100, burst: 10 },
+    ]);
+    h.sent.length = 0;
+    scaling.rateLimitRequest({ kind: 'RATE-LIMIT-REQUEST', requestId: 'q', type: 'A' });
+    expect(shares(h)).toEqual([
+      { nodeName: 'A:1', perSecond: undefined, burst: undefined },
+      { nodeName: 'A:2', perSecond: undefined, burst: undefined },
+    ]);
+    // B was never limited: nothing is ever sent for its nodes.
+    h.cluster.nodeStarted(h.cluster.worker('w1')!, 'B', 'B:1', 1_000_000);
+    h.ticks(scaling, 2);
+    expect(shares(h)).toHaveLength(2);
+  });
+
+  it("start - a START-NODE of a limited type carries the new node's share, counted with it", () => {
+    const h = threeNodes();
+    const scaling = h.make();
+    scaling.rateLimitRequest({
+      kind: 'RATE-LIMIT-REQUEST',
+      requestId: 'q',
+      type: 'A',
+      limit: { perSecond: 400, burst: 40 },
+    });
+    h.cluster.worker('w1')!.addOutstanding('A', 1);
+    expect(scaling.startRecipe(recipe('A'))).toMatchObject({
+      rateLimit: { perSecond: 100, burst: 10 },
+    });
+    // Not limited: the recipe goes as it is.
+    const plain = recipe('B');
+    expect(scaling.startRecipe(plain)).toBe(plain);
+  });
+
+  it('requests - an unknown type and a limit of 0 are refused with 400', () => {
+    const h = threeNodes();
+    const scaling = h.make();
+    expect(
+      scaling.rateLimitRequest({
+        kind: 'RATE-LIMIT-REQUEST',
+        requestId: 'q',
+        type: 'Z',
+        limit: { perSecond: 5 },
+      }),
+    ).toMatchObject({ status: 400, code: 'UNKNOWN_TYPE' });
+    expect(
+      scaling.rateLimitRequest({
+        kind: 'RATE-LIMIT-REQUEST',
+        requestId: 'q',
+        type: 'A',
+        limit: { perSecond: 0 },
+      }),
+    ).toMatchObject({ status: 400, code: 'INVALID_POLICY' });
+    expect(shares(h)).toEqual([]);
+  });
+
+  it('state - a limit set at run time survives a restart', async () => {
+    const path = await tempFile();
+    const first = harness({ state: path }).make();
+    first.rateLimitRequest({
+      kind: 'RATE-LIMIT-REQUEST',
+      requestId: 'q',
+      type: 'A',
+      limit: { perSecond: 50 },
+    });
+    await first.close();
+    const restored = await readDesiredState(path);
+    expect(restored?.rateLimits).toEqual({ A: { perSecond: 50 } });
+    const after = harness({ state: path });
+    const second = after.make(restored);
+    after.ticks(second, 1);
+    expect(shares(after)).toEqual([{ nodeName: 'A:1', perSecond: 50, burst: 5 }]);
   });
 });
