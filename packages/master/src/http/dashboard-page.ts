@@ -13,7 +13,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <title>Monomyth cluster</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-  body { font: 14px system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7fa; }
+  body { font: 14px system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7fa; min-width: max-content; }
   header { display: flex; gap: 24px; align-items: baseline; padding: 12px 20px; background: #1d2330; color: #fff; }
   header h1 { font-size: 18px; margin: 0; }
   header span { opacity: .8; }
@@ -25,6 +25,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   .stage.short rect { stroke: #d08a00; stroke-width: 2.5; }
   .stage text { font-size: 12px; }
   .stage .name { font-weight: 600; font-size: 13px; }
+  .muted { fill: #667; }
   .end rect { fill: #fafafa; stroke: #aaa; stroke-dasharray: 4 3; rx: 10; }
   .end text { font-size: 11px; fill: #555; }
   .edge path { fill: none; stroke: #6b7891; stroke-width: 1.6; marker-end: url(#arrow); }
@@ -53,7 +54,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
 </main>
 <script>
 "use strict";
-const W = 210, H = 104, COL = 300, ROW = 136, PAD = 30, END_W = 150, END_H = 30;
+const W = 210, H = 104, ROW = 136, PAD = 30, END_W = 150, END_H = 30;
+let COL = 300;
 const NS = "http://www.w3.org/2000/svg";
 const fmt = (n) => n === null || n === undefined ? "-" : n >= 100 ? Math.round(n).toLocaleString() : (Math.round(n * 10) / 10).toString();
 function el(name, attrs, text) {
@@ -79,6 +81,9 @@ function layers(snapshot) {
   return layer;
 }
 function draw(snapshot) {
+  // Columns wide enough for the longest queue label between them (about 6.5 px a character at 11 px).
+  const longest = Math.max(0, ...snapshot.queues.filter((q) => q.kind !== "fail").map((q) => q.queue.length + (q.route ? q.route.length + 2 : 0) + 8));
+  COL = W + Math.max(90, Math.ceil(longest * 6.5) + 24);
   const layer = layers(snapshot);
   const hasInputs = snapshot.queues.some((q) => q.from === null);
   const offset = hasInputs ? 1 : 0;
@@ -153,7 +158,9 @@ function draw(snapshot) {
     line(1, "backlog", s.backlog ? fmt(s.backlog.ready + s.backlog.unacked) : "-", "backlog");
     line(2, "failures", fmt(s.totals.failed) + (s.failRate > 0 ? " (" + fmt(s.failRate) + "/s)" : ""), "failures", s.totals.failed > 0);
     line(3, "running", s.running + "/" + s.desired + (s.starting ? " (+" + s.starting + " starting)" : ""), "running", short);
-    const done = el("text", { x: p.x + W - 10, y: p.y + 20, "text-anchor": "end", "data-field": "processed" }, fmt(s.totals.processed));
+    const done = el("text", { x: p.x + W - 10, y: p.y + 20, "text-anchor": "end" });
+    done.append(el("tspan", { class: "muted" }, "done "));
+    done.append(el("tspan", { "data-field": "processed" }, fmt(s.totals.processed)));
     g.append(done);
     nodes.append(g);
   }
