@@ -26,6 +26,10 @@ export class Cluster {
   /** Every node type ever offered by a worker, with the recipe first offered: survives the workers that offered it. */
   readonly #catalog = new Map<string, Recipe>();
   readonly #desired = new Map<string, number>();
+  /** The registered workers that offer each type: placement looks at these, not at every worker, per type. */
+  readonly #offering = new Map<string, Set<WorkerRecord>>();
+  /** Types whose desired count a READY in the recovery window is to raise to what runs: see #learn. */
+  readonly #toLearn = new Set<string>();
   readonly #counters = new Map<string, TypeCounters>();
   /**
    * When the nodes of removed workers started, by node name: a lost worker that comes back (it was paused, or cut off)
@@ -41,6 +45,19 @@ export class Cluster {
 
   workers(): IterableIterator<WorkerRecord> {
     return this.#workers.values();
+  }
+
+  /** The registered workers whose system offers `type`. */
+  offering(type: string): Iterable<WorkerRecord> {
+    return this.#offering.get(type) ?? [];
+  }
+
+  #unlistOffers(worker: WorkerRecord): void {
+    for (const type of worker.recipes.keys()) {
+      const offering = this.#offering.get(type);
+      offering?.delete(worker);
+      if (offering?.size === 0) this.#offering.delete(type);
+    }
   }
 
   get workerCount(): number {
@@ -91,10 +108,14 @@ export class Cluster {
     // Registering says nothing of its event loop: a known worker keeps its lag; one removed while stalled is assumed
     // to be stalled still, until its first heartbeat says otherwise.
     if (!previous) worker.lagMs = stalled ? stalled.lagMs + (now - stalled.at) : 0;
+    this.#unlistOffers(worker);
     worker.recipes.clear();
     for (const recipe of ready.recipes) {
       worker.recipes.set(recipe.type, recipe);
       if (!this.#catalog.has(recipe.type)) this.#catalog.set(recipe.type, recipe);
+      let offering = this.#offering.get(recipe.type);
+      if (!offering) this.#offering.set(recipe.type, (offering = new Set()));
+      offering.add(worker);
     }
     const before = new Map(worker.nodes);
     worker.nodes.clear();
@@ -110,11 +131,9 @@ export class Cluster {
     }
     this.#workers.set(worker.id, worker);
     this.#byIdentity.set(identity.toString('latin1'), worker);
-    if (learnDesired) {
-      for (const type of new Set(ready.nodes.map((node) => node.type))) {
-        this.#desired.set(type, Math.max(this.desired(type), this.running(type)));
-      }
-    }
+    // Raised on the next read of the desired counts, in one count for every READY since: counting a type's running
+    // nodes on each READY cost a pass over every worker per READY (10^9 steps while 10,000 workers registered).
+    if (learnDesired) for (const node of ready.nodes) this.#toLearn.add(node.type);
     return { worker, again: previous !== undefined || ready.nodes.length > 0 };
   }
 
@@ -162,6 +181,7 @@ export class Cluster {
     if (this.#workers.get(worker.id) !== worker) return;
     this.#workers.delete(worker.id);
     this.#byIdentity.delete(worker.identity.toString('latin1'));
+    this.#unlistOffers(worker);
     for (const node of worker.nodes.values()) this.#startedAt.set(node.name, node.startedAt);
     if (worker.stalled(livenessWindowMs)) {
       this.#stalledWhenRemoved.set(worker.id, { lagMs: worker.lagMs, at: worker.lastSeenAt });
@@ -207,11 +227,24 @@ export class Cluster {
   }
 
   desired(type: string): number {
+    this.#learn();
     return this.#desired.get(type) ?? 0;
+  }
+
+  /** Raises the desired count of each type READYs in the recovery window brought to at least what runs of it now. */
+  #learn(): void {
+    if (this.#toLearn.size === 0) return;
+    const tallies = tallyTypes(this.#workers.values());
+    for (const type of this.#toLearn) {
+      const running = tallies.get(type)?.running ?? 0;
+      this.#desired.set(type, Math.max(this.#desired.get(type) ?? 0, running));
+    }
+    this.#toLearn.clear();
   }
 
   /** Every type with a desired count set (0 included, once set), for the state file. */
   desiredCounts(): ReadonlyMap<string, number> {
+    this.#learn();
     return this.#desired;
   }
 
@@ -240,6 +273,7 @@ export class Cluster {
   /** Types with fewer nodes running or starting than desired, and how many are missing. */
   deficits(): Map<string, number> {
     const missing = new Map<string, number>();
+    this.#learn();
     const tallies = tallyTypes(this.#workers.values());
     for (const [type, desired] of this.#desired) {
       const tally = tallies.get(type);

@@ -51,7 +51,7 @@ export async function startNodes(
   cluster.changeDesired(type, count);
   const now = context.now();
   const attempts = chooseWorkers(
-    cluster.workers(),
+    cluster.offering(type),
     type,
     count,
     now,

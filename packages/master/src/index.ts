@@ -30,6 +30,9 @@ export {
   DEFAULT_RECEIVE_HIGH_WATER_MARK,
 } from './options.js';
 export type { MasterOptions, CompiledMasterOptions } from './options.js';
+/** What one worker may make the master hold, their defaults, and the codes of the ERRORs past them. */
+export { DEFAULT_PEER_LIMITS, LimitCode } from './peer-limits.js';
+export type { PeerLimits } from './peer-limits.js';
 /** How long a stopped node may drain when neither the options nor the request say (MMOP's default). */
 export { DEFAULT_DRAIN_TIMEOUT_MS } from '@monomyth/mmop';
 /** What `compileMasterOptions` and `Master.create` throw for a bad option (component `'master'`). */

@@ -29,8 +29,7 @@ export function workerInfoPage(
   livenessWindowMs: number,
 ): { items: WorkerInfo[]; total?: number } {
   const { type } = request;
-  const records = [...cluster.workers()];
-  const matching = type === undefined ? records : records.filter((worker) => worker.canRun(type));
+  const matching = [...(type === undefined ? cluster.workers() : cluster.offering(type))];
   const { items, total } = infoPage(matching, request);
   return {
     items: cluster.workerInfo(now, livenessWindowMs, items),

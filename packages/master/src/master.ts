@@ -38,6 +38,8 @@ import { Scaling } from './scaling.js';
 import { readDesiredState } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
 import { infoPage, workerInfoPage } from './info-pages.js';
+import { BreachLog, nodesBreach, readyBreach } from './peer-limits.js';
+import type { LimitBreach } from './peer-limits.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
 
@@ -66,6 +68,7 @@ export class Master {
   readonly #log: Logger;
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
+  readonly #breaches: BreachLog;
   readonly #cluster = new Cluster();
   /** Message totals from heartbeats and the master's own counts, for `--http` (cheap enough to keep always). */
   readonly #stats = new MasterStats();
@@ -120,6 +123,7 @@ export class Master {
       maxBodyBytes: Math.min(options.maxFrameBytes, options.codecLimits.maxBodyBytes),
     });
     this.#malformed = new MalformedFrames(this.#log);
+    this.#breaches = new BreachLog(this.#log);
     this.#gate =
       security &&
       new FrameGate(security, this.#log, (identity, peer) => this.#onRefused(identity, peer));
@@ -318,10 +322,20 @@ export class Master {
   #dispatch(identity: Buffer, message: MmopMessage, peer: PeerRoles | undefined): void {
     const context = this.#context;
     switch (message.kind) {
-      case 'READY':
-        return admitReady(context, this.#claims, identity, message, peer, {
+      case 'READY': {
+        // Over a limit: refused before anything is taken in. A capacity over maxNodesPerWorker counts as that many.
+        const breach = readyBreach(
+          message,
+          context.options.limits,
+          this.#cluster.workerCount,
+          this.#cluster.worker(message.workerId) === undefined,
+        );
+        if (breach) return this.#refuse(identity, breach, 'READY');
+        const { maxNodesPerWorker } = context.options.limits;
+        const ready = { ...message, capacity: Math.min(message.capacity, maxNodesPerWorker) };
+        return admitReady(context, this.#claims, identity, ready, peer, {
           admit: (claimant) =>
-            registerWorker(this.#context, this.#claims, claimant, message, {
+            registerWorker(this.#context, this.#claims, claimant, ready, {
               learnDesired: Date.now() < this.#learnsDesiredUntil,
               masterEpoch: this.epoch,
               isRunning: () => this.#life.is('running'),
@@ -329,6 +343,7 @@ export class Master {
           masterEpoch: this.epoch,
           isRunning: () => this.#life.is('running'),
         });
+      }
       case 'HEARTBEAT':
         return this.#onHeartbeat(identity, message);
       case 'START-NODE-SUCCESS':
@@ -423,6 +438,12 @@ export class Master {
     this.#scaling.recoveryOver();
   }
 
+  /** A message over a limit (peer-limits.ts): ERROR to its sender, a log line at a bounded rate, nothing kept. */
+  #refuse(identity: Buffer, breach: LimitBreach, kind: string): void {
+    this.#breaches.note(breach, { kind, peer: describeRoutingId(identity) });
+    this.#replies.error(identity, undefined, breach.status, breach.code, breach.reason);
+  }
+
   #onHeartbeat(identity: Buffer, heartbeat: MessageOf<'HEARTBEAT'>): void {
     const worker = this.#cluster.workerByIdentity(identity);
     if (!worker) {
@@ -436,6 +457,8 @@ export class Master {
       );
       return;
     }
+    const breach = nodesBreach(heartbeat.nodes, this.#context.options.limits);
+    if (breach) return this.#refuse(identity, breach, 'HEARTBEAT');
     noteHeartbeat(this.#context, worker, heartbeat);
     worker.noteQueues(heartbeat.queues, this.#context.now());
     this.#stats.heartbeat(worker.id, heartbeat.nodes);

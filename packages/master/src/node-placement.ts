@@ -150,7 +150,7 @@ export function reconcile(context: MasterContext): void {
   const now = context.now();
   for (const [type, missing] of context.cluster.deficits()) {
     const chosen = chooseWorkers(
-      context.cluster.workers(),
+      context.cluster.offering(type),
       type,
       missing,
       now,

@@ -10,6 +10,8 @@ import type { Logger } from './logger.js';
 import { compileHttpOption } from './http/http-address.js';
 import type { MasterHttpOption } from './http/http-address.js';
 import { noopLogger } from './logger.js';
+import { DEFAULT_PEER_LIMITS } from './peer-limits.js';
+import type { PeerLimits } from './peer-limits.js';
 
 export interface MasterOptions {
   /** Where the master's ROUTER binds; workers and control clients connect here. @default DEFAULT_MASTER_ENDPOINT */
@@ -62,6 +64,11 @@ export interface MasterOptions {
    * @default undefined: the desired state lives in memory only
    */
   stateFile?: string;
+  /**
+   * What one worker may make the master hold (peer-limits.ts): workers registered, node types and nodes per worker,
+   * recipe size, name length. A peer over one gets ERROR and nothing it sent is kept. @default DEFAULT_PEER_LIMITS
+   */
+  limits?: Partial<PeerLimits>;
   /** Receives the master's structured logs (pino's shape). @default a logger that writes nothing */
   logger?: Logger;
   /** This master's epoch, told to workers: a new one tells them the master restarted. @default random */
@@ -103,6 +110,7 @@ export interface CompiledMasterOptions {
   readonly maxFrameBytes: number;
   readonly receiveHighWaterMark: number;
   readonly stateFile: string | undefined;
+  readonly limits: Readonly<PeerLimits>;
   readonly logger: Logger;
   readonly epoch: string;
   /** CURVE settings, or undefined for plain MMOP. */
@@ -203,11 +211,22 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     ),
     stateFile:
       options.stateFile === undefined ? undefined : check.text('stateFile', options.stateFile),
+    limits: compileLimits(options.limits),
     logger: options.logger ?? noopLogger,
     epoch: options.epoch ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     curve,
     http: compileHttpOption(check, options.http),
   };
+}
+
+function compileLimits(limits: Partial<PeerLimits> = {}): Readonly<PeerLimits> {
+  const compiled = { ...DEFAULT_PEER_LIMITS, ...limits };
+  for (const key of Object.keys(DEFAULT_PEER_LIMITS) as (keyof PeerLimits)[]) {
+    // A name longer than 256 is refused by the codec before any limit applies.
+    const max = key === 'maxNameLength' ? 256 : Number.MAX_SAFE_INTEGER;
+    compiled[key] = check.wholeNumber(`limits.${key}`, compiled[key], { min: 1, max });
+  }
+  return Object.freeze(compiled);
 }
 
 /** Whether an endpoint is reachable from this host only: ipc, inproc, or tcp on a loopback address. */

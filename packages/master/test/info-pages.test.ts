@@ -28,10 +28,12 @@ async function ask(message: MmopMessage): Promise<MessageOf<'INFO-RESPONSE'>> {
 }
 
 const TYPES = Array.from({ length: 1_200 }, (_, i) => `TYPE-${String(i).padStart(4, '0')}`);
+/** One fake worker offers all 1,200 types: over the default limit of 1,000 per worker. */
+const LIMITS = { limits: { maxTypesPerWorker: 2_000 } };
 
 describe('master - info pages', () => {
   it('pages - RECIPE-INFO with offset and limit answers that slice and the total', async () => {
-    harness = await Harness.start();
+    harness = await Harness.start(LIMITS);
     await harness.worker({ types: TYPES });
     const first = await ask({ kind: 'RECIPE-INFO', requestId: 'p1', offset: 0, limit: 500 });
     expect(first.total).toBe(1_200);
@@ -44,7 +46,7 @@ describe('master - info pages', () => {
   });
 
   it('pages - without offset or limit the whole list comes back, without total', async () => {
-    harness = await Harness.start();
+    harness = await Harness.start(LIMITS);
     await harness.worker({ types: TYPES });
     const whole = await ask({ kind: 'RECIPE-INFO', requestId: 'all' });
     expect(whole.recipes).toHaveLength(1_200);
@@ -52,7 +54,7 @@ describe('master - info pages', () => {
   });
 
   it('pages - WORKER-INFO pages too', async () => {
-    harness = await Harness.start();
+    harness = await Harness.start(LIMITS);
     for (let i = 0; i < 3; i++) await harness.worker({ types: ['A'] });
     const page = await ask({ kind: 'WORKER-INFO', requestId: 'w', offset: 1, limit: 1 });
     expect(page.total).toBe(3);
@@ -60,7 +62,7 @@ describe('master - info pages', () => {
   });
 
   it('pages - a limit over MAX_INFO_PAGE is a bad request', async () => {
-    harness = await Harness.start();
+    harness = await Harness.start(LIMITS);
     socket = new Dealer({ linger: 0, receiveTimeout: 5000 });
     socket.connect(harness.master.endpoint);
     // { requestId: 'big', limit: 10001 }, built by hand: encode refuses it.
@@ -79,7 +81,7 @@ describe('master - info pages', () => {
 
   it('pages - the control client fetches every page: 1,200 types in pages of 500', async () => {
     // Replies of at most 64 KiB: the whole list of 1,200 (about 90 KiB) cannot go out in one; a page of 500 can.
-    harness = await Harness.start({ codecLimits: { maxBodyBytes: 64 * 1024 } });
+    harness = await Harness.start({ ...LIMITS, codecLimits: { maxBodyBytes: 64 * 1024 } });
     await harness.worker({ types: TYPES });
     // Asked for whole, it cannot go out: ERROR 500 says why (before, no answer came at all).
     socket = new Dealer({ linger: 0, receiveTimeout: 5000 });
