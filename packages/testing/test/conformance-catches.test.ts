@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startVitest } from 'vitest/node';
 import { Lacks } from '../src/conformance/context.js';
+import { FAILED_MESSAGES_CASES } from '../src/conformance/failed-messages-cases.js';
 
 type State = 'passed' | 'failed' | 'skipped' | 'pending';
 
@@ -100,6 +101,7 @@ describe('the conformance suite', () => {
         Lacks.deadLetter,
       'redeliveryCount - when reported, it goes up by one each time a message comes back from a consumer that went away':
         Lacks.redeliveryCount,
+      ...Object.fromEntries(FAILED_MESSAGES_CASES.map((name) => [name, Lacks.failedMessages])),
     });
     expect(casesIn('bare', 'skipped')).toEqual([...notes.keys()]);
     // The same cases pass on the in-memory adapter, which has every capability: the skips come from the adapter.

@@ -65,6 +65,8 @@ export const Lacks = {
   deadLetter: 'the consumer is not DeadLetterCapable (no deadLetter)',
   redeliveryCount: 'the adapter reports no redeliveryCount',
   refusedMessage: 'no refusedMessage in the conformance options',
+  failedMessages:
+    'the adapter is not FailedMessagesCapable (no countMessages, peekMessages, moveMessages, purgeMessages)',
 } as const;
 
 export const encoder = new TextEncoder();

@@ -3,17 +3,37 @@
  * that have it; skipped, with the reason, for those that do not.
  */
 import { MonomythHeader, StreamErrorCode, isFailedMessagesCapable } from '@monomyth/node/adapter';
-import type { StreamAdapter } from '@monomyth/node/adapter';
+import type { FailedMessagesCapable, StreamAdapter } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, decoder, encoder, pullExactly, pullFor, rejectionOf, texts } from './context.js';
+import {
+  Lacks,
+  at,
+  decoder,
+  encoder,
+  pullExactly,
+  pullFor,
+  rejectionOf,
+  texts,
+} from './context.js';
 import { eventually } from '../eventually.js';
 
-const LACKS = 'the adapter is not FailedMessagesCapable (no countMessages, peekMessages, ...)';
+/** The names of these cases, for the suite's own test of what an adapter without the capability skips. */
+export const FAILED_MESSAGES_CASES = [
+  'failed messages - peek shows the head in order with bodies and headers, and removes, loses or duplicates nothing',
+  'failed messages - move takes the head in order, resets the attempt, records the redrive, and leaves the rest',
+  'failed messages - a move to a queue never declared rejects and leaves every message where it was',
+  'failed messages - purge deletes the ready messages and says how many; one a consumer holds is not touched',
+  'failed messages - every operation rejects once the adapter is closed',
+] as const;
 
-/** Publishes each text to `queue` with headers that say its index, as a fail queue holds them. */
+/**
+ * Publishes each text to `queue` with headers that say its index, as a fail queue holds them, and waits until they
+ * are counted: these cases are about the capability, not about publishing (a publish that resolves before it stores
+ * is the stored case's to catch).
+ */
 async function publishFailed(
-  adapter: StreamAdapter,
+  adapter: StreamAdapter & FailedMessagesCapable,
   queue: string,
   values: readonly string[],
 ): Promise<void> {
@@ -28,17 +48,19 @@ async function publishFailed(
       },
     })),
   );
+  await eventually(
+    () => adapter.countMessages(queue),
+    (count) => count >= values.length,
+  );
 }
 
 export function failedMessagesCases(ctx: ConformanceContext): void {
   // Peeking may take messages and give them back (AMQP cannot browse): on some queues (RabbitMQ's quorum queues) they
   // go back behind the rest. The contract is that nothing is lost, removed or duplicated; the order seen first is the
   // queue's.
-  it('failed messages - peek shows the head in order with bodies and headers, and removes, loses or duplicates nothing', async ({
-    skip,
-  }) => {
+  it(FAILED_MESSAGES_CASES[0], async ({ skip }) => {
     const adapter = await ctx.connect();
-    if (!isFailedMessagesCapable(adapter)) return skip(LACKS);
+    if (!isFailedMessagesCapable(adapter)) return skip(Lacks.failedMessages);
     const queue = await ctx.freshQueue(adapter, 'fail');
     await publishFailed(adapter, queue, ['a', 'b', 'c']);
     expect(await adapter.countMessages(queue)).toBe(3);
@@ -65,11 +87,9 @@ export function failedMessagesCases(ctx: ConformanceContext): void {
     expect(await pullFor(consumer, 3, ctx.quietMs)).toHaveLength(0);
   });
 
-  it('failed messages - move takes the head in order, resets the attempt, records the redrive, and leaves the rest', async ({
-    skip,
-  }) => {
+  it(FAILED_MESSAGES_CASES[1], async ({ skip }) => {
     const adapter = await ctx.connect();
-    if (!isFailedMessagesCapable(adapter)) return skip(LACKS);
+    if (!isFailedMessagesCapable(adapter)) return skip(Lacks.failedMessages);
     const from = await ctx.freshQueue(adapter, 'fail');
     const to = await ctx.freshQueue(adapter, 'source');
     await publishFailed(adapter, from, ['1', '2', '3']);
@@ -103,11 +123,9 @@ export function failedMessagesCases(ctx: ConformanceContext): void {
     expect(await adapter.moveMessages(to, from)).toBe(0);
   });
 
-  it('failed messages - a move to a queue never declared rejects and leaves every message where it was', async ({
-    skip,
-  }) => {
+  it(FAILED_MESSAGES_CASES[2], async ({ skip }) => {
     const adapter = await ctx.connect();
-    if (!isFailedMessagesCapable(adapter)) return skip(LACKS);
+    if (!isFailedMessagesCapable(adapter)) return skip(Lacks.failedMessages);
     const from = await ctx.freshQueue(adapter, 'fail');
     await publishFailed(adapter, from, ['x', 'y']);
     expect(
@@ -126,11 +144,9 @@ export function failedMessagesCases(ctx: ConformanceContext): void {
     expect(peeked.map((message) => message.headers[MonomythHeader.Attempt])).toEqual([5, 5]);
   });
 
-  it('failed messages - purge deletes the ready messages and says how many; one a consumer holds is not touched', async ({
-    skip,
-  }) => {
+  it(FAILED_MESSAGES_CASES[3], async ({ skip }) => {
     const adapter = await ctx.connect();
-    if (!isFailedMessagesCapable(adapter)) return skip(LACKS);
+    if (!isFailedMessagesCapable(adapter)) return skip(Lacks.failedMessages);
     const queue = await ctx.freshQueue(adapter, 'fail');
     await publishFailed(adapter, queue, ['p', 'q', 'r']);
     const holder = await ctx.connect();
@@ -144,9 +160,9 @@ export function failedMessagesCases(ctx: ConformanceContext): void {
     expect(await pullFor(reader, 3, ctx.quietMs)).toHaveLength(0);
   });
 
-  it('failed messages - every operation rejects once the adapter is closed', async ({ skip }) => {
+  it(FAILED_MESSAGES_CASES[4], async ({ skip }) => {
     const adapter = await ctx.connect();
-    if (!isFailedMessagesCapable(adapter)) return skip(LACKS);
+    if (!isFailedMessagesCapable(adapter)) return skip(Lacks.failedMessages);
     const queue = await ctx.freshQueue(adapter, 'fail');
     await adapter.close();
     for (const operation of [
