@@ -81,11 +81,11 @@ describe('the dashboard in headless Chromium', () => {
     await cluster!.publish(INPUTS);
     // Moving: a count between the first and the last, read from the same page (no reload).
     await expect
-      .poll(() => field(page, 'TEST-NODE4', 'processed'), { timeout: 30_000, intervals: [100] })
+      .poll(() => field(page, 'TEST-NODE4', 'processed'), { timeout: 30_000, interval: 100 })
       .toBeGreaterThan(before);
     for (const type of TYPES)
       await expect
-        .poll(() => field(page, type, 'processed'), { timeout: 60_000, intervals: [250] })
+        .poll(() => field(page, type, 'processed'), { timeout: 60_000, interval: 250 })
         .toBe(INPUTS);
 
     await mkdir(OUTPUT_DIR, { recursive: true });
