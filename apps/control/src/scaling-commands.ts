@@ -3,20 +3,34 @@
  *
  *   monomyth autoscale TYPE --max N --target-backlog N [--min N] [--up-after-ms MS] [--down-after-ms MS]
  *   monomyth autoscale TYPE --off
+ *   monomyth rate-limit TYPE PER_SECOND [--burst N]
+ *   monomyth rate-limit TYPE --off
  *
  * A policy's figures are checked here first (min above max is bad usage, exit 2), so the master's refusal (exit 1)
  * is left for what only it knows: a type no worker offers.
  */
+import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { durationArgument, wholeNumberArgument } from '@monomyth/cli-kit';
-import { autoscalePolicyProblem } from '@monomyth/mmop';
-import type { AutoscalePolicy, RecipeInfo } from '@monomyth/mmop';
-import type { AutoscaleResult } from '@monomyth/control';
+import { MAX_RATE_PER_SECOND, autoscalePolicyProblem, numberProblem } from '@monomyth/mmop';
+import type { AutoscalePolicy, RateLimit, RecipeInfo } from '@monomyth/mmop';
+import type { AutoscaleResult, RateLimitResult } from '@monomyth/control';
 import { print, withClient } from './with-client.js';
 
 const nodes = wholeNumberArgument({ min: 0, max: 10_000 });
 const backlog = wholeNumberArgument({ min: 1, max: 1_000_000_000 });
 const wait = durationArgument({ max: 86_400_000 });
+
+/** A number of messages a second: above 0 (a fraction is fine), at most MAX_RATE_PER_SECOND. */
+function rate(text: string): number {
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  const problem =
+    value > 0
+      ? numberProblem(value, { max: MAX_RATE_PER_SECOND })
+      : `must be a number of messages a second above 0, got ${text}`;
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return value;
+}
 
 interface AutoscaleFlags {
   off?: boolean;
@@ -59,6 +73,47 @@ export function registerScalingCommands(program: Command): void {
         { pingFirst: true },
       );
     });
+
+  program
+    .command('rate-limit')
+    .description(
+      'cap the messages a second processed by all nodes of a type together (or lift the cap with --off)',
+    )
+    .argument('<type>', 'the node type')
+    .argument('[per-second]', 'messages a second for the whole type', rate)
+    .option('--burst <n>', 'how far a quiet type may run ahead (default a tenth of a second)', rate)
+    .option('--off', 'lift the limit')
+    .action(
+      async (
+        type: string,
+        perSecond: number | undefined,
+        flags: { burst?: number; off?: boolean },
+        command: Command,
+      ) => {
+        if (flags.off === true && (perSecond !== undefined || flags.burst !== undefined))
+          command.error('error: --off takes no rate (per-second, --burst)');
+        if (flags.off !== true && perSecond === undefined)
+          command.error('error: rate-limit needs messages a second (or --off)');
+        const limit: RateLimit | undefined =
+          perSecond === undefined
+            ? undefined
+            : { perSecond, ...(flags.burst !== undefined && { burst: flags.burst }) };
+        await withClient(
+          command,
+          async (client, options) => {
+            const result = await client.rateLimit(type, limit);
+            print(options, result, describeLimit(result));
+          },
+          { pingFirst: true },
+        );
+      },
+    );
+}
+
+function describeLimit(result: RateLimitResult): string {
+  return result.limit
+    ? `${result.type}: at most ${result.limit.perSecond} messages a second, split across ${result.nodes} nodes`
+    : `${result.type}: no rate limit`;
 }
 
 /** The policy the flags ask for (undefined for --off); a usage error (exit 2) when they do not make one. */
@@ -102,6 +157,11 @@ function describePolicy(policy: AutoscalePolicy): string {
 export function autoscaleCell(recipe: RecipeInfo): string {
   const policy = recipe.autoscale;
   return policy ? `${policy.min}-${policy.max} @${policy.targetBacklogPerNode}` : '-';
+}
+
+/** The RATE LIMIT cell: `N/s`, or `-`. */
+export function rateLimitCell(recipe: RecipeInfo): string {
+  return recipe.rateLimit ? `${recipe.rateLimit.perSecond}/s` : '-';
 }
 
 /** The LAST DECISION cell: `from->to backlog N`, `(no room)` when it could not all be placed, or `-`. */

@@ -1,6 +1,6 @@
 /** Plain-text tables for people: a header row, aligned columns, numbers right-aligned. */
 import type { NodeStatus, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
-import { autoscaleCell, decisionCell } from './scaling-commands.js';
+import { autoscaleCell, decisionCell, rateLimitCell } from './scaling-commands.js';
 
 type Cell = string | number;
 
@@ -58,10 +58,13 @@ export function workersTable(workers: readonly WorkerInfo[]): string {
 
 export function recipesTable(recipes: readonly RecipeInfo[]): string {
   // The scaling columns only when some type is autoscaled: the plain table stays as scripts know it.
-  const scaled = recipes.some((recipe) => recipe.autoscale ?? recipe.lastDecision);
+  const scaled = recipes.some(
+    (recipe) => recipe.autoscale ?? recipe.lastDecision ?? recipe.rateLimit,
+  );
   const scaling: Column<RecipeInfo>[] = [
     ['AUTOSCALE', autoscaleCell],
     ['LAST DECISION', (recipe) => decisionCell(recipe)],
+    ['RATE LIMIT', rateLimitCell],
   ];
   return listing(recipes, 'No node types are known: no worker has registered yet.', [
     ['TYPE', (recipe) => recipe.type],

@@ -1,7 +1,7 @@
 /**
- * `monomyth autoscale`'s usage contract, on the built command: flags that do not make a policy are one line and exit 2
- * before any master is asked; a policy for a type no worker offers is the master's refusal, exit 1; a master that is
- * not there is exit 3.
+ * `monomyth autoscale` and `monomyth rate-limit`: their usage contract, on the built command. Flags that do not make a
+ * policy or a limit are one line and exit 2 before any master is asked; a policy for a type no worker offers is the
+ * master's refusal, exit 1; a master that is not there is exit 3.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@monomyth/testing';
@@ -31,6 +31,8 @@ describe('autoscale usage', () => {
       ['autoscale', 'A', '--max', '0', '--target-backlog', '10'],
       'error: --max must be a whole number from 1 to 10000, got 0',
     ],
+    [['rate-limit', 'A'], 'error: rate-limit needs messages a second (or --off)'],
+    [['rate-limit', 'A', '5', '--off'], 'error: --off takes no rate (per-second, --burst)'],
   ])('bad flags - %j exits 2 with one line', async (args, line) => {
     const result = await run('control', ['--master', NOBODY, ...args]);
     expect(result.code, result.stderr).toBe(2);
@@ -41,10 +43,15 @@ describe('autoscale usage', () => {
     for (const args of [
       ['autoscale', 'A', '--max', '4', '--target-backlog', '0'],
       ['autoscale', 'A', '--max', '4', '--target-backlog', '10', '--up-after-ms', '-1'],
+      ['rate-limit', 'A', '0'],
+      ['rate-limit', 'A', 'fast'],
+      ['rate-limit', 'A', '10', '--burst', '-1'],
     ]) {
       const result = await run('control', ['--master', NOBODY, ...args]);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/^error: option '--(target-backlog|up-after-ms) /);
+      expect(result.stderr).toMatch(
+        /^error: (option '--(target-backlog|up-after-ms|burst) |command-argument value '\S+' is invalid for argument 'per-second')/,
+      );
     }
   });
 

@@ -69,10 +69,6 @@ const STOP_ANSWER_GRACE_MS = 15_000;
 const INFO_PAGE_SIZE = 500;
 
 export type StartNodeResult = Omit<MessageOf<'START-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
-/** A type's autoscale policy (docs/scaling.md), as `autoscale()` sets it. */
-export type AutoscalePolicyInput = NonNullable<MessageOf<'AUTOSCALE-REQUEST'>['policy']>;
-/** What `autoscale()` answers: the policy the type follows now (absent: none) and its desired count. */
-export type AutoscaleResult = Omit<MessageOf<'AUTOSCALE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 /** What a fail-queue request answers: the queue, its count after the action, and what the action did. */
 export type FailQueueResult = Omit<MessageOf<'FAIL-QUEUE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 
@@ -99,6 +95,10 @@ export const DEFAULT_REDRIVE_TIMEOUT_MS = 605_000;
 export type AutoscalePolicyInput = NonNullable<MessageOf<'AUTOSCALE-REQUEST'>['policy']>;
 /** What `autoscale()` answers: the policy the type follows now (absent: none) and its desired count. */
 export type AutoscaleResult = Omit<MessageOf<'AUTOSCALE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
+/** A type's cluster-wide rate limit (docs/scaling.md), as `rateLimit()` sets it. */
+export type RateLimitInput = NonNullable<MessageOf<'RATE-LIMIT-REQUEST'>['limit']>;
+/** What `rateLimit()` answers: the limit the type has now (absent: none) and the nodes it is split across. */
+export type RateLimitResult = Omit<MessageOf<'RATE-LIMIT-REQUEST-SUCCESS'>, 'kind' | 'requestId'>;
 export type StopNodeResult = Required<
   Omit<MessageOf<'STOP-NODE-REQUEST-SUCCESS'>, 'kind' | 'requestId'>
 >;
@@ -320,24 +320,17 @@ export class ControlClient {
   }
 
   /**
-   * Sets a node type's autoscale policy, or turns autoscaling off with `undefined` (its desired count then stays where
-   * it is). The master applies it at once: a count outside the new bounds is moved inside before it answers.
+   * Sets a node type's cluster-wide rate limit, or clears it with `undefined`. The master sends every node of the type
+   * its new share before it answers.
    */
-  async autoscale(
-    type: string,
-    policy: AutoscalePolicyInput | undefined,
-  ): Promise<AutoscaleResult> {
-    const answer = await this.#request('AUTOSCALE-REQUEST-SUCCESS', {
-      kind: 'AUTOSCALE-REQUEST',
+  async rateLimit(type: string, limit: RateLimitInput | undefined): Promise<RateLimitResult> {
+    const answer = await this.#request('RATE-LIMIT-REQUEST-SUCCESS', {
+      kind: 'RATE-LIMIT-REQUEST',
       requestId: this.#nextId(),
       type,
-      ...(policy && { policy }),
+      ...(limit && { limit }),
     });
-    return {
-      type: answer.type,
-      ...(answer.policy && { policy: answer.policy }),
-      desired: answer.desired,
-    };
+    return { type: answer.type, ...(answer.limit && { limit: answer.limit }), nodes: answer.nodes };
   }
 
   /** Asks a worker to drain and leave; resolves once it has left. */
