@@ -329,9 +329,11 @@ export class Cluster {
   recipeInfo(): RecipeInfo[] {
     const types = new Set([...this.#catalog.keys(), ...this.#desired.keys()]);
     const tallies = tallyTypes(this.#workers.values());
+    const queues = this.queueBacklog();
     return [...types].sort().map((type) => {
       const tally = tallies.get(type);
       const counters = this.#counters.get(type);
+      const backlog = this.backlogOf(type, queues);
       return {
         type,
         desired: this.desired(type),
@@ -340,6 +342,7 @@ export class Cluster {
         completed: counters?.completed ?? 0,
         failed: counters?.failed ?? 0,
         workers: tally?.offering ?? 0,
+        ...(backlog && { backlog: { ready: backlog.ready, unacked: backlog.unacked } }),
       };
     });
   }

@@ -54,6 +54,10 @@ describe('queue backlog', () => {
     // A generator has no source queue; an unknown type, no recipe.
     expect(cluster.backlogOf('GEN')).toBeUndefined();
     expect(cluster.backlogOf('NOPE')).toBeUndefined();
+    // RECIPE-INFO carries it for `monomyth top` and the control client.
+    const info = new Map(cluster.recipeInfo().map((entry) => [entry.type, entry]));
+    expect(info.get('A')?.backlog).toEqual({ ready: 38, unacked: 14 });
+    expect(info.get('GEN')?.backlog).toBeUndefined();
 
     // A worker gone takes its unacknowledged messages' count with it (the broker gives them back as ready).
     cluster.remove(w2, 1000);

@@ -126,6 +126,11 @@ export const RecipeInfoSchema = Type.Object({
   lastDecision: Type.Optional(AutoscaleDecisionSchema),
   /** The type's cluster-wide rate limit, from its definition or set at run time; absent: none. */
   rateLimit: Type.Optional(RateLimitSchema),
+  /**
+   * Its source queue's counts, from the workers' heartbeats (ready from the newest report, unacked summed over
+   * workers); absent for a generator, or until a heartbeat has reported the queue.
+   */
+  backlog: Type.Optional(Type.Object({ ready: Count, unacked: Count })),
 });
 
 const Failure = Type.Object({
