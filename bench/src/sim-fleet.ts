@@ -106,13 +106,13 @@ export class SimulatedFleet {
     return this.#registered;
   }
 
-  /** Sends every READY (a few hundred per tick, as a fleet coming up over a moment would) and starts heartbeating. */
+  /** Sends every READY (50 per tick, as a fleet coming up over a few seconds would) and starts heartbeating. */
   async start(): Promise<void> {
     for (const worker of this.#workers) void this.#serve(worker);
     for (let i = 0; i < this.#workers.length; i++) {
       const worker = this.#workers[i]!;
       this.#send(worker, worker.ready);
-      if (i % 250 === 249) await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, TICK_MS));
     }
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
   }

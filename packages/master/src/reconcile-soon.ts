@@ -1,8 +1,8 @@
 /**
- * Reconciliation (placing missing nodes, draining surplus ones) once per turn of the event loop, however many
- * registrations asked for it in that turn. Each pass costs a walk over every worker and node; run on every READY, a
- * fleet of 10,000 workers coming up made it 10,000 walks of a growing cluster. ZeroMQ hands over the messages already
- * queued without yielding to timers, so the READYs of a burst all land before the pass that follows them.
+ * Reconciliation (placing missing nodes, draining surplus ones) at most once per RECONCILE_DELAY_MS, however many
+ * registrations asked for it meanwhile. Each pass costs a walk over every worker and node; run on every READY, a fleet
+ * of 10,000 workers coming up made it 10,000 walks of a growing cluster (10^9 steps, while heartbeats queued up). A
+ * worker that registers has its missing nodes placed, or its surplus drained, that much later.
  */
 import type { MasterContext } from './context.js';
 import { reconcile } from './node-placement.js';
@@ -10,14 +10,17 @@ import { drainSurplus } from './surplus.js';
 
 const pending = new WeakSet<MasterContext>();
 
-/** Reconciles after the messages queued now are handled, unless `isRunning` says the master has stopped meanwhile. */
+/** How long registrations gather before the reconciliation they asked for. */
+export const RECONCILE_DELAY_MS = 50;
+
+/** Reconciles RECONCILE_DELAY_MS from now (once for all asking meanwhile), unless the master has stopped by then. */
 export function reconcileSoon(context: MasterContext, isRunning: () => boolean): void {
   if (pending.has(context)) return;
   pending.add(context);
-  setImmediate(() => {
+  setTimeout(() => {
     pending.delete(context);
     if (!isRunning()) return;
     reconcile(context);
     drainSurplus(context);
-  });
+  }, RECONCILE_DELAY_MS).unref();
 }
