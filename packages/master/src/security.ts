@@ -45,6 +45,9 @@ const CONTROL_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   'STOP-WORKER-REQUEST',
   // Moves and deletes data: a controller's act, never a worker's.
   'FAIL-QUEUE-REQUEST',
+  // Resize and throttle the cluster: a controller's act too.
+  'AUTOSCALE-REQUEST',
+  'RATE-LIMIT-REQUEST',
 ]);
 
 /** The role a message kind needs, or undefined if any admitted peer may send it. */

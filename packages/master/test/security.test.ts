@@ -144,7 +144,11 @@ describe('master - CURVE', () => {
     await nothingBack(asWorker.startNode('A', 1, { timeoutMs: 600 }));
     await nothingBack(asWorker.stopWorker('w-1', { timeoutMs: 600 }));
     await nothingBack(asWorker.ping());
+    await nothingBack(asWorker.autoscale('A', { min: 2, max: 3, targetBacklogPerNode: 1 }));
+    await nothingBack(asWorker.rateLimit('A', { perSecond: 1 }));
     expect(master!.recipes()).toMatchObject([{ type: 'A', desired: 0, running: 0 }]);
+    expect(master!.recipes()[0]).not.toHaveProperty('autoscale');
+    expect(master!.recipes()[0]).not.toHaveProperty('rateLimit');
     expect(master!.workers().map((info) => info.state)).toEqual(['active']);
   });
 
