@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { FailQueueResult } from '@monomyth/control';
 import type { WorkerInfo } from '@monomyth/mmop';
 import type { Processes } from './processes.js';
+import { eventually as soon } from '@monomyth/testing';
 import { control, eventually, exited, run } from './processes.js';
 import { useTestCluster } from './test-cluster.js';
 
@@ -90,6 +91,40 @@ function failed(master: string, extra: readonly string[] = []): Promise<FailQueu
   return control<FailQueueResult>(master, ['failed', 'CHECK', ...extra]);
 }
 
+/** Every id in `queue`, read to its end with automatic acknowledgement. */
+async function drainIds(queue: string, expected: number): Promise<number[]> {
+  const channel = await amqp().createChannel();
+  const ids: number[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const deadline = setTimeout(
+        () => reject(new Error(`${ids.length} of at least ${expected} ids within 30 s`)),
+        30_000,
+      );
+      void channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          ids.push((JSON.parse(message.content.toString()) as { id: number }).id);
+          // Past the expected count, wait a little for duplicates, then stop.
+          if (ids.length >= expected) {
+            clearTimeout(quiet);
+            quiet = setTimeout(() => {
+              clearTimeout(deadline);
+              resolve();
+            }, 300);
+          }
+        },
+        { noAck: true },
+      );
+    });
+  } finally {
+    await channel.close();
+  }
+  return ids;
+}
+
 describe('monomyth failed / redrive / purge-failed', () => {
   it('redrive - poison messages fail, the fixed system is deployed, redrive moves them and every one arrives at END', async () => {
     await deleteQueues([INPUT, OUTPUT, FAIL]);
@@ -163,6 +198,66 @@ describe('monomyth failed / redrive / purge-failed', () => {
     expect(late.map((output) => output.id).sort((a, b) => a - b)).toEqual(poison);
     expect(late.every((output) => output.by === 'fixed')).toBe(true);
     expect((await failed(master)).count).toBe(0);
+  });
+
+  it('redrive - a worker killed mid-redrive loses nothing: each message is in one queue or both, and a second redrive finishes', async () => {
+    await deleteQueues([INPUT, OUTPUT, FAIL]);
+    const { master } = await processes.startMaster({ heartbeatMs: 400, heartbeatMisses: 4 });
+    const victim = startWorker(master, FIXED, 'redrive-victim');
+    await eventually(
+      () => control<WorkerInfo[]>(master, ['workers']),
+      (list) => list.length === 1,
+      20_000,
+    );
+    // No CHECK node runs: what is moved stays in START-to-CHECK, to be counted.
+    await failed(master);
+    const total = 4000;
+    await publish(
+      FAIL,
+      Array.from({ length: total }, (_, id) => ({ id })),
+    );
+    // One first, so that the worker has declared the source queue before the test watches it.
+    expect(
+      await control<FailQueueResult>(master, ['redrive', 'CHECK', '--limit', '1']),
+    ).toMatchObject({
+      moved: 1,
+    });
+    const redriving = run('control', ['--master', master, 'redrive', 'CHECK'], 60_000);
+    const channel = await amqp().createChannel();
+    try {
+      await soon(
+        () => channel.checkQueue(INPUT),
+        (queue) => queue.messageCount > 200,
+        { timeoutMs: 20_000, intervalMs: 5 },
+      );
+      victim.kill('SIGKILL');
+      const answer = await redriving;
+      expect(answer.code).toBe(1);
+      expect(answer.stderr).toContain('WORKER_LOST');
+      // What the killed worker held unacknowledged went back to the fail queue: nothing is missing from the two.
+      const [source, fail] = await soon(
+        async () => [await channel.checkQueue(INPUT), await channel.checkQueue(FAIL)] as const,
+        ([s, f]) => s.messageCount + f.messageCount >= total,
+        { timeoutMs: 10_000 },
+      );
+      expect(fail.messageCount).toBeGreaterThan(0);
+      expect(source.messageCount).toBeLessThan(total);
+    } finally {
+      await channel.close();
+    }
+
+    startWorker(master, FIXED, 'redrive-second');
+    await eventually(
+      () => control<WorkerInfo[]>(master, ['workers']),
+      (list) => list.some((worker) => worker.workerId === 'redrive-second'),
+      20_000,
+    );
+    const finished = await control<FailQueueResult>(master, ['redrive', 'CHECK']);
+    expect(finished.count).toBe(0);
+    const ids = await drainIds(INPUT, total);
+    expect(new Set(ids).size).toBe(total);
+    // At most the batch in flight when the worker died was copied twice.
+    expect(ids.length - total).toBeLessThanOrEqual(200);
   });
 
   it('purge-failed - needs --yes (exit 2, nothing deleted), then deletes them; unknown types and bad --to fail clearly', async () => {
