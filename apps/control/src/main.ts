@@ -25,6 +25,7 @@ import type { ControlClient } from '@monomyth/control';
 import { registerFailedCommands } from './failed-commands.js';
 import { registerKeygen } from './keygen.js';
 import { registerScalingCommands } from './scaling-commands.js';
+import { registerTop } from './top-command.js';
 import { print, withClient } from './with-client.js';
 import { outcomesTable, recipesTable, workersTable } from './tables.js';
 
@@ -184,6 +185,7 @@ program
   );
 
 registerScalingCommands(program);
+registerTop(program);
 registerFailedCommands(program);
 registerKeygen(program);
 
