@@ -31,10 +31,31 @@ export interface MasterMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
+/** Reads through `read` once per scrape (`scrape` counts them): what one scrape's metrics share. */
+function perScrape<T>(scrape: () => number, read: () => T): () => T {
+  let readAt = -1;
+  let value: T | undefined;
+  return () => {
+    if (value === undefined || readAt !== scrape()) {
+      value = read();
+      readAt = scrape();
+    }
+    return value;
+  };
+}
+
 export class MasterMetrics {
   readonly registry = new Registry();
+  #scrapes = 0;
 
-  constructor(source: ClusterSource, stats: MasterStats, options: MasterMetricsOptions = {}) {
+  constructor(live: ClusterSource, stats: MasterStats, options: MasterMetricsOptions = {}) {
+    // One scrape reads the workers and types once, not once per metric: each read walks every worker.
+    const scrape = (): number => this.#scrapes;
+    const source = {
+      workers: perScrape(scrape, () => live.workers()),
+      recipes: perScrape(scrape, () => live.recipes()),
+      queueBacklog: perScrape(scrape, () => live.queueBacklog()),
+    };
     const registers = [this.registry];
     const p = METRIC_PREFIX;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -227,6 +248,7 @@ export class MasterMetrics {
 
   /** The Prometheus text exposition of every metric. */
   metrics(): Promise<string> {
+    this.#scrapes += 1;
     return this.registry.metrics();
   }
 

@@ -29,11 +29,11 @@ export interface TypeTotals {
 }
 
 interface LastSeen {
-  readonly processed: number;
-  readonly failed: number;
-  readonly retried: number;
-  readonly published: number;
-  readonly restarts: number;
+  processed: number;
+  failed: number;
+  retried: number;
+  published: number;
+  restarts: number;
 }
 
 /** Why a worker was taken off: silent past the liveness window, or stalled past the stall limit. */
@@ -66,12 +66,18 @@ export class MasterStats {
     return totals;
   }
 
-  /** A heartbeat: adds what each node counted since the worker's last heartbeat to its type's totals. */
+  /**
+   * A heartbeat: adds what each node counted since the worker's last heartbeat to its type's totals. The worker's
+   * last-seen counters are updated in place: nothing is allocated for a node already known.
+   */
   heartbeat(workerId: string, nodes: readonly NodeStatus[]): void {
-    const before = this.#lastSeen.get(workerId);
-    const seen = new Map<string, LastSeen>();
+    let seen = this.#lastSeen.get(workerId);
+    // Re-inserted, so the first entry is always the worker heard from longest ago.
+    if (seen === undefined) seen = new Map();
+    else this.#lastSeen.delete(workerId);
+    this.#lastSeen.set(workerId, seen);
     for (const status of nodes) {
-      const last = before?.get(status.name);
+      const last = seen.get(status.name);
       const published = status.published ?? 0;
       const totals = this.totalsOf(status.type);
       // A node rebuilt since (its restarts moved) counts from 0 again, whichever counter shows it first.
@@ -86,20 +92,29 @@ export class MasterStats {
       totals.retried += retried;
       totals.published += delta(published, last?.published);
       totals.received += processed + failed + retried;
-      if (last !== undefined && status.restarts > last.restarts)
-        totals.restarts += status.restarts - last.restarts;
-      else if (last === undefined) totals.restarts += status.restarts;
-      seen.set(status.name, {
-        processed: status.processed,
-        failed: status.failed,
-        retried: status.retried,
-        published,
-        restarts: status.restarts,
-      });
+      if (last === undefined) {
+        totals.restarts += status.restarts;
+        seen.set(status.name, {
+          processed: status.processed,
+          failed: status.failed,
+          retried: status.retried,
+          published,
+          restarts: status.restarts,
+        });
+      } else {
+        if (status.restarts > last.restarts) totals.restarts += status.restarts - last.restarts;
+        last.processed = status.processed;
+        last.failed = status.failed;
+        last.retried = status.retried;
+        last.published = published;
+        last.restarts = status.restarts;
+      }
     }
-    // Re-inserted, so the oldest entry is the worker heard from longest ago.
-    this.#lastSeen.delete(workerId);
-    this.#lastSeen.set(workerId, seen);
+    // Nodes gone from the worker are forgotten (a heartbeat lists every node it runs).
+    if (seen.size > nodes.length) {
+      const names = new Set(nodes.map((status) => status.name));
+      for (const name of seen.keys()) if (!names.has(name)) seen.delete(name);
+    }
     for (const id of this.#lastSeen.keys()) {
       if (this.#lastSeen.size <= MAX_REMEMBERED_WORKERS) break;
       this.#lastSeen.delete(id);
