@@ -6,7 +6,8 @@
  *    `curveRatio` >= 0.5.
  * 2. The time to start 200 nodes across 4 workers with one start request.
  * 3. The master's CPU and memory (it runs as its own process, the monomyth-master app) while 200 simulated workers,
- *    each with 4 nodes, heartbeat every second: in plain text, then with CURVE (each worker its own key).
+ *    each with 4 nodes, heartbeat every second: in plain text, then with CURVE (each worker its own key), then with
+ *    --http scraped every second (/metrics and /api/cluster).
  * 4. At scale (orchestration-scale.ts): 10,000 simulated workers x 8 nodes; the last line's `scale10k`. Goals: under 50%
  *    of a core and 1 GB, heartbeat p99 under 50 ms, 10,000 nodes placed in under 10 s, 1,000 lost workers detected
  *    within the liveness window plus one heartbeat. MONOMYTH_BENCH_SCALE_ONLY=1 runs this part alone.
@@ -186,10 +187,15 @@ interface HeartbeatLoad {
   registered: number;
 }
 
-async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
+/**
+ * With `scraped`, the master serves --http and is scraped as Prometheus and the dashboard would: /metrics and
+ * /api/cluster once a second each, while the CPU is measured.
+ */
+export async function heartbeatLoad(curve?: CurveSetup, scraped = false): Promise<HeartbeatLoad> {
   const masterBin = fileURLToPath(new URL('../../apps/master/dist/main.js', import.meta.url));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const endpoint = `tcp://127.0.0.1:${port}`;
+  const http = `127.0.0.1:${port + 1}`;
   const curveFlags = curve
     ? [
         '--curve-secret-key',
@@ -202,7 +208,11 @@ async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
     : [];
   const child = spawn(
     process.execPath,
-    [masterBin, '--bind', endpoint, '--heartbeat-ms', '1000', '--log-level', 'warn', ...curveFlags],
+    [
+      ...[masterBin, '--bind', endpoint, '--heartbeat-ms', '1000', '--log-level', 'warn'],
+      ...curveFlags,
+      ...(scraped ? ['--http', http] : []),
+    ],
     {
       stdio: 'ignore',
     },
@@ -260,6 +270,18 @@ async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
         .catch(() => {});
     }
   }, 1000);
+  let scrapes = 0;
+  const scraper =
+    scraped &&
+    setInterval(() => {
+      for (const path of ['/metrics', '/api/cluster'])
+        void fetch(`http://${http}${path}`)
+          .then((response) => response.text())
+          .then(
+            () => (scrapes += 1),
+            () => {},
+          );
+    }, 1000);
   // Let the registrations settle, then measure over ten seconds of steady heartbeats.
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const before = processUsage(child.pid!);
@@ -269,6 +291,11 @@ async function heartbeatLoad(curve?: CurveSetup): Promise<HeartbeatLoad> {
   const seconds = (performance.now() - begin) / 1000;
   const after = processUsage(child.pid!);
   clearInterval(beat);
+  if (scraper) clearInterval(scraper);
+  if (scraped && scrapes === 0) {
+    child.kill('SIGTERM');
+    throw new Error(`the master's --http on ${http} answered no scrape`);
+  }
   // Every simulated worker must have registered, or the figure would flatter a master that refused them.
   const client = new ControlClient({
     master: endpoint,
@@ -398,6 +425,8 @@ export async function runOrchestrationBench(): Promise<Record<string, unknown>> 
     console.log(describeLoad('', load));
     const curveLoad = await heartbeatLoad(curve);
     console.log(describeLoad(', CURVE', curveLoad));
+    const scrapedLoad = await heartbeatLoad(undefined, true);
+    console.log(describeLoad(', --http scraped every second', scrapedLoad));
     return {
       bench: 'orchestration',
       rawRoundTripsPerSec: Math.round(raw),
@@ -412,6 +441,8 @@ export async function runOrchestrationBench(): Promise<Record<string, unknown>> 
       masterCpuPercentAt200CurveWorkers: round(curveLoad.cpuPercent, 1),
       masterRssMiBAt200CurveWorkers: round(curveLoad.rssMiB, 1),
       registeredCurveWorkers: curveLoad.registered,
+      masterCpuPercentAt200WorkersScraped: round(scrapedLoad.cpuPercent, 1),
+      masterRssMiBAt200WorkersScraped: round(scrapedLoad.rssMiB, 1),
       ...(await scale10k()),
     };
   } finally {
