@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'amqplib';
 import { Master } from '@monomyth/master';
+import type { HttpAddress } from '@monomyth/master';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { StreamAdapter } from '@monomyth/node';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
@@ -19,6 +20,8 @@ export interface DemoCluster {
   readonly description: string;
   readonly master: string;
   readonly workerIds: readonly string[];
+  /** The master's dashboard (`--http`), or undefined without it. */
+  readonly dashboard: string | undefined;
   /** An adapter on the same queues as the nodes: the demo feeds inputs and reads outputs through it. */
   readonly io: StreamAdapter;
   close(): Promise<void>;
@@ -26,13 +29,14 @@ export interface DemoCluster {
 
 const WORKER_IDS = ['demo-worker-1', 'demo-worker-2'];
 
-export async function inProcessCluster(): Promise<DemoCluster> {
+export async function inProcessCluster(http?: HttpAddress): Promise<DemoCluster> {
   const broker = new MemoryBroker();
   // Fast heartbeats: they carry the counters the live progress line shows, and this run takes well under a second.
   const master = await Master.create({
     bind: 'tcp://127.0.0.1:*',
     heartbeatIntervalMs: 50,
     heartbeatMisses: 20,
+    http,
   });
   const adapters: MemoryStreamAdapter[] = [];
   const workers = await Promise.all(
@@ -51,6 +55,7 @@ export async function inProcessCluster(): Promise<DemoCluster> {
     description: `a master and two workers in this process, over tcp loopback; queues in memory`,
     master: master.endpoint,
     workerIds: WORKER_IDS,
+    dashboard: master.httpUrl,
     io,
     async close() {
       await Promise.all(workers.map((worker) => worker.close({ drainTimeoutMs: 5000 })));
@@ -79,7 +84,7 @@ async function resetQueues(url: string): Promise<void> {
   await connection.close();
 }
 
-export async function processCluster(amqpUrl: string): Promise<DemoCluster> {
+export async function processCluster(amqpUrl: string, http?: HttpAddress): Promise<DemoCluster> {
   await resetQueues(amqpUrl);
   const master = `tcp://127.0.0.1:${await freePort()}`;
   const children: ChildProcess[] = [];
@@ -87,7 +92,12 @@ export async function processCluster(amqpUrl: string): Promise<DemoCluster> {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
   };
-  start([app('master'), '--bind', master, '--heartbeat-ms', '200', '--log-level', 'warn']);
+  // The master's address is known before it starts: a port 0 is chosen here.
+  const dashboard = http && { host: http.host, port: http.port || (await freePort()) };
+  start([
+    ...[app('master'), '--bind', master, '--heartbeat-ms', '200', '--log-level', 'warn'],
+    ...(dashboard ? ['--http', `${dashboard.host}:${dashboard.port}`] : []),
+  ]);
   const systemPath = fileURLToPath(new URL('./system.js', import.meta.url));
   for (const id of WORKER_IDS) {
     start([
@@ -110,6 +120,7 @@ export async function processCluster(amqpUrl: string): Promise<DemoCluster> {
     description: `monomyth-master and two monomyth-worker processes; queues on RabbitMQ`,
     master,
     workerIds: WORKER_IDS,
+    dashboard: dashboard && `http://${dashboard.host}:${dashboard.port}`,
     io,
     async close() {
       await io.close();

@@ -7,9 +7,14 @@
  * `--amqp URL` (or MONOMYTH_AMQP_URL) the master and the workers are separate processes and the queues live on RabbitMQ.
  *
  *   node examples/four-stage/dist/demo.js [--inputs 10000] [--nodes 2] [--amqp amqp://guest:guest@127.0.0.1:5672]
+ *                                         [--http 127.0.0.1:9465]
+ *
+ * With `--http` the master serves its dashboard (docs/observability.md): the demo prints its address, and once the
+ * run is over keeps the cluster up for it until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
 import { ControlClient } from '@monomyth/control';
+import { parseHttpAddress } from '@monomyth/master';
 import { jsonCodec } from '@monomyth/node';
 import { isQueueStatsCapable } from '@monomyth/node/adapter';
 import type { Delivery } from '@monomyth/node/adapter';
@@ -23,6 +28,7 @@ const { values: flags } = parseArgs({
     inputs: { type: 'string', default: '10000' },
     nodes: { type: 'string', default: '2' },
     amqp: { type: 'string', default: process.env.MONOMYTH_AMQP_URL },
+    http: { type: 'string' },
   },
 });
 const INPUTS = Number(flags.inputs);
@@ -35,9 +41,11 @@ function say(line: string): void {
   console.log(line);
 }
 
-const cluster = flags.amqp ? await processCluster(flags.amqp) : await inProcessCluster();
+const http = flags.http === undefined ? undefined : parseHttpAddress(flags.http);
+const cluster = flags.amqp ? await processCluster(flags.amqp, http) : await inProcessCluster(http);
 say(`cluster    ${cluster.description}`);
 say(`master     ${cluster.master}`);
+if (cluster.dashboard) say(`dashboard  ${cluster.dashboard}`);
 const control = new ControlClient({ master: cluster.master, timeoutMs: 10_000 });
 while ((await control.workers().catch(() => [])).length < cluster.workerIds.length) {
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -126,5 +134,9 @@ say(
 
 await consumer.close();
 control.close();
+if (cluster.dashboard) {
+  say(`\nThe dashboard stays up on ${cluster.dashboard}: Ctrl-C to stop.`);
+  await new Promise((resolve) => process.once('SIGINT', resolve));
+}
 await cluster.close();
 process.exitCode = ok ? 0 : 1;
