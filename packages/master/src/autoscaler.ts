@@ -80,8 +80,12 @@ export class Autoscaler {
   /** One round of decisions, for every type with a policy (the master calls it every heartbeat interval). */
   tick(): void {
     const types = new Set([...this.#context.cluster.knownTypes(), ...this.#set.keys()]);
-    const backlogOf = this.#backlog();
-    for (const type of types) this.#decide(type, backlogOf);
+    // The backlogs are read only when some type has a policy: a cluster sized by hand pays nothing per tick.
+    let backlogOf: BacklogOf | undefined;
+    for (const type of types) {
+      if (this.policyOf(type)) this.#decide(type, (backlogOf ??= this.#backlog()));
+      else this.#deciders.delete(type);
+    }
   }
 
   /** A RECIPE-INFO entry with the type's policy and last decision. */

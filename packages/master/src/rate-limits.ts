@@ -85,9 +85,17 @@ export class RateLimits {
   /** Works out every share again and sends those that changed; answers how many nodes each limited type has. */
   split(): Map<string, number> {
     const { cluster } = this.#context;
+    const limits = new Map<string, RateLimit>();
+    for (const type of new Set([...cluster.knownTypes(), ...this.#set.keys()])) {
+      const limit = this.limitOf(type);
+      if (limit) limits.set(type, limit);
+    }
+    // Nothing limited now and nothing to take back: no walk over the nodes.
+    if (limits.size === 0 && this.#sent.size === 0) return new Map();
     const byType = new Map<string, { worker: Buffer; name: string }[]>();
     for (const worker of cluster.workers()) {
       for (const node of worker.nodes.values()) {
+        if (!limits.has(node.type) && !this.#sent.has(node.name)) continue;
         let list = byType.get(node.type);
         if (!list) byType.set(node.type, (list = []));
         list.push({ worker: worker.identity, name: node.name });
@@ -96,7 +104,7 @@ export class RateLimits {
     const seen = new Set<string>();
     const counts = new Map<string, number>();
     for (const [type, nodes] of byType) {
-      const limit = this.limitOf(type);
+      const limit = limits.get(type);
       if (limit) counts.set(type, nodes.length);
       const each = limit && share(limit, nodes.length);
       const key = each ? `${each.perSecond}/${each.burst}` : '';
