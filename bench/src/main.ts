@@ -2,6 +2,7 @@
  * The benchmark runner: `pnpm bench <name>`. Each benchmark prints readable figures, and this runner prints as its last
  * line one JSON object with the figures and ratios, for scripts to compare runs.
  */
+import { runAutoscaleBench } from './autoscale.js';
 import { runCodecBench } from './codec.js';
 import { runCrashBench } from './crash.js';
 import { runNodeBench } from './node.js';
@@ -9,6 +10,7 @@ import { runOrchestrationBench } from './orchestration.js';
 import { runRmqBench } from './rmq.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
+  autoscale: runAutoscaleBench,
   codec: runCodecBench,
   crash: runCrashBench,
   node: runNodeBench,
