@@ -121,5 +121,12 @@ describe('token bucket', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(done).toBe(true);
     expect(next).toHaveBeenCalledTimes(3);
+    // clear() forgets every share: a new master sends its own.
+    limits.set('A:2', 1, 1);
+    await limits.interceptBatch(info('A:2'), next);
+    limits.clear();
+    expect(limits.perSecond('A:2')).toBeUndefined();
+    await limits.interceptBatch(info('A:2'), next);
+    expect(next).toHaveBeenCalledTimes(5);
   });
 });

@@ -138,6 +138,12 @@ export class RateLimitInterceptor implements BatchInterceptor {
     return this.#buckets.get(nodeName)?.perSecond;
   }
 
+  /** Forgets every share, letting waiting batches go (the master that set them is gone). */
+  clear(): void {
+    for (const bucket of this.#buckets.values()) bucket.release();
+    this.#buckets.clear();
+  }
+
   /** Forgets a node that is gone, letting its waiting batches go (they are being abandoned or drained). */
   forget(nodeName: string): void {
     this.#buckets.get(nodeName)?.release();

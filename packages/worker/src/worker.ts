@@ -182,6 +182,9 @@ export class Worker {
     }
     const again = this.#masterEpoch !== '';
     this.#life.to('registered');
+    // Rate-limit shares belong to the master that sent them: a restarted master sends its own at its next round (or
+    // none, if it no longer knows the limit), so the old ones go.
+    if (again && masterEpoch !== this.#masterEpoch) this.#rateLimits.clear();
     this.#masterEpoch = masterEpoch;
     this.#log.info(
       { masterEpoch, nodes: this.#nodes.size },
@@ -238,6 +241,8 @@ export class Worker {
       case 'STOP-NODE':
         return void this.#stopNode(message);
       case 'NODE-RATE-LIMIT':
+        // A node that has gone meanwhile keeps no share.
+        if (!this.#nodes.has(message.nodeName)) return;
         return this.#rateLimits.set(message.nodeName, message.perSecond, message.burst);
       case 'FAIL-QUEUE': {
         const { system, adapter } = this.#options;
