@@ -5,11 +5,12 @@
  * heartbeat-to-ack latency, the time to place 10,000 nodes with one start request, the time to detect 1,000 workers
  * lost at once and to place their nodes again, and how long `monomyth workers --json` takes.
  *
- * MONOMYTH_BENCH_CPU_PROF=<dir> runs the master under `node --cpu-prof` and leaves its profile there.
+ * MONOMYTH_BENCH_CPU_PROF=<dir> runs the master under `node --cpu-prof` and leaves its profile there;
+ * MONOMYTH_BENCH_MASTER_LOG=<file> keeps its log (warnings and above).
  */
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Dealer } from 'zeromq';
 import { ControlClient } from '@monomyth/control';
@@ -31,6 +32,8 @@ export interface ScaleOptions {
 
 export interface ScaleFigures {
   workers: number;
+  /** Workers the master held once registration settled (all of them, unless it fell behind). */
+  registered: number;
   registerMs: number;
   cpuPercent: number;
   rssMiB: number;
@@ -64,6 +67,9 @@ function processUsage(pid: number): { cpuSeconds: number; rssBytes: number; peak
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
+
+/** How long the fleets get to register. */
+const REGISTER_WAIT_MS = 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,8 +115,8 @@ async function registeredCount(dealer: Dealer, codec: MmopCodec, id: number): Pr
   }
 }
 
-/** Runs the CLI as an operator would and returns how long it took; throws unless it exits 0 with `expect` entries. */
-function timeCli(endpoint: string, args: string[], expect: number): Promise<number> {
+/** Runs the CLI as an operator would: how long it took and how many entries it listed; throws unless it exits 0. */
+function timeCli(endpoint: string, args: string[]): Promise<{ ms: number; listed: number }> {
   return new Promise((resolve, reject) => {
     const begin = performance.now();
     const cli = spawn(process.execPath, [CONTROL_BIN, '--master', endpoint, '--json', ...args], {
@@ -121,10 +127,7 @@ function timeCli(endpoint: string, args: string[], expect: number): Promise<numb
     cli.on('exit', (code) => {
       const ms = performance.now() - begin;
       if (code !== 0) return reject(new Error(`monomyth ${args.join(' ')} exited ${code}`));
-      const listed = (JSON.parse(out) as unknown[]).length;
-      if (listed !== expect)
-        return reject(new Error(`monomyth ${args.join(' ')} listed ${listed}, expected ${expect}`));
-      resolve(ms);
+      resolve({ ms, listed: (JSON.parse(out) as unknown[]).length });
     });
   });
 }
@@ -153,7 +156,15 @@ export async function scaleScenario(
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    {
+      stdio: [
+        'ignore',
+        process.env.MONOMYTH_BENCH_MASTER_LOG
+          ? openSync(process.env.MONOMYTH_BENCH_MASTER_LOG, 'w')
+          : 'ignore',
+        'inherit',
+      ],
+    },
   );
   const perProcess = Math.ceil(options.workers / options.processes);
   const fleets: FleetProcess[] = [];
@@ -178,12 +189,16 @@ export async function scaleScenario(
       });
       fleets.push(fleet);
     }
-    await Promise.all(fleets.map((fleet) => fleet.next('registered')));
+    // A master that cannot keep up loses workers while others register: the figures then say how many it holds.
+    await Promise.race([
+      Promise.all(fleets.map((fleet) => fleet.next('registered'))),
+      sleep(REGISTER_WAIT_MS),
+    ]);
     const registerMs = performance.now() - registerBegin;
     const registered = await registeredCount(probe, codec, 0);
-    if (registered !== options.workers)
-      throw new Error(`${registered} of ${options.workers} simulated workers registered`);
-    log(`  ${options.workers} workers registered in ${Math.round(registerMs)} ms`);
+    log(
+      `  ${registered} of ${options.workers} workers registered after ${Math.round(registerMs)} ms`,
+    );
 
     // Steady heartbeats: settle, then measure the master's CPU and the acks' latency.
     await sleep(3000);
@@ -203,14 +218,14 @@ export async function scaleScenario(
     const placeBegin = performance.now();
     const placed = await control.startNode('PLACE', options.workers, { timeoutMs: 120_000 });
     const placeNodesMs = performance.now() - placeBegin;
-    if (placed.started.length !== options.workers)
-      throw new Error(`${placed.started.length} of ${options.workers} nodes placed`);
+    log(
+      `  ${placed.started.length} of ${options.workers} nodes placed, ${placed.failures.length} failures`,
+    );
 
-    const workersJsonMs = await timeCli(endpoint, ['workers'], options.workers);
-    const workersTypeLimitMs = await timeCli(
-      endpoint,
-      ['workers', '--type', 'T7', '--limit', '20'],
-      20,
+    const workersJson = await timeCli(endpoint, ['workers']);
+    const typeLimit = await timeCli(endpoint, ['workers', '--type', 'T7', '--limit', '20']);
+    log(
+      `  monomyth workers --json listed ${workersJson.listed}; --type T7 --limit 20 listed ${typeLimit.listed}`,
     );
 
     // 1,000 workers lost at once: when does the master notice, and when are their nodes running elsewhere?
@@ -219,9 +234,10 @@ export async function scaleScenario(
     const lossBegin = performance.now();
     for (const fleet of fleets) fleet.tell({ cmd: 'kill', count: perFleet });
     const lost = perFleet * fleets.length;
+    const beforeLoss = await registeredCount(probe, codec, 1);
     let detectLossMs = Number.NaN;
-    for (let i = 1; performance.now() - lossBegin < 60_000; i++) {
-      if ((await registeredCount(probe, codec, i)) <= options.workers - lost) {
+    for (let i = 2; performance.now() - lossBegin < 60_000; i++) {
+      if ((await registeredCount(probe, codec, i)) <= beforeLoss - lost) {
         detectLossMs = performance.now() - lossBegin;
         break;
       }
@@ -245,6 +261,7 @@ export async function scaleScenario(
     const end = processUsage(master.pid!);
     return {
       workers: options.workers,
+      registered,
       registerMs,
       cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
       rssMiB: after.rssBytes / 1024 / 1024,
@@ -258,8 +275,8 @@ export async function scaleScenario(
       replaceLossMs,
       replaced,
       livenessWindowMs: options.heartbeatMs * options.heartbeatMisses,
-      workersJsonMs,
-      workersTypeLimitMs,
+      workersJsonMs: workersJson.ms,
+      workersTypeLimitMs: typeLimit.ms,
     };
   } finally {
     control.close();
@@ -280,7 +297,7 @@ export async function scaleScenario(
 export function describeScale(figures: ScaleFigures): string[] {
   const ms = (value: number): string => `${Math.round(value)} ms`;
   return [
-    `master with ${figures.workers} simulated workers x 8 nodes heartbeating every second:`,
+    `master with ${figures.workers} simulated workers x 8 nodes heartbeating every second (${figures.registered} registered):`,
     `  ${figures.cpuPercent.toFixed(1)}% of a core, ${figures.rssMiB.toFixed(0)} MiB resident (peak ${figures.peakRssMiB.toFixed(0)} MiB), ${Math.round(figures.heartbeatsPerSec)} heartbeats/s acked`,
     `  heartbeat to ack: p50 ${figures.heartbeatP50Ms.toFixed(1)} ms, p99 ${figures.heartbeatP99Ms.toFixed(1)} ms`,
     `  start PLACE -n ${figures.nodesPlaced}: ${ms(figures.placeNodesMs)}`,

@@ -409,6 +409,9 @@ async function scale10k(): Promise<Record<string, unknown>> {
       workersJsonMs: Math.round(figures.workersJsonMs),
       workersTypeLimitMs: Math.round(figures.workersTypeLimitMs),
       registerMs: Math.round(figures.registerMs),
+      registered: figures.registered,
+      nodesPlaced: figures.nodesPlaced,
+      replaced: figures.replaced,
     },
   };
 }

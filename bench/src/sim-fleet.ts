@@ -50,6 +50,9 @@ export class SimulatedFleet {
   readonly #heartbeatMs: number;
   #ticker: NodeJS.Timeout | undefined;
   #cursor = 0;
+  #lastTick = 0;
+  /** Heartbeats due and not yet sent (a fraction carries over to the next tick). */
+  #due = 0;
   #measuring = false;
   #registered = 0;
   #onRegistered: (() => void) | undefined;
@@ -168,10 +171,18 @@ export class SimulatedFleet {
     worker.sender.send(this.#codec.encode(message)).catch(() => {});
   }
 
-  /** Heartbeats the workers whose phase falls in this tick: each worker once per interval, spread over it. */
+  /**
+   * Heartbeats the workers whose phase has come since the last tick: each worker once per interval, spread over it.
+   * Counted from the time that passed, not the ticks, so a late timer (a busy machine) does not stretch the interval.
+   */
   #tick(): void {
-    const perTick = Math.ceil((this.#workers.length * TICK_MS) / this.#heartbeatMs);
-    for (let n = 0; n < perTick; n++) {
+    const now = performance.now();
+    if (this.#lastTick === 0) this.#lastTick = now;
+    this.#due += (this.#workers.length * (now - this.#lastTick)) / this.#heartbeatMs;
+    this.#lastTick = now;
+    const count = Math.min(Math.floor(this.#due), this.#workers.length);
+    this.#due -= count;
+    for (let n = 0; n < count; n++) {
       const worker = this.#workers[this.#cursor]!;
       this.#cursor = (this.#cursor + 1) % this.#workers.length;
       if (!worker.alive || !worker.registered) continue;

@@ -11,6 +11,9 @@ import { livenessWindowMs, reconcile } from './node-placement.js';
 import { drainSurplus } from './surplus.js';
 import type { WorkerRecord } from './worker-record.js';
 
+/** Workers lost in one check that get a log line each; the rest are counted in one line. */
+export const LOST_LINES_PER_CHECK = 10;
+
 /** HEARTBEAT: the worker's nodes and lag are taken in; a worker that stalls or recovers is logged once. */
 export function noteHeartbeat(
   context: MasterContext,
@@ -43,13 +46,20 @@ export function checkLiveness(
   const { cluster, log } = context;
   const now = context.now();
   const window = livenessWindowMs(context);
-  for (const worker of cluster.silentWorkers(now, window)) {
-    log.warn(
-      { workerId: worker.id, silentMs: now - worker.lastSeenAt, nodes: worker.nodes.size },
-      'worker lost',
-    );
+  const silent = cluster.silentWorkers(now, window);
+  for (const [i, worker] of silent.entries()) {
+    if (i < LOST_LINES_PER_CHECK)
+      log.warn(
+        { workerId: worker.id, silentMs: now - worker.lastSeenAt, nodes: worker.nodes.size },
+        'worker lost',
+      );
     forget(worker.id, `worker ${worker.id} was lost (silent for over ${window} ms)`);
   }
+  if (silent.length > LOST_LINES_PER_CHECK)
+    log.warn(
+      { lost: silent.length, notListed: silent.length - LOST_LINES_PER_CHECK },
+      `${silent.length} workers lost at once (a host, rack or network gone?); ${LOST_LINES_PER_CHECK} listed`,
+    );
   const { stallLimitMs } = context.options;
   for (const worker of [...cluster.workers()]) {
     if (!worker.stalled(window) || now - worker.stalledSince() <= stallLimitMs) continue;

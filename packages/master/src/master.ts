@@ -20,7 +20,8 @@ import type { MasterContext, StartAnswer, StopAnswer } from './context.js';
 import { startNodes, stopNodes, stopWorker } from './control-requests.js';
 import { FailQueueRouting } from './fail-queue-routing.js';
 import type { Logger } from './logger.js';
-import { livenessWindowMs, reconcile } from './node-placement.js';
+import { livenessWindowMs } from './node-placement.js';
+import { reconcileSoon } from './reconcile-soon.js';
 import { lateStartSucceeded } from './surplus.js';
 import { checkLiveness, noteHeartbeat } from './liveness.js';
 import { compileMasterOptions } from './options.js';
@@ -499,7 +500,8 @@ export class Master {
     this.#context.stops.failWorker(workerId, reason);
     this.#context.shutdowns.failWorker(workerId, reason);
     this.#failQueues.failWorker(workerId, reason);
-    reconcile(this.#context);
+    // Once for all the workers lost together (1,000 at once cost 1,000 walks of the cluster otherwise).
+    reconcileSoon(this.#context, () => this.#life.is('running'));
   }
 
   /** A worker's answer to START-NODE or STOP-NODE settles the request waiting on it, if one still does. */

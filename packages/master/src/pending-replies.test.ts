@@ -47,6 +47,28 @@ describe('pending replies', () => {
     await expect(c).resolves.toEqual({ outcome: 'answered', answer: 'ok' });
   });
 
+  it('worker lost - only what still waits: answered and timed-out requests are not settled again', async () => {
+    const pending = new PendingReplies<string>();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++)
+      void pending
+        .expect(`r${i}`, 'w1', i === 3 ? 500 : 1000)
+        .then((settlement) => outcomes.push(`r${i}:${settlement.outcome}`));
+    pending.answer('r0', 'ok');
+    await vi.advanceTimersByTimeAsync(500);
+    pending.failWorker('w1', 'lost');
+    pending.failWorker('w1', 'lost again');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcomes.sort()).toEqual([
+      'r0:answered',
+      'r1:worker-lost',
+      'r2:worker-lost',
+      'r3:timeout',
+    ]);
+    expect(pending.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('fail - a request whose send failed settles at once with the outcome given', async () => {
     const pending = new PendingReplies<string>();
     const settled = pending.expect('r1', 'w1', 1000);
