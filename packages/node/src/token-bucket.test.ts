@@ -43,6 +43,33 @@ describe('token bucket', () => {
     }
   });
 
+  it('late timers - a wake-up later than planned loses no tokens: the rate holds by the clock', async () => {
+    let skew = 0;
+    const bucket = new TokenBucket(100, 5, () => Date.now() + skew);
+    let passed = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        const wait = bucket.take(10);
+        if (wait) {
+          // The clock moves on 20 ms more than the timer: as if every wake-up came 20 ms late.
+          skew += 20;
+          await wait;
+        }
+        passed += 10;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await vi.advanceTimersByTimeAsync(10_000);
+    running = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    await loop;
+    // 100/s over the 10 s of timers plus the skew the clock saw: losing the late tokens would give about 1,000.
+    const seconds = (10_000 + skew) / 1000;
+    expect(Math.abs(passed - 100 * seconds)).toBeLessThanOrEqual(30);
+    expect(skew).toBeGreaterThan(1000);
+  });
+
   it('wait - a batch that finds too few tokens waits for them on a timer, then runs', async () => {
     const bucket = new TokenBucket(100, 10, now);
     expect(bucket.take(10)).toBeUndefined();

@@ -85,8 +85,12 @@ export class TokenBucket {
 
   #refill(): void {
     const now = this.#now();
-    if (this.#rate !== undefined)
-      this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#at) * this.#rate);
+    if (this.#rate !== undefined) {
+      // While a batch waits, what a late timer earned is kept for it (up to its size above the burst): otherwise every
+      // late wake-up would lose tokens, and the rate would fall short by the timers' lateness.
+      const cap = this.#burst + (this.#waiting[0]?.count ?? 0);
+      this.#tokens = Math.min(cap, this.#tokens + (now - this.#at) * this.#rate);
+    }
     this.#at = now;
   }
 
