@@ -43,6 +43,7 @@ export interface ScaleFigures {
   heartbeatsPerSec: number;
   placeNodesMs: number;
   nodesPlaced: number;
+  lost: number;
   detectLossMs: number;
   replaceLossMs: number;
   replaced: number;
@@ -228,7 +229,7 @@ export async function scaleScenario(
       `  monomyth workers --json listed ${workersJson.listed}; --type T7 --limit 20 listed ${typeLimit.listed}`,
     );
 
-    // 1,000 workers lost at once: when does the master notice, and when are their nodes running elsewhere?
+    // A tenth of the workers lost at once: when does the master notice, and when are their nodes running elsewhere?
     for (const fleet of fleets) fleet.tell({ cmd: 'reset-starts' });
     const perFleet = Math.ceil(options.lose / fleets.length);
     const lossBegin = performance.now();
@@ -271,6 +272,7 @@ export async function scaleScenario(
       heartbeatsPerSec: latencies.length / seconds,
       placeNodesMs,
       nodesPlaced: placed.started.length,
+      lost,
       detectLossMs,
       replaceLossMs,
       replaced,
@@ -302,6 +304,6 @@ export function describeScale(figures: ScaleFigures): string[] {
     `  heartbeat to ack: p50 ${figures.heartbeatP50Ms.toFixed(1)} ms, p99 ${figures.heartbeatP99Ms.toFixed(1)} ms`,
     `  start PLACE -n ${figures.nodesPlaced}: ${ms(figures.placeNodesMs)}`,
     `  monomyth workers --json: ${ms(figures.workersJsonMs)}; workers --type T7 --limit 20: ${ms(figures.workersTypeLimitMs)}`,
-    `  1,000 workers lost at once: detected after ${ms(figures.detectLossMs)} (liveness window ${figures.livenessWindowMs} ms), ${figures.replaced} nodes placed again after ${ms(figures.replaceLossMs)}`,
+    `  ${figures.lost} workers lost at once: detected after ${ms(figures.detectLossMs)} (liveness window ${figures.livenessWindowMs} ms), ${figures.replaced} nodes placed again after ${ms(figures.replaceLossMs)}`,
   ];
 }
