@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freshNodeStatus } from '@monomyth/mmop';
 import type { NodeStatus, RecipeInfo, WorkerInfo } from '@monomyth/mmop';
 import { TopRates, topTable } from '../src/top-command.js';
-import { Processes, control, memoryWorkerArgs, run } from './processes.js';
+import { Processes, control, eventually, memoryWorkerArgs, run } from './processes.js';
 
 const processes = new Processes();
 afterEach(() => processes.killAll());
@@ -55,13 +55,19 @@ describe('monomyth top', () => {
   });
 
   it('top - lists the four stages with running/desired and backlog, a rate from the second refresh, as tables or JSON', async () => {
-    const { master } = await processes.startMaster({ heartbeatMs: 200 });
+    // Liveness of 2 s: a worker process starved of CPU on a busy machine is not taken for lost.
+    const { master } = await processes.startMaster({ heartbeatMs: 400, heartbeatMisses: 5 });
     processes.start('worker', memoryWorkerArgs(master, 'top-worker'));
+    await eventually(
+      () => control<unknown[]>(master, ['workers']),
+      (workers) => workers.length === 1,
+      20_000,
+    );
     for (const type of TYPES) await control(master, ['start', type]);
 
     const json = await run('control', [
       ...['--master', master, '--json', 'top'],
-      ...['--iterations', '3', '--interval-ms', '400'],
+      ...['--iterations', '3', '--interval-ms', '1000'],
     ]);
     expect(json.code, json.stderr).toBe(0);
     const refreshes = json.stdout
