@@ -76,7 +76,11 @@ export async function startObservedCluster(): Promise<ObservedCluster> {
     children.push(
       start(
         MASTER_MAIN,
-        ['--bind', master, '--heartbeat-ms', '250', '--http', `127.0.0.1:${masterHttpPort}`],
+        [
+          ...['--bind', master, '--http', `127.0.0.1:${masterHttpPort}`],
+          // A liveness window of 2 s: a worker starved of CPU on a busy machine is not taken for lost.
+          ...['--heartbeat-ms', '400', '--heartbeat-misses', '5'],
+        ],
         log,
       ),
     );
