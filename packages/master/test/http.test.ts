@@ -4,7 +4,7 @@
  * (monotonic through a node's restart and a worker's), queue depth, the cluster JSON with its edges (fan-out, routes,
  * fail queues), server-sent events, the dashboard page, the bearer token, and bad methods, paths and options.
  */
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshNodeStatus } from '@monomyth/mmop';
 import type { NodeStatus, Recipe } from '@monomyth/mmop';
@@ -297,6 +297,23 @@ describe('master --http', () => {
     await expect(
       Master.create({ bind: 'tcp://127.0.0.1:*', http: { host: '127.0.0.1', port } }),
     ).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('http - a request target that is not a URL is 400, and the server goes on', async () => {
+    const master = await startMaster();
+    const { port } = new URL(master.httpUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET http://[not-a-host HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('{"error":"bad request target"}');
+    expect((await get(`${master.httpUrl}/live`)).status).toBe(200);
   });
 
   it('http - close() stops the server', async () => {

@@ -26,6 +26,8 @@ import { RateWindow } from './rates.js';
 
 /** How often rates are sampled and events sent. */
 export const EVENTS_INTERVAL_MS = 1000;
+/** Events a listener has not read yet, in bytes, beyond which it is disconnected. */
+const MAX_UNREAD_EVENT_BYTES = 4 * 1024 * 1024;
 
 export interface MasterHttpOptions extends HttpAddress {
   /** When set, every request needs `Authorization: Bearer <token>` (or `?access_token=<token>`). */
@@ -68,7 +70,13 @@ export async function startMasterHttp(
     rates.sample(sources.stats.totals(), Date.now());
     if (listeners.size === 0) return;
     const event = `event: snapshot\ndata: ${snapshot()}\n\n`;
-    for (const listener of listeners) listener.write(event);
+    for (const listener of listeners) {
+      // A listener that reads nothing (a stopped tab, a stuck proxy) is let go rather than buffered without end.
+      if (listener.writableLength > MAX_UNREAD_EVENT_BYTES) {
+        listeners.delete(listener);
+        listener.destroy();
+      } else listener.write(event);
+    }
   };
   rates.sample(sources.stats.totals(), Date.now());
   const timer = setInterval(tick, EVENTS_INTERVAL_MS).unref();
@@ -81,7 +89,9 @@ export async function startMasterHttp(
     }
   });
   const route = (request: IncomingMessage, response: ServerResponse): void => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = URL.parse(request.url ?? '/', 'http://localhost');
+    if (url === null)
+      return send(response, 400, 'application/json', '{"error":"bad request target"}\n');
     if (expected !== undefined && !authorized(request, url, expected)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return send(response, 401, 'application/json', '{"error":"a bearer token is required"}\n');
