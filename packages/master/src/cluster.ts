@@ -143,7 +143,10 @@ export class Cluster {
     worker.lagMs = lagMs;
     if (sameNodes(worker, nodes)) {
       // The usual heartbeat: the same nodes, new counters. Only the statuses change, nothing is allocated.
-      for (const status of nodes) worker.nodes.get(status.name)!.status = status;
+      for (const status of nodes) {
+        const record = worker.nodes.get(status.name);
+        if (record) record.status = status;
+      }
       return;
     }
     const before = new Map(worker.nodes);
@@ -355,9 +358,9 @@ export class Cluster {
 function sameNodes(worker: WorkerRecord, nodes: readonly NodeStatus[]): boolean {
   if (nodes.length !== worker.nodes.size || nodes.length > 32) return false;
   for (let i = 0; i < nodes.length; i++) {
-    const status = nodes[i]!;
-    if (worker.nodes.get(status.name)?.type !== status.type) return false;
-    for (let j = 0; j < i; j++) if (nodes[j]!.name === status.name) return false;
+    const status = nodes[i];
+    if (!status || worker.nodes.get(status.name)?.type !== status.type) return false;
+    for (let j = 0; j < i; j++) if (nodes[j]?.name === status.name) return false;
   }
   return true;
 }

@@ -72,8 +72,7 @@ export function chooseWorkers(
   if (heap.length === 0 || count <= 0) return [];
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
   const chosen: WorkerRecord[] = [];
-  while (chosen.length < count && heap.length > 0) {
-    const top = heap[0]!;
+  for (let top = heap[0]; top !== undefined && chosen.length < count; top = heap[0]) {
     top.worker.addOutstanding(type, 1);
     top.worker.lastAssignedAt = now;
     chosen.push(top.worker);
@@ -81,8 +80,9 @@ export function chooseWorkers(
     top.load += 1;
     top.lastAssignedAt = now;
     if (top.load >= top.worker.capacity) {
-      const last = heap.pop()!;
-      if (heap.length === 0) break;
+      // Full: the last leaf takes its place (or the heap is empty and the loop ends).
+      const last = heap.pop();
+      if (heap.length === 0 || last === undefined) break;
       heap[0] = last;
     }
     siftDown(heap, 0);
@@ -109,17 +109,27 @@ function precedes(a: Candidate, b: Candidate): boolean {
 }
 
 function siftDown(heap: Candidate[], from: number): void {
+  const moving = heap[from];
+  if (moving === undefined) return;
   let at = from;
   for (;;) {
-    const left = 2 * at + 1;
-    const right = left + 1;
-    let best = at;
-    if (left < heap.length && precedes(heap[left]!, heap[best]!)) best = left;
-    if (right < heap.length && precedes(heap[right]!, heap[best]!)) best = right;
-    if (best === at) return;
-    [heap[at], heap[best]] = [heap[best]!, heap[at]!];
-    at = best;
+    const left = heap[2 * at + 1];
+    const right = heap[2 * at + 2];
+    let best = moving;
+    let bestAt = at;
+    if (left && precedes(left, best)) {
+      best = left;
+      bestAt = 2 * at + 1;
+    }
+    if (right && precedes(right, best)) {
+      best = right;
+      bestAt = 2 * at + 2;
+    }
+    if (bestAt === at) break;
+    heap[at] = best;
+    at = bestAt;
   }
+  heap[at] = moving;
 }
 
 function isBetter(candidate: WorkerRecord, current: WorkerRecord, type: string): boolean {
