@@ -11,7 +11,7 @@ import { answerFailQueue, describeFailed } from './fail-queue-requests.js';
 const system = defineSystem({
   name: 'bounds',
   nodes: [
-    { name: 'GEN', generate: () => undefined, dest: 'in' },
+    { name: 'GEN', generate: () => [], dest: 'in' },
     { name: 'CHECK', source: 'in', transform: (value: unknown) => value },
   ],
 });
