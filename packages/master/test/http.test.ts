@@ -14,8 +14,11 @@ import { FakeWorker } from './fake-worker.js';
 import { eventually } from './helpers.js';
 
 const closers: (() => unknown)[] = [];
+/** Closed after the master: a fake worker closed first could still be handed a message it would answer. */
+const fakes: FakeWorker[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
+  for (const fake of fakes.splice(0)) fake.close();
 });
 
 async function startMaster(options: MasterOptions = {}): Promise<Master & { httpUrl: string }> {
@@ -55,7 +58,7 @@ async function worker(
     reRegister: false,
     startPolicy: () => 'ignore',
   });
-  closers.push(() => fake.close());
+  fakes.push(fake);
   const registered = fake.next('REGISTERED');
   await fake.send({
     kind: 'READY',
@@ -179,7 +182,15 @@ describe('master --http', () => {
     await fake.send({
       kind: 'HEARTBEAT',
       masterEpoch: epoch,
-      nodes: [node('ENRICH:1', 'ENRICH', { processed: 7, failed: 1, inFlight: 3 })],
+      nodes: [
+        node('ENRICH:1', 'ENRICH', {
+          processed: 7,
+          failed: 1,
+          inFlight: 3,
+          latencyP50Ms: 4,
+          latencyP99Ms: 12,
+        }),
+      ],
       queues: [{ queue: 'PARSE-to-ENRICH', ready: 12, unacked: 3, consumers: 1 }],
     });
     const response = await eventually(
@@ -215,6 +226,23 @@ describe('master --http', () => {
     for (const type of ['PARSE', 'ENRICH', 'AUDIT', 'STORE'])
       expect(edge(`${type}-fail`)).toMatchObject([{ from: type, to: [], kind: 'fail' }]);
     expect(cluster.workers).toMatchObject([{ workerId: 'w1', nodes: [{ name: 'ENRICH:1' }] }]);
+
+    // The same heartbeat in the metrics: gauges per type, per queue and per worker.
+    const text = (await get(`${master.httpUrl}/metrics`)).text;
+    expect(sample(text, 'monomyth_messages_in_flight{type="ENRICH"}')).toBe(3);
+    expect(sample(text, 'monomyth_messages_in_flight{type="PARSE"}')).toBe(0);
+    expect(sample(text, 'monomyth_nodes_running{type="ENRICH"}')).toBe(1);
+    expect(sample(text, 'monomyth_nodes_desired{type="ENRICH"}')).toBe(1);
+    expect(sample(text, 'monomyth_queue_consumers{queue="PARSE-to-ENRICH"}')).toBe(1);
+    expect(sample(text, 'monomyth_batch_latency_seconds{type="ENRICH",quantile="0.99"}')).toBe(
+      0.012,
+    );
+    expect(sample(text, 'monomyth_batch_latency_seconds{type="ENRICH",quantile="0.5"}')).toBe(
+      0.004,
+    );
+    expect(sample(text, 'monomyth_worker_nodes{worker="w1"}')).toBe(1);
+    expect(sample(text, 'monomyth_worker_capacity{worker="w1"}')).toBe(8);
+    expect(sample(text, 'monomyth_worker_last_heartbeat_age_seconds{worker="w1"}')).toBeLessThan(5);
   });
 
   it('http - /events streams snapshots about once a second; / is the dashboard page', async () => {
