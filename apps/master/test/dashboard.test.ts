@@ -39,8 +39,13 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   const executablePath = chromiumBinary();
   cluster = await startObservedCluster();
-  // --no-sandbox: the suite may run as root (CI containers), where Chromium's sandbox refuses to start.
-  browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  // --no-sandbox: the suite may run as root (CI containers), where Chromium's sandbox refuses to start; and containers
+  // often have a small /dev/shm, which Chromium would otherwise fill.
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
 }, 120_000);
 
 afterAll(async () => {
