@@ -4,9 +4,12 @@
  * (monotonic through a node's restart and a worker's), queue depth, the cluster JSON with its edges (fan-out, routes,
  * fail queues), server-sent events, the dashboard page, the bearer token, and bad methods, paths and options.
  */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshNodeStatus } from '@monomyth/mmop';
+import { freshNodeStatus, generateCurveKeyPair } from '@monomyth/mmop';
 import type { NodeStatus, Recipe } from '@monomyth/mmop';
 import { InvalidOptionError, Master } from '../src/index.js';
 import type { ClusterSnapshot, MasterOptions } from '../src/index.js';
@@ -342,6 +345,22 @@ describe('master --http', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('{"error":"bad request target"}');
     expect((await get(`${master.httpUrl}/live`)).status).toBe(200);
+  });
+
+  it('http - with CURVE on, the HTTP endpoints need no MMOP key (an operator port, its own token)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'monomyth-http-curve-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'workers'));
+    const master = await startMaster({
+      curveSecretKey: generateCurveKeyPair().secretKey,
+      workersKeysDir: join(dir, 'workers'),
+    });
+    expect(master.publicKey).toBeDefined();
+    expect((await get(`${master.httpUrl}/ready`)).status).toBe(200);
+    const cluster = JSON.parse(
+      (await get(`${master.httpUrl}/api/cluster`)).text,
+    ) as ClusterSnapshot;
+    expect(cluster).toMatchObject({ stages: [], workers: [], endpoint: master.endpoint });
   });
 
   it('http - close() stops the server', async () => {
