@@ -10,6 +10,7 @@ import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
 import { drainSurplus } from './surplus.js';
 import type { WorkerRecord } from './worker-record.js';
+import type { LoopSaturation } from './loop-saturation.js';
 
 /** Workers lost in one check that get a log line each; the rest are counted in one line. */
 export const LOST_LINES_PER_CHECK = 10;
@@ -42,11 +43,22 @@ export function noteHeartbeat(
 export function checkLiveness(
   context: MasterContext,
   forget: (workerId: string, reason: string) => void,
+  saturation?: LoopSaturation,
 ): void {
   const { cluster, log } = context;
   const now = context.now();
   const window = livenessWindowMs(context);
-  const silent = cluster.silentWorkers(now, window);
+  const saturated = saturation?.check(now, window);
+  let silent = cluster.silentWorkers(now, window);
+  if (saturated?.defer && silent.length > 0) {
+    // Their heartbeats may be waiting in the master's own socket: see loop-saturation.ts.
+    if (saturated.since === now)
+      log.warn(
+        { silent: silent.length, deferMs: window },
+        'the master is saturated: workers silent past the window are not declared lost yet',
+      );
+    silent = [];
+  }
   for (const [i, worker] of silent.entries()) {
     if (i < LOST_LINES_PER_CHECK)
       log.warn(

@@ -40,6 +40,7 @@ import { readDesiredState } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
 import { infoPage, workerInfoPage } from './info-pages.js';
 import { BreachLog, nodesBreach, readyBreach } from './peer-limits.js';
+import { LoopSaturation } from './loop-saturation.js';
 import type { LimitBreach } from './peer-limits.js';
 import { Lifecycle } from '@monomyth/mmop';
 import type { CloseOptions } from '@monomyth/mmop';
@@ -70,6 +71,7 @@ export class Master {
   readonly #context: MasterContext;
   readonly #malformed: MalformedFrames;
   readonly #breaches: BreachLog;
+  readonly #saturation = new LoopSaturation();
   readonly #cluster = new Cluster();
   /** Message totals from heartbeats and the master's own counts, for `--http` (cheap enough to keep always). */
   readonly #stats = new MasterStats();
@@ -483,12 +485,16 @@ export class Master {
 
   #checkLiveness(): void {
     this.#scaling.tick();
-    checkLiveness(this.#context, (workerId, reason) => {
-      this.#stats.workerLost(
-        reason.startsWith(`worker ${workerId} was stalled`) ? 'stalled' : 'silent',
-      );
-      this.#forget(workerId, reason);
-    });
+    checkLiveness(
+      this.#context,
+      (workerId, reason) => {
+        this.#stats.workerLost(
+          reason.startsWith(`worker ${workerId} was stalled`) ? 'stalled' : 'silent',
+        );
+        this.#forget(workerId, reason);
+      },
+      this.#saturation,
+    );
   }
 
   /** Removes a worker and settles everything that waited on it; its nodes are placed on the others. */

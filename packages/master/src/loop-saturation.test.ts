@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { LoopSaturation } from './loop-saturation.js';
+
+/** A reader that answers the utilization given for each interval, in turn. */
+function reader(
+  utilizations: number[],
+): (current?: EventLoopUtilization, previous?: EventLoopUtilization) => EventLoopUtilization {
+  return (current, previous) => {
+    const reading = { idle: 0, active: 0, utilization: 0 };
+    if (current && previous) reading.utilization = utilizations.shift() ?? 0;
+    return reading;
+  };
+}
+
+describe('loop saturation', () => {
+  it('defer - losses wait while the loop is saturated, for at most the window; a quiet tick resets it', () => {
+    const saturation = new LoopSaturation(reader([0.5, 0.99, 1, 1, 1, 0.2, 0.99]));
+    expect(saturation.check(0, 3000)).toEqual({ defer: false, since: undefined });
+    expect(saturation.check(1000, 3000)).toEqual({ defer: true, since: 1000 });
+    expect(saturation.check(2000, 3000)).toEqual({ defer: true, since: 1000 });
+    expect(saturation.check(4000, 3000)).toEqual({ defer: true, since: 1000 });
+    // Saturated for longer than the window: losses are declared after all.
+    expect(saturation.check(5000, 3000)).toEqual({ defer: false, since: 1000 });
+    expect(saturation.check(6000, 3000)).toEqual({ defer: false, since: undefined });
+    expect(saturation.check(7000, 3000)).toEqual({ defer: true, since: 7000 });
+  });
+
+  it('reads the real event loop by default: an idle loop is not saturated', async () => {
+    const saturation = new LoopSaturation();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(saturation.check(Date.now(), 1000).defer).toBe(false);
+  });
+});
