@@ -2,7 +2,13 @@
  * Answers to the control client's requests. Each answer says what happened, not merely what was sent: a start request
  * is answered once every chosen worker has answered (or its timeout passed), with the nodes started and the failures.
  */
-import { ReplyCode, StartFailureCategory, Status, describeError } from '@monomyth/mmop';
+import {
+  ReplyCode,
+  StartFailureCategory,
+  Status,
+  describeError,
+  truncateText,
+} from '@monomyth/mmop';
 import type { MessageOf, MmopMessage } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile, startOn, stopOn } from './node-placement.js';
@@ -95,7 +101,10 @@ export async function startNodes(
     return fail(
       timedOut ? Status.Timeout : Status.InternalError,
       timedOut ? ReplyCode.StartTimeout : ReplyCode.StartFailed,
-      `no ${type} node started: ${failures.map((item) => `${item.workerId}: ${item.reason}`).join('; ')}`,
+      // Cut to MMOP's text limit: 10,000 failures joined would make the answer itself fail to encode.
+      truncateText(
+        `no ${type} node started: ${failures.map((item) => `${item.workerId}: ${item.reason}`).join('; ')}`,
+      ),
     );
   }
   return { kind: 'START-NODE-REQUEST-SUCCESS', requestId, type, started, failures };
