@@ -52,11 +52,11 @@ export function checkLiveness(
   let silent = cluster.silentWorkers(now, window);
   if (saturated?.defer && silent.length > 0) {
     // Their heartbeats may be waiting in the master's own socket: see loop-saturation.ts.
-    if (saturated.since === now)
-      log.warn(
-        { silent: silent.length, deferMs: window },
-        'the master is saturated: workers silent past the window are not declared lost yet',
-      );
+    // One line per tick at most (a tick is a heartbeat interval), and only while it defers.
+    log.warn(
+      { silent: silent.length, saturatedMs: now - (saturated.since ?? now), deferMs: window },
+      'the master is saturated: workers silent past the window are not declared lost yet',
+    );
     silent = [];
   }
   for (const [i, worker] of silent.entries()) {

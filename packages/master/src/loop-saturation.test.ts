@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import { noopLogger } from '@monomyth/mmop';
+import { Cluster } from './cluster.js';
+import type { MasterContext } from './context.js';
+import { checkLiveness } from './liveness.js';
 import { LoopSaturation } from './loop-saturation.js';
+import { compileMasterOptions } from './options.js';
+import { PendingReplies } from './pending-replies.js';
 
 /** A reader that answers the utilization given for each interval, in turn. */
 function reader(
@@ -30,5 +36,44 @@ describe('loop saturation', () => {
     const saturation = new LoopSaturation();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(saturation.check(Date.now(), 1000).defer).toBe(false);
+  });
+});
+
+describe('liveness while saturated', () => {
+  function context(now: { at: number }): MasterContext {
+    return {
+      cluster: new Cluster(),
+      options: compileMasterOptions({ heartbeatIntervalMs: 1000, heartbeatMisses: 3 }),
+      log: noopLogger,
+      starts: new PendingReplies(),
+      stops: new PendingReplies(),
+      shutdowns: new PendingReplies(),
+      send: () => Promise.resolve(),
+      nextRequestId: () => 'r',
+      now: () => now.at,
+    };
+  }
+  const ready = {
+    kind: 'READY',
+    workerId: 'w1',
+    host: 'h',
+    pid: 1,
+    capacity: 1,
+    recipes: [],
+    nodes: [],
+  } as const;
+
+  it('check - a silent worker is not declared lost while the loop is saturated, and is once the deferral ends', () => {
+    const now = { at: 0 };
+    const master = context(now);
+    master.cluster.register({ ...ready, recipes: [], nodes: [] }, Buffer.from('w1'), 0, false);
+    const lost: string[] = [];
+    const saturation = new LoopSaturation(reader([1, 1, 1]));
+    now.at = 5000;
+    checkLiveness(master, (id) => lost.push(id), saturation);
+    expect(lost).toEqual([]);
+    now.at = 9000;
+    checkLiveness(master, (id) => lost.push(id), saturation);
+    expect(lost).toEqual(['w1']);
   });
 });
