@@ -6,6 +6,7 @@
 import { ReplyCode, StartFailureCategory, Status, describeError } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import { chooseWorkers } from './scheduler.js';
+import { logStartFailure } from './start-failure-log.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** A node started, or stopped, on a worker. */
@@ -82,7 +83,7 @@ export async function startOn(
       : [settlement.outcome, settlement.reason];
   cluster.count(type, 'failed');
   worker.avoid.set(type, context.now() + options.avoidAfterFailureMs);
-  log.warn({ workerId: worker.id, type, category, reason }, 'node failed to start');
+  logStartFailure(context, { workerId: worker.id, type, category, reason });
   return { ok: false, workerId: worker.id, category, reason };
 }
 
