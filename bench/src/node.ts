@@ -6,17 +6,23 @@
  * Two pairs: `bytes` (bodies passed through: the node's own cost) and `json` (each body decoded and encoded again, by
  * the node's codec and by the bare loop alike). Goal: ratio >= 0.8 at batch size 100.
  *
- * Knobs, for looking closer: BENCH_CODECS (`bytes,json`), BENCH_ROUNDS (15), BENCH_ROUND_MS (300), BENCH_MESSAGES
+ * A third contender is the same node with a worker's Prometheus metrics on (`WorkerMetrics`' batch interceptor, as
+ * `monomyth-worker --http` installs it): `metricsCost` is how much slower it is than the node without them, in percent
+ * (median of the rounds' figures; goal under 3).
+ *
+ * Knobs, for looking closer: BENCH_CODECS (`bytes,json`), BENCH_BATCH_SIZE (100), BENCH_ROUNDS (15), BENCH_ROUND_MS (300), BENCH_MESSAGES
  * (20000 circulating). On a busy machine the rates swing; compare ratios, and rerun.
  */
 import { createNode, defineSystem, jsonCodec } from '@monomyth/node';
 import type { OutgoingMessage } from '@monomyth/node/adapter';
 import { MemoryStreamAdapter } from '@monomyth/node/memory';
+import { WorkerMetrics } from '@monomyth/worker';
+import type { BatchInterceptor } from '@monomyth/node';
 import { formatRate, median, round } from './measure.js';
 
 /** Messages circulating: the queue never runs dry and never grows, so memory stays flat across rounds. */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
-const BATCH_SIZE = 100;
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 /** About 100 bytes of JSON, like the RabbitMQ baselines in the toolchain notes. */
@@ -51,6 +57,7 @@ async function runNode(
   adapter: MemoryStreamAdapter,
   codec: CodecName,
   ms: number,
+  interceptors: readonly BatchInterceptor[] = [],
 ): Promise<number> {
   const system = defineSystem({
     name: 'bench',
@@ -66,7 +73,7 @@ async function runNode(
       },
     ],
   });
-  const node = createNode(system, 'NOOP', { adapter });
+  const node = createNode(system, 'NOOP', { adapter, interceptors: [...interceptors] });
   const started = performance.now();
   await node.start();
   await new Promise((resolve) => setTimeout(resolve, ms));
@@ -123,37 +130,44 @@ export async function runNodeBench(): Promise<Record<string, unknown>> {
     const adapter = await filledAdapter();
     await runNode(adapter, codec, ROUND_MS); // warm-up
     await runBare(adapter, codec, ROUND_MS);
+    const metrics = new WorkerMetrics({ types: ['NOOP'], defaultMetrics: false });
+    const contenders = {
+      node: () => runNode(adapter, codec, ROUND_MS),
+      metrics: () => runNode(adapter, codec, ROUND_MS, [metrics.interceptor]),
+      bare: () => runBare(adapter, codec, ROUND_MS),
+    };
+    const order = Object.keys(contenders) as (keyof typeof contenders)[];
     const node: number[] = [];
     const bare: number[] = [];
     const ratios: number[] = [];
+    const metricsCosts: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      // Each round measures both, back to back, in alternating order; the ratio of a round compares two runs a few
-      // hundred milliseconds apart, so a busy machine's swings cancel out of it.
-      let nodeRate: number;
-      let bareRate: number;
-      if (round % 2 === 0) {
-        nodeRate = await runNode(adapter, codec, ROUND_MS);
-        bareRate = await runBare(adapter, codec, ROUND_MS);
-      } else {
-        bareRate = await runBare(adapter, codec, ROUND_MS);
-        nodeRate = await runNode(adapter, codec, ROUND_MS);
+      // Each round measures all three back to back, in an order that rotates; the figures of a round compare runs a
+      // few hundred milliseconds apart, so a busy machine's swings cancel out of them.
+      const rates: Partial<Record<keyof typeof contenders, number>> = {};
+      for (let k = 0; k < order.length; k++) {
+        const contender = order[(round + k) % order.length]!;
+        rates[contender] = await contenders[contender]();
       }
-      node.push(nodeRate);
-      bare.push(bareRate);
-      ratios.push(nodeRate / bareRate);
+      node.push(rates.node!);
+      bare.push(rates.bare!);
+      ratios.push(rates.node! / rates.bare!);
+      metricsCosts.push(100 * (1 - rates.metrics! / rates.node!));
     }
     await adapter.close();
     const nodeRate = median(node);
     const bareRate = median(bare);
     const ratio = median(ratios);
+    const metricsCost = median(metricsCosts);
     console.log(
       `  ${codec.padEnd(5)} node ${formatRate(nodeRate)}   bare loop ${formatRate(bareRate)}   ` +
-        `ratio ${round(ratio)} (median of the rounds' ratios)`,
+        `ratio ${round(ratio)} (median of the rounds' ratios)   metrics cost ${round(metricsCost)}%`,
     );
     results[codec] = {
       nodeMsgPerSec: Math.round(nodeRate),
       bareMsgPerSec: Math.round(bareRate),
       ratio: round(ratio),
+      metricsCost: round(metricsCost),
     };
   }
   return results;
