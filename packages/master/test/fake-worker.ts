@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
-import { MmopCodec, OrderedSender, freshNodeStatus } from '@monomyth/mmop';
+import { MmopCodec, OrderedSender, SenderClosedError, freshNodeStatus } from '@monomyth/mmop';
 import type { CurveClientKeys, MessageOf, MmopMessage, NodeStatus, Recipe } from '@monomyth/mmop';
 
 export type StartPolicy = (recipe: Recipe) => 'succeed' | 'fail' | 'ignore';
@@ -165,11 +165,18 @@ export class FakeWorker {
     }
   }
 
+  /** Answers the master; a worker closed meanwhile (the test is over) answers nothing, as a real one would. */
+  #answer(message: MmopMessage): void {
+    this.send(message).catch((error: unknown) => {
+      if (!(error instanceof SenderClosedError)) throw error;
+    });
+  }
+
   #onMessage(message: MmopMessage): void {
     if (message.kind === 'START-NODE') this.#onStart(message);
     if (message.kind === 'STOP-NODE') {
       const existed = this.nodes.delete(message.nodeName);
-      void this.send(
+      this.#answer(
         existed
           ? { kind: 'STOP-NODE-SUCCESS', requestId: message.requestId, nodeName: message.nodeName }
           : {
@@ -197,7 +204,7 @@ export class FakeWorker {
     if (decision === 'ignore') return;
     const type = start.recipe.type;
     if (decision === 'fail') {
-      void this.send({
+      this.#answer({
         kind: 'START-NODE-FAILURE',
         requestId: start.requestId,
         type,
@@ -208,6 +215,6 @@ export class FakeWorker {
     }
     const nodeName = `${type}:${randomUUID()}`;
     this.nodes.set(nodeName, { type, recipe: start.recipe });
-    void this.send({ kind: 'START-NODE-SUCCESS', requestId: start.requestId, type, nodeName });
+    this.#answer({ kind: 'START-NODE-SUCCESS', requestId: start.requestId, type, nodeName });
   }
 }
