@@ -9,6 +9,10 @@
  * event-loop turn (a hand-tuned loop). Beside each rate, the CPU seconds this process spent per 10,000 messages. Then
  * the four-stage example's shape (rmq-pipeline.ts), nodes against hand-written stages: `pipeline4Ratio`.
  *
+ * A fourth contender is the node with a worker's Prometheus metrics on (`WorkerMetrics`' batch interceptor, as
+ * `monomyth-worker --http` installs it): `metricsCost` is how much slower it moved the messages than the node without
+ * them, in percent (median of the rounds' figures).
+ *
  * The same messages go back and forth between two queues, so nothing is refilled between rounds: each round moves
  * every message once, A to B, and the next one B to A. Each round runs every contender once, in rotating order; the
  * ratio printed is the median of the rounds' ratios, and rates are medians too.
@@ -20,6 +24,8 @@
  */
 import { connect } from 'amqplib';
 import { createNode, defaultMaxUnacked, DEFAULT_BATCHES_IN_FLIGHT } from '@monomyth/node';
+import type { BatchInterceptor } from '@monomyth/node';
+import { WorkerMetrics } from '@monomyth/worker';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import type { QueueType } from '@monomyth/rmq';
 import { RabbitMqServer } from '@monomyth/testing';
@@ -45,7 +51,7 @@ const QUEUE_TYPES = (process.env.BENCH_RMQ_QUEUE_TYPES ?? 'classic,quorum').spli
 ) as QueueType[];
 const RUN = `bench-rmq-${process.pid}`;
 
-type Contender = 'node' | 'raw-each' | 'raw-multiple';
+type Contender = 'node' | 'node-metrics' | 'raw-each' | 'raw-multiple';
 
 /** CPU seconds per 10,000 messages. */
 function cpuPer10k(cpuSeconds: number): number {
@@ -87,6 +93,7 @@ async function runNode(
   from: string,
   to: string,
   batchSize: number,
+  interceptors: readonly BatchInterceptor[] = [],
 ): Promise<Run> {
   const name = `${RUN}-${adapter.options.queueType}-PASS`;
   const system = passThroughSystem('bench', [{ name, source: from, dest: to }], {
@@ -94,7 +101,7 @@ async function runNode(
     batchTimeoutMs: 20,
   });
   const { counter, done } = movedAtLeast(MESSAGES);
-  const node = createNode(system, name, { adapter, interceptors: [counter] });
+  const node = createNode(system, name, { adapter, interceptors: [counter, ...interceptors] });
   const run = await timed(async () => {
     await node.start();
     await done;
@@ -169,7 +176,13 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
     await adapter.declareQueue(b);
     await publishConfirmed(url, a, MESSAGES, () => BODY);
     let forward = true;
-    const cpu: Record<Contender, number[]> = { node: [], 'raw-each': [], 'raw-multiple': [] };
+    const cpu: Record<Contender, number[]> = {
+      node: [],
+      'node-metrics': [],
+      'raw-each': [],
+      'raw-multiple': [],
+    };
+    const metrics = new WorkerMetrics({ defaultMetrics: false });
     const move = async (contender: Contender, batchSize: number): Promise<number> => {
       const [from, to] = forward ? [a, b] : [b, a];
       forward = !forward;
@@ -177,20 +190,28 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
       const run =
         contender === 'node'
           ? await runNode(adapter, from, to, batchSize)
-          : await runRaw(url, from, to, prefetch, contender === 'raw-multiple');
+          : contender === 'node-metrics'
+            ? await runNode(adapter, from, to, batchSize, [metrics.interceptor])
+            : await runRaw(url, from, to, prefetch, contender === 'raw-multiple');
       cpu[contender].push(cpuPer10k(run.cpuSeconds));
       return MESSAGES / run.seconds;
     };
     const sizes: Record<string, unknown> = {};
-    const contenders: Contender[] = ['node', 'raw-each', 'raw-multiple'];
+    const contenders: Contender[] = ['node', 'node-metrics', 'raw-each', 'raw-multiple'];
     for (const batchSize of BATCH_SIZES) {
       for (const contender of contenders) await move(contender, batchSize); // warm-up
-      const rates: Record<Contender, number[]> = { node: [], 'raw-each': [], 'raw-multiple': [] };
+      const rates: Record<Contender, number[]> = {
+        node: [],
+        'node-metrics': [],
+        'raw-each': [],
+        'raw-multiple': [],
+      };
+      const metricsCosts: number[] = [];
       for (const contender of contenders) cpu[contender].length = 0;
       const ratios: number[] = [];
       const ratiosVsEach: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
-        // Each round runs the three back to back, in an order that rotates: a round's ratio compares runs seconds
+        // Each round runs the four back to back, in an order that rotates: a round's ratio compares runs seconds
         // apart, so a busy machine's swings mostly cancel out of it.
         const round: Partial<Record<Contender, number>> = {};
         for (let k = 0; k < contenders.length; k++) {
@@ -200,6 +221,7 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
         }
         ratios.push(round.node! / Math.max(round['raw-each']!, round['raw-multiple']!));
         ratiosVsEach.push(round.node! / round['raw-each']!);
+        metricsCosts.push(100 * (1 - round['node-metrics']! / round.node!));
       }
       const node = median(rates.node);
       const each = median(rates['raw-each']);
@@ -208,11 +230,13 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
       const nodeCpu = median(cpu.node);
       const eachCpu = median(cpu['raw-each']);
       const multipleCpu = median(cpu['raw-multiple']);
+      const metricsCost = median(metricsCosts);
       console.log(
         `  batch ${String(batchSize).padStart(4)}  node ${formatRate(node).padStart(9)} cpu ${round(nodeCpu)}   ` +
           `raw ack-each ${formatRate(each).padStart(9)} cpu ${round(eachCpu)}   ` +
           `raw ack-multiple ${formatRate(multiple).padStart(9)} cpu ${round(multipleCpu)}   ` +
-          `ratio ${round(ratio)} (vs ack-each ${round(median(ratiosVsEach))})`,
+          `ratio ${round(ratio)} (vs ack-each ${round(median(ratiosVsEach))})   ` +
+          `metrics cost ${round(metricsCost)}% (cpu ${round(median(cpu['node-metrics']))})`,
       );
       sizes[String(batchSize)] = {
         nodeMsgPerSec: Math.round(node),
@@ -223,6 +247,8 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
         nodeCpuSecPer10k: round(nodeCpu),
         rawAckEachCpuSecPer10k: round(eachCpu),
         rawAckMultipleCpuSecPer10k: round(multipleCpu),
+        metricsCost: round(metricsCost),
+        nodeMetricsCpuSecPer10k: round(median(cpu['node-metrics'])),
       };
     }
     results.batchSizes = sizes;
