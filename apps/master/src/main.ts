@@ -26,9 +26,11 @@ import {
   logLevelOption,
   masterEndpointOption,
   packageVersion,
+  parseHttpAddress,
   reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
+import type { HttpAddress } from '@monomyth/cli-kit';
 import { CertificateError } from '@monomyth/mmop';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -39,9 +41,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   Master,
   InvalidOptionError,
-  parseHttpAddress,
 } from '@monomyth/master';
-import type { HttpAddress } from '@monomyth/master';
 
 const APP = 'monomyth-master';
 // The master refuses what these refuse: the flags check by the same rules (positive whole milliseconds).

@@ -30,9 +30,11 @@ import {
   masterEndpointOption,
   masterKeyOption,
   packageVersion,
+  parseHttpAddress,
   reportFatal,
   wholeNumberArgument,
 } from '@monomyth/cli-kit';
+import type { HttpAddress } from '@monomyth/cli-kit';
 import { describeError } from '@monomyth/mmop';
 import {
   DEFAULT_WORKER_CAPACITY,
@@ -42,11 +44,10 @@ import {
   WorkerLinkError,
   WorkerMetrics,
   WorkerRefusedError,
-  parseHttpAddress,
   startWorkerHttp,
   workerReadiness,
 } from '@monomyth/worker';
-import type { HttpAddress, WorkerHttpServer } from '@monomyth/worker';
+import type { WorkerHttpServer } from '@monomyth/worker';
 import { QUEUE_TYPES } from '@monomyth/rmq';
 import { openAdapter, parseAmqpUrls } from './adapter.js';
 import type { QueueType } from './adapter.js';

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ControlClient } from '@monomyth/control';
-import { parseHttpAddress } from '@monomyth/master';
+import { parseHttpAddress } from '@monomyth/cli-kit';
 import { jsonCodec } from '@monomyth/node';
 import { isQueueStatsCapable } from '@monomyth/node/adapter';
 import type { Delivery } from '@monomyth/node/adapter';

@@ -1,7 +1,7 @@
 /**
  * @monomyth/cli-kit: what the Monomyth commands (`monomyth`, `monomyth-master`, `monomyth-worker`) share, so each
  * is written once: the logger, flag values checked by the mmop options kit, the master's endpoint and CURVE key
- * flags, exit codes, usage errors and fatal errors, `--version`, and two-stage SIGINT handling. It exists for those commands; its API follows
+ * flags, the `--http` address, exit codes, usage errors and fatal errors, `--version`, and two-stage SIGINT handling. It exists for those commands; its API follows
  * their needs.
  */
 export { durationArgument, endpointArgument, wholeNumberArgument } from './arguments.js';
@@ -18,6 +18,8 @@ export type { LogLevel } from './logging.js';
 export { exitFatal, reportFatal } from './fatal.js';
 export type { FatalLogger } from './fatal.js';
 export { packageVersion } from './version.js';
+export { DEFAULT_HTTP_HOST, parseHttpAddress } from './http-address.js';
+export type { HttpAddress } from './http-address.js';
 export { handleShutdownSignals } from './signals.js';
 export type { ShutdownSignalsOptions, SignalLogger } from './signals.js';
 export {

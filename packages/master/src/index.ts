@@ -11,7 +11,6 @@ export type { MasterState } from './master.js';
 /** A queue's backlog as the workers' heartbeats report it (`Master.queueBacklog()`). */
 export type { QueueBacklog } from './queue-backlog.js';
 /** The operator HTTP endpoints (`http` option, `--http`): metrics, probes, the cluster JSON and the dashboard. */
-export { parseHttpAddress, DEFAULT_HTTP_HOST } from './http/http-address.js';
 export type { HttpAddress, MasterHttpOption } from './http/http-address.js';
 export { METRIC_PREFIX } from './http/master-metrics.js';
 export type { ClusterSnapshot, StageSnapshot, QueueEdge } from './http/cluster-snapshot.js';

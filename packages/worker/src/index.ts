@@ -26,5 +26,5 @@ export { WorkerMetrics, METRIC_PREFIX, BATCH_DURATION_BUCKETS } from './http/wor
 export type { WorkerMetricsOptions } from './http/worker-metrics.js';
 export { workerReadiness } from './http/readiness.js';
 export type { ReadinessProbe, WorkerReadinessSources } from './http/readiness.js';
-export { startWorkerHttp, parseHttpAddress, DEFAULT_HTTP_HOST } from './http/worker-http.js';
+export { startWorkerHttp } from './http/worker-http.js';
 export type { HttpAddress, WorkerHttpOptions, WorkerHttpServer } from './http/worker-http.js';

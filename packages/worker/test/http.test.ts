@@ -8,7 +8,7 @@ import { createNode, defineSystem, noopLogger } from '@monomyth/node';
 import type { Node } from '@monomyth/node';
 import { MemoryStreamAdapter } from '@monomyth/node/memory';
 import { eventually } from '@monomyth/testing';
-import { WorkerMetrics, parseHttpAddress, startWorkerHttp, workerReadiness } from '../src/index.js';
+import { WorkerMetrics, startWorkerHttp, workerReadiness } from '../src/index.js';
 import { BatchDurationCollector } from '../src/http/batch-duration.js';
 import { cleanupsAfterEach } from './helpers.js';
 
@@ -224,16 +224,6 @@ describe('worker http', () => {
     await expect(
       startWorkerHttp({ ...first.address, ready: () => undefined, metrics }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
-  });
-
-  it('parseHttpAddress - HOST:PORT, [IPv6]:PORT, :PORT and PORT (loopback); anything else refused by name', () => {
-    expect(parseHttpAddress('0.0.0.0:9464')).toEqual({ host: '0.0.0.0', port: 9464 });
-    expect(parseHttpAddress('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
-    expect(parseHttpAddress(':9464')).toEqual({ host: '127.0.0.1', port: 9464 });
-    expect(parseHttpAddress('9464')).toEqual({ host: '127.0.0.1', port: 9464 });
-    expect(parseHttpAddress('localhost:0')).toEqual({ host: 'localhost', port: 0 });
-    for (const bad of ['', 'host', 'host:', 'host:65536', 'host:-1', 'a:b:1', 'host:1.5'])
-      expect(() => parseHttpAddress(bad)).toThrow(`got '${bad}'`);
   });
 
   it('workerReadiness - not registered, registering again, draining, adapter disconnected or given up: each named', async () => {

@@ -1,26 +1,10 @@
-/**
- * `--http` addresses, parsed as the worker parses its own (packages/worker/src/http/worker-http.ts): `HOST:PORT`,
- * `[IPV6]:PORT`, `:PORT` or `PORT`, the last two on the loopback. The master does not depend on the worker package,
- * so the few lines live here too.
- */
+/** The master's `http` option: where its operator endpoints listen, and the token they may require. */
 import type { OptionChecker } from '@monomyth/mmop';
 
-/** Where the endpoints listen when `--http` names only a port. Off the loopback only when asked. */
-export const DEFAULT_HTTP_HOST = '127.0.0.1';
-
+/** Where the endpoints listen (port 0 takes a free one). */
 export interface HttpAddress {
   readonly host: string;
   readonly port: number;
-}
-
-/** Port 0 takes a free one. Throws a one-line error naming the value otherwise. */
-export function parseHttpAddress(value: string): HttpAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isSafeInteger(port) || port > 65535)
-    throw new Error(`--http: expected HOST:PORT or PORT (port 0 to 65535), got '${value}'`);
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? DEFAULT_HTTP_HOST : host, port };
 }
 
 /** The master's `http` option: where to serve the operator endpoints, and the bearer token they require, if any. */
