@@ -1,6 +1,7 @@
 import { compileAutoscalePolicy } from '@monomyth/mmop';
 import { describe, expect, it } from 'vitest';
 import { AutoscaleDecider } from './autoscale-decision.js';
+import type { AutoscaleStep } from './autoscale-decision.js';
 
 const policy = compileAutoscalePolicy({ min: 1, max: 8, targetBacklogPerNode: 100 });
 
@@ -105,5 +106,133 @@ describe('autoscale decision', () => {
       { at: 4, to: 2 },
       { at: 6, to: 1 },
     ]);
+  });
+
+  describe('the processing rate', () => {
+    /**
+     * A type on a fake clock, one tick a second: `arriving(second)` messages come each second, each running node
+     * processes up to `perNode` a second from the backlog, and every step the decider takes is applied at once.
+     */
+    function stream(
+      decider: AutoscaleDecider | undefined,
+      options: { seconds: number; start: number; backlog: number; perNode: number },
+      arriving: (second: number) => number,
+      rate = true,
+    ): {
+      desired: number[];
+      steps: (AutoscaleStep & { at: number })[];
+      held: string[];
+      backlog: number[];
+    } {
+      let { start: desired, backlog } = options;
+      let processed = 0;
+      const out = {
+        desired: [] as number[],
+        steps: [] as (AutoscaleStep & { at: number })[],
+        held: [] as string[],
+        backlog: [] as number[],
+      };
+      for (let second = 0; second < options.seconds; second++) {
+        backlog += arriving(second);
+        const done = Math.min(backlog, desired * options.perNode);
+        backlog -= done;
+        processed += done;
+        const step = decider?.decide({
+          backlog,
+          desired,
+          now: second * 1000,
+          ...(rate && { processed, running: desired }),
+        });
+        if (step) {
+          desired = step.to;
+          out.steps.push({ ...step, at: second });
+        }
+        if (decider?.held !== undefined) out.held.push(decider.held);
+        out.desired.push(desired);
+        out.backlog.push(backlog);
+      }
+      return out;
+    }
+
+    const upTo4 = compileAutoscalePolicy({ min: 1, max: 4, targetBacklogPerNode: 100 });
+    // 4 nodes of 100/s each: a backlog of 1,000 keeps them busy 25 s (and measures them), then 380/s arrive: 4 nodes
+    // just keep up (3 would fall 80/s behind).
+    const steady = { seconds: 400, start: 4, backlog: 1000, perNode: 100 };
+
+    it('a steady stream that the nodes just keep up with is not scaled down', () => {
+      const decider = new AutoscaleDecider(upTo4);
+      const { desired, steps, held, backlog } = stream(decider, steady, () => 380);
+      expect(steps).toEqual([]);
+      expect(desired.every((count) => count === 4)).toBe(true);
+      expect(Math.max(...backlog.slice(100))).toBe(0);
+      // The hold says why, with the figures.
+      expect(held.at(-1)).toBe(
+        'backlog below target for 30000 ms, but 3 nodes at 100/s each: 300/s, 380/s arriving (10 % spare wanted)',
+      );
+      expect(decider.rates()).toEqual({ arriving: 380, perNode: 100 });
+    });
+
+    it('the backlog alone scales the same stream down, and back up: the cycle the rate prevents', () => {
+      const { steps } = stream(new AutoscaleDecider(upTo4), steady, () => 380, false);
+      const moves = steps.map((step) => step.to);
+      expect(moves.slice(0, 2)).toEqual([3, 4]);
+      expect(moves.length).toBeGreaterThan(4);
+    });
+
+    it('when fewer arrive, steps down to what keeps up, and no further', () => {
+      // 380/s for 100 s, then 150/s: 2 nodes (200/s) keep up with 10 % spare, 1 node does not.
+      const { steps, desired, held, backlog } = stream(
+        new AutoscaleDecider(upTo4),
+        steady,
+        (second) => (second < 100 ? 380 : 150),
+      );
+      expect(steps.map(({ at, to }) => ({ at, to }))).toEqual([
+        // The 10 s window's arrival rate falls under 300 / 1.1 a few seconds after the stream thins.
+        { at: 104, to: 3 },
+        { at: 134, to: 2 },
+      ]);
+      expect(steps[1]?.reason).toBe(
+        'backlog below target for 30000 ms; 2 nodes at 100/s each: 200/s, 150/s arriving',
+      );
+      expect(steps[1]?.rates).toEqual({ arriving: 150, perNode: 100 });
+      expect(desired.at(-1)).toBe(2);
+      expect(held.at(-1)).toMatch(/1 nodes at 100\/s each: 100\/s, 150\/s arriving/);
+      expect(Math.max(...backlog.slice(100))).toBe(0);
+    });
+
+    it('when nothing arrives any more, steps down to min', () => {
+      const { steps } = stream(new AutoscaleDecider(upTo4), steady, (second) =>
+        second < 100 ? 380 : 0,
+      );
+      expect(steps.map(({ at, to }) => ({ at, to }))).toEqual([
+        { at: 102, to: 3 },
+        { at: 132, to: 2 },
+        { at: 162, to: 1 },
+      ]);
+    });
+
+    it('a rate never measured while busy leaves the steps to the backlog, and says so', () => {
+      // No backlog ever: the nodes were never busy, so what they process is what they are given, not what they can do.
+      const { steps } = stream(
+        new AutoscaleDecider(upTo4),
+        { ...steady, backlog: 0, seconds: 40 },
+        () => 50,
+      );
+      expect(steps).toMatchObject([
+        {
+          at: 30,
+          to: 3,
+          reason: 'backlog below target for 30000 ms; no busy stretch has measured a node yet',
+        },
+      ]);
+    });
+
+    it('a count that goes back (a restarted master) starts the measure again', () => {
+      const decider = new AutoscaleDecider(upTo4);
+      stream(decider, { ...steady, seconds: 60 }, () => 380);
+      expect(decider.rates().arriving).toBe(380);
+      decider.decide({ backlog: 0, desired: 4, now: 61_000, processed: 10, running: 4 });
+      expect(decider.rates().arriving).toBeUndefined();
+    });
   });
 });

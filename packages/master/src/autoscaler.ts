@@ -15,6 +15,8 @@ import { AutoscaleDecider } from './autoscale-decision.js';
 import type { AutoscaleStep } from './autoscale-decision.js';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
+import { ProcessingTotals } from './processing-rate.js';
+import type { TypeProcessing } from './processing-rate.js';
 import { drainSurplus } from './surplus.js';
 
 /**
@@ -36,6 +38,8 @@ export class Autoscaler {
   readonly #last = new Map<string, AutoscaleDecision>();
   /** Types whose recipe carries a policy the master cannot use: warned about once. */
   readonly #badRecipes = new Set<string>();
+  /** What each type has processed, from the heartbeats' node counters: the rule's rate. */
+  readonly #processing = new ProcessingTotals();
 
   constructor(context: MasterContext, backlog: BacklogSource) {
     this.#context = context;
@@ -64,7 +68,7 @@ export class Autoscaler {
   set(type: string, policy: AutoscalePolicy | undefined): void {
     this.#set.set(type, policy ?? null);
     this.#context.log.info({ type, policy: policy ?? 'off' }, 'autoscale policy set');
-    this.#decide(type, this.#backlog());
+    this.#decide(type, this.#backlog(), this.#processing.update(this.#context.cluster.workers()));
   }
 
   /** The policies set at run time (null: off), to persist. */
@@ -82,9 +86,13 @@ export class Autoscaler {
     const types = new Set([...this.#context.cluster.knownTypes(), ...this.#set.keys()]);
     // The backlogs are read only when some type has a policy: a cluster sized by hand pays nothing per tick.
     let backlogOf: BacklogOf | undefined;
+    let processing: ReadonlyMap<string, TypeProcessing> | undefined;
     for (const type of types) {
-      if (this.policyOf(type)) this.#decide(type, (backlogOf ??= this.#backlog()));
-      else this.#deciders.delete(type);
+      if (this.policyOf(type)) {
+        backlogOf ??= this.#backlog();
+        processing ??= this.#processing.update(this.#context.cluster.workers());
+        this.#decide(type, backlogOf, processing);
+      } else this.#deciders.delete(type);
     }
   }
 
@@ -100,7 +108,11 @@ export class Autoscaler {
     };
   }
 
-  #decide(type: string, backlogOf: BacklogOf): void {
+  #decide(
+    type: string,
+    backlogOf: BacklogOf,
+    processing: ReadonlyMap<string, TypeProcessing>,
+  ): void {
     const policy = this.policyOf(type);
     if (!policy) {
       this.#deciders.delete(type);
@@ -115,8 +127,24 @@ export class Autoscaler {
     const { cluster } = this.#context;
     const backlog = backlogOf(type);
     const desired = cluster.desired(type);
-    const step = entry.decider.decide({ backlog, desired, now: this.#context.now() });
+    const rate = processing.get(type);
+    const { decider } = entry;
+    const wasHeld = decider.held;
+    const step = decider.decide({
+      backlog,
+      desired,
+      now: this.#context.now(),
+      processed: rate?.processed,
+      running: rate?.running,
+    });
     if (step) this.#apply(type, policy, step, desired, backlog);
+    else if (decider.held !== undefined && wasHeld === undefined) {
+      // Once when a hold starts, not every tick it lasts.
+      this.#context.log.info(
+        { type, desired, backlog, ...decider.rates(), reason: decider.held },
+        'autoscale: not scaling down: the nodes left would not keep up',
+      );
+    }
   }
 
   #apply(
@@ -142,6 +170,10 @@ export class Autoscaler {
       min: policy.min,
       max: policy.max,
       running,
+      ...(step.rates && {
+        arrivingPerSecond: step.rates.arriving,
+        perNodePerSecond: step.rates.perNode,
+      }),
       reason: step.reason,
     };
     log.info(figures, step.to > from ? 'autoscale: scaling up' : 'autoscale: scaling down');
