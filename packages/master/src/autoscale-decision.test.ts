@@ -196,7 +196,7 @@ describe('autoscale decision', () => {
       );
       expect(steps[1]?.rates).toEqual({ arriving: 150, perNode: 100 });
       expect(desired.at(-1)).toBe(2);
-      expect(held.at(-1)).toMatch(/1 nodes at 100\/s each: 100\/s, 150\/s arriving/);
+      expect(held.at(-1)).toMatch(/1 node at 100\/s each: 100\/s, 150\/s arriving/);
       expect(Math.max(...backlog.slice(100))).toBe(0);
     });
 

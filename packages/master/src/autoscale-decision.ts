@@ -145,7 +145,7 @@ export class AutoscaleDecider {
       const wait = `backlog below target for ${scaleDownAfterMs} ms`;
       if (arriving !== undefined && perNode !== undefined) {
         const left = (desired - 1) * perNode;
-        const figures = `${desired - 1} nodes at ${perSecond(perNode)} each: ${perSecond(left)}, ${perSecond(arriving)} arriving`;
+        const figures = `${nodes(desired - 1)} at ${perSecond(perNode)} each: ${perSecond(left)}, ${perSecond(arriving)} arriving`;
         if (left < arriving * (1 + RATE_HEADROOM)) {
           // Held, not restarted: the step is taken at the first tick the stream has thinned enough.
           this.held = `${wait}, but ${figures} (${RATE_HEADROOM * 100} % spare wanted)`;
@@ -209,4 +209,8 @@ export class AutoscaleDecider {
 
 function perSecond(rate: number): string {
   return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)}/s`;
+}
+
+function nodes(count: number): string {
+  return count === 1 ? '1 node' : `${count} nodes`;
 }
