@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freshNodeStatus } from '@monomyth/mmop';
 import type { AutoscalePolicy, MessageOf, MmopMessage, Recipe } from '@monomyth/mmop';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
@@ -155,6 +156,47 @@ describe('autoscaler', () => {
     expect(stops[0]?.drainTimeoutMs).toBe(compileMasterOptions().drainTimeoutMs);
     h.ticks(scaling, 120);
     expect(h.cluster.desired('A')).toBe(1);
+  });
+
+  it('rate - the nodes left must keep up with what arrives: a steady stream holds the step down (logged once), a thinner one lets it go', () => {
+    // At most 3, so the busy stretch below does not scale it up.
+    const h = harness({ autoscale: { ...POLICY, max: 3, scaleDownAfterMs: 10_000 } });
+    const scaling = h.make();
+    const worker = h.cluster.worker('w1')!;
+    h.cluster.changeDesired('A', 2);
+    for (const name of ['A:2', 'A:3']) h.cluster.nodeStarted(worker, 'A', name, 1_000_000);
+    const processed = [0, 0, 0];
+    /** `seconds` of each node processing `perNode` a second, reported by a heartbeat before each tick. */
+    const run = (seconds: number, perNode: number): void => {
+      for (let i = 0; i < seconds; i++) {
+        for (let n = 0; n < 3; n++) processed[n] = (processed[n] ?? 0) + perNode;
+        const statuses = processed.map((count, n) => ({
+          ...freshNodeStatus(`A:${n + 1}`, 'A', 'running'),
+          processed: count,
+        }));
+        h.cluster.heartbeat(worker, statuses, 0, 1_000_000);
+        h.ticks(scaling, 1);
+      }
+    };
+    // Busy (a backlog of 1,000 over 3 nodes and a target of 100): each node measured at 100/s.
+    h.setBacklog(1000);
+    run(6, 100);
+    // Then 270/s arrive and the 3 nodes keep up: 2 would do 200/s, under 270/s and its 10 % spare.
+    h.setBacklog(0);
+    run(60, 90);
+    expect(h.cluster.desired('A')).toBe(3);
+    const held = h.logged.filter((line) => line.msg.startsWith('autoscale: not scaling down'));
+    expect(held).toHaveLength(1);
+    expect(held[0]?.fields).toMatchObject({ type: 'A', desired: 3, perNode: 100 });
+    expect(held[0]?.fields['reason']).toMatch(/2 nodes at 100\/s each: 200\/s, 2\d\d\/s arriving/);
+    // 120/s: 2 nodes keep up, 1 does not.
+    run(60, 40);
+    expect(h.cluster.desired('A')).toBe(2);
+    const down = h.logged.find((line) => line.msg === 'autoscale: scaling down');
+    // Taken as soon as the 10 s window's arrival rate has fallen under 200/s less the spare.
+    expect(down?.fields).toMatchObject({ from: 3, to: 2, perNodePerSecond: 100 });
+    expect(down?.fields['arrivingPerSecond']).toBeLessThanOrEqual(200 / 1.1);
+    expect(down?.fields['arrivingPerSecond']).toBeGreaterThanOrEqual(120);
   });
 
   it('no capacity - a rise the workers have no room for is reported once, not retried every tick', () => {
