@@ -66,4 +66,14 @@ describe('processing totals', () => {
     a.nodes.set('n3', { name: 'n3', type: 'SLOW', startedAt: 0, status: undefined });
     expect(totals.update([a]).get('SLOW')).toEqual({ processed: 9, running: 0 });
   });
+
+  it('a worker lost and back keeps its baseline: what its nodes counted before is not new work', () => {
+    const totals = new ProcessingTotals();
+    const a = worker('a');
+    report(a, [['n1', 'SLOW', 500]]);
+    totals.update([a]);
+    expect(totals.update([]).get('SLOW')).toEqual({ processed: 500, running: 0 });
+    report(a, [['n1', 'SLOW', 520]]);
+    expect(totals.update([a]).get('SLOW')).toEqual({ processed: 520, running: 1 });
+  });
 });

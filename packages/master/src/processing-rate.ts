@@ -10,8 +10,6 @@ import type { WorkerRecord } from './worker-record.js';
 interface Seen {
   processed: number;
   restarts: number;
-  /** The round that last saw the node: nodes not seen in a round are forgotten. */
-  round: number;
 }
 
 /** One round's figures for a type: its total so far, and how many nodes reported counters. */
@@ -20,38 +18,55 @@ export interface TypeProcessing {
   running: number;
 }
 
+/** How many workers' counters are remembered: a worker lost and back within this many keeps its baseline. */
+const MAX_REMEMBERED_WORKERS = 10_000;
+
 export class ProcessingTotals {
-  readonly #seen = new Map<string, Seen>();
+  /**
+   * The counters last seen, per worker and node. A worker gone is kept (bounded), so that when it comes back, what its
+   * nodes counted before is not taken for new work.
+   */
+  readonly #seen = new Map<string, Map<string, Seen>>();
   readonly #totals = new Map<string, TypeProcessing>();
-  #round = 0;
 
   /** Takes in the counters of every node the workers last reported; answers each type's figures. */
   update(workers: Iterable<WorkerRecord>): ReadonlyMap<string, Readonly<TypeProcessing>> {
-    const round = ++this.#round;
     for (const totals of this.#totals.values()) totals.running = 0;
     for (const worker of workers) {
+      let seen = this.#seen.get(worker.id);
+      // Re-inserted, so the first entry is always the worker heard from longest ago.
+      if (seen === undefined) seen = new Map();
+      else this.#seen.delete(worker.id);
+      this.#seen.set(worker.id, seen);
+      let reported = 0;
       for (const { status } of worker.nodes.values()) {
         if (status === undefined) continue;
-        // Node names are unique per worker only: the worker's id keeps them apart.
-        const key = `${worker.id}\u0000${status.name}`;
+        reported += 1;
         let totals = this.#totals.get(status.type);
         if (totals === undefined)
           this.#totals.set(status.type, (totals = { processed: 0, running: 0 }));
         totals.running += 1;
-        const last = this.#seen.get(key);
+        const last = seen.get(status.name);
         if (last === undefined) {
           totals.processed += status.processed;
-          this.#seen.set(key, { processed: status.processed, restarts: status.restarts, round });
+          seen.set(status.name, { processed: status.processed, restarts: status.restarts });
           continue;
         }
         const restarted = status.restarts !== last.restarts || status.processed < last.processed;
         totals.processed += restarted ? status.processed : status.processed - last.processed;
         last.processed = status.processed;
         last.restarts = status.restarts;
-        last.round = round;
+      }
+      // Nodes gone from a worker that still runs are forgotten (a heartbeat lists every node it runs).
+      if (seen.size > reported) {
+        for (const name of seen.keys())
+          if (worker.nodes.get(name)?.status === undefined) seen.delete(name);
       }
     }
-    for (const [key, seen] of this.#seen) if (seen.round !== round) this.#seen.delete(key);
+    for (const id of this.#seen.keys()) {
+      if (this.#seen.size <= MAX_REMEMBERED_WORKERS) break;
+      this.#seen.delete(id);
+    }
     return this.#totals;
   }
 }
