@@ -181,6 +181,12 @@ export class ConnectionKeeper {
       this.logger.warn({ reason }, 'RabbitMQ blocked the connection (resource alarm)'),
     );
     model.on('unblocked', () => this.logger.info('RabbitMQ unblocked the connection'));
+    // The connection may die while it is being set up, and the setup can still end well (closing its channel ends on
+    // the 'close' event): a connection adopted after its 'close' was emitted would count as up for good.
+    let closedEarly = false;
+    model.once('close', () => {
+      closedEarly = true;
+    });
     if (this.setup !== undefined) {
       try {
         await this.setup(model);
@@ -189,6 +195,12 @@ export class ConnectionKeeper {
         throw error;
       }
     }
+    if (closedEarly)
+      throw new RabbitMqConnectionError(
+        redactUrl(url),
+        'unreachable',
+        'the connection closed while it was being set up',
+      );
     return model;
   }
 
