@@ -91,24 +91,13 @@ export class Scaling {
   request(request: MessageOf<'AUTOSCALE-REQUEST'>): MmopMessage {
     const { requestId, type, policy } = request;
     const { cluster } = this.#context;
-    const fail = (status: number, code: string, reason: string): MmopMessage => ({
-      kind: 'AUTOSCALE-REQUEST-FAILURE',
+    const refused = this.#refusal(
+      'AUTOSCALE-REQUEST-FAILURE',
       requestId,
-      status,
-      code,
-      reason,
-    });
-    const unknown = this.#unknownType(type);
-    if (unknown) return fail(Status.BadRequest, ReplyCode.UnknownType, unknown);
-    if (policy) {
-      const problem = autoscalePolicyProblem(policy);
-      if (problem)
-        return fail(
-          Status.BadRequest,
-          ReplyCode.InvalidPolicy,
-          `${problem.field} ${problem.message}`,
-        );
-    }
+      type,
+      policy && autoscalePolicyProblem(policy),
+    );
+    if (refused) return refused;
     this.recoveryOver();
     this.#autoscaler.set(type, policy);
     this.save();
@@ -125,24 +114,13 @@ export class Scaling {
   /** RATE-LIMIT-REQUEST: sets or clears the type's limit, sends the new shares at once, and saves it. */
   rateLimitRequest(request: MessageOf<'RATE-LIMIT-REQUEST'>): MmopMessage {
     const { requestId, type, limit } = request;
-    const fail = (status: number, code: string, reason: string): MmopMessage => ({
-      kind: 'RATE-LIMIT-REQUEST-FAILURE',
+    const refused = this.#refusal(
+      'RATE-LIMIT-REQUEST-FAILURE',
       requestId,
-      status,
-      code,
-      reason,
-    });
-    const unknown = this.#unknownType(type);
-    if (unknown) return fail(Status.BadRequest, ReplyCode.UnknownType, unknown);
-    if (limit) {
-      const problem = rateLimitProblem(limit);
-      if (problem)
-        return fail(
-          Status.BadRequest,
-          ReplyCode.InvalidPolicy,
-          `${problem.field} ${problem.message}`,
-        );
-    }
+      type,
+      limit && rateLimitProblem(limit),
+    );
+    if (refused) return refused;
     const nodes = this.#rateLimits.set(type, limit);
     this.save();
     const now = this.#rateLimits.limitOf(type);
@@ -153,6 +131,33 @@ export class Scaling {
       ...(now && { limit: now }),
       nodes,
     };
+  }
+
+  /** Why a policy request is refused, as its FAILURE message: a type no worker offers, or a figure the rules refuse. */
+  #refusal(
+    kind: 'AUTOSCALE-REQUEST-FAILURE' | 'RATE-LIMIT-REQUEST-FAILURE',
+    requestId: string,
+    type: string,
+    problem: { readonly field: string; readonly message: string } | undefined,
+  ): MmopMessage | undefined {
+    const unknown = this.#unknownType(type);
+    if (unknown)
+      return {
+        kind,
+        requestId,
+        status: Status.BadRequest,
+        code: ReplyCode.UnknownType,
+        reason: unknown,
+      };
+    if (problem)
+      return {
+        kind,
+        requestId,
+        status: Status.BadRequest,
+        code: ReplyCode.InvalidPolicy,
+        reason: `${problem.field} ${problem.message}`,
+      };
+    return undefined;
   }
 
   #unknownType(type: string): string | undefined {
