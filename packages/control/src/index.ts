@@ -2,13 +2,14 @@
  * @monomyth/control: a typed client for the Monomyth master over MMOP/1. Used by the `monomyth` CLI and by users' code.
  */
 /** The client, its options and states, and what its requests take and answer. */
+export { ControlClient } from './control-client.js';
+export type { ControlClientState } from './control-client.js';
 export {
-  ControlClient,
   DEFAULT_CONTROL_TIMEOUT_MS,
   DEFAULT_CONTROL_START_TIMEOUT_MS,
   DEFAULT_FAIL_QUEUE_TIMEOUT_MS,
   DEFAULT_REDRIVE_TIMEOUT_MS,
-} from './control-client.js';
+} from './control-calls.js';
 export type {
   ControlClientOptions,
   WorkersQuery,
@@ -21,11 +22,10 @@ export type {
   AutoscaleResult,
   RateLimitInput,
   RateLimitResult,
-  ControlClientState,
   FailQueueOptions,
   FailQueueResult,
   RedriveOptions,
-} from './control-client.js';
+} from './control-calls.js';
 /** Errors: the master did not answer, refused a request, or the client is closed or failed. */
 export {
   MasterUnreachableError,
