@@ -54,8 +54,10 @@ export interface MasterOptions {
   maxFrameBytes?: number;
   /**
    * Complete messages ZeroMQ queues per peer before it stops reading that peer's connection (ZMQ_RCVHWM). With
-   * `maxFrameBytes`, bounds what one peer can make the master hold: about this many times 3 x maxFrameBytes.
-   * @default DEFAULT_RECEIVE_HIGH_WATER_MARK (100)
+   * `maxFrameBytes`, bounds what one peer can make the master hold: about this many times 3 x maxFrameBytes. It is
+   * what the master holds while its event loop is busy, so it is kept small: a legitimate peer has one or two messages
+   * in flight, and one over it waits in its own send queue and the kernel's buffers, losing nothing.
+   * @default DEFAULT_RECEIVE_HIGH_WATER_MARK (4)
    */
   receiveHighWaterMark?: number;
   /**
@@ -136,7 +138,7 @@ export const DEFAULT_AVOID_AFTER_FAILURE_MS = 30_000;
 /** The largest frame a master receives by default: 1 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 /** Complete messages queued per peer by default before ZeroMQ stops reading it. */
-export const DEFAULT_RECEIVE_HIGH_WATER_MARK = 100;
+export const DEFAULT_RECEIVE_HIGH_WATER_MARK = 4;
 /** The smallest maxFrameBytes: ZMQ_MAXMSGSIZE applies to handshake frames too, and CURVE's are a few hundred bytes. */
 const MIN_FRAME_BYTES = 4096;
 
