@@ -133,6 +133,12 @@ describe('rabbitmq connection loss', () => {
       expect(logLines).toContain('RabbitMQ connection restored');
       await stopAll(nodes);
       for (const queue of [input, middle]) {
+        // A quorum queue counts its consumers a moment after they leave (a consumer left behind stays counted).
+        await until(
+          `no consumers on ${queue}`,
+          async () => (await adapter.queueStats(queue)).consumers === 0,
+          5_000,
+        );
         expect(await adapter.queueStats(queue)).toEqual({ ready: 0, unacked: 0, consumers: 0 });
       }
     },
