@@ -5,6 +5,7 @@
  * files of their own while the state they read (running or not, recovering or not) stays in the Master. Internal to
  * the package.
  */
+import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
 import type { DesiredState } from './desired-state.js';
 import { FailQueueRouting } from './fail-queue-routing.js';
@@ -19,6 +20,8 @@ export interface MasterParts {
   readonly context: MasterContext;
   /** The master's epoch, as HEARTBEAT-ACK, PONG and the answer to READY carry it. */
   readonly epoch: string;
+  /** The one HEARTBEAT-ACK every heartbeat is answered with (it carries only the epoch), encoded once. */
+  readonly heartbeatAck: MessageOf<'HEARTBEAT-ACK'>;
   readonly replies: Replies;
   /** Message totals from heartbeats and the master's own counts, for `--http`. */
   readonly stats: MasterStats;
@@ -55,6 +58,7 @@ export function createMasterParts(
   return {
     context,
     epoch: shared.epoch,
+    heartbeatAck: Object.freeze({ kind: 'HEARTBEAT-ACK', masterEpoch: shared.epoch }),
     replies: shared.replies,
     stats: shared.stats,
     claims: new NameClaims(),

@@ -21,6 +21,8 @@ export class Replies {
   readonly #sender: OrderedSender;
   readonly #log: Logger;
   readonly #isClosed: () => boolean;
+  /** The frames of the messages sent with `replyUnchanging`, by message object. */
+  readonly #encoded = new WeakMap<MmopMessage, Buffer[]>();
 
   constructor(router: Router, codec: MmopCodec, log: Logger, isClosed: () => boolean) {
     this.#codec = codec;
@@ -52,6 +54,29 @@ export class Replies {
         this.internalError(identity, requestId, error, { kind: message.kind });
         return;
       }
+      this.#log.warn(
+        { kind: message.kind, peer: describeRoutingId(identity), err: error },
+        'could not send a reply',
+      );
+    });
+  }
+
+  /**
+   * Sends a message that is the same object every time (HEARTBEAT-ACK, a worker's most frequent answer), encoded on its
+   * first use only. A failure is handled as `reply` handles it.
+   */
+  replyUnchanging(identity: Buffer, message: MmopMessage): void {
+    let frames = this.#encoded.get(message);
+    if (frames === undefined) {
+      try {
+        frames = this.#codec.encode(message);
+      } catch {
+        return this.reply(identity, message);
+      }
+      this.#encoded.set(message, frames);
+    }
+    if (this.#isClosed()) return;
+    this.#sender.send([identity, ...frames]).catch((error: unknown) => {
       this.#log.warn(
         { kind: message.kind, peer: describeRoutingId(identity), err: error },
         'could not send a reply',

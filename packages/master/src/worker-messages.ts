@@ -81,7 +81,7 @@ export function onHeartbeat(
   noteHeartbeat(context, worker, heartbeat);
   worker.noteQueues(heartbeat.queues, context.now());
   parts.stats.heartbeat(worker.id, heartbeat.nodes);
-  replies.reply(identity, { kind: 'HEARTBEAT-ACK', masterEpoch: parts.epoch });
+  replies.replyUnchanging(identity, parts.heartbeatAck);
 }
 
 /** A worker's answer to START-NODE or STOP-NODE settles the request waiting on it, if one still does. */
