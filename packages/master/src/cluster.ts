@@ -9,6 +9,7 @@ import { queueBacklog } from './queue-backlog.js';
 import type { QueueBacklog } from './queue-backlog.js';
 import { WorkerRecord } from './worker-record.js';
 import { tallyTypes } from './type-tally.js';
+import type { TypeTally } from './type-tally.js';
 
 export interface TypeCounters {
   /** Nodes that stopped on request, and nodes that finished their work (a generator that ran out). */
@@ -273,11 +274,18 @@ export class Cluster {
     return total;
   }
 
-  /** Types with fewer nodes running or starting than desired, and how many are missing. */
-  deficits(): Map<string, number> {
+  /** Per type, what runs, stops, starts and offers it: one pass over every worker's nodes (type-tally.ts). */
+  tally(): Map<string, TypeTally> {
+    return tallyTypes(this.#workers.values());
+  }
+
+  /**
+   * Types with fewer nodes running or starting than desired, and how many are missing. `tallies` from `tally()`, so
+   * one pass serves this and `surpluses` (starts placed in between change neither's figures for the other).
+   */
+  deficits(tallies = this.tally()): Map<string, number> {
     const missing = new Map<string, number>();
     this.#learn();
-    const tallies = tallyTypes(this.#workers.values());
     for (const [type, desired] of this.#desired) {
       const tally = tallies.get(type);
       const short = desired - (tally ? tally.running + tally.outstanding : 0);
@@ -287,17 +295,10 @@ export class Cluster {
   }
 
   /** Types with more nodes running (and not already being stopped) than desired, and how many too many. */
-  surpluses(): Map<string, number> {
+  surpluses(tallies = this.tally()): Map<string, number> {
     const extra = new Map<string, number>();
-    const counts = new Map<string, number>();
-    for (const worker of this.#workers.values()) {
-      for (const node of worker.nodes.values()) {
-        if (!worker.stopping.has(node.name))
-          counts.set(node.type, (counts.get(node.type) ?? 0) + 1);
-      }
-    }
-    for (const [type, running] of counts) {
-      const over = running - this.desired(type);
+    for (const [type, tally] of tallies) {
+      const over = tally.running - tally.stopping - this.desired(type);
       if (over > 0) extra.set(type, over);
     }
     return extra;

@@ -8,6 +8,7 @@ import type { MasterContext } from './context.js';
 import { chooseWorkers } from './scheduler.js';
 import { logStartFailure } from './start-failure-log.js';
 import type { WorkerRecord } from './worker-record.js';
+import type { TypeTally } from './type-tally.js';
 
 /** A node started, or stopped, on a worker. */
 export interface NodeDone {
@@ -147,9 +148,12 @@ export function livenessWindowMs(context: MasterContext): number {
   return context.options.heartbeatIntervalMs * context.options.heartbeatMisses;
 }
 
-export function reconcile(context: MasterContext): void {
+export function reconcile(
+  context: MasterContext,
+  tallies: Map<string, TypeTally> = context.cluster.tally(),
+): void {
   const now = context.now();
-  for (const [type, missing] of context.cluster.deficits()) {
+  for (const [type, missing] of context.cluster.deficits(tallies)) {
     const chosen = chooseWorkers(
       context.cluster.offering(type),
       type,

@@ -11,13 +11,17 @@
  */
 import type { MessageOf } from '@monomyth/mmop';
 import type { MasterContext } from './context.js';
+import type { TypeTally } from './type-tally.js';
 import type { NodeRecord, WorkerRecord } from './worker-record.js';
 import { livenessWindowMs, stopOn } from './node-placement.js';
 
-export function drainSurplus(context: MasterContext): void {
+export function drainSurplus(
+  context: MasterContext,
+  tallies: Map<string, TypeTally> = context.cluster.tally(),
+): void {
   const { cluster, options, log } = context;
   const window = livenessWindowMs(context);
-  for (const [type, extra] of cluster.surpluses()) {
+  for (const [type, extra] of cluster.surpluses(tallies)) {
     const candidates: { worker: WorkerRecord; node: NodeRecord; stalled: boolean }[] = [];
     for (const worker of cluster.workers()) {
       const stalled = worker.stalled(window);

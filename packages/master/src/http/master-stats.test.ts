@@ -45,4 +45,22 @@ describe('master stats', () => {
     expect(stats.totalsOf('A').processed).toBe(165);
     expect(stats.workerLosses).toEqual({ silent: 1, stalled: 0 });
   });
+
+  it('stats - past 10,000 remembered workers, those heard from longest ago are forgotten, not the busy ones', () => {
+    const stats = new MasterStats();
+    stats.heartbeat('old', [node('o1', { processed: 5 })]);
+    stats.heartbeat('busy', [node('b1', { processed: 5 })]);
+    for (let i = 0; i < 11_000; i++) {
+      stats.heartbeat(`w${i}`, [node(`n${i}`, { processed: 1 })]);
+      // 'busy' keeps heartbeating while the others come and go.
+      if (i % 1000 === 0) stats.heartbeat('busy', [node('b1', { processed: 5 })]);
+    }
+    const before = stats.totalsOf('A').processed;
+    expect(before).toBe(11_010);
+    // 'busy' kept its baseline: nothing new. 'old' was forgotten: its counters count again, whole.
+    stats.heartbeat('busy', [node('b1', { processed: 5 })]);
+    expect(stats.totalsOf('A').processed).toBe(before);
+    stats.heartbeat('old', [node('o1', { processed: 5 })]);
+    expect(stats.totalsOf('A').processed).toBe(before + 5);
+  });
 });

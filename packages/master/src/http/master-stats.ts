@@ -41,10 +41,24 @@ export type LossReason = 'silent' | 'stalled';
 
 /** How many workers' last-seen counters are kept: a worker lost and back within this many keeps its baseline. */
 const MAX_REMEMBERED_WORKERS = 10_000;
+/** Past the bound, the workers heard from longest ago are forgotten this many at a time (so the sort is rare). */
+const FORGET_AT_ONCE = 1_000;
+
+/** A worker's last-seen counters per node, and when it was last heard from (a heartbeat count, for forgetting). */
+interface WorkerSeen {
+  readonly nodes: Map<string, LastSeen>;
+  heardAt: number;
+}
+
+/** What a counter added since it was last seen: all of it when it started again (lower, or its node rebuilt). */
+function counted(now: number, then: number | undefined, rebuilt: boolean): number {
+  return then === undefined || rebuilt || now < then ? now : now - then;
+}
 
 export class MasterStats {
   readonly #totals = new Map<string, TypeTotals>();
-  readonly #lastSeen = new Map<string, Map<string, LastSeen>>();
+  readonly #lastSeen = new Map<string, WorkerSeen>();
+  #heartbeats = 0;
   /** MMOP messages received (every frame set the ROUTER delivered, decoded or not). */
   framesReceived = 0;
   /** Frame sets that did not decode as MMOP/1. */
@@ -71,26 +85,27 @@ export class MasterStats {
    * last-seen counters are updated in place: nothing is allocated for a node already known.
    */
   heartbeat(workerId: string, nodes: readonly NodeStatus[]): void {
-    let seen = this.#lastSeen.get(workerId);
-    // Re-inserted, so the first entry is always the worker heard from longest ago.
-    if (seen === undefined) seen = new Map();
-    else this.#lastSeen.delete(workerId);
-    this.#lastSeen.set(workerId, seen);
+    let worker = this.#lastSeen.get(workerId);
+    if (worker === undefined) {
+      worker = { nodes: new Map(), heardAt: 0 };
+      this.#lastSeen.set(workerId, worker);
+      if (this.#lastSeen.size > MAX_REMEMBERED_WORKERS + FORGET_AT_ONCE) this.#forgetOldest();
+    }
+    worker.heardAt = ++this.#heartbeats;
+    const seen = worker.nodes;
     for (const status of nodes) {
       const last = seen.get(status.name);
       const published = status.published ?? 0;
       const totals = this.totalsOf(status.type);
       // A node rebuilt since (its restarts moved) counts from 0 again, whichever counter shows it first.
       const rebuilt = last !== undefined && status.restarts !== last.restarts;
-      const delta = (now: number, then: number | undefined): number =>
-        then === undefined || rebuilt || now < then ? now : now - then;
-      const processed = delta(status.processed, last?.processed);
-      const failed = delta(status.failed, last?.failed);
-      const retried = delta(status.retried, last?.retried);
+      const processed = counted(status.processed, last?.processed, rebuilt);
+      const failed = counted(status.failed, last?.failed, rebuilt);
+      const retried = counted(status.retried, last?.retried, rebuilt);
       totals.processed += processed;
       totals.failed += failed;
       totals.retried += retried;
-      totals.published += delta(published, last?.published);
+      totals.published += counted(published, last?.published, rebuilt);
       totals.received += processed + failed + retried;
       if (last === undefined) {
         totals.restarts += status.restarts;
@@ -115,10 +130,13 @@ export class MasterStats {
       const names = new Set(nodes.map((status) => status.name));
       for (const name of seen.keys()) if (!names.has(name)) seen.delete(name);
     }
-    for (const id of this.#lastSeen.keys()) {
-      if (this.#lastSeen.size <= MAX_REMEMBERED_WORKERS) break;
-      this.#lastSeen.delete(id);
-    }
+  }
+
+  /** Keeps the MAX_REMEMBERED_WORKERS workers heard from most recently. */
+  #forgetOldest(): void {
+    const byAge = [...this.#lastSeen].sort(([, a], [, b]) => a.heardAt - b.heardAt);
+    const excess = this.#lastSeen.size - MAX_REMEMBERED_WORKERS;
+    for (let i = 0; i < excess; i++) this.#lastSeen.delete((byAge[i] as [string, WorkerSeen])[0]);
   }
 
   workerLost(reason: LossReason): void {
