@@ -8,6 +8,7 @@ import type { MessageOf, NodeStatus, Recipe, RecipeInfo, WorkerInfo } from '@mon
 import { queueBacklog } from './queue-backlog.js';
 import type { QueueBacklog } from './queue-backlog.js';
 import { WorkerRecord } from './worker-record.js';
+import { copyNodeStatus } from './node-status-copy.js';
 import { tallyTypes } from './type-tally.js';
 import type { TypeTally } from './type-tally.js';
 
@@ -143,10 +144,10 @@ export class Cluster {
     worker.lastSeenAt = now;
     worker.lagMs = lagMs;
     if (sameNodes(worker, nodes)) {
-      // The usual heartbeat: the same nodes, new counters. Only the statuses change, nothing is allocated.
+      // The usual heartbeat: the same nodes, new counters. Only the statuses change, nothing is allocated or kept.
       for (const status of nodes) {
         const record = worker.nodes.get(status.name);
-        if (record) record.status = status;
+        if (record) record.status = record.status ? copyNodeStatus(record.status, status) : status;
       }
       return;
     }
