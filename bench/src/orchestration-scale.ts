@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Dealer } from 'zeromq';
 import { ControlClient } from '@monomyth/control';
 import { MmopCodec } from '@monomyth/mmop';
+import { freePort } from '@monomyth/testing';
 import type { FleetCommand, FleetEvent } from './sim-workers.js';
 
 const MASTER_BIN = fileURLToPath(new URL('../../apps/master/dist/main.js', import.meta.url));
@@ -137,7 +138,8 @@ export async function scaleScenario(
   options: ScaleOptions,
   log: (line: string) => void,
 ): Promise<ScaleFigures> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // A port free now: a random one can be in use, as the local end of one of the fleet's connections of a run before.
+  const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
   const profileDir = process.env.MONOMYTH_BENCH_CPU_PROF;
   const master = spawn(
