@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { ControlClient, ControlRequestError } from '@monomyth/control';
 import { Master } from '@monomyth/master';
-import { MonomythHeader, NonRetryableError, defineSystem, jsonCodec } from '@monomyth/node';
+import { MonomythHeader, NonRetryableError, defineSystem } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { System } from '@monomyth/node';
 import { eventually } from '@monomyth/testing';
-import { cleanupsAfterEach, startWorker } from './helpers.js';
+import { cleanupsAfterEach, collect, publish, startWorker } from './helpers.js';
 
 const defer = cleanupsAfterEach();
 
@@ -51,31 +51,6 @@ function client(master: Master): ControlClient {
   const control = new ControlClient({ master: master.endpoint, timeoutMs: 5000 });
   defer(() => control.close());
   return control;
-}
-
-async function publish(broker: MemoryBroker, queue: string, values: unknown[]): Promise<void> {
-  const adapter = new MemoryStreamAdapter({ broker });
-  await adapter.open();
-  await adapter.declareQueue(queue);
-  await adapter.publish(values.map((value) => ({ queue, body: jsonCodec.encode(value) })));
-  await adapter.close();
-}
-
-async function collect(broker: MemoryBroker, queue: string, count: number): Promise<unknown[]> {
-  const adapter = new MemoryStreamAdapter({ broker });
-  await adapter.open();
-  await adapter.declareQueue(queue);
-  const consumer = await adapter.consume(queue, { maxUnacked: count });
-  const values: unknown[] = [];
-  const signal = AbortSignal.timeout(5000);
-  while (values.length < count && !signal.aborted) {
-    const batch = await consumer.nextBatch({ max: count - values.length, timeoutMs: 0, signal });
-    values.push(...batch.map((delivery) => jsonCodec.decode(delivery.body)));
-    await consumer.ack(batch);
-  }
-  await consumer.close();
-  await adapter.close();
-  return values;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {

@@ -1,11 +1,13 @@
 /**
  * What the worker's tests share: cleanups run after each test (last registered first), a worker on the in-memory
- * adapter, and a raw ROUTER that plays the master, for tests that need to say exactly what the master says.
+ * adapter, a raw ROUTER that plays the master, for tests that need to say exactly what the master says, and JSON
+ * values put on and read from the in-memory broker's queues.
  */
 import { Router } from 'zeromq';
 import { afterEach } from 'vitest';
 import { MmopCodec } from '@monomyth/mmop';
 import type { MmopMessage } from '@monomyth/mmop';
+import { jsonCodec } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import { Worker } from '../src/index.js';
 import type { WorkerOptions } from '../src/index.js';
@@ -78,4 +80,39 @@ export async function fakeMaster(defer: (cleanup: Cleanup) => void): Promise<Fak
       return ready.identity;
     },
   };
+}
+
+/** Puts JSON values on a queue of the shared in-memory broker, through an adapter of its own. */
+export async function publish(
+  broker: MemoryBroker,
+  queue: string,
+  values: unknown[],
+): Promise<void> {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  await adapter.declareQueue(queue);
+  await adapter.publish(values.map((value) => ({ queue, body: jsonCodec.encode(value) })));
+  await adapter.close();
+}
+
+/** Reads and acks `count` JSON values from a queue of the shared broker (fewer if 5 s pass first). */
+export async function collect(
+  broker: MemoryBroker,
+  queue: string,
+  count: number,
+): Promise<unknown[]> {
+  const adapter = new MemoryStreamAdapter({ broker });
+  await adapter.open();
+  await adapter.declareQueue(queue);
+  const consumer = await adapter.consume(queue, { maxUnacked: count });
+  const values: unknown[] = [];
+  const signal = AbortSignal.timeout(5000);
+  while (values.length < count && !signal.aborted) {
+    const batch = await consumer.nextBatch({ max: count - values.length, timeoutMs: 0, signal });
+    values.push(...batch.map((delivery) => jsonCodec.decode(delivery.body)));
+    await consumer.ack(batch);
+  }
+  await consumer.close();
+  await adapter.close();
+  return values;
 }

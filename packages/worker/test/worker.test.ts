@@ -7,12 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { ControlClient } from '@monomyth/control';
 import { Master } from '@monomyth/master';
 import type { MmopMessage } from '@monomyth/mmop';
-import { defineSystem, jsonCodec } from '@monomyth/node';
-import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
+import { defineSystem } from '@monomyth/node';
+import { MemoryBroker } from '@monomyth/node/memory';
 import type { System } from '@monomyth/node';
 import { eventually } from '@monomyth/testing';
 import type { Worker } from '../src/index.js';
-import { cleanupsAfterEach, fakeMaster, startWorker as startTestWorker } from './helpers.js';
+import {
+  cleanupsAfterEach,
+  collect,
+  fakeMaster,
+  publish,
+  startWorker as startTestWorker,
+} from './helpers.js';
 import type { WorkerOptions } from '../src/index.js';
 
 const defer = cleanupsAfterEach();
@@ -48,31 +54,6 @@ const doubling = defineSystem({
   name: 'doubling',
   nodes: [{ name: 'DOUBLE', batchSize: 10, batchTimeoutMs: 10, transform: (n: number) => n * 2 }],
 });
-
-async function publish(broker: MemoryBroker, queue: string, values: unknown[]): Promise<void> {
-  const adapter = new MemoryStreamAdapter({ broker });
-  await adapter.open();
-  await adapter.declareQueue(queue);
-  await adapter.publish(values.map((value) => ({ queue, body: jsonCodec.encode(value) })));
-  await adapter.close();
-}
-
-async function collect(broker: MemoryBroker, queue: string, count: number): Promise<unknown[]> {
-  const adapter = new MemoryStreamAdapter({ broker });
-  await adapter.open();
-  await adapter.declareQueue(queue);
-  const consumer = await adapter.consume(queue, { maxUnacked: count });
-  const values: unknown[] = [];
-  const signal = AbortSignal.timeout(5000);
-  while (values.length < count && !signal.aborted) {
-    const batch = await consumer.nextBatch({ max: count - values.length, timeoutMs: 0, signal });
-    values.push(...batch.map((delivery) => jsonCodec.decode(delivery.body)));
-    await consumer.ack(batch);
-  }
-  await consumer.close();
-  await adapter.close();
-  return values;
-}
 
 describe('worker with a master', () => {
   it('worker - registers with its types; a started node moves data; heartbeats carry its counters', async () => {
