@@ -10,7 +10,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
-import { RecipeSchema } from './wire-schemas.js';
+import { RecipeSchema } from './wire-shapes.js';
 
 export interface BodyProblem {
   /** The field's path, e.g. `nodes[2].processed`; '' for the body itself. */

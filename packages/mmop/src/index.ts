@@ -55,7 +55,8 @@ export {
 export type { CompiledAutoscalePolicy } from './autoscale-policy.js';
 /** Rate limits: the check of their figures, and the largest one. */
 export { MAX_RATE_PER_SECOND, rateLimitProblem } from './rate-limit.js';
-export { KIND_SPECS, MAX_FAIL_QUEUE_PEEK, MAX_INFO_PAGE } from './wire-schemas.js';
+export { KIND_SPECS } from './wire-schemas.js';
+export { MAX_FAIL_QUEUE_PEEK, MAX_INFO_PAGE } from './wire-shapes.js';
 export type { Direction } from './wire-schemas.js';
 export { MAX_RECIPE_DEPTH } from './body-validator.js';
 export { ReplyCode, Status } from './status.js';

@@ -14,7 +14,7 @@ import type {
   RecipeInfoSchema,
   RecipeSchema,
   WorkerInfoSchema,
-} from './wire-schemas.js';
+} from './wire-shapes.js';
 
 type Specs = typeof KIND_SPECS;
 

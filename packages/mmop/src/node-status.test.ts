@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MmopCodec } from './codec.js';
 import type { MessageOf } from './messages.js';
 import { freshNodeStatus } from './node-status.js';
-import { NodeStatusSchema } from './wire-schemas.js';
+import { NodeStatusSchema } from './wire-shapes.js';
 
 describe('freshNodeStatus', () => {
   it('mmop - a node with nothing counted yet: every count zero, and a HEARTBEAT carrying it is valid MMOP/1', () => {

@@ -1,5 +1,5 @@
 /**
- * The bound on MMOP/1's human-readable text fields (`reason`, `host`: the `Text` of wire-schemas.ts), and the one way
+ * The bound on MMOP/1's human-readable text fields (`reason`, `host`: the `Text` of wire-shapes.ts), and the one way
  * to make a message fit it. The bound counts UTF-16 code units, as JavaScript's `length` does (docs/mmop.md §4).
  */
 
