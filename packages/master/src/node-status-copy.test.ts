@@ -1,4 +1,4 @@
-import { MmopCodec, freshNodeStatus } from '@monomyth/mmop';
+import { KIND_SPECS, MmopCodec, freshNodeStatus } from '@monomyth/mmop';
 import type { NodeStatus } from '@monomyth/mmop';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
@@ -28,6 +28,20 @@ describe('node status copy', () => {
     const codec = new MmopCodec();
     const frames = codec.encode({ kind: 'HEARTBEAT', masterEpoch: 'e', nodes: [kept] });
     expect(codec.decode(frames)).toMatchObject({ nodes: [next] });
+  });
+
+  it('copy - covers every field MMOP/1 defines for a node status (a field added there and not here fails)', () => {
+    const fields = Object.keys(KIND_SPECS.HEARTBEAT.body.properties.nodes.items.properties).sort();
+    const kept = status({});
+    // A distinct value for each field, strings where the schema has strings.
+    const next = Object.fromEntries(
+      fields.map((field, i) => [
+        field,
+        typeof kept[field as keyof NodeStatus] === 'string' ? `v${i}` : i + 1,
+      ]),
+    ) as unknown as NodeStatus;
+    copyNodeStatus(kept, { ...next, name: kept.name, type: kept.type });
+    expect(kept).toEqual({ ...next, name: kept.name, type: kept.type });
   });
 
   it('cluster - a heartbeat of the same nodes updates the kept status in place; the decoded one is not kept', () => {

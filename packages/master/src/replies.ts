@@ -36,7 +36,8 @@ export class Replies {
     if (this.#isClosed()) return Promise.reject(new Error('the master is closed'));
     let frames: Buffer[];
     try {
-      frames = this.#codec.encodeEnvelope(identity, message);
+      const encoded = this.#encoded.get(message);
+      frames = encoded ? [identity, ...encoded] : this.#codec.encodeEnvelope(identity, message);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -62,26 +63,18 @@ export class Replies {
   }
 
   /**
-   * Sends a message that is the same object every time (HEARTBEAT-ACK, a worker's most frequent answer), encoded on its
-   * first use only. A failure is handled as `reply` handles it.
+   * `reply` for a message that is the same object every time (HEARTBEAT-ACK, a worker's most frequent answer): it is
+   * encoded on its first use only.
    */
   replyUnchanging(identity: Buffer, message: MmopMessage): void {
-    let frames = this.#encoded.get(message);
-    if (frames === undefined) {
+    if (!this.#encoded.has(message)) {
       try {
-        frames = this.#codec.encode(message);
+        this.#encoded.set(message, this.#codec.encode(message));
       } catch {
-        return this.reply(identity, message);
+        // Not cached: `reply` encodes it again and reports why it cannot.
       }
-      this.#encoded.set(message, frames);
     }
-    if (this.#isClosed()) return;
-    this.#sender.send([identity, ...frames]).catch((error: unknown) => {
-      this.#log.warn(
-        { kind: message.kind, peer: describeRoutingId(identity), err: error },
-        'could not send a reply',
-      );
-    });
+    this.reply(identity, message);
   }
 
   /** Answers with ERROR. */
