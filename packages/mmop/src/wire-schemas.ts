@@ -1,6 +1,6 @@
 /**
- * The wire shape of every MMOP/1 body: the msgpack map in a message's third frame. These schemas are the single source
- * of truth for field names, types and bounds; the codec compiles them into validators and the API types in messages.ts
+ * The wire shape of every MMOP/1 body: the msgpack map in a message's third frame, built from the parts in
+ * wire-shapes.ts. These schemas are the single source of truth for field names, types and bounds; the codec compiles them into validators and the API types in messages.ts
  * are derived from them. Fields are a floor, not a ceiling: a peer may send more, and they are passed through.
  */
 import { Type } from '@sinclair/typebox';
