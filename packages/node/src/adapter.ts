@@ -22,6 +22,7 @@ export {
   isConnectionStateCapable,
   isDeadLetterCapable,
   isDelayedRetryCapable,
+  isOrderedPublishCapable,
   isQueueStatsCapable,
 } from './stream-adapter.js';
 export type {
@@ -29,6 +30,8 @@ export type {
   DeadLetterCapable,
   DelayedRetry,
   DelayedRetryCapable,
+  OrderedPublishCapable,
+  PublishLane,
   QueueStats,
   QueueStatsCapable,
 } from './stream-adapter.js';

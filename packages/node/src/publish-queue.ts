@@ -1,6 +1,7 @@
 /**
- * One publish at a time per node, the ones that wait sent together: how overlapped batches keep their outputs in
- * order on any adapter without waiting a confirm round trip each.
+ * The ordered lane of an adapter without one of its own (not `OrderedPublishCapable`): one publish at a time, the
+ * ones that wait sent together. How overlapped batches keep their outputs in order on any adapter without waiting a
+ * confirm round trip each.
  *
  * While a publish waits for its confirms, the publishes of the next batches queue here; when it resolves (or rejects),
  * everything queued goes in one `publish` call, in call order, and each caller gets its own outcome back: resolved, a
@@ -11,13 +12,7 @@
  */
 import { MessagesRejectedError } from './errors.js';
 import type { RejectedMessage } from './errors.js';
-import type {
-  AdapterCloseOptions,
-  ConsumeOptions,
-  OutgoingMessage,
-  StreamAdapter,
-  StreamConsumer,
-} from './stream-adapter.js';
+import type { OutgoingMessage, PublishLane, StreamAdapter } from './stream-adapter.js';
 
 interface Waiting {
   readonly messages: readonly OutgoingMessage[];
@@ -25,25 +20,15 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** The adapter as a node with batches in flight publishes through it: see the file header. Only `publish` differs. */
-export class PublishQueue implements StreamAdapter {
+/** A lane made of one-call-at-a-time publishing: see the file header. */
+export class PublishQueue implements PublishLane {
   private busy = false;
   private waiting: Waiting[] = [];
 
   constructor(private readonly adapter: StreamAdapter) {}
 
-  open(): Promise<void> {
-    return this.adapter.open();
-  }
-  close(options?: AdapterCloseOptions): Promise<void> {
-    return this.adapter.close(options);
-  }
-  declareQueue(queue: string): Promise<void> {
-    return this.adapter.declareQueue(queue);
-  }
-  consume(queue: string, options: ConsumeOptions): Promise<StreamConsumer> {
-    return this.adapter.consume(queue, options);
-  }
+  /** Nothing to free: calls still waiting are sent as usual. */
+  close(): void {}
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (!this.busy) {

@@ -2,7 +2,8 @@
  * The loop of a node that reads a queue: pull a batch, run it (through the interceptors and counters of
  * batch-runs.ts, by the executor of batch-executor.ts), and pull again while the node is running. With
  * `batchesInFlight` > 1 batches overlap (see batch-pipeline.ts): the next batch is pulled while those before wait for
- * their confirms, up to the window, and publishes go through one `PublishQueue` so outputs keep their order.
+ * their confirms, up to the window, and publishes go through the node's ordered lane (laned-adapter.ts) so outputs
+ * keep their order.
  *
  * The loop ends when the node stops running (a drain: every batch in flight finishes and settles first) or fails (at
  * once: the consumer closes under the batches still in flight, and their messages are redelivered). The node's
@@ -16,7 +17,7 @@ import { ConsumerClosedError, StreamFailureError } from './errors.js';
 import { EventLoopYielder } from './event-loop.js';
 import type { HeldRetries } from './held-retries.js';
 import type { Logger } from './logger.js';
-import { PublishQueue } from './publish-queue.js';
+import { LanedAdapter } from './laned-adapter.js';
 import type { NodeSpec } from './recipe.js';
 import type {
   DelayedRetryCapable,
@@ -51,11 +52,25 @@ export interface QueueLoopNode {
 
 /** Pulls and runs batches from `consumer` until the node stops running; rejects with the failure that stopped it. */
 export async function runQueueLoop(node: QueueLoopNode, consumer: StreamConsumer): Promise<void> {
-  const { spec, adapter, runs } = node;
+  const { spec, runs } = node;
+  // Batches in flight publish through an ordered lane, so outputs keep their order.
+  const laned = spec.batchesInFlight > 1 ? new LanedAdapter(node.adapter) : undefined;
+  try {
+    await pullAndRun(node, consumer, laned ?? node.adapter);
+  } finally {
+    laned?.closeLane();
+  }
+}
+
+async function pullAndRun(
+  node: QueueLoopNode,
+  consumer: StreamConsumer,
+  adapter: StreamAdapter,
+): Promise<void> {
+  const { spec, runs } = node;
   const executor = new BatchExecutor({
     spec,
-    // Batches in flight publish one call at a time, the waiting ones together, so outputs keep their order.
-    adapter: spec.batchesInFlight > 1 ? new PublishQueue(adapter) : adapter,
+    adapter,
     delayedRetry: node.delayedRetry,
     held: node.held,
     shared: node.shared,

@@ -22,8 +22,9 @@
  * - Several batches at once (a node's `batchesInFlight`): a consumer hands out a new batch while earlier ones are
  *   unsettled, up to `maxUnacked`, and takes settle calls that overlap (the next `ack` may start before the previous
  *   one resolved); `publish` takes a call while earlier ones still wait for durability (other nodes, held retries),
- *   and each call resolves on its own messages. A node settles its batches in delivery order and makes its own
- *   publish calls one at a time, in batch order.
+ *   and each call resolves on its own messages. A node settles its batches in delivery order and publishes in batch
+ *   order: through the adapter's `publishLane()` when it is `OrderedPublishCapable` (calls overlap), else one call at
+ *   a time (the batches that got ready meanwhile together).
  * - A delivery is settled exactly once, by `ack` (done with) or `requeue` (back to its queue, `redelivered`). A
  *   delivery left unsettled when its consumer or adapter closes, or the process dies, goes back to its queue and is
  *   delivered again: nothing is dropped.
@@ -44,7 +45,8 @@
  * - Log to the console or install signal handlers: it takes an injected logger, and only apps handle signals.
  *
  * Optional capabilities (`DelayedRetryCapable`, `QueueStatsCapable`, `ConnectionStateCapable`,
- * `FailedMessagesCapable` (failed-messages.ts: for the operator's fail-queue tooling) on the adapter,
+ * `OrderedPublishCapable`, `FailedMessagesCapable` (failed-messages.ts: for the operator's fail-queue tooling) on the
+ * adapter,
  * `DeadLetterCapable` on its
  * consumers) are separate small interfaces; nodes test for them with the `is*` guards and fall back when an adapter
  * lacks them.
@@ -240,6 +242,43 @@ export interface QueueStatsCapable {
  */
 export interface ConnectionStateCapable {
   readonly connected: boolean;
+}
+
+/**
+ * A caller's own ordered way to publish: see `OrderedPublishCapable`. `publish` is `StreamAdapter.publish` (same
+ * durability, same refusals, same errors) with one promise more: messages of calls made one after the other are
+ * stored in call order per queue, even when a call is made before the one before it resolved.
+ */
+export interface PublishLane {
+  publish(messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * No more calls will come: the lane frees what it holds (a channel) once the calls in flight have settled. Those
+   * still resolve or reject as they would have. A call after `close` is published like `StreamAdapter.publish`.
+   */
+  close(): void;
+}
+
+/**
+ * Optional capability: publishes that overlap and keep their order. A node with several batches in flight publishes
+ * through a lane of its own, so the next batch's outputs go out while the last batch's still wait for durability
+ * (on RabbitMQ, while its confirms are on their way) instead of after them.
+ *
+ * The order holds where the backend stores what it was sent: messages it declined and that are sent again (RabbitMQ:
+ * nacked, sent again after a backoff) may land behind later calls' messages, and after a lost connection the calls
+ * in flight are sent again in call order, possibly duplicating what was stored (at-least-once).
+ *
+ * Without it, a node sends its batches' publishes one call at a time, those that got ready meanwhile together: the
+ * same order, but one durability round trip at a time.
+ */
+export interface OrderedPublishCapable {
+  publishLane(): PublishLane;
+}
+
+/** True when the adapter offers ordered lanes whose calls overlap (see `OrderedPublishCapable`). */
+export function isOrderedPublishCapable<A extends StreamAdapter>(
+  adapter: A,
+): adapter is A & OrderedPublishCapable {
+  return typeof (adapter as Partial<OrderedPublishCapable>).publishLane === 'function';
 }
 
 /** True when the adapter can retry later without holding the original (see `DelayedRetryCapable`). */

@@ -3,8 +3,8 @@
  *
  * Two connections per adapter, and one adapter per process (the worker's): one connection consumes, one publishes, so
  * flow control on publishing never stalls consuming. A channel per consumer (per node) with the node's `maxUnacked` as
- * its prefetch; confirm channels for publishing, one per batch in flight (consumer.ts, publisher.ts). Queues durable,
- * messages persistent, every publish confirmed before it resolves.
+ * its prefetch; confirm channels for publishing, one per batch in flight, or one per ordered lane (consumer.ts,
+ * publisher.ts, publish-lane.ts). Queues durable, messages persistent, every publish confirmed before it resolves.
  *
  * Declarations and queue checks go through one admin channel (topology.ts), which remembers what it declared and
  * declares it again on every new connection before consumers resume. Publishing to a queue this adapter has not seen
@@ -36,8 +36,10 @@ import type {
   DelayedRetryCapable,
   FailedMessagesCapable,
   MoveMessagesOptions,
+  OrderedPublishCapable,
   OutgoingMessage,
   PeekedMessage,
+  PublishLane,
   QueueStats,
   QueueStatsCapable,
   StreamAdapter,
@@ -52,6 +54,8 @@ import { compileRabbitMqOptions } from './options.js';
 import type { CompiledRabbitMqOptions, RabbitMqAdapterOptions } from './options.js';
 import { RabbitMqFailedMessages } from './failed-messages.js';
 import { Publisher } from './publisher.js';
+import { RabbitMqPublishLane } from './publish-lane.js';
+import type { LaneCall, LaneHost } from './publish-lane.js';
 import { RedeliveryCounter } from './redelivery-counter.js';
 import { retryBucketMs } from './retry-topology.js';
 import { QueueTopology } from './topology.js';
@@ -74,6 +78,7 @@ export class RabbitMqStreamAdapter
     DelayedRetryCapable,
     QueueStatsCapable,
     ConnectionStateCapable,
+    OrderedPublishCapable,
     FailedMessagesCapable
 {
   readonly options: CompiledRabbitMqOptions;
@@ -234,6 +239,27 @@ export class RabbitMqStreamAdapter
   }
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    return this.publishChecked(messages, undefined);
+  }
+
+  /**
+   * An ordered lane of the caller's own (`OrderedPublishCapable`, publish-lane.ts): its calls are written in call
+   * order on a channel the lane keeps, each while the ones before it wait for their confirms.
+   */
+  publishLane(): PublishLane {
+    return new RabbitMqPublishLane(this.laneHost);
+  }
+
+  private readonly laneHost: LaneHost = {
+    publishInLane: (messages, call) => this.publishChecked(messages, call),
+    publish: (messages) => this.publish(messages),
+    laneClosed: (lane) => this.publisher?.closeLane(lane),
+  };
+
+  private publishChecked(
+    messages: readonly OutgoingMessage[],
+    call: LaneCall | undefined,
+  ): Promise<void> {
     if (!this.life.is('open', 'closing')) return this.refuse('publish');
     let unknown: string[] | undefined;
     let last: string | undefined;
@@ -247,8 +273,8 @@ export class RabbitMqStreamAdapter
         if (!this.topology.isKnown(last)) (unknown ??= []).push(last);
       }
     }
-    if (unknown === undefined) return this.tracked(messages);
-    return this.topology.ensureKnown(unknown, 'publish').then(() => this.tracked(messages));
+    if (unknown === undefined) return this.tracked(messages, call);
+    return this.topology.ensureKnown(unknown, 'publish').then(() => this.tracked(messages, call));
   }
 
   async retryLater(retries: readonly DelayedRetry[]): Promise<void> {
@@ -314,10 +340,10 @@ export class RabbitMqStreamAdapter
     return this.failedMessages.purge(queue);
   }
 
-  private async tracked(messages: readonly OutgoingMessage[]): Promise<void> {
+  private async tracked(messages: readonly OutgoingMessage[], call?: LaneCall): Promise<void> {
     this.publishing += 1;
     try {
-      await (this.publisher as Publisher).publish(messages);
+      await (this.publisher as Publisher).publish(messages, call);
     } catch (error) {
       if (error instanceof UnknownQueueError) this.topology.forget(error.queue);
       if (error instanceof MessagesRejectedError) {

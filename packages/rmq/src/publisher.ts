@@ -2,16 +2,19 @@
  * Publishing with confirms, a batch at a time, on the publishing connection.
  *
  * Each batch takes a confirm channel of its own from a small pool for as long as it waits for its confirms, so one
- * node's batch never waits behind another's: in practice a channel per publishing node. A batch is written in one go
- * (pausing only when the socket asks to, on 'drain') and shares one promise, whatever its size; its confirm callbacks
- * are closures kept per channel and position in the batch, so a confirm names its message without an allocation per
- * message.
+ * node's batch never waits behind another's: in practice a channel per publishing node. A lane (publish-lane.ts)
+ * keeps one channel for its calls instead and writes them in call order, each while the ones before still wait for
+ * their confirms. A batch is written in one go (pausing only when the socket asks to, on 'drain') and shares one
+ * promise, whatever its size; its confirm callbacks are closures kept per channel and slot (a slot names one
+ * unconfirmed message's batch and position, and is used again once confirmed), so a confirm names its message without
+ * an allocation per message.
  *
  * Messages go to the default exchange with the queue as routing key, `persistent` and `mandatory`. A nack is the
  * broker declining a message for now (a quorum queue whose leader died nacks until a new one is elected and the
  * channel finds it; a full queue with `x-overflow: reject-publish` nacks until it drains), not the message's fault:
- * the nacked messages, and only they, are sent again, on a new channel (see `send`), with backoff (50 ms doubling to
- * 2 s) for up to `nackRetryMs`; after that the batch rejects with `RabbitMqPublishNackedError`. When the channel or the
+ * the nacked messages, and only they, are sent again, on a new channel (see `send`; the old one closes once nothing
+ * waits on it), with backoff (50 ms doubling to 2 s) for up to `nackRetryMs`; after that the batch rejects with
+ * `RabbitMqPublishNackedError`. When the channel or the
  * connection dies before every confirm arrived, what was being sent is sent again, whole, on a new channel once the
  * connection is back: a publish in flight during a loss is retried, never dropped (and may be stored twice:
  * at-least-once).
@@ -34,6 +37,7 @@ import { BatchSend, ChannelLost } from './batch-send.js';
 import type { RouteOf } from './batch-send.js';
 import { toBuffer } from './wire.js';
 import { closeQuietly } from './close-quietly.js';
+import type { LaneCall, RabbitMqPublishLane } from './publish-lane.js';
 
 /** Idle confirm channels kept open for the next batches. */
 const MAX_IDLE_CHANNELS = 32;
@@ -46,15 +50,19 @@ const NACK_MAX_DELAY_MS = 2000;
 /** The publish options of a message without headers. */
 const PLAIN: Options.Publish = Object.freeze({ persistent: true, mandatory: true });
 
-class PooledChannel {
+export class PooledChannel {
   alive = true;
-  /** Batches waiting for confirms on this channel (at most one, but a return must find it). */
+  /** Takes no new batch (it nacked): closes once the batches on it have their confirms. */
+  retiring = false;
+  /** Batches waiting for confirms on this channel (one, or a lane's calls in flight), for returns to find them. */
   readonly batches = new Set<BatchSend>();
-  /** The batch whose confirms the channel's confirm callbacks report to. */
-  sending: BatchSend | undefined;
-  /** Confirm callbacks by position in a batch, made once per channel and position. */
+  /** Confirm callbacks by slot, made once per channel and slot. */
   private readonly confirmers: ((error: unknown) => void)[] = [];
-  private drainWaiter: (() => void) | undefined;
+  /** The batch and position of the message each slot stands for while it waits for its confirm. */
+  private readonly slotBatches: (BatchSend | undefined)[] = [];
+  private readonly slotIndexes: number[] = [];
+  private readonly freeSlots: number[] = [];
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     readonly channel: ConfirmChannel,
@@ -66,33 +74,63 @@ class PooledChannel {
     });
     channel.on('close', () => {
       this.alive = false;
-      this.drainWaiter?.();
+      this.wakeDrainWaiters();
     });
-    channel.on('drain', () => this.drainWaiter?.());
+    channel.on('drain', () => this.wakeDrainWaiters());
     channel.on('return', (message: Message) => {
       const { exchange, routingKey } = message.fields;
       for (const batch of this.batches) batch.returned(exchange, routingKey);
     });
   }
 
-  /** The confirm callback of the message at `index` in the batch being sent. */
-  confirmer(index: number): (error: unknown) => void {
-    let confirm = this.confirmers[index];
-    if (confirm === undefined) {
-      confirm = (error) => this.sending?.confirmed(index, error);
-      this.confirmers[index] = confirm;
+  /** True when a new batch may go on it. */
+  get usable(): boolean {
+    return this.alive && !this.retiring;
+  }
+
+  /** A slot for the message at `index` of `batch`: its confirm callback is `confirmer(slot)`. */
+  claim(batch: BatchSend, index: number): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.confirmers.length;
+      const mine = slot;
+      this.confirmers.push((error) => this.confirm(mine, error));
     }
-    return confirm;
+    this.slotBatches[slot] = batch;
+    this.slotIndexes[slot] = index;
+    return slot;
+  }
+
+  confirmer(slot: number): (error: unknown) => void {
+    return this.confirmers[slot] as (error: unknown) => void;
+  }
+
+  /** The message of `slot` was not sent after all (amqplib threw before taking its callback). */
+  unclaim(slot: number): void {
+    this.slotBatches[slot] = undefined;
+    this.freeSlots.push(slot);
   }
 
   /** Resolves when the channel can take more writes, or died. */
   waitForDrain(): Promise<void> {
     return new Promise((resolve) => {
-      this.drainWaiter = () => {
-        this.drainWaiter = undefined;
-        resolve();
-      };
+      this.drainWaiters.push(resolve);
     });
+  }
+
+  private confirm(slot: number, error: unknown): void {
+    const batch = this.slotBatches[slot];
+    const index = this.slotIndexes[slot] as number;
+    this.slotBatches[slot] = undefined;
+    this.freeSlots.push(slot);
+    batch?.confirmed(index, error);
+  }
+
+  private wakeDrainWaiters(): void {
+    if (this.drainWaiters.length === 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
@@ -119,8 +157,11 @@ export class Publisher {
    * channel or connection, and the nacked messages for up to `nackRetryMs`; rejects when the keeper gives up or the
    * adapter closes.
    */
-  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+  async publish(messages: readonly OutgoingMessage[], call?: LaneCall): Promise<void> {
     if (messages.length === 0) return;
+    // A lane's calls are written in call order: this one after the one before it has written.
+    const before = call?.previous;
+    if (before !== undefined && !before.finished) await before.written;
     /** What is sent this round: all of `messages`, then only those nacked. */
     let pending = messages;
     /** Where each message of `pending` sits in `messages` (undefined while they are the same). */
@@ -130,10 +171,10 @@ export class Publisher {
     let nackDeadline: number | undefined;
     let nackDelayMs = NACK_MIN_DELAY_MS;
     for (;;) {
-      const pooled = await this.acquire();
+      const pooled = call === undefined ? await this.acquire() : await this.acquireFor(call.lane);
       let batch: BatchSend;
       try {
-        batch = await this.send(pooled, pending);
+        batch = await this.send(pooled, pending, call);
       } catch (error) {
         if (!(error instanceof ChannelLost)) throw error;
         // Messages refused for themselves are refused again on the next channel: the error names them.
@@ -151,7 +192,8 @@ export class Publisher {
         );
         continue;
       } finally {
-        this.release(pooled);
+        if (call === undefined) this.release(pooled);
+        else this.leaveLaneChannel(pooled, call.lane);
       }
       const refused = batch.rejected();
       if (refused !== undefined) {
@@ -192,16 +234,28 @@ export class Publisher {
     await Promise.all(all.map((pooled) => closeQuietly(pooled.channel)));
   }
 
-  /** Sends `messages` on `pooled` and resolves with their batch once every confirm arrived (ChannelLost if not). */
+  /** The lane will make no more calls: its channel goes back to the pool once nothing waits on it. */
+  closeLane(lane: RabbitMqPublishLane): void {
+    const pooled = lane.channel;
+    if (pooled !== undefined && pooled.batches.size === 0) {
+      lane.channel = undefined;
+      this.release(pooled);
+    }
+  }
+
+  /**
+   * Sends `messages` on `pooled` and resolves with their batch once every confirm arrived (ChannelLost if not). A
+   * lane's `call` is told once every message is written, so the lane's next call may write.
+   */
   private async send(
     pooled: PooledChannel,
     messages: readonly OutgoingMessage[],
+    call: LaneCall | undefined,
   ): Promise<BatchSend> {
     const { channel } = pooled;
     const batch = new BatchSend(messages, this.routeOf);
     const { maxMessageBytes } = this;
     pooled.batches.add(batch);
-    pooled.sending = batch;
     try {
       let lastQueue: string | undefined;
       let route = { exchange: '', routingKey: '' };
@@ -224,15 +278,17 @@ export class Publisher {
             ? PLAIN
             : { persistent: true, mandatory: true, headers: message.headers };
         let ready: boolean;
+        const slot = pooled.claim(batch, i);
         try {
           ready = channel.publish(
             route.exchange,
             route.routingKey,
             toBuffer(message.body),
             options,
-            pooled.confirmer(i),
+            pooled.confirmer(slot),
           );
         } catch (error) {
+          pooled.unclaim(slot);
           // amqplib encodes the frames before writing: a message it cannot encode left the channel untouched.
           if (error instanceof RangeError || error instanceof TypeError) {
             batch.skipped(i, `headers that cannot be encoded: ${describeError(error)}`, error);
@@ -249,26 +305,58 @@ export class Publisher {
           }
         }
       }
+      call?.done();
       await batch.done;
       if (batch.nacked !== undefined) {
         // A quorum queue's client state lives in the channel: one that first published while the queue's leader was
         // dead keeps asking that dead node (RabbitMQ 3.10's rabbit_fifo_client) and nacks every publish to the queue
-        // for as long as the channel lives. A new channel reads the queue's current leader.
-        pooled.alive = false;
-        void closeQuietly(channel);
+        // for as long as the channel lives. A new channel reads the queue's current leader; this one closes once
+        // nothing else waits on it (a lane's later calls).
+        pooled.retiring = true;
       }
       return batch;
     } finally {
+      call?.done();
       pooled.batches.delete(batch);
-      if (pooled.sending === batch) pooled.sending = undefined;
     }
+  }
+
+  /** The lane's channel, or a new one for it once that one died or retired (one opening shared by its calls). */
+  private acquireFor(lane: RabbitMqPublishLane): Promise<PooledChannel> {
+    const current = lane.channel;
+    if (current !== undefined && current.usable && current.model === this.keeper.current)
+      return Promise.resolve(current);
+    lane.acquiring ??= this.acquire().then(
+      (pooled) => {
+        lane.acquiring = undefined;
+        const old = lane.channel;
+        lane.channel = pooled;
+        if (old !== undefined && old.batches.size === 0) this.release(old);
+        return pooled;
+      },
+      (error: unknown) => {
+        lane.acquiring = undefined;
+        throw error;
+      },
+    );
+    return lane.acquiring;
+  }
+
+  /** A lane's call is done with `pooled`: it goes back to the pool (or closes) once no call of the lane needs it. */
+  private leaveLaneChannel(pooled: PooledChannel, lane: RabbitMqPublishLane): void {
+    if (pooled.batches.size > 0) return;
+    if (lane.channel === pooled) {
+      if (!lane.closed && pooled.usable) return;
+      lane.channel = undefined;
+    }
+    this.release(pooled);
   }
 
   private async acquire(): Promise<PooledChannel> {
     for (;;) {
       const model = await this.keeper.whenUp();
       let pooled = this.idle.pop();
-      while (pooled !== undefined && !(pooled.alive && pooled.model === model)) {
+      while (pooled !== undefined && !(pooled.usable && pooled.model === model)) {
         this.open.delete(pooled);
         pooled = this.idle.pop();
       }
@@ -290,8 +378,9 @@ export class Publisher {
   }
 
   private release(pooled: PooledChannel): void {
-    if (!pooled.alive || !this.open.has(pooled)) {
+    if (!pooled.usable || !this.open.has(pooled)) {
       this.open.delete(pooled);
+      if (pooled.alive) void closeQuietly(pooled.channel);
       return;
     }
     if (this.idle.length >= MAX_IDLE_CHANNELS) {
