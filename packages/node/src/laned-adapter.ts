@@ -18,7 +18,9 @@ export class LanedAdapter implements StreamAdapter {
 
   /** The adapter's own lane when it is `OrderedPublishCapable`, else one call at a time (publish-queue.ts). */
   constructor(private readonly adapter: StreamAdapter) {
-    this.lane = isOrderedPublishCapable(adapter) ? adapter.publishLane() : new PublishQueue(adapter);
+    this.lane = isOrderedPublishCapable(adapter)
+      ? adapter.publishLane()
+      : new PublishQueue(adapter);
   }
 
   open(): Promise<void> {

@@ -52,7 +52,7 @@ export interface QueueLoopNode {
 
 /** Pulls and runs batches from `consumer` until the node stops running; rejects with the failure that stopped it. */
 export async function runQueueLoop(node: QueueLoopNode, consumer: StreamConsumer): Promise<void> {
-  const { spec, runs } = node;
+  const { spec } = node;
   // Batches in flight publish through an ordered lane, so outputs keep their order.
   const laned = spec.batchesInFlight > 1 ? new LanedAdapter(node.adapter) : undefined;
   try {

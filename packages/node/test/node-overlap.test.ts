@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode, NonRetryableError, StreamFailureError, type Node } from '../src/index.js';
 import type { MemoryStreamAdapter } from '../src/memory/index.js';
-import { ConfirmingAdapter } from './overlap-helpers.js';
+import { ConfirmingAdapter, settleDown, until } from './overlap-helpers.js';
 import { nodeTracker, openMemory, push, soloSystem, takeValues } from './helpers.js';
 
 const { started, stopAll } = nodeTracker();
@@ -21,17 +21,6 @@ afterEach(async () => {
 async function setup(): Promise<ConfirmingAdapter> {
   memory = await openMemory();
   return new ConfirmingAdapter(memory);
-}
-
-/** Lets pending promise chains and timers of 0 run. */
-async function settleDown(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Waits (turn by turn, at most ~2 s) for `condition`. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 1));
-  expect(condition()).toBe(true);
 }
 
 const times10 = (v: number): number => v * 10;

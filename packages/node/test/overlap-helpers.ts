@@ -4,8 +4,17 @@
  * and logs publishes, confirms and settlements in the order they happen, so a test can tell what was acked before
  * its outputs were confirmed, and in which order batches were settled.
  */
+import { expect } from 'vitest';
 import { jsonCodec } from '../src/index.js';
-import type { ConsumeOptions, Delivery, OutgoingMessage, StreamConsumer } from '../src/adapter.js';
+import { isOrderedPublishCapable } from '../src/adapter.js';
+import type {
+  ConsumeOptions,
+  Delivery,
+  OrderedPublishCapable,
+  OutgoingMessage,
+  PublishLane,
+  StreamConsumer,
+} from '../src/adapter.js';
 import { PassThroughAdapter } from './helpers.js';
 
 export type Event =
@@ -38,11 +47,19 @@ export class ConfirmingAdapter extends PassThroughAdapter {
   }
 
   override publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    return this.hold(messages, (batch) => this.inner.publish(batch));
+  }
+
+  /** Logs a publish call and stores it with `store` at once; its outcome waits for the test while `holding`. */
+  protected hold(
+    messages: readonly OutgoingMessage[],
+    store: (messages: readonly OutgoingMessage[]) => Promise<void>,
+  ): Promise<void> {
     const call = ++this.calls;
     this.log.push({ kind: 'publish', call, values: values(messages) });
-    if (!this.holding) return this.inner.publish(messages);
+    if (!this.holding) return store(messages);
     // Stored at once, in call order, as a broker does; only the confirm waits for the test.
-    const stored = this.inner.publish(messages);
+    const stored = store(messages);
     return new Promise<void>((resolve, reject) => {
       this.held.set(call, () => {
         this.failures.delete(call);
@@ -95,6 +112,34 @@ export class ConfirmingAdapter extends PassThroughAdapter {
   }
 }
 
+/**
+ * A `ConfirmingAdapter` that is `OrderedPublishCapable`: a node publishes through its lanes, whose calls overlap (each
+ * held until the test confirms it). Lane calls go to the inner adapter's own lane when it has one (RabbitMQ: written
+ * in call order on one channel), else to its `publish` (the in-memory adapter stores each call at once).
+ */
+export class LaneConfirmingAdapter extends ConfirmingAdapter implements OrderedPublishCapable {
+  /** Lanes handed out, and how many of them were closed. */
+  lanes = 0;
+  lanesClosed = 0;
+
+  publishLane(): PublishLane {
+    this.lanes += 1;
+    const inner: PublishLane | undefined = isOrderedPublishCapable(this.inner)
+      ? this.inner.publishLane()
+      : undefined;
+    return {
+      publish: (messages) =>
+        this.hold(messages, (batch) =>
+          inner === undefined ? this.inner.publish(batch) : inner.publish(batch),
+        ),
+      close: () => {
+        this.lanesClosed += 1;
+        inner?.close();
+      },
+    };
+  }
+}
+
 export class LoggingConsumer implements StreamConsumer {
   constructor(
     readonly inner: StreamConsumer,
@@ -118,4 +163,15 @@ export class LoggingConsumer implements StreamConsumer {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** Lets pending promise chains and timers of 0 run. */
+export async function settleDown(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Waits (turn by turn, at most ~2 s) for `condition`. */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(condition()).toBe(true);
 }

@@ -62,7 +62,10 @@ export class RabbitMqPublishLane implements PublishLane {
   publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) return this.host.publish(messages);
     const previous = this.last;
-    const call = new LaneCall(this, previous === undefined || previous.finished ? undefined : previous);
+    const call = new LaneCall(
+      this,
+      previous === undefined || previous.finished ? undefined : previous,
+    );
     this.last = call;
     const sent = this.host.publishInLane(messages, call);
     // Whatever ends the call (refused before writing, say), the next one must not wait for it.

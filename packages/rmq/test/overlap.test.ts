@@ -1,13 +1,14 @@
 /**
  * Overlapped batches on a real RabbitMQ, with confirms held until the test gives them (in any order): a node acks
  * nothing before its outputs are confirmed, acks in delivery order with one `multiple` frame per batch, finishes every
- * batch in flight on drain, and abandons them all to redelivery on stop.
+ * batch in flight on drain, and abandons them all to redelivery on stop. Once publishing one call at a time (an
+ * adapter wrapper without lanes), once through the adapter's ordered lanes, whose calls overlap on one channel.
  */
 import { createNode, defineSystem } from '@monomyth/node';
 import type { Node } from '@monomyth/node';
 import type { Message } from 'amqplib';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { ConfirmingAdapter } from '../../node/test/overlap-helpers.js';
+import { ConfirmingAdapter, LaneConfirmingAdapter } from '../../node/test/overlap-helpers.js';
 import { RabbitMqStreamAdapter } from '../src/index.js';
 import { collect, publishValues, uniqueName, until, valuesOf } from './helpers.js';
 
@@ -29,7 +30,10 @@ interface Setup {
   readonly rmq: RabbitMqStreamAdapter;
 }
 
-async function setup(values: readonly number[]): Promise<Setup> {
+async function setup(
+  values: readonly number[],
+  Confirming: typeof ConfirmingAdapter = ConfirmingAdapter,
+): Promise<Setup> {
   const rmq = new RabbitMqStreamAdapter({ url: inject('amqpUrl'), connectionName: 'overlap' });
   adapter = rmq;
   await rmq.open();
@@ -40,7 +44,7 @@ async function setup(values: readonly number[]): Promise<Setup> {
   });
   const source = `START-to-${type}`;
   await publishValues(rmq, source, values);
-  const confirming = new ConfirmingAdapter(rmq);
+  const confirming = new Confirming(rmq);
   const node = createNode(system, type, { adapter: confirming });
   nodes.push(node);
   await node.start();
@@ -118,5 +122,67 @@ describe('rabbitmq overlapped batches', () => {
     confirming.release();
     await until('all back', async () => (await rmq.queueStats(source)).ready === 15, 5000);
     expect(confirming.acked()).toEqual([]);
+  });
+
+  it('lane - every batch publishes at once on the lane; confirms given youngest first still ack in delivery order', async () => {
+    const { confirming, node, source, output, rmq } = await setup(input, LaneConfirmingAdapter);
+    const lanes = confirming as LaneConfirmingAdapter;
+    const consumer = confirming.consumers[0]!.inner as unknown as {
+      channel: { ack(message: Message, allUpTo?: boolean): void };
+    };
+    const ack = vi.spyOn(consumer.channel, 'ack');
+    await confirming.whenHeld(3);
+    expect(lanes.lanes).toBe(1);
+    expect(confirming.heldCalls).toEqual([1, 2, 3]);
+    // Written on the lane's channel in call order: all 15 outputs are in the queue, in order, before any confirm
+    // was given to the node.
+    await until(
+      'all outputs stored',
+      async () => (await rmq.queueStats(output)).ready === 15,
+      5000,
+    );
+    confirming.confirm(3);
+    confirming.confirm(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(confirming.acked()).toEqual([]);
+    expect(ack).not.toHaveBeenCalled();
+    confirming.confirm(1);
+    await until('every ack', () => confirming.acked().length === 15, 5000);
+    expect(confirming.acked()).toEqual(input);
+    await until('three ack frames', () => ack.mock.calls.length === 3, 5000);
+    expect(
+      ack.mock.calls.map(([message, multiple]) => [message.fields.deliveryTag, multiple]),
+    ).toEqual([
+      [5, true],
+      [10, true],
+      [15, true],
+    ]);
+    await node.drain(5000);
+    expect(lanes.lanesClosed).toBe(1);
+    await expectAllThrough({ source, output, rmq });
+  });
+
+  it('lane - drain finishes every batch in flight; stop abandons them all', async () => {
+    const first = await setup(input, LaneConfirmingAdapter);
+    await first.confirming.whenHeld(3);
+    const drain = first.node.drain(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(first.node.state).toBe('draining');
+    first.confirming.release();
+    await drain;
+    expect(first.confirming.acked()).toEqual(input);
+    await expectAllThrough(first);
+    await adapter?.close();
+
+    const second = await setup(input, LaneConfirmingAdapter);
+    await second.confirming.whenHeld(3);
+    await second.node.stop();
+    second.confirming.release();
+    await until(
+      'all back',
+      async () => (await second.rmq.queueStats(second.source)).ready === 15,
+      5000,
+    );
+    expect(second.confirming.acked()).toEqual([]);
   });
 });

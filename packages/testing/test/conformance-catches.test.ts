@@ -69,8 +69,13 @@ const STORED_CASE =
   'publish - resolves once stored: the moment it resolves, queueStats through another adapter counts every message';
 /** The cases that need `refusedMessage`, which the fixtures leave out. */
 const REFUSED_CASES = [
+  'lane - a refused message is named in its own call, by its index there; the calls around it resolve',
   'publish - messages refused for themselves are named by index and reason; the others of the call are stored, in order',
   'publish - a call of refused messages only stores nothing, and the adapter goes on publishing',
+];
+const LANE_CASES = [
+  'lane - calls made without waiting are stored in call order, each resolving once its own messages are durable',
+  'lane - a call after close still publishes, like the adapter',
 ];
 
 describe('the conformance suite', () => {
@@ -86,6 +91,12 @@ describe('the conformance suite', () => {
     expect(casesIn('write-behind', 'passed').length).toBeGreaterThan(25);
   });
 
+  it('fails an adapter whose ordered lanes store calls out of order, in the lane order case only', () => {
+    expect(casesIn('lane-reordering', 'failed')).toEqual([LANE_CASES[0]]);
+    expect(casesIn('lane-reordering', 'skipped')).toEqual(REFUSED_CASES);
+    expect(casesIn('lane-reordering', 'passed').length).toBeGreaterThan(25);
+  });
+
   it('reports the cases of capabilities an adapter lacks as skipped, with the reason, never as passed', () => {
     const { notes } = run('bare');
     expect(casesIn('bare', 'failed')).toEqual([]);
@@ -95,8 +106,11 @@ describe('the conformance suite', () => {
       'retryLater - a retry copy outlives the adapter that stored it': Lacks.retryLater,
       'queueStats - counts ready and unacked messages and consumers': Lacks.queueStats,
       [STORED_CASE]: Lacks.queueStats,
-      [REFUSED_CASES[0] as string]: Lacks.refusedMessage,
+      // A lane case checks for the capability before it asks for a refused message.
+      [REFUSED_CASES[0] as string]: Lacks.publishLane,
       [REFUSED_CASES[1] as string]: Lacks.refusedMessage,
+      [REFUSED_CASES[2] as string]: Lacks.refusedMessage,
+      ...Object.fromEntries(LANE_CASES.map((name) => [name, Lacks.publishLane])),
       'deadLetter - the original moves unchanged to the fail queue, and never comes back to its queue':
         Lacks.deadLetter,
       'redeliveryCount - when reported, it goes up by one each time a message comes back from a consumer that went away':

@@ -15,7 +15,9 @@ import type {
   ConsumeOptions,
   DelayedRetry,
   DelayedRetryCapable,
+  OrderedPublishCapable,
   OutgoingMessage,
+  PublishLane,
   QueueStats,
   QueueStatsCapable,
   StreamAdapter,
@@ -30,6 +32,7 @@ import { MemoryBroker, MemoryDelivery } from './memory-broker.js';
 import * as failed from './memory-failed-messages.js';
 import type { MemoryBrokerOptions, MemoryQueue } from './memory-broker.js';
 import { MemoryConsumer } from './memory-consumer.js';
+import { MemoryPublishLane } from './memory-publish-lane.js';
 import type { ConsumerOwner } from './memory-consumer.js';
 
 export interface MemoryStreamAdapterOptions extends MemoryBrokerOptions {
@@ -61,6 +64,7 @@ export class MemoryStreamAdapter
     StreamAdapter,
     DelayedRetryCapable,
     QueueStatsCapable,
+    OrderedPublishCapable,
     FailedMessagesCapable,
     ConsumerOwner
 {
@@ -192,6 +196,11 @@ export class MemoryStreamAdapter
       if (i + 1 === messages.length || queues[i + 1] !== queue) queue.dispatch();
     }
     return Promise.resolve();
+  }
+
+  /** An ordered lane (memory-publish-lane.ts): calls stored in call order, even when a full queue makes one wait. */
+  publishLane(): PublishLane {
+    return new MemoryPublishLane(this);
   }
 
   retryLater(retries: readonly DelayedRetry[]): Promise<void> {

@@ -62,6 +62,7 @@ export interface ConformanceContext {
 export const Lacks = {
   retryLater: 'the adapter is not DelayedRetryCapable (no retryLater)',
   queueStats: 'the adapter is not QueueStatsCapable (no queueStats)',
+  publishLane: 'the adapter is not OrderedPublishCapable (no publishLane)',
   deadLetter: 'the consumer is not DeadLetterCapable (no deadLetter)',
   redeliveryCount: 'the adapter reports no redeliveryCount',
   refusedMessage: 'no refusedMessage in the conformance options',

@@ -2,11 +2,13 @@
  * Conformance: what overlapped batches (a node's `batchesInFlight` > 1) ask of an adapter. A node holds several
  * batches from one consumer at once, pulls the next while earlier ones are unsettled, settles them in delivery order
  * with calls that overlap (the next `ack` starts before the previous one resolved), and publishes the next batch
- * before the previous publish resolved.
+ * before the previous publish resolved: on the adapter, or on one of its ordered lanes when it is
+ * `OrderedPublishCapable`, whose calls must then keep their order.
  */
+import { isOrderedPublishCapable, MessagesRejectedError } from '@monomyth/node/adapter';
 import { expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { encoder, pullExactly, pullFor, texts } from './context.js';
+import { encoder, Lacks, pullExactly, pullFor, texts } from './context.js';
 
 export function overlapCases(ctx: ConformanceContext): void {
   it('overlap - several batches held at once up to maxUnacked; settling the oldest lets a pending pull go on', async () => {
@@ -72,5 +74,73 @@ export function overlapCases(ctx: ConformanceContext): void {
         ['0', '1', '2', '3', '4'].map((i) => `${call}.${i}`),
       );
     }
+  });
+
+  it('lane - calls made without waiting are stored in call order, each resolving once its own messages are durable', async ({
+    skip,
+  }) => {
+    const adapter = await ctx.connect();
+    if (!isOrderedPublishCapable(adapter)) return skip(Lacks.publishLane);
+    const queue = await ctx.freshQueue(adapter);
+    const lane = adapter.publishLane();
+    const calls = [0, 1, 2, 3, 4, 5].map((call) =>
+      ['0', '1', '2', '3', '4'].map((i) => ({ queue, body: encoder.encode(`${call}.${i}`) })),
+    );
+    await Promise.all(calls.map((messages) => lane.publish(messages)));
+    lane.close();
+    const reader = await ctx.connect();
+    const consumer = await reader.consume(queue, { maxUnacked: 30 });
+    expect(texts(await pullExactly(consumer, 30, ctx.deliveryTimeoutMs))).toEqual(
+      calls.flat().map((message) => new TextDecoder().decode(message.body)),
+    );
+  });
+
+  it('lane - a refused message is named in its own call, by its index there; the calls around it resolve', async ({
+    skip,
+  }) => {
+    const adapter = await ctx.connect();
+    if (!isOrderedPublishCapable(adapter)) return skip(Lacks.publishLane);
+    const refused = ctx.refusedMessage;
+    if (refused === undefined) return skip(Lacks.refusedMessage);
+    const queue = await ctx.freshQueue(adapter);
+    const lane = adapter.publishLane();
+    const text = (value: string) => ({ queue, body: encoder.encode(value) });
+    const outcomes = await Promise.allSettled([
+      lane.publish([text('a')]),
+      lane.publish([text('b'), { queue, ...refused() }, text('c')]),
+      lane.publish([text('d')]),
+    ]);
+    lane.close();
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    const error = (outcomes[1] as PromiseRejectedResult).reason as unknown;
+    expect(error).toBeInstanceOf(MessagesRejectedError);
+    expect((error as MessagesRejectedError).rejected.map((message) => message.index)).toEqual([1]);
+    const consumer = await adapter.consume(queue, { maxUnacked: 10 });
+    expect(texts(await pullExactly(consumer, 4, ctx.deliveryTimeoutMs))).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+  });
+
+  it('lane - a call after close still publishes, like the adapter', async ({ skip }) => {
+    const adapter = await ctx.connect();
+    if (!isOrderedPublishCapable(adapter)) return skip(Lacks.publishLane);
+    const queue = await ctx.freshQueue(adapter);
+    const lane = adapter.publishLane();
+    await lane.publish([{ queue, body: encoder.encode('open') }]);
+    lane.close();
+    lane.close();
+    await lane.publish([{ queue, body: encoder.encode('closed') }]);
+    const consumer = await adapter.consume(queue, { maxUnacked: 10 });
+    expect(texts(await pullExactly(consumer, 2, ctx.deliveryTimeoutMs))).toEqual([
+      'open',
+      'closed',
+    ]);
   });
 }
