@@ -54,23 +54,23 @@ async function slow(master: string): Promise<RecipeInfo> {
   return info;
 }
 
-async function publish(values: readonly string[]): Promise<void> {
+async function publish(values: readonly string[], queue = INPUT): Promise<void> {
   const channel = await amqp().createConfirmChannel();
-  await channel.checkQueue(INPUT);
+  await channel.checkQueue(queue);
   for (const value of values)
-    channel.sendToQueue(INPUT, Buffer.from(JSON.stringify(value)), { persistent: true });
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify(value)), { persistent: true });
   await channel.waitForConfirms();
   await channel.close();
 }
 
-/** Reads the output queue (acknowledged automatically) until `count` messages have come, or `timeoutMs` passed. */
-async function readOutputs(count: number, timeoutMs: number): Promise<string[]> {
+/** Reads `queue` (acknowledged automatically) until `count` messages have come, or `timeoutMs` passed. */
+async function readOutputs(count: number, timeoutMs: number, queue = OUTPUT): Promise<string[]> {
   const channel = await amqp().createChannel();
   const seen: string[] = [];
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     void channel.consume(
-      OUTPUT,
+      queue,
       (message) => {
         if (!message) return;
         seen.push(JSON.parse(message.content.toString()) as string);
@@ -226,4 +226,66 @@ describe('autoscale, with processes', () => {
       autoscale: { min: 1, max: MAX, targetBacklogPerNode: 200 },
     });
   }, 120_000);
+
+  it('a type scaled down to no node at all is scaled up again by a backlog on its source queue, and back to none', async () => {
+    const source = 'SCALE-2-to-SCALE-3';
+    const dest = 'SCALE-3-to-SCALE-4';
+    await deleteQueues(QUEUES);
+    const { master } = await processes.startMaster(LIVENESS);
+    processes.start(
+      'worker',
+      ['--master', master, '--system', SYSTEM, '--name', 'zero-a', '--drain-ms', '5000'],
+      { MONOMYTH_AMQP_URL: amqpUrl },
+    );
+    await eventually(
+      () => slow(master).catch(() => undefined),
+      (info) => info?.workers === 1,
+    );
+    // A node declares the type's queues; the policy then takes the type down to none.
+    await control(master, ['start', SLOW]);
+    await eventually(
+      () => slow(master),
+      (info) => info.running === 1,
+    );
+    await control(master, [
+      'autoscale',
+      SLOW,
+      '--min',
+      '0',
+      '--max',
+      '2',
+      '--target-backlog',
+      '200',
+      '--up-after-ms',
+      '300',
+      '--down-after-ms',
+      '500',
+    ]);
+    const none = await eventually(
+      () => slow(master),
+      (info) => info.desired === 0 && info.running === 0,
+      15_000,
+    );
+    expect(none.lastDecision).toMatchObject({ from: 1, to: 0 });
+
+    // No node reads the queue now: the worker reports its count as an idle type's, and the backlog brings nodes back.
+    const inputs = Array.from({ length: 600 }, (_, i) => String(1000 + i));
+    await publish(inputs, source);
+    const outputs = readOutputs(inputs.length, 30_000, dest);
+    const up = await eventually(
+      () => slow(master),
+      (info) => info.running >= 1,
+      15_000,
+    );
+    expect(up.lastDecision).toMatchObject({ from: 0, to: 2, placed: true });
+    expect(up.lastDecision?.backlog).toBeGreaterThan(200);
+    expect((await outputs).sort()).toEqual(
+      inputs.map((digits) => String(BigInt(digits) * 7n)).sort(),
+    );
+    await eventually(
+      () => slow(master),
+      (info) => info.desired === 0 && info.running === 0,
+      20_000,
+    );
+  }, 90_000);
 });

@@ -165,7 +165,7 @@ export class Cluster {
   }
 
   /**
-   * The backlog of every queue the workers report (the source queues of the nodes they run), from their latest
+   * The backlog of every queue the workers report (the source queues of the nodes they run, and of the types they offer), from their latest
    * heartbeats: ready and consumers from the newest report, unacked summed over workers (queue-backlog.ts).
    */
   queueBacklog(): Map<string, QueueBacklog> {

@@ -79,7 +79,8 @@ export const KIND_SPECS = {
        */
       eventLoopLagMs: Type.Optional(Millis),
       /**
-       * The counts of the source queues of the nodes it runs, read from its adapter at most once per heartbeat.
+       * The counts of the source queues of the nodes it runs and of the types it offers without a node running
+       * (at most 64 of those), read from its adapter at most once per heartbeat.
        * Optional: absent when the adapter cannot report them (not `QueueStatsCapable`), and from workers before it.
        */
       queues: Type.Optional(Type.Array(QueueStatsSchema, { maxItems: 4096 })),

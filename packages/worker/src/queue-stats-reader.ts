@@ -1,23 +1,38 @@
 /**
- * Reads the counts of the source queues of the nodes a worker runs from its adapter, for the heartbeats (the master
- * shows them as backlog and the autoscaler scales on them). Called once per heartbeat interval from the main thread,
- * never per message or per batch; a read still in flight when the next is due is not doubled (the next one is skipped),
- * so a slow broker costs at most one request per queue at a time. An adapter without the optional `QueueStatsCapable`
- * capability is never asked: heartbeats then carry no `queues`.
+ * Reads the counts of source queues from a worker's adapter, for the heartbeats (the master shows them as backlog and
+ * the autoscaler scales on them): the source queues of the nodes the worker runs, and those of the types it offers but
+ * runs no node of (idle types, at most `MAX_IDLE_QUEUES`), so that a type scaled down to no node at all still has a
+ * backlog figure and can be scaled up again. Called once per heartbeat interval from the main thread, never per message
+ * or per batch; a read still in flight when the next is due is not doubled (the next one is skipped), so a slow broker
+ * costs at most one request per queue at a time. An adapter without the optional `QueueStatsCapable` capability is
+ * never asked: heartbeats then carry no `queues`.
  */
 import type { QueueCounts } from '@monomyth/mmop';
 import { isQueueStatsCapable } from '@monomyth/node/adapter';
 import type { StreamAdapter } from '@monomyth/node';
 
+/**
+ * The most idle types' source queues a worker reads per heartbeat (the first in name order): a worker offering more
+ * types than that reports the backlog of only these while they run no node.
+ */
+export const MAX_IDLE_QUEUES = 64;
+
 export class QueueStatsReader {
   readonly #adapter: StreamAdapter;
-  /** The queues to read now: the source queues of the nodes that run (generators have none). */
-  readonly #queues: () => Iterable<string>;
+  /** The source queues of the nodes that run (generators have none). */
+  readonly #running: () => Iterable<string>;
+  /** The source queues of every type offered (those also running are read once). */
+  readonly #offered: () => Iterable<string>;
   #reading = false;
 
-  constructor(adapter: StreamAdapter, queues: () => Iterable<string>) {
+  constructor(
+    adapter: StreamAdapter,
+    running: () => Iterable<string>,
+    offered: () => Iterable<string> = () => [],
+  ) {
     this.#adapter = adapter;
-    this.#queues = queues;
+    this.#running = running;
+    this.#offered = offered;
   }
 
   /** Whether the adapter can report queue counts at all. */
@@ -35,7 +50,9 @@ export class QueueStatsReader {
     if (this.#reading || !isQueueStatsCapable(adapter)) return undefined;
     this.#reading = true;
     try {
-      const names = [...new Set(this.#queues())].sort();
+      const running = new Set(this.#running());
+      const idle = [...new Set(this.#offered())].filter((queue) => !running.has(queue)).sort();
+      const names = [...running, ...idle.slice(0, MAX_IDLE_QUEUES)].sort();
       const settled = await Promise.allSettled(names.map((queue) => adapter.queueStats(queue)));
       const counts: QueueCounts[] = [];
       settled.forEach((result, i) => {

@@ -389,10 +389,18 @@ export class Worker {
 
   /** What the heartbeats read the source queues' counts with; undefined when the adapter cannot report them. */
   #queueCounts(): (() => Promise<QueueCounts[] | undefined>) | undefined {
-    const reader = new QueueStatsReader(this.#options.adapter, () => this.#sourceQueues());
+    const offered = this.#options.system.recipes.flatMap((recipe) =>
+      typeof recipe.source === 'string' ? [recipe.source] : [],
+    );
+    const reader = new QueueStatsReader(
+      this.#options.adapter,
+      () => this.#sourceQueues(),
+      () => offered,
+    );
     return reader.capable ? () => reader.read() : undefined;
   }
 
+  /** The source queues of the nodes running here. */
   *#sourceQueues(): Iterable<string> {
     for (const node of this.#nodes.values())
       if (typeof node.recipe.source === 'string') yield node.recipe.source;

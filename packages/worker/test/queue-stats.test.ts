@@ -1,6 +1,7 @@
 /**
- * Heartbeats carry the counts of the source queues of the nodes a worker runs, read from its adapter once per
- * heartbeat interval (never per message): a raw ROUTER plays the master and reads them. A node whose transform waits on
+ * Heartbeats carry the counts of the source queues of the nodes a worker runs, and of the types it offers but runs no
+ * node of (so a type scaled to none keeps a backlog figure), read from its adapter once per heartbeat interval (never
+ * per message): a raw ROUTER plays the master and reads them. A node whose transform waits on
  * a gate holds its prefetch unacknowledged, so the counts are known exactly. An adapter without the optional
  * `queueStats` capability is never asked, and its heartbeats carry no `queues`.
  */
@@ -10,6 +11,7 @@ import { defineSystem, jsonCodec } from '@monomyth/node';
 import type { QueueStats } from '@monomyth/node/adapter';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import { Worker } from '../src/index.js';
+import { MAX_IDLE_QUEUES } from '../src/queue-stats-reader.js';
 import { cleanupsAfterEach, fakeMaster } from './helpers.js';
 import type { FakeMaster } from './helpers.js';
 
@@ -51,12 +53,13 @@ class CountingAdapter extends MemoryStreamAdapter {
 async function startHolding(
   master: FakeMaster,
   adapter: MemoryStreamAdapter,
+  system = holding,
 ): Promise<{ worker: Worker; identity: Buffer }> {
   await adapter.open();
   const worker = new Worker({
     adapter,
     master: master.endpoint,
-    system: holding,
+    system,
     registerRetryMs: 100,
   });
   defer(async () => {
@@ -144,5 +147,42 @@ describe('worker - queue counts in heartbeats', () => {
     );
     const more = await heartbeatUntil(master, () => true);
     for (const heartbeat of [...seen, ...more]) expect(heartbeat.queues).toBeUndefined();
+  });
+
+  it('queue counts - the source queues of offered types with no node here are reported too, the first 64 by name', async () => {
+    held = gate();
+    const master = await fakeMaster(defer);
+    const broker = new MemoryBroker();
+    const adapter = new MemoryStreamAdapter({ broker });
+    const idle = Array.from(
+      { length: MAX_IDLE_QUEUES + 5 },
+      (_, i) => `IDLE-${String(i).padStart(2, '0')}`,
+    );
+    const system = defineSystem({
+      name: 'offering',
+      nodes: [
+        holding.definition('HOLD'),
+        ...idle.map((name) => ({ name, transform: (n: number) => n })),
+      ],
+    });
+    const sources = idle.map((name) => system.recipe(name).source as string).sort();
+    await startHolding(master, adapter, system);
+    await publish(broker, 'START-to-HOLD', 15);
+    for (const queue of sources) await publish(broker, queue, queue === sources[3] ? 7 : 0);
+
+    const expected = [
+      ...sources.slice(0, MAX_IDLE_QUEUES).map((queue) => ({
+        queue,
+        ready: queue === sources[3] ? 7 : 0,
+        unacked: 0,
+        consumers: 0,
+      })),
+      { queue: 'START-to-HOLD', ready: 5, unacked: 10, consumers: 1 },
+    ].sort((a, b) => (a.queue < b.queue ? -1 : 1));
+    const seen = await heartbeatUntil(
+      master,
+      (heartbeat) => JSON.stringify(heartbeat.queues) === JSON.stringify(expected),
+    );
+    expect(seen.at(-1)?.queues).toEqual(expected);
   });
 });
