@@ -71,7 +71,9 @@ for (let i = 0; i < inputs.length; i += 500) {
       .map((input) => ({ queue: INPUT_QUEUE, body: jsonCodec.encode(input) })),
   );
 }
-say(`input      ${inputs.length} random base-36 strings on ${INPUT_QUEUE}\n`);
+say(
+  `input      ${inputs.length} random base-36 strings on ${INPUT_QUEUE} in ${Math.round(performance.now() - started)} ms\n`,
+);
 
 const outputs: string[] = [];
 const consumer = await io.consume(OUTPUT_QUEUE, { maxUnacked: 1000 });
