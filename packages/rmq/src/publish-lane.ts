@@ -10,7 +10,7 @@
  * channel (publisher.ts) goes when it can, possibly behind later calls.
  */
 import type { OutgoingMessage, PublishLane } from '@monomyth/node/adapter';
-import type { PooledChannel } from './publisher.js';
+import type { PooledChannel } from './pooled-channel.js';
 
 /** One call on a lane: its place in the write order. */
 export class LaneCall {
