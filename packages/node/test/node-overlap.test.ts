@@ -35,6 +35,25 @@ const KINDS = [
 const times10 = (v: number): number => v * 10;
 
 /**
+ * Confirms publish 1 and, once `firstSettled`, fails publish 2: the node fails with a `StreamFailureError`. Then
+ * every publish still held is let go.
+ */
+async function failTheSecondPublish(
+  adapter: ConfirmingAdapter,
+  node: Node,
+  firstSettled: () => boolean,
+): Promise<void> {
+  adapter.confirm(1);
+  await until(firstSettled);
+  adapter.fail(2);
+  const error: unknown = await node.run().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(StreamFailureError);
+  expect(node.state).toBe('failed');
+  adapter.release();
+  await settleDown();
+}
+
+/**
  * Node P (batches of 2, 3 in flight) fed 1 to 6, once all three batches are in flight: the first published and
  * waiting for its confirm, the next two transformed and queued.
  */
@@ -196,14 +215,7 @@ describe('overlapped batches', () => {
 
   it('stream - a failed publish among batches in flight fails the node and loses nothing', async () => {
     const { adapter, node } = await threeBatchesInFlight();
-    adapter.confirm(1);
-    await until(() => adapter.heldCalls[0] === 2);
-    adapter.fail(2);
-    const error: unknown = await node.run().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StreamFailureError);
-    expect(node.state).toBe('failed');
-    adapter.release();
-    await settleDown();
+    await failTheSecondPublish(adapter, node, () => adapter.heldCalls[0] === 2);
     // Batch 1 was confirmed and acked; batches 2 and 3, published together, went back.
     const acked = adapter.acked();
     expect(acked).toEqual([1, 2]);
@@ -292,14 +304,7 @@ describe('overlapped batches through an ordered lane', () => {
 
   it('stream - a failed publish among lane calls fails the node and loses nothing', async () => {
     const { adapter, node } = await threeBatchesPublished();
-    adapter.confirm(1);
-    await until(() => adapter.acked().length === 2);
-    adapter.fail(2);
-    const error: unknown = await node.run().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StreamFailureError);
-    expect(node.state).toBe('failed');
-    adapter.release();
-    await settleDown();
+    await failTheSecondPublish(adapter, node, () => adapter.acked().length === 2);
     // Batch 1 was confirmed and acked; batch 2 failed and was not acked. Batch 3, its outputs confirmed after the
     // failure, may have been acked before the consumer closed (its outputs are durable) or gone back: not lost.
     const acked = adapter.acked();
