@@ -4,7 +4,7 @@
  * `multiple`) with the same prefetch, on the same broker, over one consuming and one publishing connection each.
  * Every run starts from MESSAGES on p0 and empty queues after it, and ends when MESSAGES reached p4.
  */
-import { createNode, defaultMaxUnacked, DEFAULT_BATCHES_IN_FLIGHT } from '@monomyth/node';
+import { createNode, defaultBatchesInFlight, defaultMaxUnacked } from '@monomyth/node';
 import type { RabbitMqStreamAdapter } from '@monomyth/rmq';
 import { openRawConnections, startRawStage } from './rmq-raw.js';
 import type { RawStage } from './rmq-raw.js';
@@ -15,7 +15,10 @@ export const PIPELINE_STAGES = 4;
 export const PIPELINE_NODES_PER_STAGE = 2;
 export const PIPELINE_BATCH_SIZE = 10;
 /** The nodes' default maxUnacked at batch 10: the raw stages use it as their prefetch. */
-export const PIPELINE_PREFETCH = defaultMaxUnacked(PIPELINE_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT);
+export const PIPELINE_PREFETCH = defaultMaxUnacked(
+  PIPELINE_BATCH_SIZE,
+  defaultBatchesInFlight(PIPELINE_BATCH_SIZE),
+);
 
 /** The pipeline's queues for one queue type: p0 .. p4. */
 export function pipelineQueues(prefix: string): string[] {

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench rmq`: messages per second through a one-stage pass-through node on RabbitMQ, beside hand-written amqplib
  * pass-through loops doing the same job on the same broker in the same run: consume from A, publish to B with
- * confirms, ack A once B confirmed. Same prefetch (the node's default maxUnacked: (batchesInFlight + 1) x batch size),
+ * confirms, ack A once B confirmed. Same prefetch (the node's default maxUnacked: (batchesInFlight + 1) x batch size,
+ * with the default batchesInFlight for the batch size),
  * same 100-byte persistent messages, durable queues, separate connections for consuming and publishing.
  *
  * Two loops (rmq-raw.ts), and the ratio is against the faster: `raw-each` acks each message when its confirm arrives
@@ -23,7 +24,7 @@
  * Broker: MONOMYTH_AMQP_URL if set, else a RabbitMQ of its own (started and stopped here).
  */
 import { connect } from 'amqplib';
-import { createNode, defaultMaxUnacked, DEFAULT_BATCHES_IN_FLIGHT } from '@monomyth/node';
+import { createNode, defaultBatchesInFlight, defaultMaxUnacked } from '@monomyth/node';
 import type { BatchInterceptor } from '@monomyth/node';
 import { WorkerMetrics } from '@monomyth/worker';
 import { RabbitMqStreamAdapter } from '@monomyth/rmq';
@@ -150,7 +151,7 @@ export async function runRmqBench(): Promise<Record<string, unknown>> {
     console.log(
       `one-stage pass-through on RabbitMQ (${external ? 'MONOMYTH_AMQP_URL' : 'a broker of its own'}), ` +
         `${MESSAGES} messages of ${BODY.length} B per run, ${ROUNDS} rounds (medians; the ratio is the median of ` +
-        `per-round ratios against the faster loop), prefetch ${DEFAULT_BATCHES_IN_FLIGHT + 1} x batch size; ` +
+        `per-round ratios against the faster loop), prefetch: the node's default maxUnacked for the batch size; ` +
         'cpu = CPU seconds of this process per 10,000 messages',
     );
     for (const queueType of QUEUE_TYPES) {
@@ -186,7 +187,7 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
     const move = async (contender: Contender, batchSize: number): Promise<number> => {
       const [from, to] = forward ? [a, b] : [b, a];
       forward = !forward;
-      const prefetch = defaultMaxUnacked(batchSize, DEFAULT_BATCHES_IN_FLIGHT);
+      const prefetch = defaultMaxUnacked(batchSize, defaultBatchesInFlight(batchSize));
       const run =
         contender === 'node'
           ? await runNode(adapter, from, to, batchSize)
@@ -232,7 +233,8 @@ async function benchQueueType(url: string, queueType: QueueType): Promise<Record
       const multipleCpu = median(cpu['raw-multiple']);
       const metricsCost = median(metricsCosts);
       console.log(
-        `  batch ${String(batchSize).padStart(4)}  node ${formatRate(node).padStart(9)} cpu ${round(nodeCpu)}   ` +
+        `  batch ${String(batchSize).padStart(4)} (prefetch ${defaultMaxUnacked(batchSize, defaultBatchesInFlight(batchSize))})  ` +
+          `node ${formatRate(node).padStart(9)} cpu ${round(nodeCpu)}   ` +
           `raw ack-each ${formatRate(each).padStart(9)} cpu ${round(eachCpu)}   ` +
           `raw ack-multiple ${formatRate(multiple).padStart(9)} cpu ${round(multipleCpu)}   ` +
           `ratio ${round(ratio)} (vs ack-each ${round(median(ratiosVsEach))})   ` +

@@ -25,10 +25,11 @@ const TYPES = ['TEST-NODE1', 'TEST-NODE2', 'TEST-NODE3', 'TEST-NODE4'];
 const INPUT = 'START-to-TEST-NODE1';
 const OUTPUT = 'TEST-NODE4-to-END';
 /**
- * The 4-stage example's nodes hold at most their default maxUnacked unacknowledged: (batchesInFlight, 4, + 1) x batch
- * size (10). Kept in step with @monomyth/node's DEFAULT_BATCHES_IN_FLIGHT by hand (this app does not depend on it).
+ * The 4-stage example's nodes hold at most their default maxUnacked unacknowledged: (batchesInFlight + 1) x batch
+ * size, where the default batchesInFlight at batch 10 is 13 (enough for 128 messages). Kept in step with
+ * @monomyth/node's defaultBatchesInFlight by hand (this app does not depend on it).
  */
-const MAX_UNACKED_PER_NODE = (4 + 1) * 10;
+const MAX_UNACKED_PER_NODE = (13 + 1) * 10;
 const WORKERS = 2;
 const FIRST_INPUTS = 3000;
 const LATER_INPUTS = 1000;

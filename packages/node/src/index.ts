@@ -49,6 +49,8 @@ export {
   DEFAULT_MAX_REDELIVERIES,
   DEFAULT_RETRY,
   DEFAULT_BATCHES_IN_FLIGHT,
+  MIN_DEFAULT_MESSAGES_IN_FLIGHT,
+  defaultBatchesInFlight,
   defaultMaxUnacked,
   RECIPE_LIMITS,
 } from './recipe.js';

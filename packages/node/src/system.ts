@@ -18,6 +18,7 @@ import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_BATCH_TIMEOUT_MS,
   DEFAULT_BATCHES_IN_FLIGHT,
+  defaultBatchesInFlight,
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY,
   checkTypeName,
@@ -273,7 +274,9 @@ function recipeOf(
   const type = node.name;
   const { source, dest } = chainLinks(system, node, previous, next);
   const batchSize = node.batchSize ?? DEFAULT_BATCH_SIZE;
-  const batchesInFlight = node.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT;
+  const batchesInFlight =
+    node.batchesInFlight ??
+    (typeof batchSize === 'number' ? defaultBatchesInFlight(batchSize) : DEFAULT_BATCHES_IN_FLIGHT);
   return {
     type,
     source,

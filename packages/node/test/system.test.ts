@@ -2,6 +2,7 @@ import { encode, decode } from '@monomyth/mmop';
 import { describe, expect, it } from 'vitest';
 import {
   createNode,
+  defaultBatchesInFlight,
   defaultMaxUnacked,
   defineNode,
   defineSystem,
@@ -266,6 +267,32 @@ describe('recipes and createNode', () => {
   it('defineNode - returns the definition unchanged', () => {
     const definition = { name: 'D', transform: (n: number) => n + 1 };
     expect(defineNode(definition)).toBe(definition);
+  });
+});
+
+describe('defaultBatchesInFlight', () => {
+  it('defaults - 4 batches, or enough for 128 messages at small batches, at most 64', () => {
+    expect([1, 2, 3, 10, 31, 32, 50, 1000].map(defaultBatchesInFlight)).toEqual([
+      64, 64, 43, 13, 5, 4, 4, 4,
+    ]);
+    const system = defineSystem({
+      name: 'windows',
+      nodes: [
+        { name: 'SMALL', transform: (v: unknown) => v },
+        { name: 'LARGE', batchSize: 100, transform: (v: unknown) => v },
+        { name: 'SET', batchesInFlight: 2, transform: (v: unknown) => v },
+      ],
+    });
+    expect(system.recipe('SMALL')).toMatchObject({
+      batchSize: 10,
+      batchesInFlight: 13,
+      maxUnacked: 140,
+    });
+    expect(system.recipe('LARGE')).toMatchObject({ batchesInFlight: 4, maxUnacked: 500 });
+    expect(system.recipe('SET')).toMatchObject({ batchesInFlight: 2, maxUnacked: 30 });
+    // A recipe without the field (from a master before it) gets the default for its batch size.
+    const { batchesInFlight: _, ...older } = system.recipe('SMALL');
+    expect(system.compile(older).batchesInFlight).toBe(13);
   });
 });
 

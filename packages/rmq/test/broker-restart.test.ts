@@ -6,7 +6,7 @@ import {
   createNode,
   defaultMaxUnacked,
   defineSystem,
-  DEFAULT_BATCHES_IN_FLIGHT,
+  defaultBatchesInFlight,
   jsonCodec,
 } from '@monomyth/node';
 import type { Node } from '@monomyth/node';
@@ -63,7 +63,7 @@ describe('rabbitmq connection loss', () => {
     async () => {
       const MESSAGES = 10_000;
       const BATCH = 100;
-      const MAX_UNACKED = defaultMaxUnacked(BATCH, DEFAULT_BATCHES_IN_FLIGHT); // the node's default
+      const MAX_UNACKED = defaultMaxUnacked(BATCH, defaultBatchesInFlight(BATCH)); // the node's default
       const READER_UNACKED = 500;
       const logLines: string[] = [];
       const adapter = await open(logLines);
