@@ -32,7 +32,7 @@ export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 /**
  * Messages a node keeps in flight at least, by default: a window smaller than that leaves a broker's confirm round
  * trip unhidden. Measured on RabbitMQ (docs/rabbitmq.md): at batch 10, 13 batches in flight (140 unacknowledged) move
- * about 1.4 to 1.9 times what 4 (50) move.
+ * about 1.2 to 1.8 times what 4 (50) move.
  */
 export const MIN_DEFAULT_MESSAGES_IN_FLIGHT = 128;
 
