@@ -8,7 +8,7 @@
  * never asked: heartbeats then carry no `queues`.
  */
 import type { QueueCounts } from '@monomyth/mmop';
-import { isQueueStatsCapable } from '@monomyth/node/adapter';
+import { UnknownQueueError, isQueueStatsCapable } from '@monomyth/node/adapter';
 import type { StreamAdapter } from '@monomyth/node';
 
 /**
@@ -16,6 +16,12 @@ import type { StreamAdapter } from '@monomyth/node';
  * types than that reports the backlog of only these while they run no node.
  */
 export const MAX_IDLE_QUEUES = 64;
+/**
+ * How many reads skip an idle type's queue found missing (not declared yet: the type never ran): on RabbitMQ, asking
+ * about a queue that does not exist is a channel error and a line in the broker's log, which would otherwise come
+ * every heartbeat for every such type.
+ */
+export const MISSING_IDLE_QUEUE_SKIPS = 30;
 
 export class QueueStatsReader {
   readonly #adapter: StreamAdapter;
@@ -24,6 +30,8 @@ export class QueueStatsReader {
   /** The source queues of every type offered (those also running are read once). */
   readonly #offered: () => Iterable<string>;
   #reading = false;
+  /** Idle queues found missing, and how many more reads skip them. */
+  readonly #missing = new Map<string, number>();
 
   constructor(
     adapter: StreamAdapter,
@@ -51,12 +59,20 @@ export class QueueStatsReader {
     this.#reading = true;
     try {
       const running = new Set(this.#running());
-      const idle = [...new Set(this.#offered())].filter((queue) => !running.has(queue)).sort();
+      for (const queue of running) this.#missing.delete(queue);
+      const idle = [...new Set(this.#offered())]
+        .filter((queue) => !running.has(queue) && !this.#skipMissing(queue))
+        .sort();
       const names = [...running, ...idle.slice(0, MAX_IDLE_QUEUES)].sort();
       const settled = await Promise.allSettled(names.map((queue) => adapter.queueStats(queue)));
       const counts: QueueCounts[] = [];
       settled.forEach((result, i) => {
-        if (result.status !== 'fulfilled') return;
+        if (result.status !== 'fulfilled') {
+          const queue = names[i] as string;
+          if (result.reason instanceof UnknownQueueError && !running.has(queue))
+            this.#missing.set(queue, MISSING_IDLE_QUEUE_SKIPS);
+          return;
+        }
         const { ready, unacked, consumers } = result.value;
         counts.push({ queue: names[i] as string, ready, unacked, consumers });
       });
@@ -64,5 +80,14 @@ export class QueueStatsReader {
     } finally {
       this.#reading = false;
     }
+  }
+
+  /** True while `queue`, found missing, is skipped; counts the skip. */
+  #skipMissing(queue: string): boolean {
+    const skips = this.#missing.get(queue);
+    if (skips === undefined) return false;
+    if (skips <= 1) this.#missing.delete(queue);
+    else this.#missing.set(queue, skips - 1);
+    return true;
   }
 }

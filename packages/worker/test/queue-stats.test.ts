@@ -185,4 +185,32 @@ describe('worker - queue counts in heartbeats', () => {
     );
     expect(seen.at(-1)?.queues).toEqual(expected);
   });
+
+  it('queue counts - an offered type whose queue does not exist yet is not asked about every heartbeat', async () => {
+    held = gate();
+    const master = await fakeMaster(defer);
+    const broker = new MemoryBroker();
+    const asked: string[] = [];
+    const adapter = new (class extends MemoryStreamAdapter {
+      override queueStats(queue: string): Promise<QueueStats> {
+        asked.push(queue);
+        return super.queueStats(queue);
+      }
+    })({ broker });
+    const system = defineSystem({
+      name: 'never-started',
+      nodes: [holding.definition('HOLD'), { name: 'LATER', transform: (n: number) => n }],
+    });
+    const later = system.recipe('LATER').source as string;
+    await startHolding(master, adapter, system);
+    await publish(broker, 'START-to-HOLD', 15);
+    // Five heartbeats with the running node's counts: the missing queue was asked about once.
+    await heartbeatUntil(master, (heartbeat) => heartbeat.queues?.[0]?.unacked === 10);
+    const seen = await heartbeatUntil(
+      master,
+      () => asked.filter((q) => q === 'START-to-HOLD').length >= 5,
+    );
+    expect(seen.at(-1)?.queues?.map((counts) => counts.queue)).toEqual(['START-to-HOLD']);
+    expect(asked.filter((queue) => queue === later)).toHaveLength(1);
+  });
 });
