@@ -27,20 +27,23 @@ export class QueueStatsReader {
   readonly #adapter: StreamAdapter;
   /** The source queues of the nodes that run (generators have none). */
   readonly #running: () => Iterable<string>;
-  /** The source queues of every type offered (those also running are read once). */
-  readonly #offered: () => Iterable<string>;
+  /** The source queues of every type offered, once each, by name (those also running are read once). */
+  readonly #offered: readonly string[];
   #reading = false;
   /** Idle queues found missing, and how many more reads skip them. */
   readonly #missing = new Map<string, number>();
 
+  /** `offered`: the recipes of the types the worker offers; their source queues are fixed, so they are listed once. */
   constructor(
     adapter: StreamAdapter,
     running: () => Iterable<string>,
-    offered: () => Iterable<string> = () => [],
+    offered: readonly { readonly source: string | null }[] = [],
   ) {
     this.#adapter = adapter;
     this.#running = running;
-    this.#offered = offered;
+    this.#offered = [
+      ...new Set(offered.flatMap(({ source }) => (source === null ? [] : [source]))),
+    ].sort();
   }
 
   /** Whether the adapter can report queue counts at all. */
@@ -60,9 +63,9 @@ export class QueueStatsReader {
     try {
       const running = new Set(this.#running());
       for (const queue of running) this.#missing.delete(queue);
-      const idle = [...new Set(this.#offered())]
-        .filter((queue) => !running.has(queue) && !this.#skipMissing(queue))
-        .sort();
+      const idle = this.#offered.filter(
+        (queue) => !running.has(queue) && !this.#skipMissing(queue),
+      );
       const names = [...running, ...idle.slice(0, MAX_IDLE_QUEUES)].sort();
       const settled = await Promise.allSettled(names.map((queue) => adapter.queueStats(queue)));
       const counts: QueueCounts[] = [];

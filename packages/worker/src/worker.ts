@@ -389,14 +389,8 @@ export class Worker {
 
   /** What the heartbeats read the source queues' counts with; undefined when the adapter cannot report them. */
   #queueCounts(): (() => Promise<QueueCounts[] | undefined>) | undefined {
-    const offered = this.#options.system.recipes.flatMap((recipe) =>
-      typeof recipe.source === 'string' ? [recipe.source] : [],
-    );
-    const reader = new QueueStatsReader(
-      this.#options.adapter,
-      () => this.#sourceQueues(),
-      () => offered,
-    );
+    const { adapter, system } = this.#options;
+    const reader = new QueueStatsReader(adapter, () => this.#sourceQueues(), system.recipes);
     return reader.capable ? () => reader.read() : undefined;
   }
 
