@@ -67,6 +67,12 @@ async function threeBatchesInFlight(): Promise<{ adapter: ConfirmingAdapter; nod
   return { adapter, node };
 }
 
+/** Three batches in flight: published one call at a time, or each on the node's lane. */
+const THREE_BATCHES = [
+  ['one call at a time', threeBatchesInFlight],
+  ['through a lane', threeBatchesPublished],
+] as const;
+
 describe('overlapped batches', () => {
   it('overlap - while a publish waits for its confirms the next batches are transformed; acks follow confirms, in delivery order', async () => {
     const { adapter, node } = await threeBatchesInFlight();
@@ -131,32 +137,43 @@ describe('overlapped batches', () => {
     },
   );
 
-  it('drain - every batch in flight finishes and settles before the node stops', async () => {
-    const { adapter, node } = await threeBatchesInFlight();
-    let drained = false;
-    const drain = node.drain(10_000).then(() => (drained = true));
-    await settleDown();
-    expect(drained).toBe(false);
-    expect(node.state).toBe('draining');
-    adapter.release();
-    await drain;
-    expect(node.state).toBe('stopped');
-    expect(adapter.acked()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await memory.queueStats('START-to-P')).toEqual({ ready: 0, unacked: 0, consumers: 0 });
-    expect(await takeValues(memory, 'P-to-END', 6)).toEqual([10, 20, 30, 40, 50, 60]);
-    expect(node.stats()).toMatchObject({ processed: 6, batches: 3 });
-  });
+  it.each(THREE_BATCHES)(
+    'drain - every batch in flight finishes and settles before the node stops, then the lane closes (%s)',
+    async (_, threeBatches) => {
+      const { adapter, node } = await threeBatches();
+      const lane = adapter instanceof LaneConfirmingAdapter ? adapter : undefined;
+      let drained = false;
+      const drain = node.drain(10_000).then(() => (drained = true));
+      await settleDown();
+      expect(drained).toBe(false);
+      expect(node.state).toBe('draining');
+      if (lane) expect(lane.lanesClosed).toBe(0);
+      adapter.release();
+      await drain;
+      expect(node.state).toBe('stopped');
+      expect(adapter.acked()).toEqual([1, 2, 3, 4, 5, 6]);
+      if (lane) expect(lane.lanesClosed).toBe(1);
+      expect(await memory.queueStats('START-to-P')).toEqual({ ready: 0, unacked: 0, consumers: 0 });
+      expect(await takeValues(memory, 'P-to-END', 6)).toEqual([10, 20, 30, 40, 50, 60]);
+      expect(node.stats()).toMatchObject({ processed: 6, batches: 3 });
+    },
+  );
 
-  it('stop - every batch in flight is abandoned: nothing acked, all redelivered', async () => {
-    const { adapter, node } = await threeBatchesInFlight();
-    await node.stop();
-    expect(node.state).toBe('stopped');
-    expect(await memory.queueStats('START-to-P')).toEqual({ ready: 6, unacked: 0, consumers: 0 });
-    adapter.release();
-    await settleDown();
-    expect(adapter.acked()).toEqual([]);
-    expect(node.stats()).toMatchObject({ processed: 0, batches: 0, inFlight: 0 });
-  });
+  it.each(THREE_BATCHES)(
+    'stop - every batch in flight is abandoned: nothing acked, all redelivered, the lane closed (%s)',
+    async (_, threeBatches) => {
+      const { adapter, node } = await threeBatches();
+      await node.stop();
+      expect(node.state).toBe('stopped');
+      expect(await memory.queueStats('START-to-P')).toEqual({ ready: 6, unacked: 0, consumers: 0 });
+      adapter.release();
+      await settleDown();
+      expect(adapter.acked()).toEqual([]);
+      expect(node.stats()).toMatchObject({ processed: 0, batches: 0, inFlight: 0 });
+      // The abandoned batches end once their publishes do; then the loop ends and closes its lane.
+      if (adapter instanceof LaneConfirmingAdapter) await until(() => adapter.lanesClosed === 1);
+    },
+  );
 
   it('maxUnacked - bounds the batches in flight below batchesInFlight', async () => {
     const adapter = await setup();
@@ -272,34 +289,6 @@ describe('overlapped batches through an ordered lane', () => {
     expect(adapter.maxHeld).toBe(3);
     expect(await takeValues(memory, 'P-to-END', 6)).toEqual([10, 20, 30, 40, 50, 60]);
     expect(node.stats()).toMatchObject({ processed: 6, batches: 3, published: 6, inFlight: 0 });
-  });
-
-  it('drain - every batch in flight finishes and settles; the lane is closed after them', async () => {
-    const { adapter, node } = await threeBatchesPublished();
-    let drained = false;
-    const drain = node.drain(10_000).then(() => (drained = true));
-    await settleDown();
-    expect(drained).toBe(false);
-    expect(adapter.lanesClosed).toBe(0);
-    adapter.release();
-    await drain;
-    expect(node.state).toBe('stopped');
-    expect(adapter.acked()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(adapter.lanesClosed).toBe(1);
-    expect(await memory.queueStats('START-to-P')).toEqual({ ready: 0, unacked: 0, consumers: 0 });
-    expect(await takeValues(memory, 'P-to-END', 6)).toEqual([10, 20, 30, 40, 50, 60]);
-  });
-
-  it('stop - every batch in flight is abandoned: nothing acked, all redelivered, the lane closed', async () => {
-    const { adapter, node } = await threeBatchesPublished();
-    await node.stop();
-    expect(node.state).toBe('stopped');
-    expect(await memory.queueStats('START-to-P')).toEqual({ ready: 6, unacked: 0, consumers: 0 });
-    adapter.release();
-    await settleDown();
-    expect(adapter.acked()).toEqual([]);
-    // The abandoned batches end once their publishes do; then the loop ends and closes its lane.
-    await until(() => adapter.lanesClosed === 1);
   });
 
   it('stream - a failed publish among lane calls fails the node and loses nothing', async () => {
