@@ -105,6 +105,7 @@ export class Cluster {
     worker.capacity = ready.capacity;
     worker.lastSeenAt = now;
     worker.registeredAt = now;
+    worker.lastHeartbeat = undefined;
     const stalled = this.#stalledWhenRemoved.get(worker.id);
     this.#stalledWhenRemoved.delete(worker.id);
     // Registering says nothing of its event loop: a known worker keeps its lag; one removed while stalled is assumed
@@ -203,6 +204,8 @@ export class Cluster {
   }
 
   nodeStarted(worker: WorkerRecord, type: string, nodeName: string, now: number): void {
+    // The master's list now differs from what the worker last said: its next heartbeat is taken in in full.
+    worker.lastHeartbeat = undefined;
     const known = worker.nodes.get(nodeName);
     worker.nodes.set(nodeName, {
       name: nodeName,
@@ -219,6 +222,7 @@ export class Cluster {
   }
 
   nodeGone(worker: WorkerRecord, nodeName: string): string | undefined {
+    worker.lastHeartbeat = undefined;
     const node = worker.nodes.get(nodeName);
     worker.nodes.delete(nodeName);
     worker.stopping.delete(nodeName);

@@ -44,19 +44,33 @@ export function createFrameIntake(
   };
 }
 
+/** Handles a decoded message; `body` is its body frame as received. */
 export type Dispatch = (
   identity: Buffer,
   message: MmopMessage,
   peer: PeerRoles | undefined,
+  body: Buffer,
 ) => void;
 
-/** Lets one received frame set through the gate, decodes it and dispatches it; what fails is answered or dropped. */
-export function takeFrames(intake: FrameIntake, frames: Buffer[], dispatch: Dispatch): void {
+/** Answers a frame set without decoding it when it can (repeated-heartbeat.ts); returns whether it did. */
+export type Shortcut = (frames: readonly Buffer[], peer: PeerRoles | undefined) => boolean;
+
+/**
+ * Lets one received frame set through the gate, answers it at once if `shortcut` can, else decodes and dispatches it;
+ * what fails is answered or dropped.
+ */
+export function takeFrames(
+  intake: FrameIntake,
+  frames: Buffer[],
+  dispatch: Dispatch,
+  shortcut: Shortcut,
+): void {
   const { gate, replies, stats } = intake;
   stats.framesReceived += 1;
   // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
   const peer = gate?.sender(frames);
   if (gate && !peer) return;
+  if (shortcut(frames, peer)) return;
   let identity: Buffer;
   let message: MmopMessage;
   try {
@@ -70,7 +84,7 @@ export function takeFrames(intake: FrameIntake, frames: Buffer[], dispatch: Disp
   }
   if (peer && !gate?.allows(identity, peer, message.kind)) return;
   try {
-    dispatch(identity, message, peer);
+    dispatch(identity, message, peer, frames[frames.length - 1] as Buffer);
   } catch (error) {
     const requestId = 'requestId' in message ? message.requestId : undefined;
     replies.internalError(identity, requestId, error, { kind: message.kind });

@@ -34,12 +34,14 @@ import { openMasterSocket } from './master-socket.js';
 import { createMasterParts } from './master-parts.js';
 import type { MasterParts } from './master-parts.js';
 import { Replies } from './replies.js';
+import { repeatedHeartbeat } from './repeated-heartbeat.js';
 import { readDesiredState } from './desired-state.js';
 import type { DesiredState } from './desired-state.js';
 import { pong, recipeInfoAnswer, workerInfoAnswer } from './info-requests.js';
 import {
   onFailQueueAnswer,
   onHeartbeat,
+  onRepeatedHeartbeat,
   onNodeExited,
   onReady,
   onWorkerAnswer,
@@ -236,8 +238,12 @@ export class Master {
 
   async #receive(): Promise<void> {
     const dispatch = this.#dispatch.bind(this);
+    const shortcut = this.#answerRepeated.bind(this);
     try {
-      for await (const frames of this.#router) takeFrames(this.#intake, frames, dispatch);
+      // receive() itself rather than the socket's async iterator: one promise less per message. Once the socket is
+      // closed, the pending receive() rejects and the check below tells a close from a failure.
+      const router = this.#router;
+      while (!router.closed) takeFrames(this.#intake, await router.receive(), dispatch, shortcut);
     } catch (error) {
       if (this.#life.is('running')) {
         this.#life.to('failed', { err: error });
@@ -248,14 +254,27 @@ export class Master {
     }
   }
 
-  #dispatch(identity: Buffer, message: MmopMessage, peer: PeerRoles | undefined): void {
+  /** A heartbeat that repeats its worker's last one is answered without decoding it (repeated-heartbeat.ts). */
+  #answerRepeated(frames: readonly Buffer[], peer: PeerRoles | undefined): boolean {
+    const worker = repeatedHeartbeat(frames, peer, this.#cluster);
+    if (worker === undefined) return false;
+    onRepeatedHeartbeat(this.#parts, worker);
+    return true;
+  }
+
+  #dispatch(
+    identity: Buffer,
+    message: MmopMessage,
+    peer: PeerRoles | undefined,
+    body: Buffer,
+  ): void {
     const parts = this.#parts;
     const { context, replies, scaling } = parts;
     switch (message.kind) {
       case 'READY':
         return onReady(parts, identity, message, peer);
       case 'HEARTBEAT':
-        return onHeartbeat(parts, identity, message);
+        return onHeartbeat(parts, identity, message, body);
       case 'START-NODE-SUCCESS':
       case 'START-NODE-FAILURE':
       case 'STOP-NODE-SUCCESS':

@@ -13,7 +13,9 @@ import { nodeExited } from './node-exits.js';
 import { nodesBreach, readyBreach } from './peer-limits.js';
 import type { LimitBreach } from './peer-limits.js';
 import type { PeerRoles } from './security.js';
+import { rememberHeartbeat } from './repeated-heartbeat.js';
 import { lateStartSucceeded } from './surplus.js';
+import type { WorkerRecord } from './worker-record.js';
 
 /** A message over a limit (peer-limits.ts): ERROR to its sender, a log line at a bounded rate, nothing kept. */
 export function refuse(
@@ -57,11 +59,15 @@ export function onReady(
   });
 }
 
-/** HEARTBEAT: the worker's nodes, lag and queues are taken in and acknowledged; an unknown sender must send READY. */
+/**
+ * HEARTBEAT: the worker's nodes, lag and queues are taken in and acknowledged; an unknown sender must send READY.
+ * `body`, the frame it was decoded from, is kept so that a heartbeat repeating it need not be decoded.
+ */
 export function onHeartbeat(
   parts: MasterParts,
   identity: Buffer,
   heartbeat: MessageOf<'HEARTBEAT'>,
+  body: Buffer,
 ): void {
   const { context, replies } = parts;
   const worker = context.cluster.workerByIdentity(identity);
@@ -81,7 +87,20 @@ export function onHeartbeat(
   noteHeartbeat(context, worker, heartbeat);
   worker.noteQueues(heartbeat.queues, context.now());
   parts.stats.heartbeat(worker.id, heartbeat.nodes);
+  rememberHeartbeat(worker, body, heartbeat.queues !== undefined);
   replies.replyUnchanging(identity, parts.heartbeatAck);
+}
+
+/**
+ * A HEARTBEAT whose body is the last one's, byte for byte (repeated-heartbeat.ts): what the full path would change is
+ * changed (the worker heard from now, its queue counts read again now) and it is acknowledged.
+ */
+export function onRepeatedHeartbeat(parts: MasterParts, worker: WorkerRecord): void {
+  const now = parts.context.now();
+  worker.lastSeenAt = now;
+  if (worker.lastHeartbeat?.carriesQueues) worker.queueReport = { ...worker.queueReport, at: now };
+  parts.stats.heardAgain(worker.id);
+  parts.replies.replyUnchanging(worker.identity, parts.heartbeatAck);
 }
 
 /** A worker's answer to START-NODE or STOP-NODE settles the request waiting on it, if one still does. */

@@ -5,6 +5,7 @@
  */
 import type { NodeStatus, QueueCounts, Recipe } from '@monomyth/mmop';
 import type { QueueReport } from './queue-backlog.js';
+import type { RememberedHeartbeat } from './repeated-heartbeat.js';
 
 export type WorkerState = 'active' | 'draining';
 
@@ -50,6 +51,11 @@ export class WorkerRecord {
   readonly stopping = new Set<string>();
   /** When a node was last assigned here: the scheduler's last tie-break prefers the longest idle. */
   lastAssignedAt = 0;
+  /**
+   * The body of the last heartbeat taken in, so that one repeating it need not be decoded (repeated-heartbeat.ts);
+   * undefined until one is, and again whenever the master changes its list of the worker's nodes itself.
+   */
+  lastHeartbeat: RememberedHeartbeat | undefined = undefined;
 
   constructor(
     id: string,

@@ -111,6 +111,15 @@ export class MasterMetrics {
         this.inc(stats.framesMalformed);
       },
     });
+    new Counter({
+      name: `${p}mmop_heartbeats_repeated_total`,
+      help: "HEARTBEATs that repeated their worker's last one byte for byte (idle workers), answered without decoding.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(stats.heartbeatsRepeated);
+      },
+    });
     new Gauge({
       name: `${p}workers_online`,
       help: 'Workers registered now, by state (active, draining, stalled).',

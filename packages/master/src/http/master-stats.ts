@@ -63,6 +63,8 @@ export class MasterStats {
   framesReceived = 0;
   /** Frame sets that did not decode as MMOP/1. */
   framesMalformed = 0;
+  /** HEARTBEATs that repeated their worker's last one byte for byte, answered without decoding them. */
+  heartbeatsRepeated = 0;
   readonly workerLosses: Record<LossReason, number> = { silent: 0, stalled: 0 };
 
   /** The totals of every type seen so far. */
@@ -130,6 +132,13 @@ export class MasterStats {
       const names = new Set(nodes.map((status) => status.name));
       for (const name of seen.keys()) if (!names.has(name)) seen.delete(name);
     }
+  }
+
+  /** A heartbeat that repeated the worker's last one: nothing to add, but the worker counts as heard from now. */
+  heardAgain(workerId: string): void {
+    this.heartbeatsRepeated += 1;
+    const worker = this.#lastSeen.get(workerId);
+    if (worker !== undefined) worker.heardAt = ++this.#heartbeats;
   }
 
   /** Keeps the MAX_REMEMBERED_WORKERS workers heard from most recently. */
