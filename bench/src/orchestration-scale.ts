@@ -1,8 +1,9 @@
 /**
  * The scale scenario of `pnpm bench orchestration`: a real monomyth-master process and 10,000 simulated workers
  * (sim-fleet.ts) in a few processes of their own, each worker with 8 running nodes of 1,000 types in all, heartbeating
- * every second. Measured: the master's CPU share and resident memory over ten seconds of steady heartbeats,
- * heartbeat-to-ack latency, the time to place 10,000 nodes with one start request, the time to detect 1,000 workers
+ * every second. Measured: the master's CPU share and resident memory over ten seconds of steady heartbeats from idle
+ * nodes (each worker repeating its last heartbeat), then over ten seconds of busy ones (new counters in every
+ * heartbeat), heartbeat-to-ack latency in both, the time to place 10,000 nodes with one start request, the time to detect 1,000 workers
  * lost at once and to place their nodes again, and how long `monomyth workers --json` takes.
  *
  * MONOMYTH_BENCH_CPU_PROF=<dir> runs the master under `node --cpu-prof` and leaves its profile there;
@@ -42,6 +43,10 @@ export interface ScaleFigures {
   heartbeatP50Ms: number;
   heartbeatP99Ms: number;
   heartbeatsPerSec: number;
+  /** The same three with every heartbeat reporting new counters (busy nodes). */
+  busyCpuPercent: number;
+  busyHeartbeatP50Ms: number;
+  busyHeartbeatP99Ms: number;
   placeNodesMs: number;
   nodesPlaced: number;
   lost: number;
@@ -203,18 +208,13 @@ export async function scaleScenario(
       `  ${registered} of ${options.workers} workers registered after ${Math.round(registerMs)} ms`,
     );
 
-    // Steady heartbeats: settle, then measure the master's CPU and the acks' latency.
+    // Steady heartbeats: settle, then measure the master's CPU and the acks' latency; idle nodes, then busy ones.
     await sleep(3000);
-    for (const fleet of fleets) fleet.tell({ cmd: 'measure', on: true });
-    const before = processUsage(master.pid!);
-    const begin = performance.now();
-    await sleep(10_000);
-    const seconds = (performance.now() - begin) / 1000;
-    const after = processUsage(master.pid!);
-    for (const fleet of fleets) fleet.tell({ cmd: 'measure', on: false });
-    const latencies = (await Promise.all(fleets.map((fleet) => fleet.report())))
-      .flatMap((report) => report.latencies)
-      .sort((a, b) => a - b);
+    const idle = await steadyWindow(master.pid!, fleets);
+    for (const fleet of fleets) fleet.tell({ cmd: 'busy', on: true });
+    await sleep(2000);
+    const busy = await steadyWindow(master.pid!, fleets);
+    for (const fleet of fleets) fleet.tell({ cmd: 'busy', on: false });
 
     // One start request for 10,000 nodes of the type every worker offers.
     for (const fleet of fleets) fleet.tell({ cmd: 'reset-starts' });
@@ -272,12 +272,15 @@ export async function scaleScenario(
       workers: options.workers,
       registered,
       registerMs,
-      cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
-      rssMiB: after.rssBytes / 1024 / 1024,
+      cpuPercent: idle.cpuPercent,
+      rssMiB: idle.rssBytes / 1024 / 1024,
       peakRssMiB: end.peakBytes / 1024 / 1024,
-      heartbeatP50Ms: percentile(latencies, 0.5),
-      heartbeatP99Ms: percentile(latencies, 0.99),
-      heartbeatsPerSec: latencies.length / seconds,
+      heartbeatP50Ms: percentile(idle.latencies, 0.5),
+      heartbeatP99Ms: percentile(idle.latencies, 0.99),
+      heartbeatsPerSec: idle.latencies.length / idle.seconds,
+      busyCpuPercent: busy.cpuPercent,
+      busyHeartbeatP50Ms: percentile(busy.latencies, 0.5),
+      busyHeartbeatP99Ms: percentile(busy.latencies, 0.99),
       placeNodesMs,
       nodesPlaced: placed.started.length,
       lost,
@@ -304,12 +307,36 @@ export async function scaleScenario(
   }
 }
 
+/** Ten seconds of heartbeats: the master's CPU share and resident size, and every heartbeat's time to its ack. */
+async function steadyWindow(
+  pid: number,
+  fleets: readonly FleetProcess[],
+): Promise<{ cpuPercent: number; rssBytes: number; latencies: number[]; seconds: number }> {
+  for (const fleet of fleets) fleet.tell({ cmd: 'measure', on: true });
+  const before = processUsage(pid);
+  const begin = performance.now();
+  await sleep(10_000);
+  const seconds = (performance.now() - begin) / 1000;
+  const after = processUsage(pid);
+  for (const fleet of fleets) fleet.tell({ cmd: 'measure', on: false });
+  const latencies = (await Promise.all(fleets.map((fleet) => fleet.report())))
+    .flatMap((report) => report.latencies)
+    .sort((a, b) => a - b);
+  return {
+    cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
+    rssBytes: after.rssBytes,
+    latencies,
+    seconds,
+  };
+}
+
 export function describeScale(figures: ScaleFigures): string[] {
   const ms = (value: number): string => `${Math.round(value)} ms`;
   return [
     `master with ${figures.workers} simulated workers x 8 nodes heartbeating every second (${figures.registered} registered):`,
     `  ${figures.cpuPercent.toFixed(1)}% of a core, ${figures.rssMiB.toFixed(0)} MiB resident (peak ${figures.peakRssMiB.toFixed(0)} MiB), ${Math.round(figures.heartbeatsPerSec)} heartbeats/s acked`,
-    `  heartbeat to ack: p50 ${figures.heartbeatP50Ms.toFixed(1)} ms, p99 ${figures.heartbeatP99Ms.toFixed(1)} ms`,
+    `  heartbeat to ack: p50 ${figures.heartbeatP50Ms.toFixed(1)} ms, p99 ${figures.heartbeatP99Ms.toFixed(1)} ms (idle nodes: every heartbeat repeats the last)`,
+    `  busy nodes (new counters in every heartbeat): ${figures.busyCpuPercent.toFixed(1)}% of a core, heartbeat to ack p50 ${figures.busyHeartbeatP50Ms.toFixed(1)} ms, p99 ${figures.busyHeartbeatP99Ms.toFixed(1)} ms`,
     `  start PLACE -n ${figures.nodesPlaced}: ${ms(figures.placeNodesMs)}`,
     `  monomyth workers --json: ${ms(figures.workersJsonMs)}; workers --type T7 --limit 20: ${ms(figures.workersTypeLimitMs)}`,
     `  ${figures.lost} workers lost at once: detected after ${ms(figures.detectLossMs)} (liveness window ${figures.livenessWindowMs} ms), ${figures.replaced} nodes placed again after ${ms(figures.replaceLossMs)}`,

@@ -405,6 +405,8 @@ async function scale10k(): Promise<Record<string, unknown>> {
       peakRssMiB: round(figures.peakRssMiB, 1),
       heartbeatP50Ms: round(figures.heartbeatP50Ms, 1),
       heartbeatP99Ms: round(figures.heartbeatP99Ms, 1),
+      busyCpuPercent: round(figures.busyCpuPercent, 1),
+      busyHeartbeatP99Ms: round(figures.busyHeartbeatP99Ms, 1),
       placeNodesMs: Math.round(figures.placeNodesMs),
       detectLossMs: Math.round(figures.detectLossMs),
       replaceLossMs: Math.round(figures.replaceLossMs),

@@ -58,6 +58,8 @@ export class SimulatedFleet {
   /** Heartbeats due and not yet sent (a fraction carries over to the next tick). */
   #due = 0;
   #measuring = false;
+  /** Whether every heartbeat reports new counters (busy nodes) rather than the last ones (idle nodes). */
+  #busy = false;
   #registered = 0;
   #onRegistered: (() => void) | undefined;
   /** Heartbeat-to-ack latencies (ms) recorded while measuring. */
@@ -136,6 +138,14 @@ export class SimulatedFleet {
     this.#measuring = on;
   }
 
+  /**
+   * Busy nodes (`true`): from now on every heartbeat reports higher counters, as nodes moving messages do, so no two of
+   * a worker's heartbeats are alike. Idle nodes (`false`, the default): each worker repeats its last heartbeat.
+   */
+  busy(on: boolean): void {
+    this.#busy = on;
+  }
+
   resetStarts(): void {
     this.startsReceived = 0;
     this.lastStartAt = 0;
@@ -179,9 +189,9 @@ export class SimulatedFleet {
   /**
    * Heartbeats the workers whose phase has come since the last tick: each worker once per interval, spread over it.
    * Counted from the time that passed, not the ticks, so a late timer (a busy machine) does not stretch the interval.
-   * A worker's heartbeat is encoded again only when its epoch or its node list changes (its counters stay as they
-   * were, as for idle nodes), so the fleet spends its share of the machine on the sockets, not on msgpack: the
-   * figures are the master's.
+   * An idle worker's heartbeat is encoded again only when its epoch or its node list changes (its counters stay as
+   * they were), so the fleet spends its share of the machine on the sockets, not on msgpack: the figures are the
+   * master's. A busy worker's counters move before every heartbeat, which is then encoded anew.
    */
   #tick(): void {
     const now = performance.now();
@@ -194,6 +204,10 @@ export class SimulatedFleet {
       const worker = this.#workers[this.#cursor]!;
       this.#cursor = (this.#cursor + 1) % this.#workers.length;
       if (!worker.alive || !worker.registered) continue;
+      if (this.#busy) {
+        advance(worker.nodes);
+        worker.heartbeat = undefined;
+      }
       worker.heartbeat ??= this.#codec.encode({
         kind: 'HEARTBEAT',
         masterEpoch: worker.epoch,
@@ -273,5 +287,17 @@ export class SimulatedFleet {
         return;
       default:
     }
+  }
+}
+
+/** Each of a busy worker's nodes took a batch of 10 since its last heartbeat, as a real node reports it. */
+function advance(nodes: NodeStatus[]): void {
+  for (const node of nodes) {
+    node.processed += 10;
+    node.published = (node.published ?? 0) + 10;
+    node.batches += 1;
+    node.inFlight = 10;
+    node.latencyP50Ms = 3.2;
+    node.latencyP99Ms = 12.8;
   }
 }

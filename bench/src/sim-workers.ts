@@ -9,6 +9,7 @@ import type { FleetOptions } from './sim-fleet.js';
 export type FleetCommand =
   | { readonly cmd: 'start'; readonly options: FleetOptions }
   | { readonly cmd: 'measure'; readonly on: boolean }
+  | { readonly cmd: 'busy'; readonly on: boolean }
   | { readonly cmd: 'kill'; readonly count: number }
   | { readonly cmd: 'reset-starts' }
   | { readonly cmd: 'report' }
@@ -43,6 +44,8 @@ process.on('message', (command: FleetCommand) => {
     }
     case 'measure':
       return fleet?.measure(command.on);
+    case 'busy':
+      return fleet?.busy(command.on);
     case 'kill':
       return fleet?.kill(command.count);
     case 'reset-starts':
