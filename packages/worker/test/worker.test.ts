@@ -87,6 +87,43 @@ describe('worker with a master', () => {
     expect(nodes.map((status) => status.state)).toEqual(['running', 'running']);
   });
 
+  it("worker - an idle worker's heartbeats repeat byte for byte, so the master takes them without decoding", async () => {
+    const master = await Master.create({
+      bind: 'tcp://127.0.0.1:*',
+      heartbeatIntervalMs: 100,
+      heartbeatMisses: 5,
+      http: { host: '127.0.0.1', port: 0 },
+    });
+    defer(() => master.close());
+    const repeated = async (): Promise<number> => {
+      const text = await (await fetch(`${master.httpUrl!}/metrics`)).text();
+      return Number(/^monomyth_mmop_heartbeats_repeated_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+    };
+    const broker = new MemoryBroker();
+    await startWorker(master.endpoint, doubling, broker);
+    await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    await client(master).startNode('DOUBLE', 2);
+    await publish(
+      broker,
+      'START-to-DOUBLE',
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    await collect(broker, 'DOUBLE-to-END', 50);
+    // Once the counters (and the queue counts the heartbeats carry) have settled, the heartbeats stop changing.
+    await eventually(
+      () => master.workers()[0]?.nodes ?? [],
+      (statuses) => statuses.reduce((sum, status) => sum + status.processed, 0) === 50,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = await repeated();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // About 10 heartbeats in a second: most of them repeat the one before.
+    expect((await repeated()) - before).toBeGreaterThanOrEqual(7);
+  });
+
   it('worker - a node crash-looping past its budget is reported exited and placed on another worker', async () => {
     const master = await startMaster();
     const broker = new MemoryBroker();
