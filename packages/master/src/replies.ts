@@ -1,7 +1,8 @@
 /**
  * How the master answers peers. Every message goes out through one ordered sender, so a peer reads the master's
  * messages in the order it wrote them. An answer that cannot be sent (the peer is gone, or its queue is full) is
- * logged, never thrown: nothing a peer does can fail the master. ERROR reasons are cut to MMOP's text limit.
+ * logged (ten lines per 10 s at most, then a count), never thrown: nothing a peer does can fail the master. ERROR
+ * reasons are cut to MMOP's text limit.
  */
 import type { Router } from 'zeromq';
 import {
@@ -15,6 +16,7 @@ import {
 } from '@monomyth/mmop';
 import type { MmopCodec, MmopMessage } from '@monomyth/mmop';
 import type { Logger } from './logger.js';
+import { RateLimiter } from './rate-limited.js';
 
 export class Replies {
   readonly #codec: MmopCodec;
@@ -23,6 +25,7 @@ export class Replies {
   readonly #isClosed: () => boolean;
   /** The frames of the messages sent with `replyUnchanging`, by message object. */
   readonly #encoded = new WeakMap<MmopMessage, Buffer[]>();
+  readonly #sendFailures = new RateLimiter(10, 10_000);
 
   constructor(router: Router, codec: MmopCodec, log: Logger, isClosed: () => boolean) {
     this.#codec = codec;
@@ -55,10 +58,15 @@ export class Replies {
         this.internalError(identity, requestId, error, { kind: message.kind });
         return;
       }
-      this.#log.warn(
-        { kind: message.kind, peer: describeRoutingId(identity), err: error },
-        'could not send a reply',
-      );
+      // Many peers gone at once (a host or a network lost) must not write a line each.
+      const { allowed, suppressed } = this.#sendFailures.take(Date.now());
+      if (suppressed > 0)
+        this.#log.warn({ suppressed }, 'more replies could not be sent and were not logged');
+      if (allowed)
+        this.#log.warn(
+          { kind: message.kind, peer: describeRoutingId(identity), err: error },
+          'could not send a reply',
+        );
     });
   }
 
