@@ -243,7 +243,7 @@ export class Cluster {
   /** Raises the desired count of each type READYs in the recovery window brought to at least what runs of it now. */
   #learn(): void {
     if (this.#toLearn.size === 0) return;
-    const tallies = tallyTypes(this.#workers.values());
+    const tallies = tallyTypes(this.#workers.values(), this.#offering);
     for (const type of this.#toLearn) {
       const running = tallies.get(type)?.running ?? 0;
       this.#desired.set(type, Math.max(this.#desired.get(type) ?? 0, running));
@@ -281,7 +281,7 @@ export class Cluster {
 
   /** Per type, what runs, stops, starts and offers it: one pass over every worker's nodes (type-tally.ts). */
   tally(): Map<string, TypeTally> {
-    return tallyTypes(this.#workers.values());
+    return tallyTypes(this.#workers.values(), this.#offering);
   }
 
   /**
@@ -337,7 +337,7 @@ export class Cluster {
 
   recipeInfo(): RecipeInfo[] {
     const types = new Set([...this.#catalog.keys(), ...this.#desired.keys()]);
-    const tallies = tallyTypes(this.#workers.values());
+    const tallies = tallyTypes(this.#workers.values(), this.#offering);
     const queues = this.queueBacklog();
     return [...types].sort().map((type) => {
       const tally = tallies.get(type);

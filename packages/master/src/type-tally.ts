@@ -15,7 +15,11 @@ export interface TypeTally {
   offering: number;
 }
 
-export function tallyTypes(workers: Iterable<WorkerRecord>): Map<string, TypeTally> {
+/** `offering`: the workers offering each type, as the cluster keeps them (counting them per worker cost a lookup per recipe). */
+export function tallyTypes(
+  workers: Iterable<WorkerRecord>,
+  offering: ReadonlyMap<string, ReadonlySet<WorkerRecord>>,
+): Map<string, TypeTally> {
   const tallies = new Map<string, TypeTally>();
   const of = (type: string): TypeTally => {
     let tally = tallies.get(type);
@@ -32,7 +36,7 @@ export function tallyTypes(workers: Iterable<WorkerRecord>): Map<string, TypeTal
       if (node !== undefined) of(node.type).stopping += 1;
     }
     for (const [type, count] of worker.outstanding) of(type).outstanding += count;
-    for (const type of worker.recipes.keys()) of(type).offering += 1;
   }
+  for (const [type, offeredBy] of offering) of(type).offering = offeredBy.size;
   return tallies;
 }
