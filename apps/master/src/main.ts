@@ -64,6 +64,11 @@ const program = new Command(APP)
     DEFAULT_HEARTBEAT_MISSES,
   )
   .option(
+    '--counters-interval-ms <ms>',
+    'how often heartbeats must carry new node counters and queue counts; between, an unchanged worker repeats its last heartbeat, answered without decoding (default: every heartbeat)',
+    positiveMs,
+  )
+  .option(
     '--stall-limit-ms <ms>',
     'how long a worker whose event loop is blocked (stalled) keeps its nodes before it is treated as lost',
     positiveMs,
@@ -136,6 +141,7 @@ const options = program.opts<{
   heartbeatMisses: number;
   stallLimitMs: number;
   recoveryWindowMs?: number;
+  countersIntervalMs?: number;
   startTimeoutMs: number;
   drainTimeoutMs: number;
   maxFrameBytes: number;
@@ -173,6 +179,7 @@ try {
     bind: options.bind,
     heartbeatIntervalMs: options.heartbeatMs,
     heartbeatMisses: options.heartbeatMisses,
+    countersIntervalMs: options.countersIntervalMs,
     stallLimitMs: options.stallLimitMs,
     recoveryWindowMs: options.recoveryWindowMs,
     startTimeoutMs: options.startTimeoutMs,

@@ -121,6 +121,7 @@ export function registerWorker(
       heartbeatIntervalMs: context.options.heartbeatIntervalMs,
       heartbeatMisses: context.options.heartbeatMisses,
       masterEpoch,
+      countersIntervalMs: context.options.countersIntervalMs,
     })
     .catch((error: unknown) =>
       context.log.warn({ workerId: worker.id, err: error }, 'could not send REGISTERED'),

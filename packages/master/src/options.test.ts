@@ -16,6 +16,9 @@ function refusal(options: MasterOptions): InvalidOptionError {
 describe('master options', () => {
   it('compileMasterOptions - fills the defaults from their constants', () => {
     expect(compileMasterOptions().heartbeatIntervalMs).toBe(DEFAULT_HEARTBEAT_INTERVAL_MS);
+    // Counters in every heartbeat unless asked otherwise, at whatever interval heartbeats go.
+    expect(compileMasterOptions().countersIntervalMs).toBe(DEFAULT_HEARTBEAT_INTERVAL_MS);
+    expect(compileMasterOptions({ heartbeatIntervalMs: 250 }).countersIntervalMs).toBe(250);
   });
 
   it('compileMasterOptions - a bad option is an InvalidOptionError of the master, naming the option', () => {
@@ -27,6 +30,7 @@ describe('master options', () => {
       // Node would fire a longer timer at once.
       [{ startTimeoutMs: 2 ** 31 }, 'startTimeoutMs', /to 2147483647/],
       [{ stallLimitMs: 3000 }, 'stallLimitMs', /liveness window/],
+      [{ countersIntervalMs: 500 }, 'countersIntervalMs', /at least the heartbeat interval/],
       [{ workersKeysDir: '/tmp' }, 'workersKeysDir', /CURVE on/],
     ];
     for (const [options, option, reason] of cases) {

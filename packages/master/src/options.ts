@@ -21,6 +21,14 @@ export interface MasterOptions {
   /** Heartbeats a worker may miss before it is declared lost. @default 3 */
   heartbeatMisses?: number;
   /**
+   * How often workers' heartbeats must carry new node counters and queue counts, told to them in REGISTERED. Between,
+   * a worker whose nodes changed in nothing but their counters repeats its last heartbeat, which the master answers
+   * without decoding it: at thousands of busy workers, the larger part of the master's cost. Node and state changes
+   * and the event loop's lag are reported at the next heartbeat whatever this says. The price: counters, rates and
+   * backlogs the master shows are up to this old. At least heartbeatIntervalMs. @default heartbeatIntervalMs
+   */
+  countersIntervalMs?: number;
+  /**
    * How long a worker whose heartbeats report its event loop blocked (`stalled`) keeps its nodes before it is treated
    * as lost and they are placed elsewhere. Longer than the liveness window: a stalled worker still holds its messages,
    * and placing its nodes again would process them twice. @default 300_000 (5 minutes)
@@ -102,6 +110,7 @@ export interface CompiledMasterOptions {
   readonly bind: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
+  readonly countersIntervalMs: number;
   readonly stallLimitMs: number;
   readonly recoveryWindowMs: number;
   readonly startTimeoutMs: number;
@@ -144,6 +153,7 @@ const MIN_FRAME_BYTES = 4096;
 
 type DurationOption =
   | 'heartbeatIntervalMs'
+  | 'countersIntervalMs'
   | 'stallLimitMs'
   | 'recoveryWindowMs'
   | 'startTimeoutMs'
@@ -178,6 +188,13 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     { min: 1 },
   );
   const livenessWindowMs = heartbeatIntervalMs * heartbeatMisses;
+  const countersIntervalMs = duration('countersIntervalMs', heartbeatIntervalMs);
+  if (countersIntervalMs < heartbeatIntervalMs) {
+    check.fail(
+      'countersIntervalMs',
+      `must be at least the heartbeat interval (heartbeatIntervalMs = ${heartbeatIntervalMs} ms), got ${countersIntervalMs}`,
+    );
+  }
   const stallLimitMs = duration('stallLimitMs', DEFAULT_STALL_LIMIT_MS);
   if (stallLimitMs <= livenessWindowMs) {
     check.fail(
@@ -189,6 +206,7 @@ export function compileMasterOptions(options: MasterOptions = {}): CompiledMaste
     bind,
     heartbeatIntervalMs,
     heartbeatMisses,
+    countersIntervalMs,
     stallLimitMs,
     recoveryWindowMs: duration(
       'recoveryWindowMs',

@@ -132,4 +132,20 @@ describe('master - repeated heartbeats', () => {
     expect(await repeated()).toBe(before + 1);
     expect(harness.master.queueBacklog()[0]?.ready).toBe(5);
   });
+
+  it('counters interval - REGISTERED tells workers how often counters must come: every heartbeat unless set', async () => {
+    await startHarness();
+    const plain = harness.unregistered({ types: ['A'] });
+    expect(await plain.register()).toMatchObject({
+      heartbeatIntervalMs: 100,
+      countersIntervalMs: 100,
+    });
+    await harness.close();
+    harness = await Harness.start({ countersIntervalMs: 2000 });
+    const worker = harness.unregistered({ types: ['A'] });
+    expect(await worker.register()).toMatchObject({
+      heartbeatIntervalMs: 100,
+      countersIntervalMs: 2000,
+    });
+  });
 });

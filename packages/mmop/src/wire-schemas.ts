@@ -64,6 +64,11 @@ export const KIND_SPECS = {
       heartbeatIntervalMs: Type.Integer({ minimum: 1 }),
       heartbeatMisses: Type.Integer({ minimum: 1 }),
       masterEpoch: Id,
+      /**
+       * How often the worker's heartbeats must carry new counters (and queue counts) when nothing else about its nodes
+       * changed; between, it may repeat its last heartbeat. Added within MMOP/1: absent means every heartbeat.
+       */
+      countersIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
     }),
   },
   HEARTBEAT: {

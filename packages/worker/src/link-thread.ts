@@ -44,6 +44,13 @@ let closed = false;
 let masterEpoch = '';
 let heartbeatIntervalMs = 0;
 let heartbeatMisses = 0;
+/** How often heartbeats must carry new counters (REGISTERED's countersIntervalMs); 0: every heartbeat. */
+let countersIntervalMs = 0;
+/**
+ * The last heartbeat sent with fresh counters, when, and what else it said of the nodes (reportShape): repeated as
+ * it is while only counters changed and countersIntervalMs has not passed (see beat()).
+ */
+let lastReport: { frames: Frames; at: number; shape: string } | undefined;
 /** When the master last said anything. */
 let lastHeardAt = Date.now();
 /** New connections opened since the master last said anything. */
@@ -206,6 +213,8 @@ function onRegistered(registered: MessageOf<'REGISTERED'>): void {
   masterEpoch = registered.masterEpoch;
   heartbeatIntervalMs = registered.heartbeatIntervalMs;
   heartbeatMisses = registered.heartbeatMisses;
+  countersIntervalMs = registered.countersIntervalMs ?? 0;
+  lastReport = undefined;
   lastHeardAt = Date.now();
   clearInterval(heartbeat);
   heartbeat = setInterval(beat, heartbeatIntervalMs);
@@ -221,13 +230,42 @@ function beat(): void {
     reRegister();
     return;
   }
-  void send({
-    kind: 'HEARTBEAT',
-    masterEpoch,
-    nodes: [...statuses],
-    eventLoopLagMs: lagMs(),
-    ...(queues === undefined ? {} : { queues: [...queues] }),
-  }).catch(() => {});
+  const now = Date.now();
+  const lag = lagMs(now);
+  const shape = reportShape(lag);
+  // Half an interval of slack: with countersIntervalMs equal to the heartbeat interval, every heartbeat reports.
+  const countersDue = now - (lastReport?.at ?? 0) >= countersIntervalMs - heartbeatIntervalMs / 2;
+  if (lastReport !== undefined && lastReport.shape === shape && !countersDue) {
+    // Nothing but counters changed since the last report: the same bytes again, which the master takes as they are.
+    sender.send(lastReport.frames).catch(() => {});
+    return;
+  }
+  let frames: Frames;
+  try {
+    frames = codec.encode({
+      kind: 'HEARTBEAT',
+      masterEpoch,
+      nodes: [...statuses],
+      eventLoopLagMs: lag,
+      ...(queues === undefined ? {} : { queues: [...queues] }),
+    });
+  } catch {
+    return;
+  }
+  lastReport = { frames, at: now, shape };
+  sender.send(frames).catch(() => {});
+}
+
+/**
+ * What a heartbeat says beyond counters: the master's epoch, each node's name, type, state and restarts, which
+ * queues it reports, and its lag to the precision the lag has (TICK_MS). A change in any is sent at once.
+ */
+function reportShape(lag: number): string {
+  let shape = `${masterEpoch}\n${Math.floor(lag / TICK_MS)}\n`;
+  for (const node of statuses)
+    shape += `${node.name}\t${node.type}\t${node.state}\t${node.restarts}\n`;
+  if (queues !== undefined) for (const counts of queues) shape += `${counts.queue}\t`;
+  return shape;
 }
 
 function reRegister(): void {

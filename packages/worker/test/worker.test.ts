@@ -124,6 +124,54 @@ describe('worker with a master', () => {
     expect((await repeated()) - before).toBeGreaterThanOrEqual(7);
   });
 
+  it('worker - with a counters interval, busy heartbeats repeat between counter reports; node changes go at once', async () => {
+    const master = await Master.create({
+      bind: 'tcp://127.0.0.1:*',
+      heartbeatIntervalMs: 100,
+      heartbeatMisses: 5,
+      countersIntervalMs: 4000,
+      http: { host: '127.0.0.1', port: 0 },
+    });
+    defer(() => master.close());
+    const repeated = async (): Promise<number> => {
+      const text = await (await fetch(`${master.httpUrl!}/metrics`)).text();
+      return Number(/^monomyth_mmop_heartbeats_repeated_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+    };
+    const broker = new MemoryBroker();
+    await startWorker(master.endpoint, doubling, broker);
+    await eventually(
+      () => master.workers(),
+      (workers) => workers.length === 1,
+    );
+    // A new node is in the next heartbeat, not the next counter report (up to 4 s away): running, not the master's
+    // placeholder. Twice, so that a worker waiting for its counter report would rarely pass by chance.
+    for (let count = 1; count <= 2; count++) {
+      await client(master).startNode('DOUBLE', 1);
+      const startedAt = Date.now();
+      await eventually(
+        () => master.workers()[0]?.nodes ?? [],
+        (statuses) =>
+          statuses.length === count && statuses.every((status) => status.state === 'running'),
+      );
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+    }
+
+    // Busy: a message every 20 ms for a second and a half. The counters move all along, yet most heartbeats repeat.
+    const before = await repeated();
+    for (let i = 0; i < 75; i++) {
+      await publish(broker, 'START-to-DOUBLE', [i]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await repeated()) - before).toBeGreaterThanOrEqual(8);
+    // Every message is counted by the next report: within one counters interval of the last.
+    await collect(broker, 'DOUBLE-to-END', 75);
+    await eventually(
+      () => master.workers()[0]?.nodes ?? [],
+      (statuses) => statuses.reduce((sum, status) => sum + status.processed, 0) === 75,
+      { timeoutMs: 6000 },
+    );
+  });
+
   it('worker - a node crash-looping past its budget is reported exited and placed on another worker', async () => {
     const master = await startMaster();
     const broker = new MemoryBroker();
