@@ -1,9 +1,10 @@
 /**
  * The scale scenario of `pnpm bench orchestration`: a real monomyth-master process and 10,000 simulated workers
  * (sim-fleet.ts) in a few processes of their own, each worker with 8 running nodes of 1,000 types in all, heartbeating
- * every second. Measured: the master's CPU share and resident memory over ten seconds of steady heartbeats from idle
- * nodes (each worker repeating its last heartbeat), then over ten seconds of busy ones (new counters in every
- * heartbeat), heartbeat-to-ack latency in both, the time to place 10,000 nodes with one start request, the time to detect 1,000 workers
+ * every second, the master asking for new counters every COUNTERS_INTERVAL_MS. Measured: the master's CPU share and
+ * resident memory over ten seconds of steady heartbeats from idle nodes (each worker repeating its last heartbeat),
+ * then from busy ones reporting new counters in every heartbeat (as workers do for a master at the default), then
+ * from busy ones reporting them as the master asks, with heartbeat-to-ack latency in each, the time to place 10,000 nodes with one start request, the time to detect 1,000 workers
  * lost at once and to place their nodes again, and how long `monomyth workers --json` takes.
  *
  * MONOMYTH_BENCH_CPU_PROF=<dir> runs the master under `node --cpu-prof` and leaves its profile there;
@@ -22,6 +23,8 @@ import type { FleetCommand, FleetEvent } from './sim-workers.js';
 const MASTER_BIN = fileURLToPath(new URL('../../apps/master/dist/main.js', import.meta.url));
 const CONTROL_BIN = fileURLToPath(new URL('../../apps/control/dist/main.js', import.meta.url));
 const FLEET_BIN = fileURLToPath(new URL('./sim-workers.js', import.meta.url));
+/** The master's --counters-interval-ms: new node counters at most every 5 s from a worker whose nodes change in nothing else. */
+const COUNTERS_INTERVAL_MS = 5000;
 
 export interface ScaleOptions {
   readonly workers: number;
@@ -47,6 +50,10 @@ export interface ScaleFigures {
   busyCpuPercent: number;
   busyHeartbeatP50Ms: number;
   busyHeartbeatP99Ms: number;
+  /** And with busy nodes reporting new counters every countersIntervalMs. */
+  busyAtIntervalCpuPercent: number;
+  busyAtIntervalHeartbeatP99Ms: number;
+  countersIntervalMs: number;
   placeNodesMs: number;
   nodesPlaced: number;
   lost: number;
@@ -158,6 +165,8 @@ export async function scaleScenario(
       String(options.heartbeatMs),
       '--heartbeat-misses',
       String(options.heartbeatMisses),
+      '--counters-interval-ms',
+      String(COUNTERS_INTERVAL_MS),
       // The workers' running nodes set the desired counts while they register (as with a master that restarted).
       '--recovery-window-ms',
       '600000',
@@ -211,10 +220,13 @@ export async function scaleScenario(
     // Steady heartbeats: settle, then measure the master's CPU and the acks' latency; idle nodes, then busy ones.
     await sleep(3000);
     const idle = await steadyWindow(master.pid!, fleets);
-    for (const fleet of fleets) fleet.tell({ cmd: 'busy', on: true });
+    for (const fleet of fleets) fleet.tell({ cmd: 'load', load: 'busy' });
     await sleep(2000);
     const busy = await steadyWindow(master.pid!, fleets);
-    for (const fleet of fleets) fleet.tell({ cmd: 'busy', on: false });
+    for (const fleet of fleets) fleet.tell({ cmd: 'load', load: 'busy-at-interval' });
+    await sleep(2000);
+    const busyAtInterval = await steadyWindow(master.pid!, fleets);
+    for (const fleet of fleets) fleet.tell({ cmd: 'load', load: 'idle' });
 
     // One start request for 10,000 nodes of the type every worker offers.
     for (const fleet of fleets) fleet.tell({ cmd: 'reset-starts' });
@@ -281,6 +293,9 @@ export async function scaleScenario(
       busyCpuPercent: busy.cpuPercent,
       busyHeartbeatP50Ms: percentile(busy.latencies, 0.5),
       busyHeartbeatP99Ms: percentile(busy.latencies, 0.99),
+      busyAtIntervalCpuPercent: busyAtInterval.cpuPercent,
+      busyAtIntervalHeartbeatP99Ms: percentile(busyAtInterval.latencies, 0.99),
+      countersIntervalMs: COUNTERS_INTERVAL_MS,
       placeNodesMs,
       nodesPlaced: placed.started.length,
       lost,
@@ -337,6 +352,7 @@ export function describeScale(figures: ScaleFigures): string[] {
     `  ${figures.cpuPercent.toFixed(1)}% of a core, ${figures.rssMiB.toFixed(0)} MiB resident (peak ${figures.peakRssMiB.toFixed(0)} MiB), ${Math.round(figures.heartbeatsPerSec)} heartbeats/s acked`,
     `  heartbeat to ack: p50 ${figures.heartbeatP50Ms.toFixed(1)} ms, p99 ${figures.heartbeatP99Ms.toFixed(1)} ms (idle nodes: every heartbeat repeats the last)`,
     `  busy nodes (new counters in every heartbeat): ${figures.busyCpuPercent.toFixed(1)}% of a core, heartbeat to ack p50 ${figures.busyHeartbeatP50Ms.toFixed(1)} ms, p99 ${figures.busyHeartbeatP99Ms.toFixed(1)} ms`,
+    `  busy nodes, new counters every ${figures.countersIntervalMs} ms (--counters-interval-ms): ${figures.busyAtIntervalCpuPercent.toFixed(1)}% of a core, heartbeat to ack p99 ${figures.busyAtIntervalHeartbeatP99Ms.toFixed(1)} ms`,
     `  start PLACE -n ${figures.nodesPlaced}: ${ms(figures.placeNodesMs)}`,
     `  monomyth workers --json: ${ms(figures.workersJsonMs)}; workers --type T7 --limit 20: ${ms(figures.workersTypeLimitMs)}`,
     `  ${figures.lost} workers lost at once: detected after ${ms(figures.detectLossMs)} (liveness window ${figures.livenessWindowMs} ms), ${figures.replaced} nodes placed again after ${ms(figures.replaceLossMs)}`,

@@ -407,6 +407,8 @@ async function scale10k(): Promise<Record<string, unknown>> {
       heartbeatP99Ms: round(figures.heartbeatP99Ms, 1),
       busyCpuPercent: round(figures.busyCpuPercent, 1),
       busyHeartbeatP99Ms: round(figures.busyHeartbeatP99Ms, 1),
+      busyAtIntervalCpuPercent: round(figures.busyAtIntervalCpuPercent, 1),
+      busyAtIntervalHeartbeatP99Ms: round(figures.busyAtIntervalHeartbeatP99Ms, 1),
       placeNodesMs: Math.round(figures.placeNodesMs),
       detectLossMs: Math.round(figures.detectLossMs),
       replaceLossMs: Math.round(figures.replaceLossMs),

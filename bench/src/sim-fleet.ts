@@ -9,6 +9,14 @@ import { Context, Dealer } from 'zeromq';
 import { MmopCodec, OrderedSender, freshNodeStatus } from '@monomyth/mmop';
 import type { MessageOf, MmopMessage, NodeStatus } from '@monomyth/mmop';
 
+/**
+ * What a fleet's nodes do, and so what their heartbeats say. `idle`: nothing; each worker repeats its last heartbeat.
+ * `busy`: they move messages, and every heartbeat reports higher counters (as a worker does for a master that wants
+ * counters in every heartbeat, the default). `busy-at-interval`: the same, with new counters only as often as the
+ * master's countersIntervalMs asks and the last heartbeat repeated in between (as a worker does).
+ */
+export type FleetLoad = 'idle' | 'busy' | 'busy-at-interval';
+
 export interface FleetOptions {
   readonly endpoint: string;
   /** The index of this fleet's first worker: ids are `sim-<index>`, unique across fleets. */
@@ -39,6 +47,9 @@ interface SimWorker {
   sentAt: number;
   /** The HEARTBEAT frames, encoded once per epoch and node list (see #tick). */
   heartbeat: Buffer[] | undefined;
+  /** REGISTERED's countersIntervalMs (0 when absent: every heartbeat), and when counters were last reported. */
+  countersIntervalMs: number;
+  countersAt: number;
   starts: number;
 }
 
@@ -58,8 +69,7 @@ export class SimulatedFleet {
   /** Heartbeats due and not yet sent (a fraction carries over to the next tick). */
   #due = 0;
   #measuring = false;
-  /** Whether every heartbeat reports new counters (busy nodes) rather than the last ones (idle nodes). */
-  #busy = false;
+  #load: FleetLoad = 'idle';
   #registered = 0;
   #onRegistered: (() => void) | undefined;
   /** Heartbeat-to-ack latencies (ms) recorded while measuring. */
@@ -106,6 +116,8 @@ export class SimulatedFleet {
         alive: true,
         sentAt: -1,
         heartbeat: undefined,
+        countersIntervalMs: 0,
+        countersAt: 0,
         starts: 0,
       };
       this.#workers.push(worker);
@@ -138,12 +150,9 @@ export class SimulatedFleet {
     this.#measuring = on;
   }
 
-  /**
-   * Busy nodes (`true`): from now on every heartbeat reports higher counters, as nodes moving messages do, so no two of
-   * a worker's heartbeats are alike. Idle nodes (`false`, the default): each worker repeats its last heartbeat.
-   */
-  busy(on: boolean): void {
-    this.#busy = on;
+  /** What the workers' nodes do from now on, and so what their heartbeats say (FleetLoad). */
+  load(load: FleetLoad): void {
+    this.#load = load;
   }
 
   resetStarts(): void {
@@ -191,7 +200,7 @@ export class SimulatedFleet {
    * Counted from the time that passed, not the ticks, so a late timer (a busy machine) does not stretch the interval.
    * An idle worker's heartbeat is encoded again only when its epoch or its node list changes (its counters stay as
    * they were), so the fleet spends its share of the machine on the sockets, not on msgpack: the figures are the
-   * master's. A busy worker's counters move before every heartbeat, which is then encoded anew.
+   * master's. A busy worker's heartbeat is encoded anew whenever it reports new counters (FleetLoad).
    */
   #tick(): void {
     const now = performance.now();
@@ -204,9 +213,10 @@ export class SimulatedFleet {
       const worker = this.#workers[this.#cursor]!;
       this.#cursor = (this.#cursor + 1) % this.#workers.length;
       if (!worker.alive || !worker.registered) continue;
-      if (this.#busy) {
+      if (this.#countersDue(worker, now)) {
         advance(worker.nodes);
         worker.heartbeat = undefined;
+        worker.countersAt = now;
       }
       worker.heartbeat ??= this.#codec.encode({
         kind: 'HEARTBEAT',
@@ -216,6 +226,13 @@ export class SimulatedFleet {
       worker.sentAt = performance.now();
       worker.sender.send(worker.heartbeat).catch(() => {});
     }
+  }
+
+  /** Whether this heartbeat carries new counters (a worker does as its REGISTERED's countersIntervalMs says). */
+  #countersDue(worker: SimWorker, now: number): boolean {
+    if (this.#load === 'idle') return false;
+    if (this.#load === 'busy') return true;
+    return now - worker.countersAt >= worker.countersIntervalMs - this.#heartbeatMs / 2;
   }
 
   async #serve(worker: SimWorker): Promise<void> {
@@ -239,6 +256,7 @@ export class SimulatedFleet {
     switch (message.kind) {
       case 'REGISTERED':
         worker.epoch = message.masterEpoch;
+        worker.countersIntervalMs = message.countersIntervalMs ?? 0;
         worker.heartbeat = undefined;
         if (!worker.registered) {
           worker.registered = true;

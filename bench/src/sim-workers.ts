@@ -4,12 +4,12 @@
  * `close`. It answers `registered` once every worker has had REGISTERED, and a `report` with what it counted.
  */
 import { SimulatedFleet } from './sim-fleet.js';
-import type { FleetOptions } from './sim-fleet.js';
+import type { FleetLoad, FleetOptions } from './sim-fleet.js';
 
 export type FleetCommand =
   | { readonly cmd: 'start'; readonly options: FleetOptions }
   | { readonly cmd: 'measure'; readonly on: boolean }
-  | { readonly cmd: 'busy'; readonly on: boolean }
+  | { readonly cmd: 'load'; readonly load: FleetLoad }
   | { readonly cmd: 'kill'; readonly count: number }
   | { readonly cmd: 'reset-starts' }
   | { readonly cmd: 'report' }
@@ -44,8 +44,8 @@ process.on('message', (command: FleetCommand) => {
     }
     case 'measure':
       return fleet?.measure(command.on);
-    case 'busy':
-      return fleet?.busy(command.on);
+    case 'load':
+      return fleet?.load(command.load);
     case 'kill':
       return fleet?.kill(command.count);
     case 'reset-starts':
