@@ -153,6 +153,13 @@ export class SimulatedFleet {
   /** What the workers' nodes do from now on, and so what their heartbeats say (FleetLoad). */
   load(load: FleetLoad): void {
     this.#load = load;
+    if (load !== 'busy-at-interval') return;
+    // Workers report counters each on its own schedule (they registered and changed at different times): spread the
+    // last reports over an interval, rather than have every worker report in the same second.
+    const now = performance.now();
+    this.#workers.forEach((worker, i) => {
+      worker.countersAt = now - (((i * 7919) % 1000) / 1000) * worker.countersIntervalMs;
+    });
   }
 
   resetStarts(): void {
