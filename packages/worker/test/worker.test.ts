@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ControlClient } from '@monomyth/control';
 import { Master } from '@monomyth/master';
+import type { MasterOptions } from '@monomyth/master';
 import type { MmopMessage } from '@monomyth/mmop';
 import { defineSystem } from '@monomyth/node';
 import { MemoryBroker } from '@monomyth/node/memory';
@@ -55,6 +56,36 @@ const doubling = defineSystem({
   nodes: [{ name: 'DOUBLE', batchSize: 10, batchTimeoutMs: 10, transform: (n: number) => n * 2 }],
 });
 
+/**
+ * A master with `--http` and one worker of `doubling` registered with it, and a reader of the master's count of
+ * heartbeats it took as repeats (monomyth_mmop_heartbeats_repeated_total).
+ */
+async function startWithRepeatCount(options: Pick<MasterOptions, 'countersIntervalMs'>): Promise<{
+  master: Master;
+  broker: MemoryBroker;
+  repeated: () => Promise<number>;
+}> {
+  const master = await Master.create({
+    bind: 'tcp://127.0.0.1:*',
+    heartbeatIntervalMs: 100,
+    heartbeatMisses: 5,
+    http: { host: '127.0.0.1', port: 0 },
+    ...options,
+  });
+  defer(() => master.close());
+  const repeated = async (): Promise<number> => {
+    const text = await (await fetch(`${master.httpUrl!}/metrics`)).text();
+    return Number(/^monomyth_mmop_heartbeats_repeated_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+  };
+  const broker = new MemoryBroker();
+  await startWorker(master.endpoint, doubling, broker);
+  await eventually(
+    () => master.workers(),
+    (workers) => workers.length === 1,
+  );
+  return { master, broker, repeated };
+}
+
 describe('worker with a master', () => {
   it('worker - registers with its types; a started node moves data; heartbeats carry its counters', async () => {
     const master = await startMaster();
@@ -88,23 +119,7 @@ describe('worker with a master', () => {
   });
 
   it("worker - an idle worker's heartbeats repeat byte for byte, so the master takes them without decoding", async () => {
-    const master = await Master.create({
-      bind: 'tcp://127.0.0.1:*',
-      heartbeatIntervalMs: 100,
-      heartbeatMisses: 5,
-      http: { host: '127.0.0.1', port: 0 },
-    });
-    defer(() => master.close());
-    const repeated = async (): Promise<number> => {
-      const text = await (await fetch(`${master.httpUrl!}/metrics`)).text();
-      return Number(/^monomyth_mmop_heartbeats_repeated_total (\d+)$/m.exec(text)?.[1] ?? NaN);
-    };
-    const broker = new MemoryBroker();
-    await startWorker(master.endpoint, doubling, broker);
-    await eventually(
-      () => master.workers(),
-      (workers) => workers.length === 1,
-    );
+    const { master, broker, repeated } = await startWithRepeatCount({});
     await client(master).startNode('DOUBLE', 2);
     await publish(
       broker,
@@ -125,24 +140,7 @@ describe('worker with a master', () => {
   });
 
   it('worker - with a counters interval, busy heartbeats repeat between counter reports; node changes go at once', async () => {
-    const master = await Master.create({
-      bind: 'tcp://127.0.0.1:*',
-      heartbeatIntervalMs: 100,
-      heartbeatMisses: 5,
-      countersIntervalMs: 4000,
-      http: { host: '127.0.0.1', port: 0 },
-    });
-    defer(() => master.close());
-    const repeated = async (): Promise<number> => {
-      const text = await (await fetch(`${master.httpUrl!}/metrics`)).text();
-      return Number(/^monomyth_mmop_heartbeats_repeated_total (\d+)$/m.exec(text)?.[1] ?? NaN);
-    };
-    const broker = new MemoryBroker();
-    await startWorker(master.endpoint, doubling, broker);
-    await eventually(
-      () => master.workers(),
-      (workers) => workers.length === 1,
-    );
+    const { master, broker, repeated } = await startWithRepeatCount({ countersIntervalMs: 4000 });
     // A new node is in the next heartbeat, not the next counter report (up to 4 s away): running, not the master's
     // placeholder. Twice, so that a worker waiting for its counter report would rarely pass by chance.
     for (let count = 1; count <= 2; count++) {
