@@ -47,10 +47,16 @@ export function failedTable(items: readonly FailedMessageInfo[]): string {
   );
 }
 
-function inspected(result: FailQueueResult): string {
+/** What `failed` prints: the count, the peeked messages, and how many were peeked but not shown. */
+export function inspectedText(result: FailQueueResult): string {
   const head = `${result.queue}: ${messages(result.count)} (read by ${result.workerId})`;
   const shown = result.messages ?? [];
-  return shown.length === 0 ? head : `${head}\n${failedTable(shown)}`;
+  const lines = shown.length === 0 ? [head] : [head, failedTable(shown)];
+  if (result.omitted)
+    lines.push(
+      `${messages(result.omitted)} not shown (peeked, but the answer would be over the master's frame limit, --max-frame-bytes)`,
+    );
+  return lines.join('\n');
 }
 
 export function registerFailedCommands(program: Command): void {
@@ -70,7 +76,7 @@ export function registerFailedCommands(program: Command): void {
         command,
         async (client, options) => {
           const result = await client.failedMessages(type, { peek: local.peek });
-          print(options, result, inspected(result));
+          print(options, result, inspectedText(result));
         },
         { pingFirst: true },
       ),

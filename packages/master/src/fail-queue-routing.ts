@@ -71,7 +71,13 @@ export class FailQueueRouting {
     const settled = this.#pending.expect(workerRequestId, worker.id, FAIL_QUEUE_TIMEOUT_MS[action]);
     const { kind: _kind, requestId: _requestId, ...ask } = request;
     context
-      .send(worker.identity, { ...ask, kind: 'FAIL-QUEUE', requestId: workerRequestId })
+      .send(worker.identity, {
+        ...ask,
+        kind: 'FAIL-QUEUE',
+        requestId: workerRequestId,
+        // A larger answer would be over the master's frame limit: ZeroMQ would drop the worker's connection for it.
+        maxBytes: Math.min(context.options.maxFrameBytes, context.options.codecLimits.maxBodyBytes),
+      })
       .catch((error: unknown) => {
         this.#pending.fail(
           workerRequestId,

@@ -10,6 +10,7 @@ import {
   Count,
   ErrorCode,
   FailQueueAsk,
+  FailQueueOrder,
   FailQueueOutcome,
   Failure,
   Id,
@@ -310,7 +311,7 @@ export const KIND_SPECS = {
   },
   'FAIL-QUEUE': {
     direction: 'master-to-worker',
-    body: FailQueueAsk,
+    body: FailQueueOrder,
   },
   'FAIL-QUEUE-SUCCESS': {
     direction: 'worker-to-master',

@@ -153,7 +153,7 @@ const FailQueueAction = Type.Union([
   Type.Literal('purge'),
 ]);
 
-export const FailQueueAsk = Type.Object({
+const failQueueAskFields = {
   requestId: RequestId,
   type: Id,
   action: FailQueueAction,
@@ -163,6 +163,17 @@ export const FailQueueAsk = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1 })),
   /** redrive: the queue to move them to, one the system knows; absent, the type's source queue. */
   to: Type.Optional(Id),
+};
+
+export const FailQueueAsk = Type.Object(failQueueAskFields);
+
+/**
+ * The request as the master passes it to a worker, with the largest answer body it will take (its frame limit): a
+ * larger frame would cost the worker its connection. Added within MMOP/1: absent, the worker does not cut its answer.
+ */
+export const FailQueueOrder = Type.Object({
+  ...failQueueAskFields,
+  maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 /**
@@ -199,6 +210,8 @@ export const FailQueueOutcome = {
   count: Count,
   /** inspect: the first messages, head first. */
   messages: Type.Optional(Type.Array(FailedMessageSchema, { maxItems: MAX_FAIL_QUEUE_PEEK })),
+  /** inspect: messages peeked but left out of `messages` so that the answer fits the master's frame limit. */
+  omitted: Type.Optional(Count),
   /** redrive: how many moved, and where to. */
   moved: Type.Optional(Count),
   to: Type.Optional(Id),

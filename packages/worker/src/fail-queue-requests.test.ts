@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_FAIL_QUEUE_PEEK, MmopCodec, noopLogger } from '@monomyth/mmop';
 import { MonomythHeader, defineSystem } from '@monomyth/node';
 import { MemoryStreamAdapter } from '@monomyth/node/memory';
-import { answerFailQueue, describeFailed } from './fail-queue-requests.js';
+import { answerFailQueue, describeFailed, fitted } from './fail-queue-requests.js';
 
 const system = defineSystem({
   name: 'bounds',
@@ -81,5 +81,37 @@ describe('worker - fail queue requests', () => {
       status: 500,
       code: 'FAIL_QUEUE_FAILED',
     });
+  });
+
+  it('fitted - keeps the first messages that fit the limit and counts the rest; no limit, no cut', () => {
+    const codec = new MmopCodec();
+    const messages = Array.from({ length: 50 }, (_, i) =>
+      describeFailed({
+        body: new Uint8Array(100).fill(0x61),
+        headers: { [MonomythHeader.ErrorMessage]: `reason ${i} `.padEnd(1000, 'r') },
+      }),
+    );
+    const answer = {
+      kind: 'FAIL-QUEUE-SUCCESS',
+      requestId: 'r-1',
+      type: 'CHECK',
+      action: 'inspect',
+      queue: 'CHECK-fail',
+      count: 50,
+      messages,
+    } as const;
+    const size = (message: typeof answer | ReturnType<typeof fitted>): number =>
+      (codec.encode(message)[2] as Uint8Array).byteLength;
+    expect(fitted(answer, undefined)).toBe(answer);
+    expect(fitted(answer, size(answer))).toBe(answer);
+    const cut = fitted(answer, 16_384);
+    expect(size(cut)).toBeLessThanOrEqual(16_384);
+    expect(cut.messages?.length).toBeGreaterThan(10);
+    expect(cut.messages).toEqual(messages.slice(0, cut.messages?.length));
+    expect(cut.omitted).toBe(50 - (cut.messages?.length ?? 0));
+    // Not one more would have fitted.
+    const oneMore = { ...answer, messages: messages.slice(0, (cut.messages?.length ?? 0) + 1) };
+    expect(size(oneMore)).toBeGreaterThan(16_384);
+    expect(fitted(answer, 100)).toMatchObject({ messages: [], omitted: 50 });
   });
 });

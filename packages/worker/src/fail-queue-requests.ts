@@ -4,7 +4,7 @@
  * the type's recipe (for its fail queue and its source queue) and an adapter with the capability; it answers
  * FAIL-QUEUE-FAILURE with a code otherwise. Nothing here runs on the message path.
  */
-import { ReplyCode, Status, describeError, truncateText } from '@monomyth/mmop';
+import { MmopCodec, ReplyCode, Status, describeError, truncateText } from '@monomyth/mmop';
 import type { FailedMessageInfo, MessageOf } from '@monomyth/mmop';
 import { MonomythHeader, failQueueOf } from '@monomyth/node';
 import type { Logger, NodeRecipe, StreamAdapter, System } from '@monomyth/node';
@@ -12,6 +12,7 @@ import { isFailedMessagesCapable, redrivesOf } from '@monomyth/node/adapter';
 import type { HeaderValue, MessageHeaders, PeekedMessage } from '@monomyth/node/adapter';
 
 export type FailQueueAnswer = MessageOf<'FAIL-QUEUE-SUCCESS'> | MessageOf<'FAIL-QUEUE-FAILURE'>;
+type FailQueueSuccess = MessageOf<'FAIL-QUEUE-SUCCESS'>;
 
 export interface FailQueueEnv {
   readonly workerId: string;
@@ -27,6 +28,8 @@ const PREVIEW_BYTES = 120;
 const OTHER_HEADERS = 16;
 
 const decoder = new TextDecoder();
+/** Measures answers against the master's frame limit; encodes nothing that is sent. */
+const sizer = new MmopCodec();
 
 /** The failure headers `inspect` shows as fields of their own; the others go to `headers`. */
 const SHOWN: ReadonlySet<string> = new Set([
@@ -102,7 +105,7 @@ export async function answerFailQueue(
         // back a moment late.
         const count = await adapter.countMessages(queue);
         const peeked = request.peek ? await adapter.peekMessages(queue, request.peek) : [];
-        return { ...base, count, messages: peeked.map(describeFailed) };
+        return fitted({ ...base, count, messages: peeked.map(describeFailed) }, request.maxBytes);
       }
       case 'redrive': {
         const moved = await adapter.moveMessages(queue, to as string, { limit: request.limit });
@@ -122,6 +125,40 @@ export async function answerFailQueue(
       ReplyCode.FailQueueFailed,
       `${action} of ${queue} failed on ${env.workerId}: ${describeError(error)}`,
     );
+  }
+}
+
+/**
+ * The answer with as many of its first messages as fit `maxBytes` (the master's frame limit: a larger frame would cost
+ * this worker its connection to the master, and the operator an answer), and how many were left out (`omitted`).
+ */
+export function fitted(answer: FailQueueSuccess, maxBytes: number | undefined): FailQueueSuccess {
+  const messages = answer.messages ?? [];
+  if (maxBytes === undefined || messages.length === 0) return answer;
+  let size = bodyBytes(answer);
+  if (size <= maxBytes) return answer;
+  const first = (keep: number): FailQueueSuccess => ({
+    ...answer,
+    messages: messages.slice(0, keep),
+    omitted: messages.length - keep,
+  });
+  // Messages are about the same size: cut in proportion (at least one each time) until it fits, then take back any
+  // that still fit, so that no more is left out than must be.
+  let keep = messages.length;
+  while (keep > 0 && size > maxBytes) {
+    keep = Math.min(keep - 1, Math.floor((keep * maxBytes) / size));
+    size = bodyBytes(first(keep));
+  }
+  while (keep < messages.length && bodyBytes(first(keep + 1)) <= maxBytes) keep += 1;
+  return first(keep);
+}
+
+function bodyBytes(answer: FailQueueSuccess): number {
+  try {
+    return (sizer.encode(answer)[2] as Uint8Array).byteLength;
+  } catch {
+    // Over the codec's own bounds: too large for any master.
+    return Number.POSITIVE_INFINITY;
   }
 }
 

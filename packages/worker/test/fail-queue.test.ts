@@ -178,4 +178,51 @@ describe('fail queue requests with a master', () => {
     expect(elsewhere).toMatchObject({ status: 400, code: 'UNKNOWN_QUEUE' });
     expect(elsewhere.reason).toContain('the queues its nodes read: START-to-CHECK');
   });
+
+  it("fail queue - a peek larger than the master's frame limit comes back cut to fit, with the rest counted, and the worker stays", async () => {
+    // 8 KiB frames: 50 failed messages with 1,000-character reasons would make a 60 KB answer, which ZeroMQ would
+    // drop together with the worker's connection.
+    const master = await Master.create({
+      bind: 'tcp://127.0.0.1:*',
+      heartbeatIntervalMs: 100,
+      heartbeatMisses: 5,
+      maxFrameBytes: 8192,
+    });
+    defer(() => master.close());
+    const broker = new MemoryBroker();
+    const adapter = new MemoryStreamAdapter({ broker });
+    await adapter.open();
+    await adapter.declareQueue('CHECK-fail');
+    await adapter.publish(
+      Array.from({ length: 50 }, (_, i) => ({
+        queue: 'CHECK-fail',
+        body: new TextEncoder().encode(JSON.stringify({ id: i, poison: true })),
+        headers: {
+          [MonomythHeader.ErrorMessage]: `poison ${i} `.padEnd(1000, 'x'),
+          [MonomythHeader.Attempts]: 1,
+        },
+      })),
+    );
+    await adapter.close();
+    const worker = await startWorker(
+      defer,
+      { master: master.endpoint, system: checkSystem(false), id: 'peeker' },
+      broker,
+    );
+    await eventually(
+      () => master.workers().length,
+      (count) => count === 1,
+    );
+
+    const result = await client(master).failedMessages('CHECK', { peek: 50 });
+    expect(result.count).toBe(50);
+    const shown = result.messages ?? [];
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(50);
+    expect(result.omitted).toBe(50 - shown.length);
+    expect(shown[0]?.reason).toMatch(/^poison 0 x+$/);
+    // Its connection was kept: the same registration answers the next request.
+    expect(master.workers()).toMatchObject([{ workerId: worker.id }]);
+    expect((await client(master).failedMessages('CHECK', { peek: 1 })).messages).toHaveLength(1);
+  });
 });
