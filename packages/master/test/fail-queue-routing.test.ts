@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlRequestError } from '@monomyth/control';
+import { rejectionOf } from '@monomyth/testing';
 import { Harness } from './helpers.js';
 
 let harness: Harness | undefined;
@@ -13,14 +14,9 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ControlRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected the request to fail');
+/** The control request's failure (ControlRequestError); the test fails if it succeeds. */
+function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {
+  return rejectionOf(promise, ControlRequestError);
 }
 
 describe('master - fail queue requests', () => {

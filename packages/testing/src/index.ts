@@ -25,3 +25,5 @@ export type {
 /** Waiting for a state a system reaches by itself, reading it again until it holds. */
 export { eventually } from './eventually.js';
 export type { EventuallyOptions } from './eventually.js';
+/** The error a promise rejects with, checked to be of the expected class. */
+export { rejectionOf } from './rejection-of.js';

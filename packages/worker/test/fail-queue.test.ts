@@ -10,7 +10,7 @@ import { Master } from '@monomyth/master';
 import { MonomythHeader, NonRetryableError, defineSystem } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { System } from '@monomyth/node';
-import { eventually } from '@monomyth/testing';
+import { eventually, rejectionOf } from '@monomyth/testing';
 import { cleanupsAfterEach, collect, publish, startWorker } from './helpers.js';
 
 const defer = cleanupsAfterEach();
@@ -53,14 +53,9 @@ function client(master: Master): ControlClient {
   return control;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ControlRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected the request to fail');
+/** The control request's failure (ControlRequestError); the test fails if it succeeds. */
+function failureOf(promise: Promise<unknown>): Promise<ControlRequestError> {
+  return rejectionOf(promise, ControlRequestError);
 }
 
 describe('fail queue requests with a master', () => {
