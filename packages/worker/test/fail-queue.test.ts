@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ControlClient, ControlRequestError } from '@monomyth/control';
 import { Master } from '@monomyth/master';
+import type { MasterOptions } from '@monomyth/master';
 import { MonomythHeader, NonRetryableError, defineSystem } from '@monomyth/node';
 import { MemoryBroker, MemoryStreamAdapter } from '@monomyth/node/memory';
 import type { System } from '@monomyth/node';
@@ -37,11 +38,12 @@ function checkSystem(fixed: boolean): System {
   });
 }
 
-async function startMaster(): Promise<Master> {
+async function startMaster(options: Pick<MasterOptions, 'maxFrameBytes'> = {}): Promise<Master> {
   const master = await Master.create({
     bind: 'tcp://127.0.0.1:*',
     heartbeatIntervalMs: 100,
     heartbeatMisses: 5,
+    ...options,
   });
   defer(() => master.close());
   return master;
@@ -177,13 +179,7 @@ describe('fail queue requests with a master', () => {
   it("fail queue - a peek larger than the master's frame limit comes back cut to fit, with the rest counted, and the worker stays", async () => {
     // 8 KiB frames: 50 failed messages with 1,000-character reasons would make a 60 KB answer, which ZeroMQ would
     // drop together with the worker's connection.
-    const master = await Master.create({
-      bind: 'tcp://127.0.0.1:*',
-      heartbeatIntervalMs: 100,
-      heartbeatMisses: 5,
-      maxFrameBytes: 8192,
-    });
-    defer(() => master.close());
+    const master = await startMaster({ maxFrameBytes: 8192 });
     const broker = new MemoryBroker();
     const adapter = new MemoryStreamAdapter({ broker });
     await adapter.open();
