@@ -1,6 +1,6 @@
 import { compileAutoscalePolicy } from '@monomyth/mmop';
 import { describe, expect, it } from 'vitest';
-import { AutoscaleDecider } from './autoscale-decision.js';
+import { AutoscaleDecider, rateSpansFor } from './autoscale-decision.js';
 import type { AutoscaleStep } from './autoscale-decision.js';
 
 const policy = compileAutoscalePolicy({ min: 1, max: 8, targetBacklogPerNode: 100 });
@@ -118,6 +118,7 @@ describe('autoscale decision', () => {
       options: { seconds: number; start: number; backlog: number; perNode: number },
       arriving: (second: number) => number,
       rate = true,
+      countersEverySeconds = 1,
     ): {
       desired: number[];
       steps: (AutoscaleStep & { at: number })[];
@@ -126,6 +127,8 @@ describe('autoscale decision', () => {
     } {
       let { start: desired, backlog } = options;
       let processed = 0;
+      // What the heartbeats say: the count as of the last counters report (every heartbeat by default).
+      let reported = 0;
       const out = {
         desired: [] as number[],
         steps: [] as (AutoscaleStep & { at: number })[],
@@ -137,11 +140,12 @@ describe('autoscale decision', () => {
         const done = Math.min(backlog, desired * options.perNode);
         backlog -= done;
         processed += done;
+        if (second % countersEverySeconds === 0) reported = processed;
         const step = decider?.decide({
           backlog,
           desired,
           now: second * 1000,
-          ...(rate && { processed, running: desired }),
+          ...(rate && { processed: reported, running: desired }),
         });
         if (step) {
           desired = step.to;
@@ -170,6 +174,34 @@ describe('autoscale decision', () => {
         'backlog below target for 30000 ms, but 3 nodes at 100/s each: 300/s, 380/s arriving (10 % spare wanted)',
       );
       expect(decider.rates()).toEqual({ arriving: 380, perNode: 100 });
+    });
+
+    it('counters every 5 s (countersIntervalMs): a node rate is measured over two reports at least, not a burst', () => {
+      // 2 nodes of 100/s, busy throughout; their counters reach the master every 5 s (at 0, 5, 10 s), and the stretch
+      // is first seen at 4 s. The report at 5 s brings 5 s of work into a stretch 1 s old.
+      const feed = (decider: AutoscaleDecider, from: number, upTo: number): void => {
+        for (let second = from; second <= upTo; second++) {
+          const reported = Math.floor(second / 5) * 5 * 200;
+          decider.decide({
+            backlog: 1000,
+            desired: 2,
+            now: second * 1000,
+            processed: reported,
+            running: 2,
+          });
+        }
+      };
+      const plain = new AutoscaleDecider(upTo4);
+      feed(plain, 4, 6);
+      // Over the default 2 s: 1,000 messages in 2 s by 2 nodes, 250/s each, two and a half times the truth.
+      expect(plain.rates().perNode).toBe(250);
+      const spaced = new AutoscaleDecider(upTo4, rateSpansFor(5000));
+      feed(spaced, 4, 6);
+      expect(spaced.rates().perNode).toBeUndefined();
+      feed(spaced, 7, 14);
+      expect(spaced.rates().perNode).toBe(100);
+      // At the default interval (every heartbeat) the spans are the defaults.
+      expect(rateSpansFor(1000)).toEqual({ windowMs: 10_000, minSpanMs: 2_000 });
     });
 
     it('the backlog alone scales the same stream down, and back up: the cycle the rate prevents', () => {

@@ -31,6 +31,26 @@ import type { CompiledAutoscalePolicy } from '@monomyth/mmop';
 export const RATE_WINDOW_MS = 10_000;
 /** The shortest stretch a rate is measured over: shorter ones are mostly the noise of heartbeat timing. */
 export const MIN_RATE_SPAN_MS = 2_000;
+/** How far back rates are measured, and the shortest stretch one is measured over. */
+export interface RateSpans {
+  readonly windowMs: number;
+  readonly minSpanMs: number;
+}
+
+const DEFAULT_RATE_SPANS: RateSpans = { windowMs: RATE_WINDOW_MS, minSpanMs: MIN_RATE_SPAN_MS };
+
+/**
+ * The spans for counters that arrive every `countersIntervalMs` (the master's option): a processed count that moves in
+ * steps of an interval is measured over at least two of them, and in a window of at least four, so that a step more or
+ * less in the span changes the rate by a quarter at most.
+ */
+export function rateSpansFor(countersIntervalMs: number): RateSpans {
+  return {
+    windowMs: Math.max(RATE_WINDOW_MS, 4 * countersIntervalMs),
+    minSpanMs: Math.max(MIN_RATE_SPAN_MS, 2 * countersIntervalMs),
+  };
+}
+
 /** The spare capacity the nodes left after a step down must keep over the arrival rate (0.1: 10 %). */
 export const RATE_HEADROOM = 0.1;
 
@@ -92,8 +112,11 @@ export class AutoscaleDecider {
    */
   held: string | undefined;
 
-  constructor(policy: CompiledAutoscalePolicy) {
+  readonly #spans: RateSpans;
+
+  constructor(policy: CompiledAutoscalePolicy, spans: RateSpans = DEFAULT_RATE_SPANS) {
     this.policy = policy;
+    this.#spans = spans;
   }
 
   /** The count the backlog asks for, within the policy's bounds. */
@@ -172,7 +195,7 @@ export class AutoscaleDecider {
     const first = this.#samples[0];
     const last = this.#samples.at(-1);
     let arriving: number | undefined;
-    if (first && last && last.at - first.at >= MIN_RATE_SPAN_MS) {
+    if (first && last && last.at - first.at >= this.#spans.minSpanMs) {
       const arrived = last.processed - first.processed + last.backlog - first.backlog;
       arriving = Math.max(0, (arrived * 1000) / (last.at - first.at));
     }
@@ -188,14 +211,14 @@ export class AutoscaleDecider {
       this.#busyFrom = undefined;
     }
     samples.push(sample);
-    while (samples.length > 2 && sample.at - (samples[1]?.at ?? sample.at) >= RATE_WINDOW_MS)
+    while (samples.length > 2 && sample.at - (samples[1]?.at ?? sample.at) >= this.#spans.windowMs)
       samples.shift();
     const busy =
       sample.running > 0 && sample.backlog > sample.running * this.policy.targetBacklogPerNode;
     const from = this.#busyFrom;
     if (!busy) this.#busyFrom = undefined;
     else if (from?.running !== sample.running) this.#busyFrom = sample;
-    else if (sample.at - from.at >= MIN_RATE_SPAN_MS) {
+    else if (sample.at - from.at >= this.#spans.minSpanMs) {
       this.#perNode =
         ((sample.processed - from.processed) * 1000) / (sample.at - from.at) / sample.running;
     }

@@ -11,7 +11,7 @@
  */
 import { autoscalePolicyProblem, compileAutoscalePolicy } from '@monomyth/mmop';
 import type { AutoscaleDecision, AutoscalePolicy, RecipeInfo } from '@monomyth/mmop';
-import { AutoscaleDecider } from './autoscale-decision.js';
+import { AutoscaleDecider, rateSpansFor } from './autoscale-decision.js';
 import type { AutoscaleStep } from './autoscale-decision.js';
 import type { MasterContext } from './context.js';
 import { livenessWindowMs, reconcile } from './node-placement.js';
@@ -121,7 +121,13 @@ export class Autoscaler {
     const key = JSON.stringify(policy);
     let entry = this.#deciders.get(type);
     if (entry?.key !== key) {
-      entry = { key, decider: new AutoscaleDecider(compileAutoscalePolicy(policy)) };
+      entry = {
+        key,
+        decider: new AutoscaleDecider(
+          compileAutoscalePolicy(policy),
+          rateSpansFor(this.#context.options.countersIntervalMs),
+        ),
+      };
       this.#deciders.set(type, entry);
     }
     const { cluster } = this.#context;

@@ -25,8 +25,9 @@ export interface MasterOptions {
    * a worker whose nodes changed in nothing but their counters repeats its last heartbeat, which the master answers
    * without decoding it: at thousands of busy workers, the larger part of the master's cost. Node and state changes
    * and the event loop's lag are reported at the next heartbeat whatever this says. The price: counters, rates and
-   * backlogs the master shows are up to this old, and so are those the autoscaler reads (over 10 s: keep this well
-   * under that). At least heartbeatIntervalMs. @default heartbeatIntervalMs
+   * backlogs the master shows are up to this old, and the autoscaler measures rates over at least two counter reports
+   * (rateSpansFor in autoscale-decision.ts), so it reacts that much more slowly. At least heartbeatIntervalMs.
+   * @default heartbeatIntervalMs
    */
   countersIntervalMs?: number;
   /**
