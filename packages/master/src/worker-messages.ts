@@ -93,12 +93,18 @@ export function onHeartbeat(
 
 /**
  * A HEARTBEAT whose body is the last one's, byte for byte (repeated-heartbeat.ts): what the full path would change is
- * changed (the worker heard from now, its queue counts read again now) and it is acknowledged.
+ * changed and it is acknowledged. The worker is heard from now. Its queue counts are as of now when workers report
+ * counters in every heartbeat (the same bytes: it read the same counts again); with a longer countersIntervalMs a
+ * repeat may carry counts read up to that long ago, so they keep the time of the heartbeat that brought them, and a
+ * fresher report from another worker is not overridden by an old one.
  */
 export function onRepeatedHeartbeat(parts: MasterParts, worker: WorkerRecord): void {
+  const { options } = parts.context;
   const now = parts.context.now();
   worker.lastSeenAt = now;
-  if (worker.lastHeartbeat?.carriesQueues) worker.queueReport = { ...worker.queueReport, at: now };
+  const countsAreFresh = options.countersIntervalMs <= options.heartbeatIntervalMs;
+  if (countsAreFresh && worker.lastHeartbeat?.carriesQueues)
+    worker.queueReport = { ...worker.queueReport, at: now };
   parts.stats.heardAgain(worker.id);
   parts.replies.replyUnchanging(worker.identity, parts.heartbeatAck);
 }

@@ -133,6 +133,28 @@ describe('master - repeated heartbeats', () => {
     expect(harness.master.queueBacklog()[0]?.ready).toBe(5);
   });
 
+  it('repeat - with a counters interval, a repeat keeps its queue counts as old as they are: a fresher report stays', async () => {
+    harness = await Harness.start({ countersIntervalMs: 2000 });
+    const x = await harness.worker({ types: ['A'] });
+    const y = await harness.worker({ types: ['A'] });
+    x.silence();
+    y.silence();
+    const withQueue = (worker: FakeWorker, ready: number): MessageOf<'HEARTBEAT'> => ({
+      kind: 'HEARTBEAT',
+      masterEpoch: worker.epoch,
+      nodes: [],
+      queues: [{ queue: 'A.in', ready, unacked: 0, consumers: 2 }],
+    });
+    const pause = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 5));
+    await beat(x, withQueue(x, 5));
+    await pause();
+    await beat(y, withQueue(y, 9));
+    await pause();
+    // x's repeat may carry counts up to 2 s old: y's, read after them, stay the newest.
+    await beat(x, withQueue(x, 5));
+    expect(harness.master.queueBacklog()[0]?.ready).toBe(9);
+  });
+
   it('counters interval - REGISTERED tells workers how often counters must come: every heartbeat unless set', async () => {
     await startHarness();
     const plain = harness.unregistered({ types: ['A'] });
