@@ -28,6 +28,9 @@ export const FAIL_QUEUE_TIMEOUT_MS: Readonly<Record<FailQueueAction, number>> = 
   purge: 30_000,
 };
 
+/** More than CURVE adds to a frame (a 16-byte MAC, an 8-byte nonce and the MESSAGE command's header). */
+const CURVE_FRAME_OVERHEAD_BYTES = 64;
+
 export class FailQueueRouting {
   readonly #pending = new PendingReplies<FailQueueAnswer>();
 
@@ -76,7 +79,10 @@ export class FailQueueRouting {
         kind: 'FAIL-QUEUE',
         requestId: workerRequestId,
         // A larger answer would be over the master's frame limit: ZeroMQ would drop the worker's connection for it.
-        maxBytes: Math.min(context.options.maxFrameBytes, context.options.codecLimits.maxBodyBytes),
+        // With CURVE the limit applies to the encrypted frame, a few dozen bytes longer than the body: room for it.
+        maxBytes:
+          Math.min(context.options.maxFrameBytes, context.options.codecLimits.maxBodyBytes) -
+          CURVE_FRAME_OVERHEAD_BYTES,
       })
       .catch((error: unknown) => {
         this.#pending.fail(

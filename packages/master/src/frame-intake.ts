@@ -70,7 +70,7 @@ export function takeFrames(
   // Admitted by ZAP, but which key, in which role now? A peer that cannot say gets nothing, not even ERROR.
   const peer = gate?.sender(frames);
   if (gate && !peer) return;
-  if (shortcut(frames, peer)) return;
+  if (tryShortcut(shortcut, frames, peer)) return;
   let identity: Buffer;
   let message: MmopMessage;
   try {
@@ -111,4 +111,17 @@ export function unexpectedKind(
       ReplyCode.UnexpectedKind,
       `a master does not accept ${message.kind}`,
     );
+}
+
+/** A shortcut that throws (a defect) must not fail the master: the frames then take the full path. */
+function tryShortcut(
+  shortcut: Shortcut,
+  frames: readonly Buffer[],
+  peer: PeerRoles | undefined,
+): boolean {
+  try {
+    return shortcut(frames, peer);
+  } catch {
+    return false;
+  }
 }
