@@ -258,10 +258,12 @@ function beat(): void {
 
 /**
  * What a heartbeat says beyond counters: the master's epoch, each node's name, type, state and restarts, which
- * queues it reports, and its lag to the precision the lag has (TICK_MS). A change in any is sent at once.
+ * queues it reports, and its lag in whole heartbeat intervals (the master judges a stall against its liveness window,
+ * several intervals; finer moves, common while transforms use the CPU, would make every heartbeat new). A change in
+ * any is sent at once.
  */
 function reportShape(lag: number): string {
-  let shape = `${masterEpoch}\n${Math.floor(lag / TICK_MS)}\n`;
+  let shape = `${masterEpoch}\n${Math.floor(lag / Math.max(TICK_MS, heartbeatIntervalMs))}\n`;
   for (const node of statuses)
     shape += `${node.name}\t${node.type}\t${node.state}\t${node.restarts}\n`;
   if (queues !== undefined) for (const counts of queues) shape += `${counts.queue}\t`;
