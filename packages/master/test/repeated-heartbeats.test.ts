@@ -46,6 +46,31 @@ async function beat(worker: FakeWorker, message: MessageOf<'HEARTBEAT'>): Promis
   await acked;
 }
 
+/** A moment, so that reports sent one after the other carry different times. */
+const pause = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 5));
+
+/**
+ * Two silent workers of the harness's master that read queue `A.in`, and the heartbeat with which one reports `ready`
+ * messages there.
+ */
+async function twoReadersOfOneQueue(): Promise<{
+  x: FakeWorker;
+  y: FakeWorker;
+  reporting: (worker: FakeWorker, ready: number) => MessageOf<'HEARTBEAT'>;
+}> {
+  const x = await harness.worker({ types: ['A'] });
+  const y = await harness.worker({ types: ['A'] });
+  x.silence();
+  y.silence();
+  const reporting = (worker: FakeWorker, ready: number): MessageOf<'HEARTBEAT'> => ({
+    kind: 'HEARTBEAT',
+    masterEpoch: worker.epoch,
+    nodes: [],
+    queues: [{ queue: 'A.in', ready, unacked: 0, consumers: 2 }],
+  });
+  return { x, y, reporting };
+}
+
 describe('master - repeated heartbeats', () => {
   it('repeat - an idle worker repeating its heartbeat stays registered past the liveness window, acked every time', async () => {
     await startHarness();
@@ -111,47 +136,27 @@ describe('master - repeated heartbeats', () => {
 
   it('repeat - a repeated heartbeat carrying queue counts makes them the newest report again', async () => {
     await startHarness();
-    const x = await harness.worker({ types: ['A'] });
-    const y = await harness.worker({ types: ['A'] });
-    x.silence();
-    y.silence();
-    const withQueue = (worker: FakeWorker, ready: number): MessageOf<'HEARTBEAT'> => ({
-      kind: 'HEARTBEAT',
-      masterEpoch: worker.epoch,
-      nodes: [],
-      queues: [{ queue: 'A.in', ready, unacked: 0, consumers: 2 }],
-    });
-    const pause = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 5));
-    await beat(x, withQueue(x, 5));
+    const { x, y, reporting } = await twoReadersOfOneQueue();
+    await beat(x, reporting(x, 5));
     await pause();
-    await beat(y, withQueue(y, 9));
+    await beat(y, reporting(y, 9));
     expect(harness.master.queueBacklog()[0]?.ready).toBe(9);
     await pause();
     const before = await repeated();
-    await beat(x, withQueue(x, 5));
+    await beat(x, reporting(x, 5));
     expect(await repeated()).toBe(before + 1);
     expect(harness.master.queueBacklog()[0]?.ready).toBe(5);
   });
 
   it('repeat - with a counters interval, a repeat keeps its queue counts as old as they are: a fresher report stays', async () => {
     harness = await Harness.start({ countersIntervalMs: 2000 });
-    const x = await harness.worker({ types: ['A'] });
-    const y = await harness.worker({ types: ['A'] });
-    x.silence();
-    y.silence();
-    const withQueue = (worker: FakeWorker, ready: number): MessageOf<'HEARTBEAT'> => ({
-      kind: 'HEARTBEAT',
-      masterEpoch: worker.epoch,
-      nodes: [],
-      queues: [{ queue: 'A.in', ready, unacked: 0, consumers: 2 }],
-    });
-    const pause = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 5));
-    await beat(x, withQueue(x, 5));
+    const { x, y, reporting } = await twoReadersOfOneQueue();
+    await beat(x, reporting(x, 5));
     await pause();
-    await beat(y, withQueue(y, 9));
+    await beat(y, reporting(y, 9));
     await pause();
     // x's repeat may carry counts up to 2 s old: y's, read after them, stay the newest.
-    await beat(x, withQueue(x, 5));
+    await beat(x, reporting(x, 5));
     expect(harness.master.queueBacklog()[0]?.ready).toBe(9);
   });
 
