@@ -28,6 +28,7 @@ import {
 import type { Frames, MessageOf, MmopMessage, NodeStatus, QueueCounts } from '@monomyth/mmop';
 import { SLOT0, TICK, TICK_MS } from './link-protocol.js';
 import type { FromLink, LinkConfig, RunningNode, StalledNode, ToLink } from './link-protocol.js';
+import { HeartbeatReports } from './heartbeat-reports.js';
 import { UnreachableWarning } from './unreachable-warning.js';
 
 if (!parentPort) throw new Error('link-thread.ts runs as a worker thread');
@@ -44,13 +45,8 @@ let closed = false;
 let masterEpoch = '';
 let heartbeatIntervalMs = 0;
 let heartbeatMisses = 0;
-/** How often heartbeats must carry new counters (REGISTERED's countersIntervalMs); 0: every heartbeat. */
-let countersIntervalMs = 0;
-/**
- * The last heartbeat sent with fresh counters, when, and what else it said of the nodes (reportShape): repeated as
- * it is while only counters changed and countersIntervalMs has not passed (see beat()).
- */
-let lastReport: { frames: Frames; at: number; shape: string } | undefined;
+/** The bytes each heartbeat goes out as: the last report again while only counters changed (heartbeat-reports.ts). */
+const reports = new HeartbeatReports(codec);
 /** When the master last said anything. */
 let lastHeardAt = Date.now();
 /** New connections opened since the master last said anything. */
@@ -213,8 +209,7 @@ function onRegistered(registered: MessageOf<'REGISTERED'>): void {
   masterEpoch = registered.masterEpoch;
   heartbeatIntervalMs = registered.heartbeatIntervalMs;
   heartbeatMisses = registered.heartbeatMisses;
-  countersIntervalMs = registered.countersIntervalMs ?? 0;
-  lastReport = undefined;
+  reports.registered(heartbeatIntervalMs, registered.countersIntervalMs);
   lastHeardAt = Date.now();
   clearInterval(heartbeat);
   heartbeat = setInterval(beat, heartbeatIntervalMs);
@@ -231,43 +226,13 @@ function beat(): void {
     return;
   }
   const now = Date.now();
-  const lag = lagMs(now);
-  const shape = reportShape(lag);
-  // Half an interval of slack: with countersIntervalMs equal to the heartbeat interval, every heartbeat reports.
-  const countersDue = now - (lastReport?.at ?? 0) >= countersIntervalMs - heartbeatIntervalMs / 2;
-  if (lastReport !== undefined && lastReport.shape === shape && !countersDue) {
-    // Nothing but counters changed since the last report: the same bytes again, which the master takes as they are.
-    sender.send(lastReport.frames).catch(() => {});
-    return;
-  }
   let frames: Frames;
   try {
-    frames = codec.encode({
-      kind: 'HEARTBEAT',
-      masterEpoch,
-      nodes: [...statuses],
-      eventLoopLagMs: lag,
-      ...(queues === undefined ? {} : { queues: [...queues] }),
-    });
+    frames = reports.frames({ masterEpoch, nodes: statuses, lagMs: lagMs(now), queues }, now);
   } catch {
     return;
   }
-  lastReport = { frames, at: now, shape };
   sender.send(frames).catch(() => {});
-}
-
-/**
- * What a heartbeat says beyond counters: the master's epoch, each node's name, type, state and restarts, which
- * queues it reports, and its lag in whole heartbeat intervals (the master judges a stall against its liveness window,
- * several intervals; finer moves, common while transforms use the CPU, would make every heartbeat new). A change in
- * any is sent at once.
- */
-function reportShape(lag: number): string {
-  let shape = `${masterEpoch}\n${Math.floor(lag / Math.max(TICK_MS, heartbeatIntervalMs))}\n`;
-  for (const node of statuses)
-    shape += `${node.name}\t${node.type}\t${node.state}\t${node.restarts}\n`;
-  if (queues !== undefined) for (const counts of queues) shape += `${counts.queue}\t`;
-  return shape;
 }
 
 function reRegister(): void {
