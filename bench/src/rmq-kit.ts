@@ -5,21 +5,31 @@
 import { connect } from 'amqplib';
 import { bytesCodec, defineSystem } from '@monomyth/node';
 import type { BatchInterceptor, System } from '@monomyth/node';
+import { brokerSeconds } from './broker-cpu.js';
 
 /** A run's seconds, and the CPU seconds this process used meanwhile. */
 export interface Run {
   readonly seconds: number;
   readonly cpuSeconds: number;
+  /** The broker's CPU seconds meanwhile, when it is measured (broker-cpu.ts). */
+  readonly brokerCpuSeconds: number | undefined;
 }
 
-/** Times `work` (wall clock and this process's CPU). */
+/** Times `work` (wall clock, this process's CPU, and the broker's when it is measured). */
 export async function timed(work: () => Promise<void>): Promise<Run> {
   const cpu = process.cpuUsage();
+  const broker = brokerSeconds();
   const started = performance.now();
   await work();
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  const brokerNow = brokerSeconds();
+  return {
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    brokerCpuSeconds:
+      broker === undefined || brokerNow === undefined ? undefined : brokerNow - broker,
+  };
 }
 
 /**
