@@ -11,24 +11,32 @@
  *   with `x-delivery-count` one higher (fail queues are declared without a delivery limit, so that never drops them),
  *   and a consumer of the queue at that moment may receive them a little later. A peek that dies half way
  *   (connection lost) gives them back the same way.
- * - move takes messages in batches with `basic.get`, publishes each copy to the target (persistent, mandatory) and
- *   waits for the broker's confirms, and only then acks the originals. A copy the broker returns (no such queue) or
- *   nacks fails the move and puts the batch's originals back; if the process or the connection dies in between, the
- *   originals go back too, while the confirmed copies stay: at most duplicated, never lost.
+ * - move consumes the fail queue (prefetch: one batch), takes what arrives in batches, publishes each copy to the
+ *   target (persistent, mandatory) and waits for the broker's confirms, and only then acks the batch's originals with
+ *   one `multiple` ack. A copy the broker returns (no such queue) or nacks fails the move and puts the batch's
+ *   originals back; if the process or the connection dies in between, the originals go back too, while the confirmed
+ *   copies stay: at most duplicated, never lost. It consumes rather than pulling with `basic.get` because RabbitMQ 3.x
+ *   settles messages taken with `basic.get` from a quorum queue one command each, and a channel that closes while
+ *   more than its queue client's soft limit (`quorum_commands_soft_limit`, 32) of those are still unsent drops them:
+ *   the rest of the last batch came back to the fail queue after its copies were confirmed, and a redrive duplicated
+ *   up to a batch every time. A consumer's ack is one command, sent before the close.
  */
-import type { Channel, ConfirmChannel, GetMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AdapterClosedError, redriveHeaders } from '@monomyth/node/adapter';
 import { checkMoveLimit, checkPeekMax } from '@monomyth/node/adapter';
 import type { MoveMessagesOptions, PeekedMessage } from '@monomyth/node/adapter';
 import { closeQuietly } from './close-quietly.js';
+import { DeliveryInbox } from './delivery-inbox.js';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { KeeperClosedError } from './connection-keeper.js';
 import { RabbitMqChannelError } from './errors.js';
 import type { QueueTopology } from './topology.js';
 import { fromAmqpHeaders, toBuffer } from './wire.js';
 
-/** Messages taken per round of a move: each round waits for one round of confirms. */
+/** Messages taken per round of a move, and its consumer's prefetch: each round waits for one round of confirms. */
 const MOVE_BATCH = 200;
+/** How long a move waits for a delivery before it asks the broker whether the fail queue still holds any. */
+const MOVE_IDLE_MS = 100;
 
 export interface FailedMessagesHost {
   readonly keeper: ConnectionKeeper | undefined;
@@ -77,15 +85,30 @@ export class RabbitMqFailedMessages {
       channel.on('return', (message: { fields: { replyText?: string } }) => {
         returned ??= message.fields.replyText ?? 'returned';
       });
+      const inbox = new DeliveryInbox();
+      channel.once('close', () => inbox.fail(new RabbitMqChannelError('the channel closed')));
+      await channel.prefetch(Math.min(MOVE_BATCH, limit));
+      const { consumerTag } = await channel.consume(
+        from,
+        (message) => {
+          if (message === null)
+            inbox.fail(new RabbitMqChannelError(`the broker cancelled the consumer of ${from}`));
+          else inbox.push(message);
+        },
+        { noAck: false },
+      );
+      const isEmpty = async (): Promise<boolean> =>
+        (await channel.checkQueue(from)).messageCount === 0;
       let moved = 0;
       while (moved < limit) {
-        const batch: GetMessage[] = [];
-        while (batch.length < Math.min(MOVE_BATCH, limit - moved)) {
-          const message = await channel.get(from, { noAck: false });
-          if (message === false) break;
-          batch.push(message);
-        }
+        const batch: ConsumeMessage[] = await inbox.take(
+          Math.min(MOVE_BATCH, limit - moved),
+          MOVE_IDLE_MS,
+          isEmpty,
+        );
         if (batch.length === 0) break;
+        // The last batch: no more deliveries (what the broker sent meanwhile goes back with the channel).
+        if (moved + batch.length >= limit) await channel.cancel(consumerTag);
         const nowIso = new Date().toISOString();
         for (const message of batch) {
           const headers = {
@@ -115,7 +138,7 @@ export class RabbitMqFailedMessages {
           );
         }
         // Confirmed: now the originals may go, all of this batch with one ack.
-        channel.ack(batch[batch.length - 1] as GetMessage, true);
+        channel.ack(batch[batch.length - 1] as ConsumeMessage, true);
         moved += batch.length;
       }
       return moved;

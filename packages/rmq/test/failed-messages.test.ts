@@ -1,8 +1,8 @@
 /**
  * What FailedMessagesCapable does on RabbitMQ beyond the conformance suite, as docs/operations.md states it: where a
  * peek puts the messages back (classic queues: at their places; quorum queues: behind the others), that a peek leaves
- * them redelivered and nothing else changed, and that a move whose copies the broker refuses leaves every original in
- * the fail queue.
+ * them redelivered and nothing else changed, that a move whose copies the broker refuses leaves every original in
+ * the fail queue, and that the originals a move moved stay gone once its channel has closed.
  */
 import { describe, expect, it } from 'vitest';
 import type { QueueType } from '../src/index.js';
@@ -41,6 +41,9 @@ async function readAll(
   await consumer.close();
   return got;
 }
+
+/** Long enough for a closed channel's unsettled messages to be back in their queue (they were, well within it). */
+const RETURN_SETTLE_MS = 1000;
 
 describe('rabbitmq failed messages', () => {
   it('peek - a classic queue keeps its order; the peeked messages come back redelivered', async () => {
@@ -84,5 +87,33 @@ describe('rabbitmq failed messages', () => {
     await expect(adapter.moveMessages(from, to)).rejects.toThrow(/did not confirm the copies/);
     expect(await adapter.countMessages(from)).toBe(2);
     expect(await adapter.countMessages(to)).toBe(2);
+  });
+
+  it.each(['quorum', 'classic'] as const)(
+    'move - %s: every original moved stays gone after the move has closed its channel; nothing is duplicated',
+    async (queueType) => {
+      const values = Array.from({ length: 1000 }, (_, i) => String(i));
+      const { adapter, queue } = await failQueueOf(queueType, values);
+      const to = uniqueName('moved-to');
+      await adapter.declareQueue(to);
+      expect(await adapter.moveMessages(queue, to)).toBe(1000);
+      await new Promise((resolve) => setTimeout(resolve, RETURN_SETTLE_MS));
+      expect(await adapter.countMessages(queue)).toBe(0);
+      const moved = await readAll(adapter, to, 1000);
+      expect(moved.map((m) => m.text)).toEqual(values);
+    },
+  );
+
+  it('move - a limit that ends inside a batch moves exactly that many, in order; the rest stay, none lost', async () => {
+    const values = Array.from({ length: 600 }, (_, i) => String(i));
+    const { adapter, queue } = await failQueueOf('quorum', values);
+    const to = uniqueName('moved-to');
+    await adapter.declareQueue(to);
+    expect(await adapter.moveMessages(queue, to, { limit: 250 })).toBe(250);
+    await new Promise((resolve) => setTimeout(resolve, RETURN_SETTLE_MS));
+    expect(await adapter.countMessages(queue)).toBe(350);
+    expect((await readAll(adapter, to, 250)).map((m) => m.text)).toEqual(values.slice(0, 250));
+    const left = (await readAll(adapter, queue, 350)).map((m) => m.text);
+    expect(left.sort((a, b) => Number(a) - Number(b))).toEqual(values.slice(250));
   });
 });
