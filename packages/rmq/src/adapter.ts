@@ -60,6 +60,13 @@ import { RedeliveryCounter } from './redelivery-counter.js';
 import { retryBucketMs } from './retry-topology.js';
 import { QueueTopology } from './topology.js';
 
+/**
+ * How long a consumer of a quorum queue keeps its channel open after its last ack or nack when it closes (see
+ * consumer.ts `close`). The broker applies commands within milliseconds when it keeps up; this leaves room for one
+ * that is busy.
+ */
+const QUORUM_CLOSE_LINGER_MS = 100;
+
 type AdapterState = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
 const ADAPTER_TRANSITIONS = {
@@ -122,6 +129,7 @@ export class RabbitMqStreamAdapter
       reconnectDelayMs: Math.max(10, this.options.reconnect.minDelayMs),
       redeliveries:
         this.options.queueType === 'quorum' ? 'x-delivery-count' : new RedeliveryCounter(),
+      closeLingerMs: this.options.queueType === 'quorum' ? QUORUM_CLOSE_LINGER_MS : 0,
       settled: () => this.drainGate.check(),
       closed: (consumer) => {
         this.consumers.delete(consumer);

@@ -55,6 +55,8 @@ export interface ConsumerHost {
   readonly reconnectDelayMs: number;
   /** Where redelivery counts come from: quorum queues' header, or the adapter's own count. */
   readonly redeliveries: 'x-delivery-count' | RedeliveryCounter;
+  /** How long after its last settlement a closing consumer keeps its channel open (see `close`). */
+  readonly closeLingerMs: number;
   /** Told when the consumer's held set shrinks, so a draining adapter knows when it is done. */
   settled(): void;
   closed(consumer: RabbitMqConsumer): void;
@@ -81,6 +83,8 @@ export class RabbitMqConsumer implements StreamConsumer {
   private readonly waiter: BatchWaiter<RmqDelivery>;
   private readonly life: Lifecycle<ConsumerState>;
   private failure: unknown;
+  /** When this consumer last sent an ack or nack (performance.now()). */
+  private lastSettledAt = Number.NEGATIVE_INFINITY;
   /**
    * Present when the consumer was opened with a fail queue the broker dead-letters to (see `DeadLetterCapable`):
    * the broker moves each delivery, as stored, to that queue.
@@ -159,9 +163,17 @@ export class RabbitMqConsumer implements StreamConsumer {
     this.host.closed(this);
     const channel = this.channel;
     this.channel = undefined;
-    // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
-    // rejects once that is done, so whoever waits on it sees the messages back in their queue.
-    if (channel !== undefined) await closeQuietly(channel);
+    if (channel !== undefined) {
+      // RabbitMQ 3.x quorum queues lose settlements a channel still holds when it closes (rabbitmq-server#10327): past
+      // 32 commands the queue has not yet applied, a channel keeps the rest back until it has. So the channel stays
+      // open a moment after the last ack or nack, time for those to go out; without it a node that acked its last
+      // 40 batches at once and stopped got some of them delivered again.
+      const linger = this.lastSettledAt + this.host.closeLingerMs - performance.now();
+      if (linger > 0) await new Promise((resolve) => setTimeout(resolve, linger));
+      // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
+      // rejects once that is done, so whoever waits on it sees the messages back in their queue.
+      await closeQuietly(channel);
+    }
     rejectPull?.(new ConsumerClosedError('pull', this.queue));
   }
 
@@ -348,6 +360,7 @@ export class RabbitMqConsumer implements StreamConsumer {
       }
       try {
         sendSettlement(channel, tags, oldestHeld, how);
+        this.lastSettledAt = performance.now();
       } catch (error) {
         // The channel is closing: the broker gives these back and they come again, which is what at-least-once allows.
         this.host.logger.debug(
