@@ -169,7 +169,12 @@ export class RabbitMqConsumer implements StreamConsumer {
       // open a moment after the last ack or nack, time for those to go out; without it a node that acked its last
       // 40 batches at once and stopped got some of them delivered again.
       const linger = this.lastSettledAt + this.host.closeLingerMs - performance.now();
-      if (linger > 0) await new Promise((resolve) => setTimeout(resolve, linger));
+      if (linger > 0) {
+        // Nothing more is delivered meanwhile, only to be given back (and counted as a redelivery) by the close.
+        const { consumerTag } = this;
+        if (consumerTag !== undefined) channel.cancel(consumerTag).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, linger));
+      }
       // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
       // rejects once that is done, so whoever waits on it sees the messages back in their queue.
       await closeQuietly(channel);
