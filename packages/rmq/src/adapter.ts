@@ -60,11 +60,7 @@ import { RedeliveryCounter } from './redelivery-counter.js';
 import { retryBucketMs } from './retry-topology.js';
 import { QueueTopology } from './topology.js';
 
-/**
- * How long a consumer of a quorum queue keeps its channel open after its last ack or nack when it closes (see
- * consumer.ts `close`). The broker applies commands within milliseconds when it keeps up; this leaves room for one
- * that is busy.
- */
+/** How long a quorum queue's consumer keeps its channel open after its last settlement (consumer.ts). */
 const QUORUM_CLOSE_LINGER_MS = 100;
 
 type AdapterState = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';

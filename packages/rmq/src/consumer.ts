@@ -55,7 +55,7 @@ export interface ConsumerHost {
   readonly reconnectDelayMs: number;
   /** Where redelivery counts come from: quorum queues' header, or the adapter's own count. */
   readonly redeliveries: 'x-delivery-count' | RedeliveryCounter;
-  /** How long after its last settlement a closing consumer keeps its channel open (see `close`). */
+  /** How long after its last settlement a closing consumer keeps its channel open (see `lingerAfterSettling`). */
   readonly closeLingerMs: number;
   /** Told when the consumer's held set shrinks, so a draining adapter knows when it is done. */
   settled(): void;
@@ -164,22 +164,25 @@ export class RabbitMqConsumer implements StreamConsumer {
     const channel = this.channel;
     this.channel = undefined;
     if (channel !== undefined) {
-      // RabbitMQ 3.x quorum queues lose settlements a channel still holds when it closes (rabbitmq-server#10327): past
-      // 32 commands the queue has not yet applied, a channel keeps the rest back until it has. So the channel stays
-      // open a moment after the last ack or nack, time for those to go out; without it a node that acked its last
-      // 40 batches at once and stopped got some of them delivered again.
-      const linger = this.lastSettledAt + this.host.closeLingerMs - performance.now();
-      if (linger > 0) {
-        // Nothing more is delivered meanwhile, only to be given back (and counted as a redelivery) by the close.
-        const { consumerTag } = this;
-        if (consumerTag !== undefined) channel.cancel(consumerTag).catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, linger));
-      }
+      await this.lingerAfterSettling(channel);
       // Closing the channel gives back everything still unacknowledged: the broker delivers it again. A pending pull
       // rejects once that is done, so whoever waits on it sees the messages back in their queue.
       await closeQuietly(channel);
     }
     rejectPull?.(new ConsumerClosedError('pull', this.queue));
+  }
+
+  /**
+   * RabbitMQ 3.x quorum queues drop the settlements a channel still holds back when it closes (rabbitmq-server#10327:
+   * past 32 commands the queue has not applied yet). So a closing consumer keeps its channel open `closeLingerMs`
+   * after its last ack or nack, its consumer cancelled: nothing new arrives only to be given back, counted as a
+   * redelivery, by the close.
+   */
+  private async lingerAfterSettling(channel: Channel): Promise<void> {
+    const linger = this.lastSettledAt + this.host.closeLingerMs - performance.now();
+    if (linger <= 0) return;
+    if (this.consumerTag !== undefined) channel.cancel(this.consumerTag).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, linger));
   }
 
   /** The adapter drains: ask the broker to send nothing more (what is here stays held until settled or closed). */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '@monomyth/node/adapter';
 import type { QueueType } from '../src/index.js';
-import { openedInTest, uniqueName } from './helpers.js';
+import { openedInTest, publishValues, uniqueName } from './helpers.js';
 
 const resources = openedInTest();
 const TOTAL = 2000;
@@ -19,12 +19,10 @@ describe('rabbitmq consumer close after many settlements', () => {
     async (queueType: QueueType) => {
       const adapter = await resources.open({ queueType });
       const queue = uniqueName('close-after-acks');
-      await adapter.declareQueue(queue);
-      await adapter.publish(
-        Array.from({ length: TOTAL }, (_, i) => ({
-          queue,
-          body: new TextEncoder().encode(`${i}`),
-        })),
+      await publishValues(
+        adapter,
+        queue,
+        Array.from({ length: TOTAL }, (_, i) => i),
       );
       const consumer = await adapter.consume(queue, { maxUnacked: BATCHES * BATCH });
       const held: Delivery[] = [];
